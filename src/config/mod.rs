@@ -1,0 +1,307 @@
+//! `site.toml`: the site's title, languages, base URL, theme and entry schema. This module
+//! parses and checks the configuration; it must not look at content or templates.
+
+pub mod schema;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::load::source::SourceFile;
+use crate::model::ids::Lang;
+pub use schema::{EnumOption, FieldDef, FieldKind, Labels, Schema};
+
+/// The site's public address, split into what links need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// Scheme, host and path prefix, without a trailing slash: `https://example.org/results`.
+    pub absolute: String,
+    /// The path prefix alone, without a trailing slash: `/results`, or `` at the host root.
+    pub path_prefix: String,
+}
+
+impl BaseUrl {
+    /// Parse `https://host[/prefix/]`. Returns `None` for anything else.
+    pub fn parse(s: &str) -> Option<BaseUrl> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))?;
+        let (host, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if host.is_empty() || host.contains(char::is_whitespace) || path.contains(['?', '#']) {
+            return None;
+        }
+        let path_prefix = path.trim_end_matches('/').to_string();
+        let scheme_len = s.len() - rest.len();
+        Some(BaseUrl {
+            absolute: format!("{}{host}{path_prefix}", &s[..scheme_len]),
+            path_prefix,
+        })
+    }
+}
+
+/// Title and description in one of the non-default languages.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangStrings {
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkdownSection {
+    #[serde(default)]
+    unsafe_html: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleasePageSection {
+    group_by: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    base_url: String,
+    #[serde(default = "default_lang")]
+    default_language: String,
+    #[serde(default)]
+    languages: Vec<String>,
+    #[serde(default = "default_theme")]
+    theme: String,
+    #[serde(default = "default_paginate")]
+    paginate_by: usize,
+    #[serde(default)]
+    translations: IndexMap<String, LangStrings>,
+    #[serde(default)]
+    markdown: MarkdownSection,
+    #[serde(default)]
+    release_page: ReleasePageSection,
+    schema: IndexMap<String, schema::RawField>,
+}
+
+fn default_lang() -> String {
+    "zh".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn default_paginate() -> usize {
+    20
+}
+
+/// The checked site configuration.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    pub title: String,
+    pub description: String,
+    pub base_url: BaseUrl,
+    pub default_language: Lang,
+    /// All languages, the default one first.
+    pub languages: Vec<Lang>,
+    pub theme: String,
+    pub paginate_by: usize,
+    pub translations: IndexMap<String, LangStrings>,
+    /// When true, raw HTML in Markdown is kept as written (not sanitised).
+    pub unsafe_html: bool,
+    /// The taxonomy field used to group a release's entries, if any.
+    pub group_by: Option<String>,
+    pub schema: Schema,
+}
+
+impl SiteConfig {
+    pub fn title_in(&self, lang: &Lang) -> &str {
+        self.translations
+            .get(lang.as_str())
+            .and_then(|t| t.title.as_deref())
+            .unwrap_or(&self.title)
+    }
+
+    pub fn description_in(&self, lang: &Lang) -> &str {
+        self.translations
+            .get(lang.as_str())
+            .and_then(|t| t.description.as_deref())
+            .unwrap_or(&self.description)
+    }
+
+    pub fn is_language(&self, code: &str) -> bool {
+        self.languages.iter().any(|l| l.as_str() == code)
+    }
+}
+
+/// Fields Gazette itself gives meaning to: if the schema declares them, they must have this kind.
+const WELL_KNOWN: &[(&str, &str)] = &[
+    ("title", "text"),
+    ("summary", "text"),
+    ("date", "date"),
+    ("draft", "bool"),
+    ("embargo", "datetime"),
+    ("cover", "text"),
+    ("cover_alt", "text"),
+];
+
+fn kind_name(k: &FieldKind) -> &'static str {
+    match k {
+        FieldKind::Text { .. } => "text",
+        FieldKind::Markdown => "markdown",
+        FieldKind::Integer { .. } => "integer",
+        FieldKind::Enum { .. } => "enum",
+        FieldKind::List { .. } => "list",
+        FieldKind::Date => "date",
+        FieldKind::DateTime => "datetime",
+        FieldKind::Url => "url",
+        FieldKind::Email => "email",
+        FieldKind::Bool => "bool",
+        FieldKind::Table { .. } => "table",
+    }
+}
+
+/// Read and check `site.toml` under `root`.
+pub fn load(root: &Path) -> Result<(SiteConfig, SourceFile), Vec<Diagnostic>> {
+    let path = root.join("site.toml");
+    let rel = Path::new("site.toml");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        vec![
+            Diagnostic::error(Problem::Io {
+                message: format!("{e} (is {} a Gazette site?)", root.display()),
+            })
+            .in_file(rel),
+        ]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        vec![
+            Diagnostic::error(Problem::InvalidUtf8 {
+                valid_up_to: e.utf8_error().valid_up_to(),
+            })
+            .in_file(rel),
+        ]
+    })?;
+    let source = SourceFile::new(rel.to_path_buf(), Arc::from(text));
+    let config = parse(&source)?;
+    Ok((config, source))
+}
+
+/// Parse configuration text (exposed for tests and `init`).
+pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
+    let text = &*source.text;
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        vec![source.diagnostic(
+            Problem::Config {
+                message: e.message().trim().to_string(),
+            },
+            span,
+        )]
+    })?;
+    let whole = |message: String| {
+        vec![Diagnostic::error(Problem::Config { message }).in_file(&source.path)]
+    };
+
+    let Some(base_url) = BaseUrl::parse(&raw.base_url) else {
+        return Err(whole(format!(
+            "base_url `{}` must be an absolute http(s) URL such as https://example.org/results/",
+            raw.base_url
+        )));
+    };
+    let default_language = Lang::parse(&raw.default_language).ok_or_else(|| {
+        whole(format!(
+            "default_language `{}` is not a language code",
+            raw.default_language
+        ))
+    })?;
+    let mut languages = vec![default_language.clone()];
+    for l in &raw.languages {
+        let lang = Lang::parse(l)
+            .ok_or_else(|| whole(format!("`{l}` in languages is not a language code")))?;
+        if !languages.contains(&lang) {
+            languages.push(lang);
+        }
+    }
+    if raw.paginate_by == 0 {
+        return Err(whole("paginate_by must be at least 1".into()));
+    }
+    let mut errors = Vec::new();
+    let mut fields = IndexMap::new();
+    for (name, f) in raw.schema {
+        if name == "body" {
+            errors
+                .push("schema field `body` is reserved for the entry's Markdown body".to_string());
+            continue;
+        }
+        match schema::build_field(&name, f, &format!("schema.{name}")) {
+            Ok(def) => {
+                fields.insert(name, def);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let schema = Schema { fields };
+    match schema.fields.get("title") {
+        Some(f) if f.required => {}
+        _ => errors.push("the schema must declare a required `title` field of kind text".into()),
+    }
+    for (name, kind) in WELL_KNOWN {
+        if let Some(f) = schema.fields.get(*name)
+            && kind_name(&f.kind) != *kind
+        {
+            errors.push(format!(
+                "schema field `{name}` has a meaning in Gazette and must be of kind {kind}"
+            ));
+        }
+    }
+    if let Some(g) = &raw.release_page.group_by
+        && !schema.fields.get(g).is_some_and(|f| f.taxonomy)
+    {
+        errors.push(format!(
+            "release_page.group_by `{g}` is not a taxonomy field of the schema"
+        ));
+    }
+    for l in raw.translations.keys() {
+        if !languages.iter().any(|x| x.as_str() == l) {
+            errors.push(format!(
+                "[translations.{l}] is not one of the site's languages"
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into_iter().flat_map(whole).collect());
+    }
+    Ok(SiteConfig {
+        title: raw.title,
+        description: raw.description,
+        base_url,
+        default_language,
+        languages,
+        theme: raw.theme,
+        paginate_by: raw.paginate_by,
+        translations: raw.translations,
+        unsafe_html: raw.markdown.unsafe_html,
+        group_by: raw.release_page.group_by,
+        schema,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_keeps_path_prefix() {
+        let b = BaseUrl::parse("https://example.org/results/").unwrap();
+        assert_eq!(b.absolute, "https://example.org/results");
+        assert_eq!(b.path_prefix, "/results");
+        let b = BaseUrl::parse("http://localhost:1111").unwrap();
+        assert_eq!(b.path_prefix, "");
+        assert!(BaseUrl::parse("example.org").is_none());
+    }
+}

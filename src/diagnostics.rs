@@ -1,0 +1,478 @@
+//! Problems found in a site: what went wrong (`Problem`), where (`Location`, byte span),
+//! which field, what was expected and a hint. Every stage collects `Diagnostic`s instead of
+//! stopping at the first one; this module only describes and renders them. It must not read
+//! files or decide whether a build goes on (that is `lib.rs`'s job).
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term;
+use serde::Serialize;
+
+/// How bad a problem is. Errors stop a build; warnings are printed and the build goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Why an internal `@/` link could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkFailure {
+    /// Nothing exists at that path.
+    NotFound,
+    /// The target exists but is a draft or embargoed, so it is not published.
+    NotPublished,
+    /// The path is not of a form Gazette knows (`@/releases/<id>/<slug>.md`, `@/pages/<slug>.md`).
+    BadForm,
+}
+
+/// Everything that can be wrong with a site. Each variant carries the facts needed to explain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Io {
+        message: String,
+    },
+    InvalidUtf8 {
+        valid_up_to: usize,
+    },
+    TomlSyntax {
+        message: String,
+    },
+    FrontMatterMissing,
+    FrontMatterUnclosed,
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+    },
+    WrongType {
+        expected: String,
+        found: String,
+    },
+    NotInEnum {
+        value: String,
+        allowed: Vec<String>,
+        suggestion: Option<String>,
+    },
+    OutOfRange {
+        value: i64,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    TooLong {
+        length: usize,
+        max: usize,
+    },
+    MissingRequired,
+    BadDate {
+        value: String,
+        expected: &'static str,
+    },
+    BadUrl {
+        value: String,
+    },
+    BadEmail {
+        value: String,
+    },
+    DuplicateSlug {
+        slug: String,
+        other: PathBuf,
+    },
+    DuplicateTitle {
+        title: String,
+        other: PathBuf,
+    },
+    EntryOutsideRelease,
+    ReleaseWithoutMeta {
+        id: String,
+    },
+    BadReleaseId {
+        id: String,
+    },
+    BadSlug {
+        name: String,
+    },
+    UnknownLanguage {
+        lang: String,
+        known: Vec<String>,
+    },
+    OrphanTranslation {
+        original: PathBuf,
+    },
+    BrokenLink {
+        target: String,
+        reason: LinkFailure,
+    },
+    MissingImage {
+        path: String,
+    },
+    PathEscapes {
+        path: String,
+    },
+    Config {
+        message: String,
+    },
+    Template {
+        template: String,
+        message: String,
+    },
+    UrlCollision {
+        url: String,
+        first: String,
+    },
+    OutputRefused {
+        path: PathBuf,
+        reason: String,
+    },
+    OutputWrite {
+        path: PathBuf,
+        message: String,
+    },
+}
+
+impl Problem {
+    /// A short stable code, printed in brackets and usable by tools.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Io { .. } => "io",
+            Problem::InvalidUtf8 { .. } => "invalid-utf8",
+            Problem::TomlSyntax { .. } => "toml-syntax",
+            Problem::FrontMatterMissing => "front-matter-missing",
+            Problem::FrontMatterUnclosed => "front-matter-unclosed",
+            Problem::UnknownKey { .. } => "unknown-key",
+            Problem::WrongType { .. } => "wrong-type",
+            Problem::NotInEnum { .. } => "not-in-enum",
+            Problem::OutOfRange { .. } => "out-of-range",
+            Problem::TooLong { .. } => "too-long",
+            Problem::MissingRequired => "missing-required",
+            Problem::BadDate { .. } => "bad-date",
+            Problem::BadUrl { .. } => "bad-url",
+            Problem::BadEmail { .. } => "bad-email",
+            Problem::DuplicateSlug { .. } => "duplicate-slug",
+            Problem::DuplicateTitle { .. } => "duplicate-title",
+            Problem::EntryOutsideRelease => "entry-outside-release",
+            Problem::ReleaseWithoutMeta { .. } => "release-without-meta",
+            Problem::BadReleaseId { .. } => "bad-release-id",
+            Problem::BadSlug { .. } => "bad-slug",
+            Problem::UnknownLanguage { .. } => "unknown-language",
+            Problem::OrphanTranslation { .. } => "orphan-translation",
+            Problem::BrokenLink { .. } => "broken-link",
+            Problem::MissingImage { .. } => "missing-image",
+            Problem::PathEscapes { .. } => "path-escapes",
+            Problem::Config { .. } => "config",
+            Problem::Template { .. } => "template",
+            Problem::UrlCollision { .. } => "url-collision",
+            Problem::OutputRefused { .. } => "output-refused",
+            Problem::OutputWrite { .. } => "output-write",
+        }
+    }
+
+    /// One sentence saying what is wrong.
+    pub fn message(&self) -> String {
+        match self {
+            Problem::Io { message } => format!("cannot read file: {message}"),
+            Problem::InvalidUtf8 { valid_up_to } => {
+                format!("file is not valid UTF-8 (first bad byte at offset {valid_up_to})")
+            }
+            Problem::TomlSyntax { message } => format!("malformed TOML: {message}"),
+            Problem::FrontMatterMissing => "entry has no front matter".into(),
+            Problem::FrontMatterUnclosed => "front matter is not closed".into(),
+            Problem::UnknownKey { key, .. } => format!("unknown key `{key}`"),
+            Problem::WrongType { found, .. } => format!("wrong type: found {found}"),
+            Problem::NotInEnum { value, .. } => format!("`{value}` is not an allowed value"),
+            Problem::OutOfRange { value, .. } => format!("{value} is out of range"),
+            Problem::TooLong { length, max } => {
+                format!("text is {length} characters long, more than the {max} allowed")
+            }
+            Problem::MissingRequired => "required field is missing".into(),
+            Problem::BadDate { value, .. } => format!("`{value}` is not a valid date"),
+            Problem::BadUrl { value } => format!("`{value}` is not a valid URL"),
+            Problem::BadEmail { value } => format!("`{value}` is not a valid e-mail address"),
+            Problem::DuplicateSlug { slug, other } => format!(
+                "slug `{slug}` is already used in this release by {}",
+                other.display()
+            ),
+            Problem::DuplicateTitle { title, other } => format!(
+                "title `{title}` is already used in this release by {}",
+                other.display()
+            ),
+            Problem::EntryOutsideRelease => "entry is not inside a release folder".into(),
+            Problem::ReleaseWithoutMeta { id } => {
+                format!("release folder `{id}` has no _release.toml")
+            }
+            Problem::BadReleaseId { id } => format!("`{id}` is not a valid release id"),
+            Problem::BadSlug { name } => {
+                format!("`{name}` does not give a usable slug")
+            }
+            Problem::UnknownLanguage { lang, .. } => {
+                format!("`{lang}` is not one of the site's languages")
+            }
+            Problem::OrphanTranslation { original } => format!(
+                "translation has no original (expected {})",
+                original.display()
+            ),
+            Problem::BrokenLink { target, reason } => match reason {
+                LinkFailure::NotFound => format!("broken internal link `{target}`"),
+                LinkFailure::NotPublished => {
+                    format!("internal link `{target}` points to a draft or embargoed entry")
+                }
+                LinkFailure::BadForm => format!("internal link `{target}` has an unknown form"),
+            },
+            Problem::MissingImage { path } => format!("referenced file `{path}` does not exist"),
+            Problem::PathEscapes { path } => {
+                format!("path `{path}` points outside the site's content")
+            }
+            Problem::Config { message } => format!("site.toml: {message}"),
+            Problem::Template { template, message } => {
+                format!("template `{template}` failed: {message}")
+            }
+            Problem::UrlCollision { url, first } => {
+                format!("two outputs want the URL `{url}` (the first is {first})")
+            }
+            Problem::OutputRefused { path, reason } => {
+                format!("refusing to write output to {}: {reason}", path.display())
+            }
+            Problem::OutputWrite { path, message } => {
+                format!("cannot write {}: {message}", path.display())
+            }
+        }
+    }
+
+    /// What a correct value looks like, when that can be said.
+    pub fn expected(&self) -> Option<String> {
+        match self {
+            Problem::WrongType { expected, .. } => Some(expected.clone()),
+            Problem::NotInEnum { allowed, .. } => Some(format!("one of: {}", allowed.join(", "))),
+            Problem::OutOfRange { min, max, .. } => Some(match (min, max) {
+                (Some(a), Some(b)) => format!("an integer from {a} to {b}"),
+                (Some(a), None) => format!("an integer of at least {a}"),
+                (None, Some(b)) => format!("an integer of at most {b}"),
+                (None, None) => "an integer".into(),
+            }),
+            Problem::TooLong { max, .. } => Some(format!("at most {max} characters")),
+            Problem::BadDate { expected, .. } => Some((*expected).into()),
+            Problem::BadUrl { .. } => Some("an absolute http:// or https:// URL".into()),
+            Problem::BadEmail { .. } => Some("an address like name@example.org".into()),
+            Problem::BadReleaseId { .. } => {
+                Some("lowercase ASCII letters, digits, '-' and '_', e.g. 2024-03".into())
+            }
+            Problem::UnknownLanguage { known, .. } => Some(format!("one of: {}", known.join(", "))),
+            Problem::FrontMatterMissing | Problem::FrontMatterUnclosed => {
+                Some("a first line `+++`, TOML fields, then a line `+++`".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Problem::UnknownKey {
+                suggestion: Some(s),
+                ..
+            }
+            | Problem::NotInEnum {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            Problem::UnknownKey { .. } => {
+                Some("remove it, or declare it under [schema] in site.toml".into())
+            }
+            Problem::MissingRequired => Some("add the field; site.toml marks it required".into()),
+            Problem::InvalidUtf8 { .. } => Some("save the file as UTF-8".into()),
+            Problem::FrontMatterMissing => {
+                Some("start the file with a line `+++`, or write the entry as a .toml file".into())
+            }
+            Problem::FrontMatterUnclosed => {
+                Some("add a line `+++` after the last front-matter field".into())
+            }
+            Problem::DuplicateSlug { .. } => Some("rename one of the files".into()),
+            Problem::DuplicateTitle { .. } => {
+                Some("is this the same result submitted twice? merge or retitle one".into())
+            }
+            Problem::EntryOutsideRelease => {
+                Some("move it into content/releases/<release-id>/".into())
+            }
+            Problem::ReleaseWithoutMeta { .. } => Some(
+                "create _release.toml with number, title and date (`gazette new release <id>`)"
+                    .into(),
+            ),
+            Problem::BrokenLink { reason, .. } => Some(match reason {
+                LinkFailure::NotPublished => {
+                    "publish the target first, or remove the link".into()
+                }
+                _ => "write @/releases/<release-id>/<slug>.md or @/pages/<slug>.md for a file that exists".into(),
+            }),
+            Problem::MissingImage { .. } => Some(
+                "paths are relative to the file that uses them; check spelling and folder".into(),
+            ),
+            Problem::PathEscapes { .. } => {
+                Some("keep referenced files inside the site's content/ folder".into())
+            }
+            Problem::OrphanTranslation { .. } => {
+                Some("create the default-language file first, or rename the translation".into())
+            }
+            Problem::UrlCollision { .. } => Some("rename one of the two sources".into()),
+            _ => None,
+        }
+    }
+}
+
+/// A place in a file: 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One reported problem with its context.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Boxed so `Result<_, Diagnostic>` stays small.
+    pub problem: Box<Problem>,
+    pub location: Option<Location>,
+    /// Byte span in the file, for the source snippet.
+    pub span: Option<Range<usize>>,
+    /// The field path, e.g. `contact.email` or `ip[1].type`.
+    pub field: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(problem: Problem) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            problem: Box::new(problem),
+            location: None,
+            span: None,
+            field: None,
+        }
+    }
+
+    pub fn warning(problem: Problem) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(problem)
+        }
+    }
+
+    /// Attach a whole-file location (line 1, column 1).
+    pub fn in_file(mut self, file: &Path) -> Self {
+        self.location = Some(Location {
+            file: file.to_path_buf(),
+            line: 1,
+            column: 1,
+        });
+        self
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    fn sort_key(&self) -> (Option<&Location>, &'static str) {
+        (self.location.as_ref(), self.problem.code())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// One line per diagnostic: `file:line:col: error[code]: field `f`: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = &self.location {
+            write!(f, "{}:{}:{}: ", loc.file.display(), loc.line, loc.column)?;
+        }
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}[{}]: ", self.problem.code())?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        write!(f, "{}", self.problem.message())?;
+        if let Some(e) = self.problem.expected() {
+            write!(f, "; expected {e}")?;
+        }
+        if let Some(h) = self.problem.hint() {
+            write!(f, "; hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sort diagnostics by file, line and column so reports are stable run to run.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// The text of every loaded file, so reports can show the offending line.
+#[derive(Default)]
+pub struct SourceMap {
+    files: std::collections::HashMap<PathBuf, Arc<str>>,
+}
+
+impl SourceMap {
+    pub fn insert(&mut self, path: PathBuf, text: Arc<str>) {
+        self.files.insert(path, text);
+    }
+}
+
+/// Render diagnostics for a terminal, with source snippets where the file is known.
+pub fn render_report(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    let config = term::Config::default();
+    for d in diags {
+        let (Some(loc), Some(span), Some(text)) = (
+            &d.location,
+            &d.span,
+            d.location.as_ref().and_then(|l| sources.files.get(&l.file)),
+        ) else {
+            out.push_str(&d.to_string());
+            out.push('\n');
+            continue;
+        };
+        let mut files = SimpleFiles::new();
+        let id = files.add(loc.file.display().to_string(), text.as_ref());
+        let mut message = d.problem.message();
+        if let Some(field) = &d.field {
+            message = format!("field `{field}`: {message}");
+        }
+        let base = match d.severity {
+            Severity::Error => cs::Diagnostic::error(),
+            Severity::Warning => cs::Diagnostic::warning(),
+        };
+        let mut notes = Vec::new();
+        if let Some(e) = d.problem.expected() {
+            notes.push(format!("expected {e}"));
+        }
+        if let Some(h) = d.problem.hint() {
+            notes.push(format!("hint: {h}"));
+        }
+        let end = span.end.min(text.len()).max(span.start.min(text.len()));
+        let start = span.start.min(end);
+        let diag = base
+            .with_code(d.problem.code())
+            .with_message(message)
+            .with_labels(vec![cs::Label::primary(id, start..end)])
+            .with_notes(notes);
+        match term::emit_into_string(&config, &files, &diag) {
+            Ok(s) => out.push_str(&s),
+            Err(_) => {
+                out.push_str(&d.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,234 @@
+//! Gazette: a static site generator for periodic releases of scientific and technological
+//! results. The pipeline is load → validate → model → plan → render → sink; this file wires
+//! the stages together and is the API the CLI and the tests use.
+
+pub mod config;
+pub mod diagnostics;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod scaffold;
+pub mod sink;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use diagnostics::{Diagnostic, SourceMap};
+use model::assemble::{ModelOptions, assemble};
+use model::{HeldBack, Site};
+use validate::documents::{Doc, check_file};
+
+/// What a build or check was asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    /// Output folder; default `<root>/output`.
+    pub output: Option<PathBuf>,
+    /// Overrides `base_url` from site.toml.
+    pub base_url: Option<String>,
+    /// Include drafts and embargoed entries.
+    pub drafts: bool,
+}
+
+impl BuildOptions {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            root: root.into(),
+            output: None,
+            base_url: None,
+            drafts: false,
+        }
+    }
+}
+
+/// A failed run: every problem found, and the sources to show them with.
+pub struct Failure {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+impl Failure {
+    fn new(mut diagnostics: Vec<Diagnostic>, sources: SourceMap) -> Self {
+        diagnostics::sort(&mut diagnostics);
+        Failure {
+            diagnostics,
+            sources,
+        }
+    }
+
+    /// The report for a terminal.
+    pub fn report(&self) -> String {
+        diagnostics::render_report(&self.diagnostics, &self.sources)
+    }
+
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A loaded, validated site with its rendered Markdown.
+pub struct Loaded {
+    pub site: Site,
+    pub sources: SourceMap,
+    /// Warnings that did not stop the run.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Load and validate everything under `opts.root`. Nothing is written.
+pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
+    let root = &opts.root;
+    let mut sources = SourceMap::default();
+    let (mut config, config_source) =
+        config::load(root).map_err(|d| Failure::new(d, SourceMap::default()))?;
+    sources.insert(config_source.path.clone(), config_source.text.clone());
+    if let Some(b) = &opts.base_url {
+        config.base_url = config::BaseUrl::parse(b).ok_or_else(|| {
+            Failure::new(
+                vec![Diagnostic::error(diagnostics::Problem::Config {
+                    message: format!("--base-url `{b}` must be an absolute http(s) URL"),
+                })],
+                SourceMap::default(),
+            )
+        })?;
+    }
+    let found = load::discover::discover(root, &config);
+    let mut diags = found.problems;
+    let results: Vec<_> = found
+        .files
+        .par_iter()
+        .map(|f| check_file(root, f, &config))
+        .collect();
+    let mut docs: Vec<Doc> = Vec::new();
+    for (doc, source, d) in results {
+        if let Some(s) = source {
+            sources.insert(s.path.clone(), s.text.clone());
+        }
+        docs.extend(doc);
+        diags.extend(d);
+    }
+    let assets = found
+        .files
+        .into_iter()
+        .filter(|f| f.kind == load::discover::ContentKind::Asset)
+        .collect();
+    let options = ModelOptions {
+        include_held: opts.drafts,
+        now: jiff::Timestamp::now(),
+    };
+    let (mut assembled, d) = assemble(&config, docs, assets, options);
+    diags.extend(d);
+    diags.extend(markdown::site::render_all(
+        &mut assembled.site,
+        &assembled.withheld,
+    ));
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
+    if !errors.is_empty() {
+        let mut all = errors;
+        all.extend(warnings);
+        return Err(Failure::new(all, sources));
+    }
+    Ok(Loaded {
+        site: assembled.site,
+        sources,
+        warnings,
+    })
+}
+
+/// The result of rendering a site in memory.
+pub struct RenderedSite {
+    pub plan: plan::Plan,
+    pub files: Vec<render::RenderedFile>,
+}
+
+/// Plan and render every page of a loaded site, in memory.
+pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Diagnostic>> {
+    let (plan, diags) = plan::plan(&loaded.site, root);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let renderer = render::Renderer::new(&loaded.site, root)?;
+    let files = render::render_pages(&loaded.site, &plan, &renderer)?;
+    Ok(RenderedSite { plan, files })
+}
+
+/// What a successful build did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub entries: usize,
+    pub releases: usize,
+    pub pages: usize,
+    pub files_written: usize,
+    pub held_back: HeldBack,
+    pub warnings: Vec<Diagnostic>,
+    pub elapsed: Duration,
+    pub output: PathBuf,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "built {} entries in {} releases: {} pages, {} files written to {}; held back {} drafts and {} embargoed; {} warnings; {:.2} s",
+            self.entries,
+            self.releases,
+            self.pages,
+            self.files_written,
+            self.output.display(),
+            self.held_back.drafts,
+            self.held_back.embargoed,
+            self.warnings.len(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Validate and render the site without writing anything (`gazette check`).
+pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
+    let loaded = load_site(opts)?;
+    if let Err(d) = render_site(&loaded, &opts.root) {
+        return Err(Failure::new(d, loaded.sources));
+    }
+    Ok(loaded)
+}
+
+/// Build the site into its output folder. With any error nothing is written.
+pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
+    let start = Instant::now();
+    let output = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| opts.root.join("output"));
+    let out = sink::disk::check_output_path(&opts.root, &output)
+        .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
+    let loaded = load_site(opts)?;
+    let rendered = match render_site(&loaded, &opts.root) {
+        Ok(r) => r,
+        Err(d) => return Err(Failure::new(d, loaded.sources)),
+    };
+    let written = sink::disk::write_site(&opts.root, &out, &rendered.files, &rendered.plan.copies)
+        .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
+    Ok(Summary {
+        entries: loaded.site.entries.len(),
+        releases: loaded.site.releases.len(),
+        pages: rendered.files.len(),
+        files_written: written,
+        held_back: loaded.site.held_back,
+        warnings: loaded.warnings,
+        elapsed: start.elapsed(),
+        output: out,
+    })
+}

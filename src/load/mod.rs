@@ -1,0 +1,164 @@
+//! Load: read content files into `SourceFile`s and parse them into span-carrying TOML
+//! documents (`ParsedDoc`). Later stages never touch the filesystem for content. This
+//! module does not know the schema: checking values is `validate`'s job.
+
+pub mod discover;
+pub mod frontmatter;
+pub mod source;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostics::{Diagnostic, Problem};
+use source::SourceFile;
+
+/// Read a file as UTF-8 text. `rel` is relative to `root` and is what diagnostics show.
+pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
+        Diagnostic::error(Problem::Io {
+            message: e.to_string(),
+        })
+        .in_file(rel)
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let f = SourceFile::new(rel.to_path_buf(), Arc::from(valid));
+        let mut d = f.diagnostic(Problem::InvalidUtf8 { valid_up_to: at }, at..at);
+        d.span = None;
+        d
+    })?;
+    Ok(SourceFile::new(rel.to_path_buf(), Arc::from(text)))
+}
+
+/// A document's body text and where it starts in the file.
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub text: String,
+    /// Byte offset in the file where the body text starts (approximate for TOML strings
+    /// with escapes).
+    pub offset: usize,
+}
+
+/// A parsed TOML document (a whole `.toml` file, or a Markdown file's front matter).
+pub struct ParsedDoc<'a> {
+    pub source: &'a SourceFile,
+    pub table: Spanned<DeTable<'a>>,
+    /// Byte offset of the TOML text within the file: add it to every span in `table`.
+    pub toml_offset: usize,
+    pub body: Option<Body>,
+}
+
+fn parse_toml<'a>(
+    source: &'a SourceFile,
+    text: &'a str,
+    offset: usize,
+) -> Result<Spanned<DeTable<'a>>, Vec<Diagnostic>> {
+    let (table, errors) = DeTable::parse_recoverable(text);
+    if errors.is_empty() {
+        return Ok(table);
+    }
+    Err(errors
+        .into_iter()
+        .map(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            source.diagnostic(
+                Problem::TomlSyntax { message },
+                (span.start + offset)..(span.end + offset),
+            )
+        })
+        .collect())
+}
+
+/// Parse a Markdown file with TOML front matter.
+pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnostic>> {
+    let text: &str = &source.text;
+    let split = frontmatter::split(text).map_err(|(p, span)| vec![source.diagnostic(p, span)])?;
+    let offset = split.front_matter.start;
+    let table = parse_toml(source, &text[split.front_matter.clone()], offset)?;
+    Ok(ParsedDoc {
+        source,
+        table,
+        toml_offset: offset,
+        body: Some(Body {
+            text: text[split.body.clone()].to_string(),
+            offset: split.body.start,
+        }),
+    })
+}
+
+/// Parse a plain TOML file. With `body_key`, a string under `body` is taken out as the body.
+pub fn parse_toml_file(
+    source: &SourceFile,
+    body_key: bool,
+) -> Result<ParsedDoc<'_>, Vec<Diagnostic>> {
+    let text: &str = &source.text;
+    let skip = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut table = parse_toml(source, &text[skip..], skip)?;
+    let mut body = None;
+    if body_key {
+        let key = table
+            .get_ref()
+            .keys()
+            .find(|k| k.get_ref() == "body")
+            .cloned();
+        if let Some(key) = key {
+            let value = table.get_mut().remove(&key);
+            if let Some(v) = value {
+                let span = v.span();
+                match v.into_inner() {
+                    DeValue::String(s) => {
+                        let raw = &text[(span.start + skip).min(text.len())..];
+                        let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+                            let nl = if raw[3..].starts_with("\r\n") {
+                                2
+                            } else {
+                                usize::from(raw[3..].starts_with('\n'))
+                            };
+                            3 + nl
+                        } else {
+                            1
+                        };
+                        body = Some(Body {
+                            text: s.into_owned(),
+                            offset: span.start + skip + quote,
+                        });
+                    }
+                    other => {
+                        return Err(vec![
+                            source
+                                .diagnostic(
+                                    Problem::WrongType {
+                                        expected: "Markdown text (a string)".into(),
+                                        found: other.type_str().into(),
+                                    },
+                                    (span.start + skip)..(span.end + skip),
+                                )
+                                .with_field("body"),
+                        ]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(ParsedDoc {
+        source,
+        table,
+        toml_offset: skip,
+        body,
+    })
+}
+
+/// Parse a plain Markdown file without front matter (a release introduction).
+pub fn plain_body(source: &SourceFile) -> Body {
+    let text: &str = &source.text;
+    let skip = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    Body {
+        text: text[skip..].to_string(),
+        offset: skip,
+    }
+}

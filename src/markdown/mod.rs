@@ -1,0 +1,215 @@
+//! Markdown to HTML: pulldown-cmark with tables, footnotes, strikethrough and task lists;
+//! heading ids (pinyin for Chinese headings); `@/` internal links and relative file paths
+//! resolved through a `Resolver` (problems are returned with their spans); raw HTML
+//! sanitised with ammonia unless the site opts out. It never reads files.
+
+pub mod resolve;
+pub mod site;
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+use crate::diagnostics::Problem;
+use crate::model::ids::{Lang, Slug};
+pub use resolve::Resolver;
+
+/// The HTML of a document and the problems found in its links, with body-relative spans.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub problems: Vec<(Range<usize>, Problem)>,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["input", "section", "figure", "figcaption"])
+        .add_generic_attributes(["id", "class"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("img", ["loading"])
+        .link_rel(Some("noopener noreferrer"))
+        .filter_style_properties(std::collections::HashSet::from(["text-align"]));
+    b
+});
+
+/// Sanitise HTML that came from editors (used for Markdown output and nothing else).
+pub fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// Does a URL name a file next to the document (as opposed to a page, anchor or other site)?
+fn is_relative_file(url: &str) -> bool {
+    !url.is_empty()
+        && !url.starts_with('#')
+        && !url.starts_with('/')
+        && !url.starts_with("@/")
+        && !url.contains("://")
+        && !url.contains(':')
+}
+
+fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
+    let mut s = String::new();
+    for (e, _) in events {
+        if let Event::Text(t) | Event::Code(t) = e {
+            s.push_str(t);
+        }
+    }
+    s
+}
+
+/// Render `text` (a document body) for language `lang`. `from_dir` is the document's folder
+/// relative to `content/`, for resolving relative paths.
+pub fn render(
+    text: &str,
+    from_dir: &str,
+    lang: &Lang,
+    resolver: &Resolver,
+    unsafe_html: bool,
+) -> Rendered {
+    let mut problems = Vec::new();
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut out: Vec<Event<'_>> = Vec::new();
+    let mut heading: Option<Vec<(Event<'_>, Range<usize>)>> = None;
+    let mut fix_url = |url: CowStr<'_>, range: &Range<usize>, image: bool| -> CowStr<'static> {
+        if let Some(target) = url.strip_prefix("@/") {
+            match resolver.link(target, lang) {
+                Ok(href) => return href.into(),
+                Err(reason) => {
+                    problems.push((
+                        range.clone(),
+                        Problem::BrokenLink {
+                            target: url.to_string(),
+                            reason,
+                        },
+                    ));
+                    return "#".into();
+                }
+            }
+        }
+        let has_ext = url
+            .split(['?', '#'])
+            .next()
+            .and_then(|p| p.rsplit('/').next())
+            .is_some_and(|name| name.contains('.') && !name.ends_with(".html"));
+        if is_relative_file(&url) && (image || has_ext) {
+            let path = url.split(['?', '#']).next().unwrap_or("");
+            let path = percent_decode(path);
+            match resolver.asset(from_dir, &path) {
+                Ok(href) => return href.into(),
+                Err(p) => {
+                    problems.push((range.clone(), p));
+                    return url.to_string().into();
+                }
+            }
+        }
+        url.to_string().into()
+    };
+    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        let event = match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: fix_url(dest_url, &range, false),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: fix_url(dest_url, &range, true),
+                title,
+                id,
+            }),
+            other => other,
+        };
+        match (&mut heading, event) {
+            (None, e @ Event::Start(Tag::Heading { .. })) => heading = Some(vec![(e, range)]),
+            (Some(buf), e @ Event::End(TagEnd::Heading(_))) => {
+                buf.push((e, range));
+                let mut events = std::mem::take(buf);
+                heading = None;
+                let text_of = heading_text(&events[1..]);
+                if let (
+                    Event::Start(Tag::Heading {
+                        level,
+                        id,
+                        classes,
+                        attrs,
+                    }),
+                    _,
+                ) = events.remove(0)
+                {
+                    let base = id
+                        .map(|i| i.to_string())
+                        .or_else(|| Slug::from_text(&text_of).map(|s| s.to_string()))
+                        .unwrap_or_else(|| "section".to_string());
+                    let mut unique = base.clone();
+                    let mut n = 1;
+                    while !used_ids.insert(unique.clone()) {
+                        unique = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    out.push(Event::Start(Tag::Heading {
+                        level,
+                        id: Some(unique.into()),
+                        classes,
+                        attrs,
+                    }));
+                    out.extend(events.into_iter().map(|(e, _)| e));
+                }
+            }
+            (Some(buf), e) => buf.push((e, range)),
+            (None, e) => out.push(e),
+        }
+    }
+    let mut html_out = String::with_capacity(text.len() * 3 / 2);
+    html::push_html(&mut html_out, out.into_iter());
+    if !unsafe_html {
+        html_out = sanitize(&html_out);
+    }
+    Rendered {
+        html: html_out,
+        problems,
+    }
+}
+
+/// Decode `%XX` escapes in a relative path (editors may write `my%20file.pdf`).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}

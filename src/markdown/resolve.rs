@@ -1,0 +1,131 @@
+//! Resolving what a document links to: `@/` internal links to entries, releases and pages,
+//! and relative paths to files under `content/`. It answers from an index of the model and
+//! never touches the disk.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostics::{LinkFailure, Problem};
+use crate::model::Site;
+use crate::model::ids::{Lang, Slug};
+use crate::model::urls::resolve_content_path;
+
+enum Target {
+    /// Entry index.
+    Entry(usize),
+    /// Release index.
+    Release(usize),
+    /// Page index.
+    Page(usize),
+}
+
+/// An index of link targets built once per build.
+pub struct Resolver<'a> {
+    site: &'a Site,
+    targets: HashMap<String, Target>,
+    withheld: &'a HashSet<String>,
+    assets: HashSet<&'a str>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(site: &'a Site, withheld: &'a HashSet<String>) -> Self {
+        let mut targets = HashMap::new();
+        for (i, e) in site.entries.iter().enumerate() {
+            targets.insert(e.link_key(), Target::Entry(i));
+        }
+        for (i, r) in site.releases.iter().enumerate() {
+            targets.insert(format!("releases/{}/_release", r.id), Target::Release(i));
+            targets.insert(format!("releases/{}", r.id), Target::Release(i));
+        }
+        for (i, p) in site.pages.iter().enumerate() {
+            targets.insert(format!("pages/{}", p.slug), Target::Page(i));
+        }
+        Resolver {
+            site,
+            targets,
+            withheld,
+            assets: site.assets.iter().map(|a| a.rel.as_str()).collect(),
+        }
+    }
+
+    /// Resolve `@/<target>` (given without `@/`) to an href for a page in `lang`.
+    pub fn link(&self, target: &str, lang: &Lang) -> Result<String, LinkFailure> {
+        let (path, fragment) = match target.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (target, None),
+        };
+        let path = path.trim_end_matches('/');
+        let mut key = path
+            .strip_suffix(".md")
+            .or_else(|| path.strip_suffix(".toml"))
+            .unwrap_or(path)
+            .to_string();
+        // A link may name a translation file (`x.en.md`): it means the same entry.
+        if let Some((base, suffix)) = key.rsplit_once('.')
+            && Lang::parse(suffix).is_some()
+        {
+            key = base.to_string();
+        }
+        let mut parts: Vec<&str> = key.split('/').collect();
+        if parts.len() != 2 && parts.len() != 3 {
+            return Err(LinkFailure::BadForm);
+        }
+        if !matches!(parts[0], "releases" | "pages") {
+            return Err(LinkFailure::BadForm);
+        }
+        let slugged;
+        if let Some(last) = parts.last_mut()
+            && *last != "_release"
+            && let Some(s) = Slug::from_text(last)
+        {
+            slugged = s.to_string();
+            *last = &slugged;
+        }
+        let key = parts.join("/");
+        let urls = &self.site.urls;
+        let default = self.site.default_lang();
+        let site_path = match self.targets.get(&key) {
+            Some(Target::Entry(i)) => {
+                let e = &self.site.entries[*i];
+                let l = if e.versions.contains_key(lang) {
+                    lang
+                } else {
+                    default
+                };
+                urls.entry(l, &e.release, &e.slug)
+            }
+            Some(Target::Release(i)) => urls.release(lang, &self.site.releases[*i].id),
+            Some(Target::Page(i)) => {
+                let p = &self.site.pages[*i];
+                let l = if p.versions.contains_key(lang) {
+                    lang
+                } else {
+                    default
+                };
+                urls.page(l, &p.slug)
+            }
+            None if self.withheld.contains(&key) => return Err(LinkFailure::NotPublished),
+            None => return Err(LinkFailure::NotFound),
+        };
+        let mut href = urls.href(&site_path);
+        if let Some(f) = fragment {
+            href.push('#');
+            href.push_str(f);
+        }
+        Ok(href)
+    }
+
+    /// Resolve a relative file path written in a document in `from_dir`.
+    pub fn asset(&self, from_dir: &str, target: &str) -> Result<String, Problem> {
+        match resolve_content_path(from_dir, target) {
+            None => Err(Problem::PathEscapes {
+                path: target.to_string(),
+            }),
+            Some(rel) if self.assets.contains(rel.as_str()) => {
+                Ok(self.site.urls.href(&self.site.urls.asset(&rel)))
+            }
+            Some(_) => Err(Problem::MissingImage {
+                path: target.to_string(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! Assembling checked documents into the `Site`: attach translations to originals, decide
+//! what is held back (drafts, embargoes), sort, and build taxonomies. Problems that involve
+//! more than one file are found here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+
+use crate::config::SiteConfig;
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::load::discover::ContentFile;
+use crate::load::source::SourceFile;
+use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::model::urls::{Urls, resolve_content_path};
+use crate::model::{
+    Entry, EntryVersion, HeldBack, Hold, Page, PageVersion, Release, ReleaseText, Site, taxonomy,
+};
+use crate::validate::documents::Doc;
+use crate::validate::{Checked, Value};
+
+/// Options that change what the model contains.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelOptions {
+    /// Include drafts and embargoed entries (`--drafts`, preview).
+    pub include_held: bool,
+    /// The moment embargoes are compared with.
+    pub now: jiff::Timestamp,
+}
+
+/// The site plus what `markdown` needs to resolve links to withheld entries.
+pub struct Assembled {
+    pub site: Site,
+    /// Link keys (`releases/<id>/<slug>`) of entries that exist but are held back.
+    pub withheld: HashSet<String>,
+}
+
+fn text(fields: &Checked, name: &str) -> Option<String> {
+    fields
+        .values
+        .get(name)
+        .and_then(Value::as_text)
+        .map(str::to_string)
+}
+
+/// Check that a path written in `source` names an asset; return its site path.
+fn asset_path(
+    source: &SourceFile,
+    span: Option<&Range<usize>>,
+    field: &str,
+    target: &str,
+    assets: &HashSet<&str>,
+    urls: &Urls,
+) -> Result<String, Diagnostic> {
+    let from_dir = source
+        .path
+        .parent()
+        .and_then(|p| p.strip_prefix("content").ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let span = span.cloned().unwrap_or(0..0);
+    let problem = match resolve_content_path(&from_dir, target) {
+        None => Problem::PathEscapes {
+            path: target.to_string(),
+        },
+        Some(rel) if assets.contains(rel.as_str()) => return Ok(urls.asset(&rel)),
+        Some(_) => Problem::MissingImage {
+            path: target.to_string(),
+        },
+    };
+    Err(source.diagnostic(problem, span).with_field(field))
+}
+
+/// Build the site model from checked documents.
+pub fn assemble(
+    config: &SiteConfig,
+    docs: Vec<Doc>,
+    assets: Vec<ContentFile>,
+    options: ModelOptions,
+) -> (Assembled, Vec<Diagnostic>) {
+    let default = config.default_language.clone();
+    let urls = Urls {
+        base: config.base_url.clone(),
+        default_lang: default.clone(),
+    };
+    let asset_set: HashSet<&str> = assets.iter().map(|a| a.rel.as_str()).collect();
+    let mut diags = Vec::new();
+
+    let mut metas = Vec::new();
+    let mut intros = Vec::new();
+    let mut originals = Vec::new();
+    let mut translations = Vec::new();
+    let mut pages_docs = Vec::new();
+    for d in docs {
+        match &d {
+            Doc::ReleaseMeta { .. } => metas.push(d),
+            Doc::ReleaseIntro { .. } => intros.push(d),
+            Doc::Entry { lang, .. } if *lang == default => originals.push(d),
+            Doc::Entry { .. } => translations.push(d),
+            Doc::Page { .. } => pages_docs.push(d),
+        }
+    }
+
+    // Releases.
+    let mut releases: BTreeMap<ReleaseId, Release> = BTreeMap::new();
+    let mut release_translations = Vec::new();
+    for d in metas {
+        let Doc::ReleaseMeta {
+            release,
+            lang,
+            source,
+            fields,
+        } = d
+        else {
+            continue;
+        };
+        if lang != default {
+            release_translations.push((release, lang, fields));
+            continue;
+        }
+        let cover = text(&fields, "cover").and_then(|c| {
+            asset_path(
+                &source,
+                fields.spans.get("cover"),
+                "cover",
+                &c,
+                &asset_set,
+                &urls,
+            )
+            .map_err(|d| diags.push(d))
+            .ok()
+        });
+        let number = match fields.values.get("number") {
+            Some(Value::Integer(n)) => *n,
+            _ => 0,
+        };
+        let date = match fields.values.get("date") {
+            Some(Value::Date(d)) => *d,
+            _ => jiff::civil::Date::constant(1970, 1, 1),
+        };
+        let t = ReleaseText {
+            title: text(&fields, "title").unwrap_or_default(),
+            summary: text(&fields, "summary"),
+            issuer: text(&fields, "issuer"),
+            intro: None,
+            intro_html: String::new(),
+        };
+        releases.insert(
+            release.clone(),
+            Release {
+                id: release,
+                source: source.path.clone(),
+                number,
+                date,
+                cover,
+                text: BTreeMap::from([(lang, t)]),
+                entries: Vec::new(),
+            },
+        );
+    }
+    for (id, lang, fields) in release_translations {
+        let Some(r) = releases.get_mut(&id) else {
+            continue;
+        };
+        let base = r.text[&default].clone();
+        r.text.insert(
+            lang,
+            ReleaseText {
+                title: text(&fields, "title").unwrap_or(base.title),
+                summary: text(&fields, "summary").or(base.summary),
+                issuer: text(&fields, "issuer").or(base.issuer),
+                intro: None,
+                intro_html: String::new(),
+            },
+        );
+    }
+    for d in intros {
+        let Doc::ReleaseIntro {
+            release,
+            lang,
+            source,
+            body,
+        } = d
+        else {
+            continue;
+        };
+        let Some(r) = releases.get_mut(&release) else {
+            continue;
+        };
+        let base = r.text[&default].clone();
+        let t = r.text.entry(lang).or_insert(ReleaseText {
+            intro: None,
+            intro_html: String::new(),
+            ..base
+        });
+        t.intro = Some((source, body));
+    }
+    let mut release_list: Vec<Release> = releases.into_values().collect();
+    release_list.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then(b.number.cmp(&a.number))
+            .then(a.id.cmp(&b.id))
+    });
+    let release_index: HashMap<ReleaseId, usize> = release_list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+
+    // Entries: originals first.
+    let mut held_back = HeldBack::default();
+    let mut withheld = HashSet::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> = HashMap::new();
+    let mut known_keys: HashSet<(ReleaseId, Slug)> = HashSet::new();
+    for d in originals {
+        let Doc::Entry {
+            release,
+            slug,
+            lang,
+            source,
+            fields,
+            body,
+        } = d
+        else {
+            continue;
+        };
+        let Some(&ri) = release_index.get(&release) else {
+            // Reported by discovery as a release without _release.toml.
+            continue;
+        };
+        let key = (release.clone(), slug.clone());
+        if let Some((_, other)) = by_key.get(&key) {
+            diags.push(
+                Diagnostic::error(Problem::DuplicateSlug {
+                    slug: slug.to_string(),
+                    other: other.clone(),
+                })
+                .in_file(&source.path),
+            );
+            continue;
+        }
+        if !known_keys.insert(key.clone()) {
+            diags.push(
+                Diagnostic::error(Problem::DuplicateSlug {
+                    slug: slug.to_string(),
+                    other: PathBuf::from(format!("another file of release {release}")),
+                })
+                .in_file(&source.path),
+            );
+            continue;
+        }
+        let draft = fields.values.get("draft").and_then(Value::as_bool) == Some(true);
+        let embargo = match fields.values.get("embargo") {
+            Some(Value::DateTime(t)) if *t > options.now => Some(*t),
+            _ => None,
+        };
+        let hold = if draft {
+            Some(Hold::Draft)
+        } else {
+            embargo.map(Hold::Embargoed)
+        };
+        if hold.is_some() && !options.include_held {
+            match hold {
+                Some(Hold::Draft) => held_back.drafts += 1,
+                _ => held_back.embargoed += 1,
+            }
+            withheld.insert(format!("releases/{release}/{slug}"));
+            continue;
+        }
+        if let Some(cover) = text(&fields, "cover")
+            && let Err(d) = asset_path(
+                &source,
+                fields.spans.get("cover"),
+                "cover",
+                &cover,
+                &asset_set,
+                &urls,
+            )
+        {
+            diags.push(d);
+        }
+        let date = match fields.values.get("date") {
+            Some(Value::Date(d)) => *d,
+            _ => release_list[ri].date,
+        };
+        let version = EntryVersion {
+            title: text(&fields, "title").unwrap_or_default(),
+            summary: text(&fields, "summary"),
+            values: fields.values,
+            body,
+            body_html: String::new(),
+            source,
+        };
+        by_key.insert(key, (entries.len(), version.source.path.clone()));
+        entries.push(Entry {
+            release,
+            release_index: ri,
+            slug,
+            date,
+            hold,
+            versions: BTreeMap::from([(lang, version)]),
+        });
+    }
+    for d in translations {
+        let Doc::Entry {
+            release,
+            slug,
+            lang,
+            source,
+            fields,
+            body,
+        } = d
+        else {
+            continue;
+        };
+        let key = (release.clone(), slug.clone());
+        let Some((i, _)) = by_key.get(&key) else {
+            if !withheld.contains(&format!("releases/{release}/{slug}")) {
+                let original = source.path.with_file_name(format!("{slug}.md"));
+                diags.push(
+                    Diagnostic::error(Problem::OrphanTranslation { original })
+                        .in_file(&source.path),
+                );
+            }
+            continue;
+        };
+        let entry = &mut entries[*i];
+        if let Some(existing) = entry.versions.get(&lang) {
+            diags.push(
+                Diagnostic::error(Problem::DuplicateSlug {
+                    slug: slug.to_string(),
+                    other: existing.source.path.clone(),
+                })
+                .in_file(&source.path),
+            );
+            continue;
+        }
+        let mut values = entry.versions[&default].values.clone();
+        for (k, v) in &fields.values {
+            match values.get_mut(k) {
+                Some(existing) => existing.merge_from(v),
+                None => {
+                    values.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        // Keep schema order after merging.
+        values.sort_by_cached_key(|k, _| config.schema.fields.get_index_of(k));
+        let version = EntryVersion {
+            title: values
+                .get("title")
+                .and_then(Value::as_text)
+                .unwrap_or_default()
+                .to_string(),
+            summary: values
+                .get("summary")
+                .and_then(Value::as_text)
+                .map(str::to_string),
+            values,
+            body,
+            body_html: String::new(),
+            source,
+        };
+        entry.versions.insert(lang, version);
+    }
+
+    // Site order: newest release first, then by title; stable and deterministic.
+    entries.sort_by(|a, b| {
+        a.release_index
+            .cmp(&b.release_index)
+            .then_with(|| a.versions[&default].title.cmp(&b.versions[&default].title))
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    let mut seen_titles: HashMap<(usize, &str), &SourceFile> = HashMap::new();
+    for e in &entries {
+        let v = &e.versions[&default];
+        if let Some(first) = seen_titles.insert((e.release_index, v.title.as_str()), &v.source) {
+            diags.push(
+                v.source
+                    .diagnostic(
+                        Problem::DuplicateTitle {
+                            title: v.title.clone(),
+                            other: first.path.clone(),
+                        },
+                        0..0,
+                    )
+                    .with_field("title"),
+            );
+        }
+    }
+    for (i, e) in entries.iter().enumerate() {
+        release_list[e.release_index].entries.push(i);
+    }
+
+    // Standalone pages.
+    let mut pages: BTreeMap<Slug, Page> = BTreeMap::new();
+    let mut page_translations = Vec::new();
+    for d in pages_docs {
+        let Doc::Page {
+            slug,
+            lang,
+            source,
+            fields,
+            body,
+        } = d
+        else {
+            continue;
+        };
+        let version = PageVersion {
+            title: text(&fields, "title").unwrap_or_default(),
+            body,
+            body_html: String::new(),
+            source,
+        };
+        if lang == default {
+            pages.insert(
+                slug.clone(),
+                Page {
+                    slug,
+                    versions: BTreeMap::from([(lang, version)]),
+                },
+            );
+        } else {
+            page_translations.push((slug, lang, version));
+        }
+    }
+    for (slug, lang, mut version) in page_translations {
+        match pages.get_mut(&slug) {
+            Some(p) => {
+                if version.title.is_empty() {
+                    version.title = p.versions[&default].title.clone();
+                }
+                p.versions.insert(lang, version);
+            }
+            None => diags.push(
+                Diagnostic::error(Problem::OrphanTranslation {
+                    original: version.source.path.with_file_name(format!("{slug}.md")),
+                })
+                .in_file(&version.source.path),
+            ),
+        }
+    }
+
+    let taxonomies = taxonomy::build(config, &entries);
+    let _: BTreeSet<Lang> = BTreeSet::new();
+    let site = Site {
+        config: config.clone(),
+        urls,
+        releases: release_list,
+        entries,
+        pages: pages.into_values().collect(),
+        taxonomies,
+        assets,
+        held_back,
+    };
+    (Assembled { site, withheld }, diags)
+}

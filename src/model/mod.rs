@@ -1,0 +1,141 @@
+//! Model: the validated site as plain data. Releases, entries (with their translations
+//! merged over the original), standalone pages, taxonomies and headline figures, sorted
+//! once here. It checks what needs several documents at once (duplicate slugs and titles,
+//! orphan translations); it does not read files or render anything.
+
+pub mod assemble;
+pub mod ids;
+pub mod taxonomy;
+pub mod urls;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+use crate::config::SiteConfig;
+use crate::load::Body;
+use crate::load::discover::ContentFile;
+use crate::load::source::SourceFile;
+use crate::validate::Value;
+use ids::{Lang, ReleaseId, Slug};
+pub use taxonomy::{Taxonomy, Term};
+use urls::Urls;
+
+/// A release's text in one language.
+#[derive(Debug, Clone)]
+pub struct ReleaseText {
+    pub title: String,
+    pub summary: Option<String>,
+    pub issuer: Option<String>,
+    pub intro: Option<(SourceFile, Body)>,
+    pub intro_html: String,
+}
+
+/// A numbered batch of results.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub id: ReleaseId,
+    pub source: PathBuf,
+    pub number: i64,
+    pub date: jiff::civil::Date,
+    /// Site path of the cover image, if any.
+    pub cover: Option<String>,
+    /// Text per language; the default language is always present.
+    pub text: BTreeMap<Lang, ReleaseText>,
+    /// Indexes into `Site::entries`, in display order.
+    pub entries: Vec<usize>,
+}
+
+/// One language version of an entry: the original, or a translation merged over it.
+#[derive(Debug, Clone)]
+pub struct EntryVersion {
+    pub source: SourceFile,
+    /// All field values: the translation's own, then the original's for what it left out.
+    pub values: IndexMap<String, Value>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body: Body,
+    pub body_html: String,
+}
+
+/// Why an entry may not be public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    Draft,
+    Embargoed(jiff::Timestamp),
+}
+
+/// One result.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub release: ReleaseId,
+    /// Index of the release in `Site::releases`.
+    pub release_index: usize,
+    pub slug: Slug,
+    pub date: jiff::civil::Date,
+    /// Set when the entry is a draft or under embargo (only present with `--drafts`).
+    pub hold: Option<Hold>,
+    /// Versions per language; the default language is always present.
+    pub versions: BTreeMap<Lang, EntryVersion>,
+}
+
+impl Entry {
+    /// The version in `lang`, or the original when there is no translation.
+    pub fn version(&self, lang: &Lang, default: &Lang) -> &EntryVersion {
+        self.versions
+            .get(lang)
+            .or_else(|| self.versions.get(default))
+            .expect("an entry always has its default-language version")
+    }
+
+    /// Path of `content/releases/<id>/<slug>.md`-style link targets.
+    pub fn link_key(&self) -> String {
+        format!("releases/{}/{}", self.release, self.slug)
+    }
+}
+
+/// One language version of a standalone page.
+#[derive(Debug, Clone)]
+pub struct PageVersion {
+    pub source: SourceFile,
+    pub title: String,
+    pub body: Body,
+    pub body_html: String,
+}
+
+/// A standalone page (about, contact, ...).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub slug: Slug,
+    pub versions: BTreeMap<Lang, PageVersion>,
+}
+
+/// What was held back from the build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeldBack {
+    pub drafts: usize,
+    pub embargoed: usize,
+}
+
+/// The whole validated site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: SiteConfig,
+    pub urls: Urls,
+    /// Newest first.
+    pub releases: Vec<Release>,
+    pub entries: Vec<Entry>,
+    pub pages: Vec<Page>,
+    /// Taxonomies in schema order, with terms per language.
+    pub taxonomies: Vec<Taxonomy>,
+    /// Files under content/ that are copied as they are.
+    pub assets: Vec<ContentFile>,
+    pub held_back: HeldBack,
+}
+
+impl Site {
+    pub fn default_lang(&self) -> &Lang {
+        &self.config.default_language
+    }
+}

@@ -1,0 +1,129 @@
+//! Where every page lives. One place decides URL shapes, so links and output paths agree.
+//! Site paths start with `/` and exclude the base URL's path prefix.
+
+use crate::config::BaseUrl;
+use crate::model::ids::{Lang, ReleaseId, Slug};
+
+/// Builds site paths, hrefs (with the base path prefix) and permalinks (absolute).
+#[derive(Debug, Clone)]
+pub struct Urls {
+    pub base: BaseUrl,
+    pub default_lang: Lang,
+}
+
+impl Urls {
+    pub fn lang_prefix(&self, lang: &Lang) -> String {
+        if *lang == self.default_lang {
+            String::new()
+        } else {
+            format!("/{lang}")
+        }
+    }
+
+    pub fn home(&self, lang: &Lang) -> String {
+        format!("{}/", self.lang_prefix(lang))
+    }
+
+    pub fn releases(&self, lang: &Lang) -> String {
+        format!("{}/releases/", self.lang_prefix(lang))
+    }
+
+    pub fn release(&self, lang: &Lang, id: &ReleaseId) -> String {
+        format!("{}/releases/{id}/", self.lang_prefix(lang))
+    }
+
+    pub fn entry(&self, lang: &Lang, release: &ReleaseId, slug: &Slug) -> String {
+        format!("{}/releases/{release}/{slug}/", self.lang_prefix(lang))
+    }
+
+    pub fn taxonomy(&self, lang: &Lang, tax: &Slug) -> String {
+        format!("{}/{tax}/", self.lang_prefix(lang))
+    }
+
+    /// A term's page; page 1 is the term's own URL.
+    pub fn term(&self, lang: &Lang, tax: &Slug, term: &Slug, page: usize) -> String {
+        if page <= 1 {
+            format!("{}/{tax}/{term}/", self.lang_prefix(lang))
+        } else {
+            format!("{}/{tax}/{term}/page/{page}/", self.lang_prefix(lang))
+        }
+    }
+
+    pub fn page(&self, lang: &Lang, slug: &Slug) -> String {
+        format!("{}/{slug}/", self.lang_prefix(lang))
+    }
+
+    pub fn not_found(&self, lang: &Lang) -> String {
+        format!("{}/404.html", self.lang_prefix(lang))
+    }
+
+    /// A content asset (path relative to `content/`).
+    pub fn asset(&self, rel: &str) -> String {
+        format!("/{rel}")
+    }
+
+    /// The href to put in a page: the site path under the base URL's path prefix.
+    pub fn href(&self, site_path: &str) -> String {
+        format!("{}{site_path}", self.base.path_prefix)
+    }
+
+    /// The absolute URL.
+    pub fn permalink(&self, site_path: &str) -> String {
+        format!("{}{site_path}", self.base.absolute)
+    }
+}
+
+/// The output file for a site path: `/a/` → `a/index.html`, `/404.html` → `404.html`.
+pub fn output_file(site_path: &str) -> String {
+    let p = site_path.trim_start_matches('/');
+    if p.is_empty() || p.ends_with('/') {
+        format!("{p}index.html")
+    } else {
+        p.to_string()
+    }
+}
+
+/// Resolve `target`, written in a file inside the content folder `from_dir` (relative to
+/// `content/`, `/`-separated), to a path relative to `content/`. `None` if it climbs out.
+pub fn resolve_content_path(from_dir: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        from_dir.split('/').filter(|p| !p.is_empty()).collect()
+    };
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s if s.contains('\\') => return None,
+            s => parts.push(s),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_paths_resolve_and_never_escape() {
+        assert_eq!(
+            resolve_content_path("releases/2024-03", "mma/flow.svg").as_deref(),
+            Some("releases/2024-03/mma/flow.svg")
+        );
+        assert_eq!(
+            resolve_content_path("releases/2024-03", "../shared.png").as_deref(),
+            Some("releases/shared.png")
+        );
+        assert_eq!(
+            resolve_content_path("releases/x", "../../../etc/passwd"),
+            None
+        );
+        assert_eq!(output_file("/"), "index.html");
+        assert_eq!(output_file("/en/releases/"), "en/releases/index.html");
+        assert_eq!(output_file("/404.html"), "404.html");
+    }
+}

@@ -1,0 +1,546 @@
+//! Template contexts. Everything a template sees is built here, from the model, with URLs
+//! already resolved under the base path. Per-entry summaries ("cards") are built once per
+//! language and shared by every list page.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera, Value as TeraValue};
+
+use crate::diagnostics::Diagnostic;
+use crate::model::ids::Lang;
+use crate::model::{Entry, Hold, Site};
+use crate::plan::{PageKind, PlannedPage};
+use crate::render::display::Displayer;
+use crate::render::templates::{self, Strings};
+use crate::validate::Value;
+
+#[derive(Serialize, Clone)]
+struct Link {
+    lang: String,
+    label: String,
+    url: String,
+    permalink: String,
+    current: bool,
+}
+
+#[derive(Serialize, Clone)]
+struct HoldInfo {
+    kind: &'static str,
+    until: Option<String>,
+}
+
+fn hold_info(h: &Option<Hold>) -> Option<HoldInfo> {
+    h.map(|h| match h {
+        Hold::Draft => HoldInfo {
+            kind: "draft",
+            until: None,
+        },
+        Hold::Embargoed(t) => HoldInfo {
+            kind: "embargoed",
+            until: Some(t.to_string()),
+        },
+    })
+}
+
+/// A short summary of an entry for lists.
+#[derive(Serialize, Clone)]
+struct Card {
+    title: String,
+    summary: String,
+    url: String,
+    /// Language of the content shown (differs from the page's when not translated).
+    lang: String,
+    translated: bool,
+    lead_institution: Option<String>,
+    stage: Option<String>,
+    fields: Vec<String>,
+    release_id: String,
+    release_title: String,
+    release_url: String,
+    date: String,
+    hold: Option<HoldInfo>,
+}
+
+/// Holds the template engine, strings and pre-built cards; renders one page at a time.
+pub struct Renderer<'a> {
+    site: &'a Site,
+    tera: Tera,
+    strings: Strings,
+    /// cards[entry][lang]
+    cards: Vec<BTreeMap<Lang, TeraValue>>,
+}
+
+fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> String {
+    site.config
+        .schema
+        .fields
+        .get(field)
+        .and_then(|f| f.kind.enum_options())
+        .and_then(|o| o.iter().find(|o| o.key == key))
+        .map(|o| {
+            o.labels
+                .get(lang.as_str(), site.default_lang().as_str(), key)
+                .to_string()
+        })
+        .unwrap_or_else(|| key.to_string())
+}
+
+fn card(site: &Site, e: &Entry, lang: &Lang) -> Card {
+    let default = site.default_lang();
+    let translated = e.versions.contains_key(lang);
+    let shown = if translated { lang } else { default };
+    let v = e.version(lang, default);
+    let r = &site.releases[e.release_index];
+    let rt = r.text.get(lang).unwrap_or(&r.text[default]);
+    let texts = |name: &str| -> Vec<String> {
+        v.values
+            .get(name)
+            .map(|x| x.texts().into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    Card {
+        title: v.title.clone(),
+        summary: v.summary.clone().unwrap_or_default(),
+        url: site.urls.href(&site.urls.entry(shown, &e.release, &e.slug)),
+        lang: shown.to_string(),
+        translated,
+        lead_institution: texts("institutions").into_iter().next(),
+        stage: v
+            .values
+            .get("stage")
+            .and_then(Value::as_text)
+            .map(|k| enum_label(site, "stage", k, lang)),
+        fields: texts("fields")
+            .iter()
+            .map(|k| enum_label(site, "fields", k, lang))
+            .collect(),
+        release_id: r.id.to_string(),
+        release_title: rt.title.clone(),
+        release_url: site.urls.href(&site.urls.release(lang, &r.id)),
+        date: e.date.to_string(),
+        hold: hold_info(&e.hold),
+    }
+}
+
+fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
+    if lang.as_str().starts_with("zh") {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    } else {
+        d.strftime("%-d %B %Y").to_string()
+    }
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
+        let (tera, strings) = templates::load(root, &site.config.theme)?;
+        let cards = site
+            .entries
+            .par_iter()
+            .map(|e| {
+                site.config
+                    .languages
+                    .iter()
+                    .map(|l| (l.clone(), TeraValue::from_serializable(&card(site, e, l))))
+                    .collect()
+            })
+            .collect();
+        Ok(Renderer {
+            site,
+            tera,
+            strings,
+            cards,
+        })
+    }
+
+    fn t(&self, lang: &Lang, key: &str) -> String {
+        self.strings
+            .get(lang.as_str())
+            .and_then(|m| m.get(key))
+            .or_else(|| {
+                self.strings
+                    .get(self.site.default_lang().as_str())
+                    .and_then(|m| m.get(key))
+            })
+            .cloned()
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn cards(&self, entries: &[usize], lang: &Lang) -> TeraValue {
+        let list: Vec<TeraValue> = entries
+            .iter()
+            .map(|&i| self.cards[i][lang].clone())
+            .collect();
+        TeraValue::from(list)
+    }
+
+    /// The URL of `kind` (a page in language `from`) in `lang`, if that page exists there.
+    fn url_of(&self, kind: &PageKind, from: &Lang, lang: &Lang) -> Option<String> {
+        let s = self.site;
+        let u = &s.urls;
+        Some(match kind {
+            PageKind::Home => u.home(lang),
+            PageKind::ReleaseIndex => u.releases(lang),
+            PageKind::Release(i) => u.release(lang, &s.releases[*i].id),
+            PageKind::Entry(i) => {
+                let e = &s.entries[*i];
+                e.versions.get(lang)?;
+                u.entry(lang, &e.release, &e.slug)
+            }
+            PageKind::TaxonomyIndex(t) => u.taxonomy(lang, &s.taxonomies[*t].slug),
+            PageKind::Term {
+                taxonomy,
+                term,
+                page,
+                ..
+            } => {
+                // Terms are per language; the same slug may not exist in the other language.
+                let tax = &s.taxonomies[*taxonomy];
+                let slug = &tax.terms.get(from)?.get(*term)?.slug;
+                let t = tax.term(lang, slug.as_str())?;
+                let pages = t.entries.len().div_ceil(s.config.paginate_by).max(1);
+                u.term(lang, &tax.slug, &t.slug, (*page).min(pages))
+            }
+            PageKind::Page(i) => {
+                let p = &s.pages[*i];
+                p.versions.get(lang)?;
+                u.page(lang, &p.slug)
+            }
+            PageKind::NotFound => u.not_found(lang),
+        })
+    }
+
+    /// Render one planned page.
+    pub fn render(&self, page: &PlannedPage) -> Result<String, Diagnostic> {
+        let ctx = self.context(page);
+        templates::render(&self.tera, page.kind.template(), &ctx)
+    }
+
+    fn context(&self, page: &PlannedPage) -> Context {
+        let s = self.site;
+        let lang = &page.lang;
+        let u = &s.urls;
+        let default = s.default_lang();
+        let mut ctx = Context::new();
+        ctx.insert("lang", lang.as_str());
+        ctx.insert("default_lang", default.as_str());
+        let strings = self.strings.get(lang.as_str()).cloned().unwrap_or_default();
+        ctx.insert("t", &strings);
+
+        let translations: Vec<Link> = s
+            .config
+            .languages
+            .iter()
+            .filter_map(|l| {
+                let path = self.url_of(&page.kind, lang, l)?;
+                Some(Link {
+                    lang: l.to_string(),
+                    label: self.t(l, "language_name"),
+                    url: u.href(&path),
+                    permalink: u.permalink(&path),
+                    current: l == lang,
+                })
+            })
+            .collect();
+        // The language switcher always offers every language: the translation of this page
+        // when it exists, else that language's home page.
+        let switcher: Vec<Link> = s
+            .config
+            .languages
+            .iter()
+            .map(|l| {
+                let path = self
+                    .url_of(&page.kind, lang, l)
+                    .unwrap_or_else(|| u.home(l));
+                Link {
+                    lang: l.to_string(),
+                    label: self.t(l, "language_name"),
+                    url: u.href(&path),
+                    permalink: u.permalink(&path),
+                    current: l == lang,
+                }
+            })
+            .collect();
+        let nav_tax: Vec<IndexMap<&str, String>> = s
+            .taxonomies
+            .iter()
+            .map(|t| {
+                let label = s.config.schema.fields[&t.field]
+                    .label
+                    .get(lang.as_str(), default.as_str(), &t.field)
+                    .to_string();
+                IndexMap::from([
+                    ("name", t.field.clone()),
+                    ("label", label),
+                    ("url", u.href(&u.taxonomy(lang, &t.slug))),
+                ])
+            })
+            .collect();
+        let nav_pages: Vec<IndexMap<&str, String>> = s
+            .pages
+            .iter()
+            .filter_map(|p| {
+                let v = p.versions.get(lang)?;
+                Some(IndexMap::from([
+                    ("title", v.title.clone()),
+                    ("url", u.href(&u.page(lang, &p.slug))),
+                ]))
+            })
+            .collect();
+        let institutions = s
+            .taxonomies
+            .iter()
+            .find(|t| t.field == "institutions")
+            .and_then(|t| t.terms.get(default))
+            .map_or(0, Vec::len);
+        let field_count = s
+            .taxonomies
+            .iter()
+            .find(|t| t.field == "fields")
+            .and_then(|t| t.terms.get(default))
+            .map_or(0, Vec::len);
+        ctx.insert(
+            "site",
+            &serde_json::json!({
+                "title": s.config.title_in(lang),
+                "description": s.config.description_in(lang),
+                "base_url": s.config.base_url.absolute,
+                "base_path": s.config.base_url.path_prefix,
+                "home_url": u.href(&u.home(lang)),
+                "releases_url": u.href(&u.releases(lang)),
+                "static_url": u.href("/"),
+                "languages": switcher,
+                "taxonomies": nav_tax,
+                "pages": nav_pages,
+                "stats": {
+                    "entries": s.entries.len(),
+                    "releases": s.releases.len(),
+                    "institutions": institutions,
+                    "fields": field_count,
+                },
+            }),
+        );
+        ctx.insert(
+            "page",
+            &serde_json::json!({
+                "kind": page.kind.template().trim_end_matches(".html"),
+                "url": u.href(&page.site_path),
+                "permalink": u.permalink(&page.site_path),
+                "translations": translations,
+            }),
+        );
+
+        let release_ctx = |i: usize, with_intro: bool| -> serde_json::Value {
+            let r = &s.releases[i];
+            let t = r.text.get(lang).unwrap_or(&r.text[default]);
+            serde_json::json!({
+                "id": r.id,
+                "number": r.number,
+                "title": t.title,
+                "summary": t.summary,
+                "issuer": t.issuer,
+                "date": r.date.to_string(),
+                "date_display": localized_date(&r.date, lang),
+                "cover": r.cover.as_ref().map(|c| u.href(c)),
+                "url": u.href(&u.release(lang, &r.id)),
+                "entry_count": r.entries.len(),
+                "intro_html": if with_intro { t.intro_html.as_str() } else { "" },
+            })
+        };
+        let releases: Vec<serde_json::Value> = (0..s.releases.len())
+            .map(|i| release_ctx(i, false))
+            .collect();
+
+        match &page.kind {
+            PageKind::Home => {
+                ctx.insert("releases", &releases);
+                if !s.releases.is_empty() {
+                    ctx.insert("latest", &release_ctx(0, true));
+                    let latest: Vec<usize> =
+                        s.releases[0].entries.iter().copied().take(12).collect();
+                    ctx.insert_value("latest_entries", self.cards(&latest, lang));
+                }
+            }
+            PageKind::ReleaseIndex => ctx.insert("releases", &releases),
+            PageKind::Release(i) => {
+                ctx.insert("release", &release_ctx(*i, true));
+                ctx.insert_value("groups", self.groups(&s.releases[*i].entries, lang));
+                ctx.insert_value("entries", self.cards(&s.releases[*i].entries, lang));
+            }
+            PageKind::Entry(i) => {
+                let e = &s.entries[*i];
+                let v = e.version(lang, default);
+                let d = Displayer {
+                    site: s,
+                    lang,
+                    yes: &self.t(lang, "yes"),
+                    no: &self.t(lang, "no"),
+                };
+                let cover = v.values.get("cover").and_then(Value::as_text).map(|c| {
+                    let dir = v
+                        .source
+                        .path
+                        .parent()
+                        .and_then(|p| p.strip_prefix("content").ok())
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                        .unwrap_or_default();
+                    crate::model::urls::resolve_content_path(&dir, c)
+                        .map(|rel| u.href(&u.asset(&rel)))
+                        .unwrap_or_default()
+                });
+                ctx.insert(
+                    "entry",
+                    &serde_json::json!({
+                        "slug": e.slug,
+                        "title": v.title,
+                        "summary": v.summary,
+                        "url": u.href(&page.site_path),
+                        "date": e.date.to_string(),
+                        "date_display": localized_date(&e.date, lang),
+                        "body_html": v.body_html,
+                        "fields": d.fields(&v.values),
+                        "values": v.values,
+                        "cover": cover,
+                        "cover_alt": v.values.get("cover_alt").and_then(Value::as_text),
+                        "hold": hold_info(&e.hold),
+                        "source": v.source.path.to_string_lossy(),
+                    }),
+                );
+                ctx.insert("release", &release_ctx(e.release_index, false));
+            }
+            PageKind::TaxonomyIndex(t) => {
+                ctx.insert("taxonomy", &self.taxonomy_ctx(*t, lang));
+            }
+            PageKind::Term {
+                taxonomy,
+                term,
+                page: n,
+                pages,
+            } => {
+                let tax = &s.taxonomies[*taxonomy];
+                let terms = tax.terms.get(lang).map(Vec::as_slice).unwrap_or(&[]);
+                let t = &terms[*term];
+                let per = s.config.paginate_by;
+                let slice: Vec<usize> = t
+                    .entries
+                    .iter()
+                    .copied()
+                    .skip((n - 1) * per)
+                    .take(per)
+                    .collect();
+                let page_url = |k: usize| u.href(&u.term(lang, &tax.slug, &t.slug, k));
+                ctx.insert("taxonomy", &self.taxonomy_ctx(*taxonomy, lang));
+                ctx.insert(
+                    "term",
+                    &serde_json::json!({
+                        "label": t.label,
+                        "slug": t.slug,
+                        "count": t.entries.len(),
+                        "url": page_url(1),
+                    }),
+                );
+                ctx.insert(
+                    "paginator",
+                    &serde_json::json!({
+                        "page": n,
+                        "pages": pages,
+                        "prev": (*n > 1).then(|| page_url(n - 1)),
+                        "next": (n < pages).then(|| page_url(n + 1)),
+                    }),
+                );
+                ctx.insert_value("entries", self.cards(&slice, lang));
+            }
+            PageKind::Page(i) => {
+                let p = &s.pages[*i];
+                let v = &p.versions[lang];
+                ctx.insert(
+                    "standalone",
+                    &serde_json::json!({ "title": v.title, "body_html": v.body_html }),
+                );
+            }
+            PageKind::NotFound => {}
+        }
+        ctx
+    }
+
+    fn taxonomy_ctx(&self, t: usize, lang: &Lang) -> serde_json::Value {
+        let s = self.site;
+        let u = &s.urls;
+        let tax = &s.taxonomies[t];
+        let label = s.config.schema.fields[&tax.field].label.get(
+            lang.as_str(),
+            s.default_lang().as_str(),
+            &tax.field,
+        );
+        let terms: Vec<serde_json::Value> = tax
+            .terms
+            .get(lang)
+            .into_iter()
+            .flatten()
+            .map(|term| {
+                serde_json::json!({
+                    "label": term.label,
+                    "slug": term.slug,
+                    "count": term.entries.len(),
+                    "url": u.href(&u.term(lang, &tax.slug, &term.slug, 1)),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "name": tax.field,
+            "label": label,
+            "url": u.href(&u.taxonomy(lang, &tax.slug)),
+            "terms": terms,
+        })
+    }
+
+    /// A release's entries grouped by the `group_by` taxonomy's first value, in option order.
+    fn groups(&self, entries: &[usize], lang: &Lang) -> TeraValue {
+        let s = self.site;
+        let Some(field) = s.config.group_by.as_deref() else {
+            return TeraValue::from(Vec::<TeraValue>::new());
+        };
+        let options = s
+            .config
+            .schema
+            .fields
+            .get(field)
+            .and_then(|f| f.kind.enum_options());
+        let mut groups: IndexMap<String, Vec<usize>> = IndexMap::new();
+        for &i in entries {
+            let v = s.entries[i].version(lang, s.default_lang());
+            let key = v
+                .values
+                .get(field)
+                .and_then(|x| x.texts().first().map(|t| t.to_string()))
+                .unwrap_or_default();
+            groups.entry(key).or_default().push(i);
+        }
+        if let Some(opts) = options {
+            groups.sort_by_cached_key(|k, _| {
+                opts.iter().position(|o| &o.key == k).unwrap_or(usize::MAX)
+            });
+        } else {
+            groups.sort_keys();
+        }
+        let list: Vec<TeraValue> = groups
+            .into_iter()
+            .map(|(key, items)| {
+                let label = if options.is_some() {
+                    enum_label(s, field, &key, lang)
+                } else {
+                    key.clone()
+                };
+                let mut m = tera::Map::new();
+                m.insert("key".into(), TeraValue::from(key));
+                m.insert("label".into(), TeraValue::from(label));
+                m.insert("count".into(), TeraValue::from(items.len()));
+                m.insert("entries".into(), self.cards(&items, lang));
+                TeraValue::from(m)
+            })
+            .collect();
+        TeraValue::from(list)
+    }
+}

@@ -1,0 +1,173 @@
+//! Turning an entry's field values into display HTML for one language: enum labels, links to
+//! taxonomy terms, mailto and web links, nested tables. Every piece of text is escaped here.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::config::{FieldDef, FieldKind};
+use crate::model::Site;
+use crate::model::ids::{Lang, Slug};
+use crate::validate::Value;
+
+/// Escape text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One field as shown on an entry page.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisplayField {
+    pub name: String,
+    pub label: String,
+    /// Safe HTML.
+    pub html: String,
+}
+
+/// Fields shown elsewhere on the page (heading, summary, cover) or not shown at all.
+const NOT_IN_TABLE: &[&str] = &[
+    "title",
+    "summary",
+    "cover",
+    "cover_alt",
+    "draft",
+    "embargo",
+    "date",
+];
+
+pub struct Displayer<'a> {
+    pub site: &'a Site,
+    pub lang: &'a Lang,
+    pub yes: &'a str,
+    pub no: &'a str,
+}
+
+impl Displayer<'_> {
+    fn sep(&self) -> &'static str {
+        if self.lang.as_str().starts_with("zh") {
+            "、"
+        } else {
+            ", "
+        }
+    }
+
+    fn label<'b>(&self, def: &'b FieldDef) -> &'b str {
+        def.label.get(
+            self.lang.as_str(),
+            self.site.default_lang().as_str(),
+            &def.name,
+        )
+    }
+
+    /// Display rows for all shown fields of `values`, in schema order.
+    pub fn fields(&self, values: &IndexMap<String, Value>) -> Vec<DisplayField> {
+        self.site
+            .config
+            .schema
+            .fields
+            .values()
+            .filter(|d| !NOT_IN_TABLE.contains(&d.name.as_str()))
+            .filter_map(|def| {
+                let v = values.get(&def.name)?;
+                Some(DisplayField {
+                    name: def.name.clone(),
+                    label: self.label(def).to_string(),
+                    html: self.value(def, v, def.taxonomy.then_some(def.name.as_str())),
+                })
+            })
+            .collect()
+    }
+
+    fn term_link(&self, taxonomy: &str, text: &str, label: &str) -> String {
+        let tax = self.site.taxonomies.iter().find(|t| t.field == taxonomy);
+        match (tax, Slug::from_text(text)) {
+            (Some(t), Some(slug)) if t.term(self.lang, slug.as_str()).is_some() => {
+                let href = self
+                    .site
+                    .urls
+                    .href(&self.site.urls.term(self.lang, &t.slug, &slug, 1));
+                format!("<a href=\"{}\">{}</a>", esc(&href), esc(label))
+            }
+            _ => esc(label),
+        }
+    }
+
+    fn value(&self, def: &FieldDef, v: &Value, taxonomy: Option<&str>) -> String {
+        match (&def.kind, v) {
+            (FieldKind::Enum { options }, Value::Text(key)) => {
+                let label = options
+                    .iter()
+                    .find(|o| &o.key == key)
+                    .map(|o| {
+                        o.labels
+                            .get(self.lang.as_str(), self.site.default_lang().as_str(), key)
+                    })
+                    .unwrap_or(key);
+                match taxonomy {
+                    Some(t) => self.term_link(t, key, label),
+                    None => esc(label),
+                }
+            }
+            (FieldKind::Text { .. }, Value::Text(s)) => match taxonomy {
+                Some(t) => self.term_link(t, s, s),
+                None => esc(s),
+            },
+            (FieldKind::Markdown, Value::Text(s)) => {
+                let mut html = String::new();
+                pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(s));
+                crate::markdown::sanitize(&html)
+            }
+            (FieldKind::Url, Value::Text(s)) => {
+                format!("<a href=\"{0}\" rel=\"noopener\">{0}</a>", esc(s))
+            }
+            (FieldKind::Email, Value::Text(s)) => {
+                format!("<a href=\"mailto:{0}\">{0}</a>", esc(s))
+            }
+            (FieldKind::List { item }, Value::List(items)) => {
+                if matches!(item.kind, FieldKind::Table { .. }) {
+                    let lis: Vec<String> = items
+                        .iter()
+                        .map(|i| format!("<li>{}</li>", self.value(item, i, None)))
+                        .collect();
+                    format!("<ul class=\"field-list\">{}</ul>", lis.concat())
+                } else {
+                    items
+                        .iter()
+                        .map(|i| self.value(item, i, taxonomy))
+                        .collect::<Vec<_>>()
+                        .join(self.sep())
+                }
+            }
+            (FieldKind::Table { fields }, Value::Table(t)) => {
+                let parts: Vec<String> = fields
+                    .values()
+                    .filter_map(|d| {
+                        let v = t.get(&d.name)?;
+                        Some(format!(
+                            "<span class=\"part\"><span class=\"part-label\">{}</span> {}</span>",
+                            esc(self.label(d)),
+                            self.value(d, v, None)
+                        ))
+                    })
+                    .collect();
+                parts.join(" ")
+            }
+            (_, Value::Bool(b)) => esc(if *b { self.yes } else { self.no }),
+            (_, Value::Integer(i)) => i.to_string(),
+            (_, Value::Date(d)) => d.to_string(),
+            (_, Value::DateTime(t)) => esc(&t.to_string()),
+            (_, Value::Text(s)) => esc(s),
+            (_, other) => esc(&format!("{other:?}")),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Writing a build to disk atomically: everything goes into a staging folder beside the
+//! output folder, which is then swapped in by renames. This module refuses dangerous output
+//! paths and never deletes anything but its own staging folders and previous outputs that
+//! carry its marker file.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::plan::Copy;
+use crate::render::RenderedFile;
+
+/// A file Gazette puts in every output folder, so it knows the folder is its own to replace.
+pub const MARKER: &str = ".gazette-output";
+
+/// Lexically normalise an absolute path (resolve `.` and `..` without touching the disk).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    // Canonicalise the longest existing ancestor so symlinked paths compare correctly.
+    let abs = normalize(&abs);
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match existing.file_name() {
+            Some(n) => rest.push(n.to_os_string()),
+            None => break,
+        }
+        if !existing.pop() {
+            break;
+        }
+    }
+    let mut base = fs::canonicalize(&existing).unwrap_or(existing);
+    for n in rest.into_iter().rev() {
+        base.push(n);
+    }
+    base
+}
+
+fn refuse(path: &Path, reason: &str) -> Diagnostic {
+    Diagnostic::error(Problem::OutputRefused {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    })
+}
+
+/// Check that `output` is a safe place to (re)write for the site at `root`; return it absolute.
+pub fn check_output_path(root: &Path, output: &Path) -> Result<PathBuf, Diagnostic> {
+    let root = absolute(root);
+    let out = absolute(output);
+    if out.parent().is_none() {
+        return Err(refuse(&out, "it is the filesystem root"));
+    }
+    if out == root {
+        return Err(refuse(&out, "it is the site folder itself"));
+    }
+    if root.starts_with(&out) {
+        return Err(refuse(&out, "it contains the site folder"));
+    }
+    for protected in ["content", "themes", "static", "templates", "src", ".git"] {
+        if out.starts_with(root.join(protected)) {
+            return Err(refuse(
+                &out,
+                &format!("it is inside the site's {protected}/ folder"),
+            ));
+        }
+    }
+    if out.is_file() {
+        return Err(refuse(&out, "it is a file"));
+    }
+    if out.is_dir() {
+        let empty = fs::read_dir(&out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty && !out.join(MARKER).exists() {
+            return Err(refuse(
+                &out,
+                "the folder is not empty and was not written by Gazette (no .gazette-output marker); \
+                 empty it or choose another --output",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn write_err(path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error(Problem::OutputWrite {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn sibling(out: &Path, tag: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!(".{name}.{tag}"))
+}
+
+/// Remove leftovers of a killed build; restore the old output if a swap was interrupted.
+fn recover(out: &Path) {
+    let Some(parent) = out.parent() else { return };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(dir) = fs::read_dir(parent) else {
+        return;
+    };
+    let mut olds = Vec::new();
+    for e in dir.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&format!(".{name}.staging-")) {
+            let _ = fs::remove_dir_all(e.path());
+        } else if n.starts_with(&format!(".{name}.old-")) {
+            olds.push(e.path());
+        }
+    }
+    for old in olds {
+        if !out.exists() && old.join(MARKER).exists() {
+            let _ = fs::rename(&old, out);
+        } else if old.join(MARKER).exists() {
+            let _ = fs::remove_dir_all(&old);
+        }
+    }
+}
+
+/// Write `pages` and `copies` (sources relative to `root`) as the new content of `out`.
+/// Returns the number of files written.
+pub fn write_site(
+    root: &Path,
+    out: &Path,
+    pages: &[RenderedFile],
+    copies: &[Copy],
+) -> Result<usize, Diagnostic> {
+    recover(out);
+    let pid = std::process::id();
+    let staging = sibling(out, &format!("staging-{pid}"));
+    if let Some(parent) = out.parent() {
+        fs::create_dir_all(parent).map_err(|e| write_err(parent, e))?;
+    }
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir(&staging).map_err(|e| write_err(&staging, e))?;
+    let result = (|| {
+        let mut dirs = BTreeSet::new();
+        for f in pages
+            .iter()
+            .map(|p| &p.path)
+            .chain(copies.iter().map(|c| &c.to))
+        {
+            if let Some(parent) = Path::new(f).parent() {
+                dirs.insert(staging.join(parent));
+            }
+        }
+        for d in &dirs {
+            fs::create_dir_all(d).map_err(|e| write_err(d, e))?;
+        }
+        pages.par_iter().try_for_each(|p| {
+            let dest = staging.join(&p.path);
+            fs::write(&dest, &p.bytes).map_err(|e| write_err(&dest, e))
+        })?;
+        copies.par_iter().try_for_each(|c| {
+            let dest = staging.join(&c.to);
+            fs::copy(root.join(&c.from), &dest)
+                .map(|_| ())
+                .map_err(|e| write_err(&dest, e))
+        })?;
+        fs::write(
+            staging.join(MARKER),
+            "written by gazette; this folder is replaced on every build\n",
+        )
+        .map_err(|e| write_err(&staging, e))?;
+        Ok::<(), Diagnostic>(())
+    })();
+    if let Err(d) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(d);
+    }
+    // Swap: old output aside, staging in, old output removed.
+    let old = sibling(out, &format!("old-{pid}"));
+    let had_old = out.exists();
+    if had_old {
+        fs::rename(out, &old).map_err(|e| {
+            let _ = fs::remove_dir_all(&staging);
+            write_err(out, e)
+        })?;
+    }
+    if let Err(e) = fs::rename(&staging, out) {
+        if had_old {
+            let _ = fs::rename(&old, out);
+        }
+        let _ = fs::remove_dir_all(&staging);
+        return Err(write_err(out, e));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(pages.len() + copies.len())
+}

@@ -1,0 +1,188 @@
+//! The typed documents a site is made of, and checking one content file into one of them.
+//! Release and page files have fixed fields, declared here as schemas so they are checked
+//! by the same code as entries.
+
+use indexmap::IndexMap;
+
+use crate::config::{FieldDef, FieldKind, Labels, SiteConfig};
+use crate::diagnostics::Diagnostic;
+use crate::load::discover::{ContentFile, ContentKind, Format};
+use crate::load::source::SourceFile;
+use crate::load::{self, Body};
+use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::validate::{self, Checked};
+
+/// One checked content file.
+#[derive(Debug, Clone)]
+pub enum Doc {
+    ReleaseMeta {
+        release: ReleaseId,
+        lang: Lang,
+        source: SourceFile,
+        fields: Checked,
+    },
+    ReleaseIntro {
+        release: ReleaseId,
+        lang: Lang,
+        source: SourceFile,
+        body: Body,
+    },
+    Entry {
+        release: ReleaseId,
+        slug: Slug,
+        lang: Lang,
+        source: SourceFile,
+        fields: Checked,
+        body: Body,
+    },
+    Page {
+        slug: Slug,
+        lang: Lang,
+        source: SourceFile,
+        fields: Checked,
+        body: Body,
+    },
+}
+
+fn field(name: &str, kind: FieldKind, required: bool) -> (String, FieldDef) {
+    (
+        name.to_string(),
+        FieldDef {
+            name: name.to_string(),
+            kind,
+            required,
+            taxonomy: false,
+            label: Labels::default(),
+        },
+    )
+}
+
+fn text() -> FieldKind {
+    FieldKind::Text { max_length: None }
+}
+
+/// Fields of `_release.toml`. In a translation (`_release.en.toml`) only the texts are allowed.
+pub fn release_fields(original: bool) -> IndexMap<String, FieldDef> {
+    let mut f = IndexMap::new();
+    if original {
+        f.extend([
+            field(
+                "number",
+                FieldKind::Integer {
+                    min: Some(0),
+                    max: None,
+                },
+                true,
+            ),
+            field("title", text(), true),
+            field("date", FieldKind::Date, true),
+            field("summary", text(), false),
+            field("issuer", text(), false),
+            field("cover", text(), false),
+        ]);
+    } else {
+        f.extend([
+            field("title", text(), false),
+            field("summary", text(), false),
+            field("issuer", text(), false),
+        ]);
+    }
+    f
+}
+
+/// Fields of a standalone page's front matter.
+pub fn page_fields(original: bool) -> IndexMap<String, FieldDef> {
+    IndexMap::from([field("title", text(), original)])
+}
+
+/// Read and check one content file. Assets give `None` and no diagnostics.
+pub fn check_file(
+    root: &std::path::Path,
+    file: &ContentFile,
+    config: &SiteConfig,
+) -> (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>) {
+    if file.kind == ContentKind::Asset {
+        return (None, None, Vec::new());
+    }
+    let source = match load::read_source(root, &file.path) {
+        Ok(s) => s,
+        Err(d) => return (None, None, vec![d]),
+    };
+    let keep = Some(source.clone());
+    let original = |lang: &Lang| *lang == config.default_language;
+    let (doc, diags) = match &file.kind {
+        ContentKind::Asset => unreachable!("handled above"),
+        ContentKind::ReleaseIntro { release, lang } => (
+            Some(Doc::ReleaseIntro {
+                release: release.clone(),
+                lang: lang.clone(),
+                body: load::plain_body(&source),
+                source: source.clone(),
+            }),
+            Vec::new(),
+        ),
+        ContentKind::ReleaseMeta { release, lang } => match load::parse_toml_file(&source, false) {
+            Err(d) => (None, d),
+            Ok(parsed) => {
+                let (fields, d) = validate::check(&parsed, &release_fields(original(lang)), true);
+                let doc = d.is_empty().then(|| Doc::ReleaseMeta {
+                    release: release.clone(),
+                    lang: lang.clone(),
+                    source: source.clone(),
+                    fields,
+                });
+                (doc, d)
+            }
+        },
+        ContentKind::Entry {
+            release,
+            slug,
+            lang,
+            format,
+        } => {
+            let parsed = match format {
+                Format::Markdown => load::parse_markdown(&source),
+                Format::Toml => load::parse_toml_file(&source, true),
+            };
+            match parsed {
+                Err(d) => (None, d),
+                Ok(parsed) => {
+                    let (fields, d) =
+                        validate::check(&parsed, &config.schema.fields, original(lang));
+                    let body = parsed.body.clone().unwrap_or(Body {
+                        text: String::new(),
+                        offset: 0,
+                    });
+                    let doc = d.is_empty().then(|| Doc::Entry {
+                        release: release.clone(),
+                        slug: slug.clone(),
+                        lang: lang.clone(),
+                        source: source.clone(),
+                        fields,
+                        body,
+                    });
+                    (doc, d)
+                }
+            }
+        }
+        ContentKind::Page { slug, lang } => match load::parse_markdown(&source) {
+            Err(d) => (None, d),
+            Ok(parsed) => {
+                let (fields, d) = validate::check(&parsed, &page_fields(original(lang)), true);
+                let body = parsed.body.clone().unwrap_or(Body {
+                    text: String::new(),
+                    offset: 0,
+                });
+                let doc = d.is_empty().then(|| Doc::Page {
+                    slug: slug.clone(),
+                    lang: lang.clone(),
+                    source: source.clone(),
+                    fields,
+                    body,
+                });
+                (doc, d)
+            }
+        },
+    };
+    (doc, keep, diags)
+}

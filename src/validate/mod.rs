@@ -1,0 +1,369 @@
+//! Validate: check parsed documents against the schema and the fixed shapes of release and
+//! page files, collecting *every* problem with its location. It produces typed values; it
+//! does not resolve links between documents (that needs the whole model).
+
+pub mod documents;
+pub mod value;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use indexmap::IndexMap;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::config::{FieldDef, FieldKind};
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::load::ParsedDoc;
+use crate::load::source::SourceFile;
+pub use value::Value;
+
+/// The checked fields of one document.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// Values in schema order.
+    pub values: IndexMap<String, Value>,
+    /// Absolute byte span of each top-level value, for later diagnostics.
+    pub spans: HashMap<String, Range<usize>>,
+}
+
+/// Closest name among `candidates`, if close enough to be a plausible typo.
+pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+struct Checker<'a> {
+    source: &'a SourceFile,
+    offset: usize,
+    /// When false, required fields may be missing (translations inherit them).
+    require: bool,
+    diags: Vec<Diagnostic>,
+}
+
+fn found_name(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::String(_) => "a string".into(),
+        DeValue::Integer(_) => "an integer".into(),
+        DeValue::Float(_) => "a float".into(),
+        DeValue::Boolean(_) => "a boolean".into(),
+        DeValue::Datetime(_) => "a date/time".into(),
+        DeValue::Array(_) => "a list".into(),
+        DeValue::Table(_) => "a table".into(),
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let bad = |c: char| c.is_whitespace() || "<>()[]\\,;:\"@".contains(c);
+    !local.is_empty()
+        && !local.contains(bad)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains(bad)
+}
+
+fn is_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !s.contains(char::is_whitespace) && !s.contains(['<', '>', '"'])
+    })
+}
+
+impl Checker<'_> {
+    fn span(&self, r: Range<usize>) -> Range<usize> {
+        (r.start + self.offset)..(r.end + self.offset)
+    }
+
+    fn report(&mut self, problem: Problem, span: Range<usize>, field: &str) {
+        let span = self.span(span);
+        self.diags
+            .push(self.source.diagnostic(problem, span).with_field(field));
+    }
+
+    /// Check a table against `fields`; `path` prefixes field names in messages.
+    fn table(
+        &mut self,
+        table: &DeTable<'_>,
+        table_span: Range<usize>,
+        fields: &IndexMap<String, FieldDef>,
+        path: &str,
+        spans: Option<&mut HashMap<String, Range<usize>>>,
+    ) -> IndexMap<String, Value> {
+        let mut given: HashMap<&str, &Spanned<DeValue<'_>>> = HashMap::new();
+        for (k, v) in table.iter() {
+            let key: &str = k.get_ref();
+            let full = join(path, key);
+            if fields.contains_key(key) {
+                given.insert(key, v);
+            } else {
+                let suggestion = suggest(key, fields.keys().map(String::as_str));
+                self.report(
+                    Problem::UnknownKey {
+                        key: key.to_string(),
+                        suggestion,
+                    },
+                    k.span(),
+                    &full,
+                );
+            }
+        }
+        let mut out = IndexMap::new();
+        let mut spans = spans;
+        for (name, def) in fields {
+            let full = join(path, name);
+            match given.get(name.as_str()) {
+                Some(v) => {
+                    if let Some(s) = spans.as_deref_mut() {
+                        s.insert(name.clone(), self.span(v.span()));
+                    }
+                    if let Some(val) = self.value(def, v, &full) {
+                        out.insert(name.clone(), val);
+                    }
+                }
+                None if def.required && self.require => {
+                    let at = table_span.start..table_span.start;
+                    self.report(Problem::MissingRequired, at, &full);
+                }
+                None => {}
+            }
+        }
+        out
+    }
+
+    fn value(&mut self, def: &FieldDef, v: &Spanned<DeValue<'_>>, path: &str) -> Option<Value> {
+        let span = v.span();
+        let wrong = |this: &mut Self| {
+            this.report(
+                Problem::WrongType {
+                    expected: def.kind.describe(),
+                    found: found_name(v.get_ref()),
+                },
+                span.clone(),
+                path,
+            );
+            None
+        };
+        match (&def.kind, v.get_ref()) {
+            (FieldKind::Text { max_length }, DeValue::String(s)) => {
+                let len = s.chars().count();
+                if let Some(max) = max_length
+                    && len > *max
+                {
+                    self.report(
+                        Problem::TooLong {
+                            length: len,
+                            max: *max,
+                        },
+                        span,
+                        path,
+                    );
+                    return None;
+                }
+                Some(Value::Text(s.to_string()))
+            }
+            (FieldKind::Markdown, DeValue::String(s)) => Some(Value::Text(s.to_string())),
+            (FieldKind::Integer { min, max }, DeValue::Integer(i)) => {
+                let digits = i.as_str().replace('_', "");
+                let digits = digits
+                    .strip_prefix("0x")
+                    .or_else(|| digits.strip_prefix("0o"))
+                    .or_else(|| digits.strip_prefix("0b"))
+                    .unwrap_or(&digits);
+                let Ok(n) = i64::from_str_radix(digits, i.radix()) else {
+                    return wrong(self);
+                };
+                if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                    self.report(
+                        Problem::OutOfRange {
+                            value: n,
+                            min: *min,
+                            max: *max,
+                        },
+                        span,
+                        path,
+                    );
+                    return None;
+                }
+                Some(Value::Integer(n))
+            }
+            (FieldKind::Enum { options }, DeValue::String(s)) => {
+                if options.iter().any(|o| o.key == **s) {
+                    return Some(Value::Text(s.to_string()));
+                }
+                let by_label = options
+                    .iter()
+                    .find(|o| o.labels.0.values().any(|l| l == &**s))
+                    .map(|o| o.key.clone());
+                let suggestion =
+                    by_label.or_else(|| suggest(s, options.iter().map(|o| o.key.as_str())));
+                self.report(
+                    Problem::NotInEnum {
+                        value: s.to_string(),
+                        allowed: options.iter().map(|o| o.key.clone()).collect(),
+                        suggestion,
+                    },
+                    span,
+                    path,
+                );
+                None
+            }
+            (FieldKind::List { item }, DeValue::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, it) in items.iter().enumerate() {
+                    match self.value(item, it, &format!("{path}[{i}]")) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Value::List(out))
+            }
+            (FieldKind::Date, DeValue::Datetime(dt)) => match (dt.date, dt.time) {
+                (Some(d), None) => {
+                    jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8)
+                        .ok()
+                        .map(Value::Date)
+                        .or_else(|| {
+                            self.bad_date(dt.to_string(), span, path, "a date like 2024-09-30")
+                        })
+                }
+                _ => self.bad_date(dt.to_string(), span, path, "a date like 2024-09-30"),
+            },
+            (FieldKind::Date, DeValue::String(s)) => match s.parse::<jiff::civil::Date>() {
+                Ok(d) => Some(Value::Date(d)),
+                Err(_) => self.bad_date(s.to_string(), span, path, "a date like 2024-09-30"),
+            },
+            (FieldKind::DateTime, DeValue::Datetime(dt)) => {
+                let text = dt.to_string();
+                self.datetime(&text, span, path)
+            }
+            (FieldKind::DateTime, DeValue::String(s)) => self.datetime(s, span, path),
+            (FieldKind::Url, DeValue::String(s)) => {
+                if is_url(s) {
+                    Some(Value::Text(s.to_string()))
+                } else {
+                    self.report(
+                        Problem::BadUrl {
+                            value: s.to_string(),
+                        },
+                        span,
+                        path,
+                    );
+                    None
+                }
+            }
+            (FieldKind::Email, DeValue::String(s)) => {
+                if is_email(s) {
+                    Some(Value::Text(s.to_string()))
+                } else {
+                    self.report(
+                        Problem::BadEmail {
+                            value: s.to_string(),
+                        },
+                        span,
+                        path,
+                    );
+                    None
+                }
+            }
+            (FieldKind::Bool, DeValue::Boolean(b)) => Some(Value::Bool(*b)),
+            (FieldKind::Table { fields }, DeValue::Table(t)) => {
+                let before = self.diags.len();
+                let out = self.table(t, span, fields, path, None);
+                (self.diags.len() == before).then_some(Value::Table(out))
+            }
+            _ => wrong(self),
+        }
+    }
+
+    fn datetime(&mut self, text: &str, span: Range<usize>, path: &str) -> Option<Value> {
+        match text.parse::<jiff::Timestamp>() {
+            Ok(t) => Some(Value::DateTime(t)),
+            Err(_) => self.bad_date(
+                text.to_string(),
+                span,
+                path,
+                "a date and time with offset, like 2025-01-01T09:00:00+08:00",
+            ),
+        }
+    }
+
+    fn bad_date(
+        &mut self,
+        value: String,
+        span: Range<usize>,
+        path: &str,
+        expected: &'static str,
+    ) -> Option<Value> {
+        self.report(Problem::BadDate { value, expected }, span, path);
+        None
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Check a document's top-level table against `fields`.
+/// `require` is false for translations, which inherit what they leave out.
+pub fn check(
+    doc: &ParsedDoc<'_>,
+    fields: &IndexMap<String, FieldDef>,
+    require: bool,
+) -> (Checked, Vec<Diagnostic>) {
+    let mut c = Checker {
+        source: doc.source,
+        offset: doc.toml_offset,
+        require,
+        diags: Vec::new(),
+    };
+    let mut spans = HashMap::new();
+    let values = c.table(
+        doc.table.get_ref(),
+        doc.table.span(),
+        fields,
+        "",
+        Some(&mut spans),
+    );
+    (Checked { values, spans }, c.diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_urls() {
+        assert!(is_email("a.b@example.edu.cn"));
+        assert!(!is_email("a b@example.org"));
+        assert!(!is_email("nobody@localhost"));
+        assert!(!is_email("@example.org"));
+        assert!(is_url("https://example.org/x?y=1"));
+        assert!(!is_url("javascript:alert(1)"));
+        assert!(!is_url("https://"));
+    }
+
+    #[test]
+    fn suggestions_catch_typos() {
+        let names = ["title", "summary", "institutions"];
+        assert_eq!(
+            suggest("titel", names.iter().copied()).as_deref(),
+            Some("title")
+        );
+        assert_eq!(suggest("zzz", names.iter().copied()), None);
+    }
+}
