@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use diagnostics::{Diagnostic, SourceMap};
+use load::discover::ContentKind;
 use model::assemble::{ModelOptions, assemble};
 use model::{HeldBack, Site};
 use validate::documents::{Doc, check_file};
@@ -113,9 +114,28 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
         .map(|f| check_file(root, f, &config))
         .collect();
     let mut docs: Vec<Doc> = Vec::new();
-    for (doc, source, d) in results {
+    // Link keys of originals that failed validation: links and translations pointing at them
+    // are not reported again (the file's own errors already explain the failure).
+    let mut invalid = std::collections::HashSet::new();
+    for (file, (doc, source, d)) in found.files.iter().zip(results) {
         if let Some(s) = source {
             sources.insert(s.path.clone(), s.text.clone());
+        }
+        if doc.is_none() {
+            match &file.kind {
+                ContentKind::Entry {
+                    release,
+                    slug,
+                    lang,
+                    ..
+                } if *lang == config.default_language => {
+                    invalid.insert(format!("releases/{release}/{slug}"));
+                }
+                ContentKind::Page { slug, lang } if *lang == config.default_language => {
+                    invalid.insert(format!("pages/{slug}"));
+                }
+                _ => {}
+            }
         }
         docs.extend(doc);
         diags.extend(d);
@@ -123,17 +143,18 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
     let assets = found
         .files
         .into_iter()
-        .filter(|f| f.kind == load::discover::ContentKind::Asset)
+        .filter(|f| f.kind == ContentKind::Asset)
         .collect();
     let options = ModelOptions {
         include_held: opts.drafts,
         now: jiff::Timestamp::now(),
     };
-    let (mut assembled, d) = assemble(&config, docs, assets, options);
+    let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
     diags.extend(d);
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
         &assembled.withheld,
+        &assembled.invalid,
     ));
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
@@ -146,6 +167,18 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
         sources,
         warnings,
     })
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Loaded {{ entries: {}, releases: {}, warnings: {} }}",
+            self.site.entries.len(),
+            self.site.releases.len(),
+            self.warnings.len()
+        )
+    }
 }
 
 /// The result of rendering a site in memory.

@@ -23,11 +23,16 @@ pub struct Resolver<'a> {
     site: &'a Site,
     targets: HashMap<String, Target>,
     withheld: &'a HashSet<String>,
+    invalid: &'a HashSet<String>,
     assets: HashSet<&'a str>,
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(site: &'a Site, withheld: &'a HashSet<String>) -> Self {
+    pub fn new(
+        site: &'a Site,
+        withheld: &'a HashSet<String>,
+        invalid: &'a HashSet<String>,
+    ) -> Self {
         let mut targets = HashMap::new();
         for (i, e) in site.entries.iter().enumerate() {
             targets.insert(e.link_key(), Target::Entry(i));
@@ -43,6 +48,7 @@ impl<'a> Resolver<'a> {
             site,
             targets,
             withheld,
+            invalid,
             assets: site.assets.iter().map(|a| a.rel.as_str()).collect(),
         }
     }
@@ -104,6 +110,8 @@ impl<'a> Resolver<'a> {
                 urls.page(l, &p.slug)
             }
             None if self.withheld.contains(&key) => return Err(LinkFailure::NotPublished),
+            // The target failed validation and is reported on its own; the build fails anyway.
+            None if self.invalid.contains(&key) => return Ok("#".to_string()),
             None => return Err(LinkFailure::NotFound),
         };
         let mut href = urls.href(&site_path);

@@ -28,7 +28,11 @@ fn folder_in_content(source: &SourceFile) -> String {
 }
 
 /// Render all bodies; returns the problems found in links and file references.
-pub fn render_all(site: &mut Site, withheld: &HashSet<String>) -> Vec<Diagnostic> {
+pub fn render_all(
+    site: &mut Site,
+    withheld: &HashSet<String>,
+    invalid: &HashSet<String>,
+) -> Vec<Diagnostic> {
     let mut jobs: Vec<(Slot, &SourceFile, &Body)> = Vec::new();
     for (i, e) in site.entries.iter().enumerate() {
         for (l, v) in &e.versions {
@@ -47,7 +51,7 @@ pub fn render_all(site: &mut Site, withheld: &HashSet<String>) -> Vec<Diagnostic
             jobs.push((Slot::Page(i, l.clone()), &v.source, &v.body));
         }
     }
-    let resolver = Resolver::new(site, withheld);
+    let resolver = Resolver::new(site, withheld, invalid);
     let unsafe_html = site.config.unsafe_html;
     let results: Vec<(Slot, String, Vec<Diagnostic>)> = jobs
         .into_par_iter()

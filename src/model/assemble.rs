@@ -2,7 +2,7 @@
 //! what is held back (drafts, embargoes), sort, and build taxonomies. Problems that involve
 //! more than one file are found here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
-use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::model::ids::{ReleaseId, Slug};
 use crate::model::urls::{Urls, resolve_content_path};
 use crate::model::{
     Entry, EntryVersion, HeldBack, Hold, Page, PageVersion, Release, ReleaseText, Site, taxonomy,
@@ -27,11 +27,13 @@ pub struct ModelOptions {
     pub now: jiff::Timestamp,
 }
 
-/// The site plus what `markdown` needs to resolve links to withheld entries.
+/// The site plus what `markdown` needs to resolve links to entries that are not in it.
 pub struct Assembled {
     pub site: Site,
     /// Link keys (`releases/<id>/<slug>`) of entries that exist but are held back.
     pub withheld: HashSet<String>,
+    /// Link keys of documents that failed validation (already reported).
+    pub invalid: HashSet<String>,
 }
 
 fn text(fields: &Checked, name: &str) -> Option<String> {
@@ -76,6 +78,7 @@ pub fn assemble(
     docs: Vec<Doc>,
     assets: Vec<ContentFile>,
     options: ModelOptions,
+    invalid: &HashSet<String>,
 ) -> (Assembled, Vec<Diagnostic>) {
     let default = config.default_language.clone();
     let urls = Urls {
@@ -212,7 +215,6 @@ pub fn assemble(
     let mut withheld = HashSet::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> = HashMap::new();
-    let mut known_keys: HashSet<(ReleaseId, Slug)> = HashSet::new();
     for d in originals {
         let Doc::Entry {
             release,
@@ -235,16 +237,6 @@ pub fn assemble(
                 Diagnostic::error(Problem::DuplicateSlug {
                     slug: slug.to_string(),
                     other: other.clone(),
-                })
-                .in_file(&source.path),
-            );
-            continue;
-        }
-        if !known_keys.insert(key.clone()) {
-            diags.push(
-                Diagnostic::error(Problem::DuplicateSlug {
-                    slug: slug.to_string(),
-                    other: PathBuf::from(format!("another file of release {release}")),
                 })
                 .in_file(&source.path),
             );
@@ -316,7 +308,8 @@ pub fn assemble(
         };
         let key = (release.clone(), slug.clone());
         let Some((i, _)) = by_key.get(&key) else {
-            if !withheld.contains(&format!("releases/{release}/{slug}")) {
+            let key = format!("releases/{release}/{slug}");
+            if !withheld.contains(&key) && !invalid.contains(&key) {
                 let original = source.path.with_file_name(format!("{slug}.md"));
                 diags.push(
                     Diagnostic::error(Problem::OrphanTranslation { original })
@@ -433,6 +426,7 @@ pub fn assemble(
                 }
                 p.versions.insert(lang, version);
             }
+            None if invalid.contains(&format!("pages/{slug}")) => {}
             None => diags.push(
                 Diagnostic::error(Problem::OrphanTranslation {
                     original: version.source.path.with_file_name(format!("{slug}.md")),
@@ -443,7 +437,6 @@ pub fn assemble(
     }
 
     let taxonomies = taxonomy::build(config, &entries);
-    let _: BTreeSet<Lang> = BTreeSet::new();
     let site = Site {
         config: config.clone(),
         urls,
@@ -454,5 +447,12 @@ pub fn assemble(
         assets,
         held_back,
     };
-    (Assembled { site, withheld }, diags)
+    (
+        Assembled {
+            site,
+            withheld,
+            invalid: invalid.clone(),
+        },
+        diags,
+    )
 }
