@@ -14,23 +14,17 @@ use gazette::{BuildOptions, scaffold};
     about = "Static sites for periodic releases of scientific and technological results"
 )]
 struct Cli {
+    /// The site folder (holding site.toml).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(clap::Args, Clone)]
-struct RootArg {
-    /// The site folder (holding site.toml).
-    #[arg(long, default_value = ".")]
-    root: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Build the site into the output folder.
     Build {
-        #[command(flatten)]
-        root: RootArg,
         /// Output folder (default: <root>/output).
         #[arg(long)]
         output: Option<PathBuf>,
@@ -42,14 +36,9 @@ enum Command {
         drafts: bool,
     },
     /// Load, validate and render everything without writing; list every problem.
-    Check {
-        #[command(flatten)]
-        root: RootArg,
-    },
+    Check,
     /// Scaffold a release or an entry.
     New {
-        #[command(flatten)]
-        root: RootArg,
         #[command(subcommand)]
         what: NewWhat,
     },
@@ -69,13 +58,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build {
-            root,
             output,
             base_url,
             drafts,
         } => {
             let opts = BuildOptions {
-                root: root.root,
+                root: cli.root,
                 output,
                 base_url,
                 drafts,
@@ -98,7 +86,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Check { root } => match gazette::check(&BuildOptions::new(root.root)) {
+        Command::Check => match gazette::check(&BuildOptions::new(cli.root)) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
                     eprintln!("{w}");
@@ -117,11 +105,11 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::New { root, what } => {
+        Command::New { what } => {
             let r = match what {
-                NewWhat::Release { id } => scaffold::new_release(&root.root, &id),
+                NewWhat::Release { id } => scaffold::new_release(&cli.root, &id),
                 NewWhat::Entry { release, title } => {
-                    scaffold::new_entry(&root.root, &release, &title)
+                    scaffold::new_entry(&cli.root, &release, &title)
                 }
             };
             finish(r)
