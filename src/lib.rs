@@ -194,7 +194,7 @@ pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Dia
         return Err(diags);
     }
     let renderer = render::Renderer::new(&loaded.site, root)?;
-    let files = render::render_pages(&loaded.site, &plan, &renderer)?;
+    let files = render::render_pages(&plan, &renderer)?;
     Ok(RenderedSite { plan, files })
 }
 

@@ -24,14 +24,14 @@ pub struct Taxonomy {
     /// URL segment.
     pub slug: Slug,
     pub terms: BTreeMap<Lang, Vec<Term>>,
+    /// Position of each term in `terms`, by language and slug.
+    index: BTreeMap<Lang, HashMap<String, usize>>,
 }
 
 impl Taxonomy {
     pub fn term(&self, lang: &Lang, slug: &str) -> Option<&Term> {
-        self.terms
-            .get(lang)?
-            .iter()
-            .find(|t| t.slug.as_str() == slug)
+        let i = *self.index.get(lang)?.get(slug)?;
+        self.terms.get(lang)?.get(i)
     }
 }
 
@@ -91,7 +91,19 @@ pub fn build(config: &SiteConfig, entries: &[Entry]) -> Vec<Taxonomy> {
                 }
                 terms.insert(lang.clone(), list);
             }
+            let index = terms
+                .iter()
+                .map(|(l, list): (&Lang, &Vec<Term>)| {
+                    let m = list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (t.slug.to_string(), i))
+                        .collect();
+                    (l.clone(), m)
+                })
+                .collect();
             Taxonomy {
+                index,
                 field: def.name.clone(),
                 slug: Slug::from_text(&def.name.replace('_', "-"))
                     .unwrap_or_else(|| Slug::from_text("taxonomy").expect("valid")),

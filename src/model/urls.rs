@@ -57,9 +57,19 @@ impl Urls {
         format!("{}/404.html", self.lang_prefix(lang))
     }
 
-    /// A content asset (path relative to `content/`).
+    /// A content asset (path relative to `content/`), percent-encoded for use in a URL.
     pub fn asset(&self, rel: &str) -> String {
-        format!("/{rel}")
+        let mut out = String::with_capacity(rel.len() + 1);
+        out.push('/');
+        for b in rel.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                    out.push(b as char)
+                }
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
     }
 
     /// The href to put in a page: the site path under the base URL's path prefix.

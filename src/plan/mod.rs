@@ -154,7 +154,6 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
         }
         add(lang, urls.not_found(lang), PageKind::NotFound);
     }
-    let _ = default;
 
     let mut copies = Vec::new();
     let theme_static = PathBuf::from("themes")

@@ -8,7 +8,6 @@ pub mod templates;
 use rayon::prelude::*;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::Site;
 use crate::model::urls::output_file;
 use crate::plan::Plan;
 pub use context::Renderer;
@@ -22,7 +21,6 @@ pub struct RenderedFile {
 
 /// Render every page of `plan`. All template problems are reported, not just the first.
 pub fn render_pages(
-    site: &Site,
     plan: &Plan,
     renderer: &Renderer<'_>,
 ) -> Result<Vec<RenderedFile>, Vec<Diagnostic>> {
@@ -36,7 +34,6 @@ pub fn render_pages(
             })
         })
         .collect();
-    let _ = site;
     let mut files = Vec::with_capacity(results.len());
     let mut errors: Vec<Diagnostic> = Vec::new();
     for r in results {

@@ -38,7 +38,7 @@ fn collect(root: &Path, dir: &Path, into: &mut BTreeMap<String, PathBuf>) {
     }
 }
 
-fn template_error(template: &str, e: &tera::Error) -> String {
+fn template_error(e: &tera::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
@@ -46,7 +46,6 @@ fn template_error(template: &str, e: &tera::Error) -> String {
         msg.push_str(&s.to_string());
         src = s.source();
     }
-    let _ = template;
     msg
 }
 
@@ -85,7 +84,7 @@ pub fn load(root: &Path, theme: &str) -> Result<(Tera, Strings), Vec<Diagnostic>
     if let Err(e) = tera.add_raw_templates(sources) {
         diags.push(Diagnostic::error(Problem::Template {
             template: "(loading)".into(),
-            message: template_error("", &e),
+            message: template_error(&e),
         }));
     }
     let strings_path = theme_dir.join("strings.toml");
@@ -116,7 +115,7 @@ pub fn render(tera: &Tera, template: &str, ctx: &tera::Context) -> Result<String
     tera.render(template, ctx).map_err(|e| {
         Diagnostic::error(Problem::Template {
             template: template.to_string(),
-            message: template_error(template, &e),
+            message: template_error(&e),
         })
     })
 }
