@@ -35,7 +35,7 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
 }
 
 /// A document's body text and where it starts in the file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Body {
     pub text: String,
     /// Byte offset in the file where the body text starts (approximate for TOML strings

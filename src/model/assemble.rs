@@ -15,7 +15,7 @@ use crate::model::urls::{Urls, resolve_content_path};
 use crate::model::{
     Entry, EntryVersion, HeldBack, Hold, Page, PageVersion, Release, ReleaseText, Site, taxonomy,
 };
-use crate::validate::documents::Doc;
+use crate::validate::documents::{Doc, EntryDoc};
 use crate::validate::{Checked, Value};
 
 /// Options that change what the model contains.
@@ -94,12 +94,12 @@ pub fn assemble(
     let mut translations = Vec::new();
     let mut pages_docs = Vec::new();
     for d in docs {
-        match &d {
-            Doc::ReleaseMeta { .. } => metas.push(d),
-            Doc::ReleaseIntro { .. } => intros.push(d),
-            Doc::Entry { lang, .. } if *lang == default => originals.push(d),
-            Doc::Entry { .. } => translations.push(d),
-            Doc::Page { .. } => pages_docs.push(d),
+        match d {
+            Doc::Entry(e) if e.lang == default => originals.push(e),
+            Doc::Entry(e) => translations.push(e),
+            d @ Doc::ReleaseMeta { .. } => metas.push(d),
+            d @ Doc::ReleaseIntro { .. } => intros.push(d),
+            d @ Doc::Page { .. } => pages_docs.push(d),
         }
     }
 
@@ -216,17 +216,14 @@ pub fn assemble(
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> = HashMap::new();
     for d in originals {
-        let Doc::Entry {
+        let EntryDoc {
             release,
             slug,
             lang,
             source,
             fields,
             body,
-        } = d
-        else {
-            continue;
-        };
+        } = d;
         let Some(&ri) = release_index.get(&release) else {
             // Reported by discovery as a release without _release.toml.
             continue;
@@ -295,17 +292,14 @@ pub fn assemble(
         });
     }
     for d in translations {
-        let Doc::Entry {
+        let EntryDoc {
             release,
             slug,
             lang,
             source,
             fields,
             body,
-        } = d
-        else {
-            continue;
-        };
+        } = d;
         let key = (release.clone(), slug.clone());
         let Some((i, _)) = by_key.get(&key) else {
             let key = format!("releases/{release}/{slug}");

@@ -229,39 +229,29 @@ impl<'a> Renderer<'a> {
         let strings = self.strings.get(lang.as_str()).cloned().unwrap_or_default();
         ctx.insert("t", &strings);
 
-        let translations: Vec<Link> = s
+        // Every language's version of this page: `Some` where it exists. `page.translations`
+        // lists those (for hreflang); the switcher offers every language, falling back to
+        // that language's home page.
+        let versions: Vec<(&Lang, Option<String>)> = s
             .config
             .languages
             .iter()
-            .filter_map(|l| {
-                let path = self.url_of(&page.kind, lang, l)?;
-                Some(Link {
-                    lang: l.to_string(),
-                    label: self.t(l, "language_name"),
-                    url: u.href(&path),
-                    permalink: u.permalink(&path),
-                    current: l == lang,
-                })
-            })
+            .map(|l| (l, self.url_of(&page.kind, lang, l)))
             .collect();
-        // The language switcher always offers every language: the translation of this page
-        // when it exists, else that language's home page.
-        let switcher: Vec<Link> = s
-            .config
-            .languages
+        let link = |l: &Lang, path: &str| Link {
+            lang: l.to_string(),
+            label: self.t(l, "language_name"),
+            url: u.href(path),
+            permalink: u.permalink(path),
+            current: l == lang,
+        };
+        let translations: Vec<Link> = versions
             .iter()
-            .map(|l| {
-                let path = self
-                    .url_of(&page.kind, lang, l)
-                    .unwrap_or_else(|| u.home(l));
-                Link {
-                    lang: l.to_string(),
-                    label: self.t(l, "language_name"),
-                    url: u.href(&path),
-                    permalink: u.permalink(&path),
-                    current: l == lang,
-                }
-            })
+            .filter_map(|(l, p)| Some(link(l, p.as_deref()?)))
+            .collect();
+        let switcher: Vec<Link> = versions
+            .iter()
+            .map(|(l, p)| link(l, p.as_deref().unwrap_or(&u.home(l))))
             .collect();
         let nav_tax: Vec<IndexMap<&str, String>> = s
             .taxonomies

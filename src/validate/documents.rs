@@ -27,14 +27,7 @@ pub enum Doc {
         source: SourceFile,
         body: Body,
     },
-    Entry {
-        release: ReleaseId,
-        slug: Slug,
-        lang: Lang,
-        source: SourceFile,
-        fields: Checked,
-        body: Body,
-    },
+    Entry(EntryDoc),
     Page {
         slug: Slug,
         lang: Lang,
@@ -59,6 +52,17 @@ fn field(name: &str, kind: FieldKind, required: bool) -> (String, FieldDef) {
 
 fn text() -> FieldKind {
     FieldKind::Text { max_length: None }
+}
+
+/// A checked entry file (an original or a translation).
+#[derive(Debug, Clone)]
+pub struct EntryDoc {
+    pub release: ReleaseId,
+    pub slug: Slug,
+    pub lang: Lang,
+    pub source: SourceFile,
+    pub fields: Checked,
+    pub body: Body,
 }
 
 /// Fields of `_release.toml`. In a translation (`_release.en.toml`) only the texts are allowed.
@@ -149,17 +153,16 @@ pub fn check_file(
                 Ok(parsed) => {
                     let (fields, d) =
                         validate::check(&parsed, &config.schema.fields, original(lang));
-                    let body = parsed.body.clone().unwrap_or(Body {
-                        text: String::new(),
-                        offset: 0,
-                    });
-                    let doc = d.is_empty().then(|| Doc::Entry {
-                        release: release.clone(),
-                        slug: slug.clone(),
-                        lang: lang.clone(),
-                        source: source.clone(),
-                        fields,
-                        body,
+                    let body = parsed.body.clone().unwrap_or_default();
+                    let doc = d.is_empty().then(|| {
+                        Doc::Entry(EntryDoc {
+                            release: release.clone(),
+                            slug: slug.clone(),
+                            lang: lang.clone(),
+                            source: source.clone(),
+                            fields,
+                            body,
+                        })
                     });
                     (doc, d)
                 }
@@ -169,10 +172,7 @@ pub fn check_file(
             Err(d) => (None, d),
             Ok(parsed) => {
                 let (fields, d) = validate::check(&parsed, &page_fields(original(lang)), true);
-                let body = parsed.body.clone().unwrap_or(Body {
-                    text: String::new(),
-                    offset: 0,
-                });
+                let body = parsed.body.clone().unwrap_or_default();
                 let doc = d.is_empty().then(|| Doc::Page {
                     slug: slug.clone(),
                     lang: lang.clone(),
