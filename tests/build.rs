@@ -405,3 +405,21 @@ fn values_are_escaped_in_pages() {
         );
     }
 }
+
+#[test]
+fn footer_notice_comes_from_site_toml_and_404_has_no_canonical() {
+    let site = sample_site();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let zh = html(&out.join("index.html"));
+    assert!(texts(&zh, ".site-footer")[0].contains("本站内容均为示例数据。"));
+    let en = html(&out.join("en/index.html"));
+    assert!(texts(&en, ".site-footer")[0].contains("All content on this site is sample data."));
+    let nf = html(&out.join("404.html"));
+    assert!(select(&nf, "link[rel=canonical]").is_empty());
+    // A site without a notice says nothing of the kind.
+    let plain = fixture("basic");
+    build_ok(&opts(plain.path()));
+    let home = html(&plain.path().join("output/index.html"));
+    assert!(!texts(&home, ".site-footer")[0].contains("示例"));
+}

@@ -51,6 +51,7 @@ impl BaseUrl {
 pub struct LangStrings {
     pub title: Option<String>,
     pub description: Option<String>,
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +73,8 @@ struct RawConfig {
     title: String,
     #[serde(default)]
     description: String,
+    /// A line shown in every page's footer (e.g. "all content is sample data").
+    notice: Option<String>,
     base_url: String,
     #[serde(default = "default_lang")]
     default_language: String,
@@ -105,6 +108,7 @@ fn default_paginate() -> usize {
 pub struct SiteConfig {
     pub title: String,
     pub description: String,
+    pub notice: Option<String>,
     pub base_url: BaseUrl,
     pub default_language: Lang,
     /// All languages, the default one first.
@@ -132,6 +136,13 @@ impl SiteConfig {
             .get(lang.as_str())
             .and_then(|t| t.description.as_deref())
             .unwrap_or(&self.description)
+    }
+
+    pub fn notice_in(&self, lang: &Lang) -> Option<&str> {
+        self.translations
+            .get(lang.as_str())
+            .and_then(|t| t.notice.as_deref())
+            .or(self.notice.as_deref())
     }
 
     pub fn is_language(&self, code: &str) -> bool {
@@ -279,6 +290,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
     Ok(SiteConfig {
         title: raw.title,
         description: raw.description,
+        notice: raw.notice,
         base_url,
         default_language,
         languages,

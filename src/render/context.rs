@@ -296,6 +296,7 @@ impl<'a> Renderer<'a> {
             &serde_json::json!({
                 "title": s.config.title_in(lang),
                 "description": s.config.description_in(lang),
+                "notice": s.config.notice_in(lang),
                 "base_url": s.config.base_url.absolute,
                 "base_path": s.config.base_url.path_prefix,
                 "home_url": u.href(&u.home(lang)),
