@@ -108,6 +108,10 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
     }
     let found = load::discover::discover(root, &config);
     let mut diags = found.problems;
+    diags.extend(config.warnings.iter().map(|w| {
+        Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
+            .in_file(Path::new("site.toml"))
+    }));
     let results: Vec<_> = found
         .files
         .par_iter()

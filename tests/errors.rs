@@ -267,7 +267,11 @@ fn every_problem_is_reported_in_one_run() {
         ("content/releases/2024-02/gamma.md", b"no front matter"),
         ("content/stray.md", b"x"),
     ]);
-    let mut codes: Vec<&str> = d.iter().map(|d| d.problem.code()).collect();
+    let mut codes: Vec<&str> = d
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.problem.code())
+        .collect();
     codes.sort();
     // Links from and translations of a file that failed validation are not reported again.
     assert_eq!(
@@ -336,4 +340,31 @@ fn template_errors_are_reported() {
     .unwrap();
     let f = gazette::check(&opts(site.path())).unwrap_err();
     assert_eq!(f.diagnostics[0].problem.code(), "template", "{f:?}");
+}
+
+#[test]
+fn missing_labels_are_warnings_not_errors() {
+    let site = fixture("basic");
+    let loaded = gazette::check(&opts(site.path())).expect("warnings do not fail a check");
+    let fields: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(|w| w.problem.message())
+        .filter(|m| m.contains("has no label"))
+        .collect();
+    assert!(fields.iter().any(|m| m.contains("`trl`")), "{fields:?}");
+    assert!(
+        fields.iter().any(|m| m.contains("`contact.email`")),
+        "{fields:?}"
+    );
+    // `fields` has labels in both languages, so it is not mentioned.
+    assert!(!fields.iter().any(|m| m.contains("`fields`")), "{fields:?}");
+    // The sample site labels everything it shows.
+    let sample = sample_site();
+    assert!(
+        gazette::check(&opts(sample.path()))
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
 }

@@ -121,6 +121,8 @@ pub struct SiteConfig {
     /// The taxonomy field used to group a release's entries, if any.
     pub group_by: Option<String>,
     pub schema: Schema,
+    /// Things worth fixing that do not stop a build (e.g. labels missing for a language).
+    pub warnings: Vec<String>,
 }
 
 impl SiteConfig {
@@ -287,7 +289,45 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors.into_iter().flat_map(whole).collect());
     }
+    let mut warnings = Vec::new();
+    if languages.len() > 1 {
+        fn walk(def: &FieldDef, path: &str, langs: &[Lang], out: &mut Vec<String>) {
+            let missing: Vec<&str> = langs
+                .iter()
+                .map(Lang::as_str)
+                .filter(|l| !def.label.0.contains_key(*l))
+                .collect();
+            // List items take their list's label; only named fields need one.
+            if !path.ends_with(".item") && !missing.is_empty() {
+                out.push(format!(
+                    "schema field `{path}` has no label in {}: pages in that language show `{}`; add label = {{ {} }}",
+                    missing.join(", "),
+                    def.name,
+                    missing.iter().map(|l| format!("{l} = \"…\"")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            match &def.kind {
+                FieldKind::Table { fields } => {
+                    for (k, f) in fields {
+                        walk(f, &format!("{path}.{k}"), langs, out);
+                    }
+                }
+                FieldKind::List { item } => walk(item, &format!("{path}.item"), langs, out),
+                _ => {}
+            }
+        }
+        for (name, def) in &schema.fields {
+            // Fields never shown in the details table need no label.
+            if !matches!(
+                name.as_str(),
+                "title" | "summary" | "cover" | "cover_alt" | "draft" | "embargo" | "date"
+            ) {
+                walk(def, name, &languages, &mut warnings);
+            }
+        }
+    }
     Ok(SiteConfig {
+        warnings,
         title: raw.title,
         description: raw.description,
         notice: raw.notice,
