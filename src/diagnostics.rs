@@ -133,6 +133,21 @@ pub enum Problem {
         path: PathBuf,
         message: String,
     },
+    MissingAlt {
+        target: String,
+    },
+    SimilarTitle {
+        title: String,
+        other_title: String,
+        other: PathBuf,
+    },
+    EmbargoPassed {
+        at: String,
+    },
+    HeldBack {
+        draft: bool,
+        until: Option<String>,
+    },
 }
 
 impl Problem {
@@ -169,6 +184,10 @@ impl Problem {
             Problem::UrlCollision { .. } => "url-collision",
             Problem::OutputRefused { .. } => "output-refused",
             Problem::OutputWrite { .. } => "output-write",
+            Problem::MissingAlt { .. } => "missing-alt",
+            Problem::SimilarTitle { .. } => "similar-title",
+            Problem::EmbargoPassed { .. } => "embargo-passed",
+            Problem::HeldBack { .. } => "held-back",
         }
     }
 
@@ -240,6 +259,25 @@ impl Problem {
             Problem::OutputWrite { path, message } => {
                 format!("cannot write {}: {message}", path.display())
             }
+            Problem::MissingAlt { target } => format!("image `{target}` has no alt text"),
+            Problem::SimilarTitle {
+                title,
+                other_title,
+                other,
+            } => format!(
+                "title `{title}` is the same as or close to `{other_title}` in {}",
+                other.display()
+            ),
+            Problem::EmbargoPassed { at } => {
+                format!("the embargo ended at {at}; the entry is public now")
+            }
+            Problem::HeldBack { draft: true, .. } => {
+                "draft: this entry is in the release but will not be published".into()
+            }
+            Problem::HeldBack { until, .. } => format!(
+                "embargoed until {}: not published yet",
+                until.as_deref().unwrap_or("?")
+            ),
         }
     }
 
@@ -318,6 +356,18 @@ impl Problem {
                 Some("create the default-language file first, or rename the translation".into())
             }
             Problem::UrlCollision { .. } => Some("rename one of the two sources".into()),
+            Problem::MissingAlt { .. } => Some(
+                "describe the image for readers who cannot see it: ![description](path), or set cover_alt"
+                    .into(),
+            ),
+            Problem::SimilarTitle { .. } => Some(
+                "the same result may have been submitted twice (e.g. by two institutions); merge them or make the titles distinct"
+                    .into(),
+            ),
+            Problem::EmbargoPassed { .. } => Some("remove the `embargo` field".into()),
+            Problem::HeldBack { draft: true, .. } => {
+                Some("remove `draft = true` to publish it, or move it out of the release".into())
+            }
             _ => None,
         }
     }
@@ -408,6 +458,23 @@ impl fmt::Display for Diagnostic {
             write!(f, "; hint: {h}")?;
         }
         Ok(())
+    }
+}
+
+impl Diagnostic {
+    /// A machine-readable form (`gazette check --format json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "severity": self.severity,
+            "code": self.problem.code(),
+            "file": self.location.as_ref().map(|l| l.file.to_string_lossy().replace('\\', "/")),
+            "line": self.location.as_ref().map(|l| l.line),
+            "column": self.location.as_ref().map(|l| l.column),
+            "field": self.field,
+            "message": self.problem.message(),
+            "expected": self.problem.expected(),
+            "hint": self.problem.hint(),
+        })
     }
 }
 

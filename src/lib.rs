@@ -4,12 +4,14 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod import;
 pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod plan;
 pub mod render;
 pub mod scaffold;
+pub mod serve;
 pub mod sink;
 pub mod validate;
 
@@ -54,6 +56,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure made of these problems (sorted by location).
+    pub fn from_diagnostics(diagnostics: Vec<Diagnostic>, sources: SourceMap) -> Self {
+        Failure::new(diagnostics, sources)
+    }
+
     fn new(mut diagnostics: Vec<Diagnostic>, sources: SourceMap) -> Self {
         diagnostics::sort(&mut diagnostics);
         Failure {
@@ -234,11 +241,18 @@ impl std::fmt::Display for Summary {
 }
 
 /// Validate and render the site without writing anything (`gazette check`).
+/// Besides everything a build checks, it warns about what an editor should look at before
+/// publishing: near-duplicate titles, drafts and embargoed entries in releases, embargoes
+/// that have passed.
 pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
-    let loaded = load_site(opts)?;
+    let mut loaded = load_site(opts)?;
     if let Err(d) = render_site(&loaded, &opts.root) {
         return Err(Failure::new(d, loaded.sources));
     }
+    let mut warnings = model::checks::publishing_warnings(&loaded.site, jiff::Timestamp::now());
+    warnings.append(&mut loaded.warnings);
+    diagnostics::sort(&mut warnings);
+    loaded.warnings = warnings;
     Ok(loaded)
 }
 
@@ -261,7 +275,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     Ok(Summary {
         entries: loaded.site.entries.len(),
         releases: loaded.site.releases.len(),
-        pages: rendered.files.len(),
+        pages: rendered.plan.pages.len(),
         files_written: written,
         held_back: loaded.site.held_back,
         warnings: loaded.warnings,

@@ -35,15 +35,74 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
-    /// Load, validate and render everything without writing; list every problem.
-    Check,
+    /// Load, validate and render everything without writing; list every problem, plus
+    /// warnings worth a look before publishing. Exit 0 with warnings only, 1 with errors.
+    Check {
+        /// `text` for people, `json` for CI.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// Import a spreadsheet of results (csv, xlsx, xls) into a release.
+    Import {
+        /// The spreadsheet.
+        file: PathBuf,
+        /// The release to import into (must exist).
+        #[arg(long)]
+        release: String,
+        /// A mapping file: column headers → fields, value translations, separators.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Check everything and print what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Update existing entries (only the fields the spreadsheet provides).
+        #[arg(long)]
+        update: bool,
+        /// The sheet to read (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
+    /// Export a release as a spreadsheet that `import` reads back.
+    Export {
+        #[arg(long)]
+        release: String,
+        #[arg(long, value_enum, default_value_t = SheetFormat::Csv)]
+        format: SheetFormat,
+        /// Output file (default: <release>.<format>).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// Scaffold a release or an entry.
     New {
         #[command(subcommand)]
         what: NewWhat,
     },
+    /// Preview the site: serve it from memory, rebuild as files change, reload the browser.
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on. Only loopback unless you ask for another.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Create a new, minimal, buildable site in DIR.
     Init { dir: PathBuf },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SheetFormat {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -86,25 +145,115 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Check => match gazette::check(&BuildOptions::new(cli.root)) {
-            Ok(loaded) => {
-                for w in &loaded.warnings {
-                    eprintln!("{w}");
+        Command::Check { format } => {
+            let result = gazette::check(&BuildOptions::new(cli.root));
+            match format {
+                ReportFormat::Json => {
+                    let (diags, ok) = match &result {
+                        Ok(l) => (l.warnings.clone(), true),
+                        Err(f) => (f.diagnostics.clone(), false),
+                    };
+                    let errors = diags.iter().filter(|d| d.is_error()).count();
+                    let report = serde_json::json!({
+                        "ok": ok,
+                        "errors": errors,
+                        "warnings": diags.len() - errors,
+                        "diagnostics": diags.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+                    });
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                    if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
                 }
-                println!(
-                    "ok: {} entries in {} releases, {} warning(s)",
-                    loaded.site.entries.len(),
-                    loaded.site.releases.len(),
-                    loaded.warnings.len()
-                );
-                ExitCode::SUCCESS
+                ReportFormat::Text => match result {
+                    Ok(loaded) => {
+                        for w in &loaded.warnings {
+                            eprintln!("{w}");
+                        }
+                        println!(
+                            "ok: {} entries in {} releases, {} warning(s)",
+                            loaded.site.entries.len(),
+                            loaded.site.releases.len(),
+                            loaded.warnings.len()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(f) => {
+                        eprint!("{}", f.report());
+                        eprintln!("check failed: {} error(s)", f.errors());
+                        ExitCode::from(1)
+                    }
+                },
             }
-            Err(f) => {
-                eprint!("{}", f.report());
-                eprintln!("check failed: {} error(s)", f.errors());
-                ExitCode::from(1)
+        }
+        Command::Import {
+            file,
+            release,
+            map,
+            dry_run,
+            update,
+            sheet,
+        } => {
+            let opts = gazette::import::ImportOptions {
+                root: cli.root,
+                file,
+                release,
+                map,
+                dry_run,
+                update,
+                sheet,
+            };
+            match gazette::import::import(&opts) {
+                Ok(summary) => {
+                    for (col, header) in &summary.unmapped {
+                        eprintln!(
+                            "warning: column {col} \"{header}\" is not mapped to any field and was left out (map it or list it under `ignore` in a --map file)"
+                        );
+                    }
+                    if summary.dry_run {
+                        for p in &summary.planned {
+                            println!("row {}: {:?} {}", p.row, p.action, p.path.display());
+                        }
+                    }
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(f) => {
+                    eprint!("{}", f.report());
+                    eprintln!(
+                        "import failed: {} error(s); nothing was written",
+                        f.errors()
+                    );
+                    ExitCode::from(1)
+                }
             }
-        },
+        }
+        Command::Export {
+            release,
+            format,
+            output,
+        } => {
+            let (fmt, ext) = match format {
+                SheetFormat::Csv => (gazette::import::export::Format::Csv, "csv"),
+                SheetFormat::Xlsx => (gazette::import::export::Format::Xlsx, "xlsx"),
+            };
+            let out = output.unwrap_or_else(|| PathBuf::from(format!("{release}.{ext}")));
+            match gazette::import::export::export(&cli.root, &release, fmt, &out) {
+                Ok(p) => {
+                    println!("exported release {release} to {}", p.display());
+                    ExitCode::SUCCESS
+                }
+                Err(f) => {
+                    eprint!("{}", f.report());
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::New { what } => {
             let r = match what {
                 NewWhat::Release { id } => scaffold::new_release(&cli.root, &id),
@@ -115,6 +264,21 @@ fn main() -> ExitCode {
             finish(r)
         }
         Command::Init { dir } => finish(scaffold::init(&dir)),
+        Command::Serve { port, bind, open } => {
+            let opts = gazette::serve::ServeOptions {
+                root: cli.root,
+                bind,
+                port,
+                open,
+            };
+            match gazette::serve::serve(&opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 

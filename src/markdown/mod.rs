@@ -117,7 +117,24 @@ pub fn render(
         }
         url.to_string().into()
     };
+    // Images being read: (target, alt text so far, span); alt text is the image's inner text.
+    let mut image: Option<(String, String, Range<usize>)> = None;
+    let mut alt_problems = Vec::new();
     for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        match (&mut image, &event) {
+            (None, Event::Start(Tag::Image { dest_url, .. })) => {
+                image = Some((dest_url.to_string(), String::new(), range.clone()));
+            }
+            (Some((_, alt, _)), Event::Text(t) | Event::Code(t)) => alt.push_str(t),
+            (Some(_), Event::End(TagEnd::Image)) => {
+                if let Some((target, alt, span)) = image.take()
+                    && alt.trim().is_empty()
+                {
+                    alt_problems.push((span, Problem::MissingAlt { target }));
+                }
+            }
+            _ => {}
+        }
         let event = match event {
             Event::Start(Tag::Link {
                 link_type,
@@ -183,6 +200,7 @@ pub fn render(
             (None, e) => out.push(e),
         }
     }
+    problems.extend(alt_problems);
     let mut html_out = String::with_capacity(text.len() * 3 / 2);
     html::push_html(&mut html_out, out.into_iter());
     if !unsafe_html {

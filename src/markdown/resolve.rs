@@ -53,6 +53,43 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A fingerprint of everything links can resolve to: equal fingerprints mean every link
+    /// resolves the same, so rendered bodies can be reused.
+    pub fn epoch(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut keys: Vec<String> = self
+            .targets
+            .iter()
+            .map(|(k, t)| match t {
+                Target::Entry(i) => {
+                    let langs: Vec<&str> = self.site.entries[*i]
+                        .versions
+                        .keys()
+                        .map(|l| l.as_str())
+                        .collect();
+                    format!("e {k} {}", langs.join(","))
+                }
+                Target::Release(_) => format!("r {k}"),
+                Target::Page(i) => {
+                    let langs: Vec<&str> = self.site.pages[*i]
+                        .versions
+                        .keys()
+                        .map(|l| l.as_str())
+                        .collect();
+                    format!("p {k} {}", langs.join(","))
+                }
+            })
+            .collect();
+        keys.extend(self.withheld.iter().map(|w| format!("w {w}")));
+        keys.extend(self.invalid.iter().map(|w| format!("i {w}")));
+        keys.extend(self.assets.iter().map(|a| format!("a {a}")));
+        keys.sort_unstable();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        keys.hash(&mut h);
+        self.site.config.base_url.path_prefix.hash(&mut h);
+        h.finish()
+    }
+
     /// Resolve `@/<target>` (given without `@/`) to an href for a page in `lang`.
     pub fn link(&self, target: &str, lang: &Lang) -> Result<String, LinkFailure> {
         let (path, fragment) = match target.split_once('#') {

@@ -1,11 +1,12 @@
 //! Rendering every body of the site (entries, release introductions, pages) in parallel and
 //! storing the HTML in the model; link problems become diagnostics at file:line:col.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rayon::prelude::*;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Problem, Severity};
 use crate::load::Body;
 use crate::load::source::SourceFile;
 use crate::markdown::{Resolver, render};
@@ -27,11 +28,28 @@ fn folder_in_content(source: &SourceFile) -> String {
         .unwrap_or_default()
 }
 
+/// Rendered bodies kept between rebuilds (`serve`), keyed by everything the HTML depends on.
+#[derive(Default)]
+pub struct BodyCache {
+    entries: HashMap<u64, (String, Vec<Diagnostic>)>,
+}
+
 /// Render all bodies; returns the problems found in links and file references.
 pub fn render_all(
     site: &mut Site,
     withheld: &HashSet<String>,
     invalid: &HashSet<String>,
+) -> Vec<Diagnostic> {
+    render_all_cached(site, withheld, invalid, &mut BodyCache::default())
+}
+
+/// `render_all`, reusing bodies from `cache` whose text, folder, language and link targets
+/// are unchanged. The cache keeps only what this run used.
+pub fn render_all_cached(
+    site: &mut Site,
+    withheld: &HashSet<String>,
+    invalid: &HashSet<String>,
+    cache: &mut BodyCache,
 ) -> Vec<Diagnostic> {
     let mut jobs: Vec<(Slot, &SourceFile, &Body)> = Vec::new();
     for (i, e) in site.entries.iter().enumerate() {
@@ -53,32 +71,44 @@ pub fn render_all(
     }
     let resolver = Resolver::new(site, withheld, invalid);
     let unsafe_html = site.config.unsafe_html;
-    let results: Vec<(Slot, String, Vec<Diagnostic>)> = jobs
+    let epoch = resolver.epoch();
+    let previous = &cache.entries;
+    let results: Vec<(Slot, u64, String, Vec<Diagnostic>)> = jobs
         .into_par_iter()
         .map(|(slot, source, body)| {
             let lang = match &slot {
                 Slot::Entry(_, l) | Slot::Intro(_, l) | Slot::Page(_, l) => l,
             };
-            let r = render(
-                &body.text,
-                &folder_in_content(source),
-                lang,
-                &resolver,
-                unsafe_html,
-            );
+            let folder = folder_in_content(source);
+            let mut h = DefaultHasher::new();
+            (&body.text, body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
+            source.path.hash(&mut h);
+            let key = h.finish();
+            if let Some((html, diags)) = previous.get(&key) {
+                return (slot, key, html.clone(), diags.clone());
+            }
+            let r = render(&body.text, &folder, lang, &resolver, unsafe_html);
             let diags = r
                 .problems
                 .into_iter()
                 .map(|(span, p)| {
-                    source.diagnostic(p, (span.start + body.offset)..(span.end + body.offset))
+                    let warning = matches!(p, Problem::MissingAlt { .. });
+                    let mut d =
+                        source.diagnostic(p, (span.start + body.offset)..(span.end + body.offset));
+                    if warning {
+                        d.severity = Severity::Warning;
+                    }
+                    d
                 })
                 .collect();
-            (slot, r.html, diags)
+            (slot, key, r.html, diags)
         })
         .collect();
     drop(resolver);
     let mut diags = Vec::new();
-    for (slot, html, d) in results {
+    let mut kept = HashMap::with_capacity(results.len());
+    for (slot, key, html, d) in results {
+        kept.insert(key, (html.clone(), d.clone()));
         diags.extend(d);
         match slot {
             Slot::Entry(i, l) => {
@@ -98,5 +128,6 @@ pub fn render_all(
             }
         }
     }
+    cache.entries = kept;
     diags
 }

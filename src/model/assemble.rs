@@ -13,7 +13,8 @@ use crate::load::source::SourceFile;
 use crate::model::ids::{ReleaseId, Slug};
 use crate::model::urls::{Urls, resolve_content_path};
 use crate::model::{
-    Entry, EntryVersion, HeldBack, Hold, Page, PageVersion, Release, ReleaseText, Site, taxonomy,
+    Entry, EntryVersion, HeldBack, HeldEntry, Hold, Page, PageVersion, Release, ReleaseText, Site,
+    taxonomy,
 };
 use crate::validate::documents::{Doc, EntryDoc};
 use crate::validate::{Checked, Value};
@@ -212,6 +213,7 @@ pub fn assemble(
 
     // Entries: originals first.
     let mut held_back = HeldBack::default();
+    let mut held = Vec::new();
     let mut withheld = HashSet::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> = HashMap::new();
@@ -255,7 +257,25 @@ pub fn assemble(
                 _ => held_back.embargoed += 1,
             }
             withheld.insert(format!("releases/{release}/{slug}"));
+            if let Some(hold) = hold {
+                held.push(HeldEntry {
+                    source: source.path.clone(),
+                    hold,
+                });
+            }
             continue;
+        }
+        if text(&fields, "cover").is_some() && text(&fields, "cover_alt").is_none() {
+            let mut d = source
+                .diagnostic(
+                    Problem::MissingAlt {
+                        target: text(&fields, "cover").unwrap_or_default(),
+                    },
+                    fields.spans.get("cover").cloned().unwrap_or(0..0),
+                )
+                .with_field("cover_alt");
+            d.severity = crate::diagnostics::Severity::Warning;
+            diags.push(d);
         }
         if let Some(cover) = text(&fields, "cover")
             && let Err(d) = asset_path(
@@ -440,6 +460,7 @@ pub fn assemble(
         taxonomies,
         assets,
         held_back,
+        held,
     };
     (
         Assembled {

@@ -4,6 +4,7 @@
 //! orphan translations); it does not read files or render anything.
 
 pub mod assemble;
+pub mod checks;
 pub mod ids;
 pub mod taxonomy;
 pub mod urls;
@@ -111,6 +112,13 @@ pub struct Page {
     pub versions: BTreeMap<Lang, PageVersion>,
 }
 
+/// An entry left out of the build, for `gazette check` to list.
+#[derive(Debug, Clone)]
+pub struct HeldEntry {
+    pub source: PathBuf,
+    pub hold: Hold,
+}
+
 /// What was held back from the build.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeldBack {
@@ -132,6 +140,8 @@ pub struct Site {
     /// Files under content/ that are copied as they are.
     pub assets: Vec<ContentFile>,
     pub held_back: HeldBack,
+    /// The entries counted in `held_back`, in path order.
+    pub held: Vec<HeldEntry>,
 }
 
 impl Site {

@@ -57,6 +57,49 @@ impl Urls {
         format!("{}/404.html", self.lang_prefix(lang))
     }
 
+    /// The Atom feed of the latest entries in `lang`.
+    pub fn feed(&self, lang: &Lang) -> String {
+        format!("{}/feed.xml", self.lang_prefix(lang))
+    }
+
+    pub fn release_feed(&self, lang: &Lang, id: &ReleaseId) -> String {
+        format!("{}/releases/{id}/feed.xml", self.lang_prefix(lang))
+    }
+
+    pub fn term_feed(&self, lang: &Lang, tax: &Slug, term: &Slug) -> String {
+        format!("{}/{tax}/{term}/feed.xml", self.lang_prefix(lang))
+    }
+
+    /// The sitemap, or the sitemap index when the site needs several sitemaps.
+    pub fn sitemap(&self) -> String {
+        "/sitemap.xml".to_string()
+    }
+
+    /// Part `n` (1-based) of a sitemap split in several files. Parts live at the site root:
+    /// a sitemap may only list URLs at or below its own folder.
+    pub fn sitemap_part(&self, n: usize) -> String {
+        format!("/sitemap-{n}.xml")
+    }
+
+    pub fn robots(&self) -> String {
+        "/robots.txt".to_string()
+    }
+
+    /// Open data of every public entry: `ext` is `json` or `csv`.
+    pub fn data_entries(&self, ext: &str) -> String {
+        format!("/data/entries.{ext}")
+    }
+
+    /// Open data of one release: `ext` is `json` or `csv`.
+    pub fn data_release(&self, id: &ReleaseId, ext: &str) -> String {
+        format!("/data/releases/{id}.{ext}")
+    }
+
+    /// The CSVW metadata describing every open-data CSV file.
+    pub fn csv_metadata(&self) -> String {
+        "/data/entries.csv-metadata.json".to_string()
+    }
+
     /// A content asset (path relative to `content/`), percent-encoded for use in a URL.
     pub fn asset(&self, rel: &str) -> String {
         let mut out = String::with_capacity(rel.len() + 1);

@@ -1,5 +1,7 @@
 //! Plan: turn the model into the list of outputs a build produces (every HTML page with its
-//! language, URL and template; every file to copy). Two outputs wanting one path is an error
+//! language, URL and template; every generated file such as feeds, sitemaps and open data,
+//! with the entries it covers; every file to copy). Which entries are public enough for feeds,
+//! sitemaps and open data is decided here, once. Two outputs wanting one path is an error
 //! found here. It decides *what* is written, never *how* (that is `render` and `sink`).
 
 use std::collections::HashMap;
@@ -66,10 +68,96 @@ pub struct Copy {
     pub to: String,
 }
 
+/// The most URLs one sitemap file may list (sitemaps.org protocol); past it the site gets a
+/// sitemap index.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+
+/// How many entries the site-wide and per-term feeds carry (the newest ones).
+pub const FEED_ENTRIES: usize = 50;
+
+/// Limits that shape the plan. Builds use [`Limits::default`]; tests lower them to exercise
+/// the split into several sitemaps without 50,000 pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub sitemap_urls: usize,
+    pub feed_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sitemap_urls: SITEMAP_MAX_URLS,
+            feed_entries: FEED_ENTRIES,
+        }
+    }
+}
+
+/// What a feed follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    /// The newest entries of the whole site.
+    Site,
+    Release(usize),
+    /// A term (index into the taxonomy's terms in the feed's language).
+    Term {
+        taxonomy: usize,
+        term: usize,
+    },
+}
+
+/// Which entries an open-data file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataScope {
+    Site,
+    Release(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Json,
+    Csv,
+}
+
+/// A generated file that is not an HTML page. Entry lists hold only public entries (never a
+/// draft or an embargoed entry, even in a `--drafts` build), in the order they are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// An Atom feed in `lang` of `entries` (indexes into `Site::entries`), newest first.
+    Feed {
+        lang: Lang,
+        scope: FeedScope,
+        entries: Vec<usize>,
+    },
+    /// A sitemap listing `pages` (indexes into `Plan::pages`).
+    Sitemap { pages: Vec<usize> },
+    /// A sitemap index listing the sitemaps at these site paths.
+    SitemapIndex { parts: Vec<String> },
+    /// `robots.txt`, pointing to the sitemap at this site path.
+    Robots { sitemap: String },
+    /// Open data: `entries` (indexes into `Site::entries`, site order) in `format`.
+    Data {
+        scope: DataScope,
+        format: DataFormat,
+        entries: Vec<usize>,
+    },
+    /// CSVW metadata describing the CSV files at these site paths, which share one schema.
+    CsvMetadata { tables: Vec<String> },
+}
+
+/// One generated file to render.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// Site path, e.g. `/en/feed.xml`.
+    pub site_path: String,
+    pub kind: FileKind,
+}
+
 /// Every output of a build.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub pages: Vec<PlannedPage>,
+    /// Feeds, sitemaps, robots.txt and open data.
+    pub files: Vec<PlannedFile>,
     pub copies: Vec<Copy>,
 }
 
@@ -97,8 +185,154 @@ fn static_files(root: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// Plan every page and copy for `site` (found at `root`).
+/// Plan every page, generated file and copy for `site` (found at `root`).
 pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
+    plan_with(site, root, Limits::default())
+}
+
+/// Entries that may appear in feeds, sitemaps and open data: neither draft nor embargoed.
+fn is_public(site: &Site, i: usize) -> bool {
+    site.entries[i].hold.is_none()
+}
+
+/// The newest public entries among `entries` (newest date first, then site order), at most
+/// `limit`.
+fn newest(site: &Site, entries: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
+    let mut list: Vec<usize> = entries.filter(|&i| is_public(site, i)).collect();
+    list.sort_by(|&a, &b| {
+        site.entries[b]
+            .date
+            .cmp(&site.entries[a].date)
+            .then(a.cmp(&b))
+    });
+    list.truncate(limit);
+    list
+}
+
+/// Feeds, sitemaps, robots.txt and open data for the planned `pages`.
+fn generated_files(site: &Site, pages: &[PlannedPage], limits: Limits) -> Vec<PlannedFile> {
+    let urls = &site.urls;
+    let mut files = Vec::new();
+    let mut add = |site_path: String, kind: FileKind| files.push(PlannedFile { site_path, kind });
+    let all = 0..site.entries.len();
+    for lang in &site.config.languages {
+        add(
+            urls.feed(lang),
+            FileKind::Feed {
+                lang: lang.clone(),
+                scope: FeedScope::Site,
+                entries: newest(site, all.clone(), limits.feed_entries),
+            },
+        );
+        for (i, r) in site.releases.iter().enumerate() {
+            add(
+                urls.release_feed(lang, &r.id),
+                FileKind::Feed {
+                    lang: lang.clone(),
+                    scope: FeedScope::Release(i),
+                    entries: newest(site, r.entries.iter().copied(), usize::MAX),
+                },
+            );
+        }
+        for (ti, t) in site.taxonomies.iter().enumerate() {
+            for (term_i, term) in t.terms.get(lang).into_iter().flatten().enumerate() {
+                add(
+                    urls.term_feed(lang, &t.slug, &term.slug),
+                    FileKind::Feed {
+                        lang: lang.clone(),
+                        scope: FeedScope::Term {
+                            taxonomy: ti,
+                            term: term_i,
+                        },
+                        entries: newest(site, term.entries.iter().copied(), limits.feed_entries),
+                    },
+                );
+            }
+        }
+    }
+
+    // Every HTML page but the 404 pages and the pages of held entries.
+    let listed: Vec<usize> = pages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| match p.kind {
+            PageKind::NotFound => false,
+            PageKind::Entry(i) => is_public(site, i),
+            _ => true,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let max = limits.sitemap_urls.max(1);
+    if listed.len() <= max {
+        add(urls.sitemap(), FileKind::Sitemap { pages: listed });
+    } else {
+        let mut parts = Vec::new();
+        for (n, chunk) in listed.chunks(max).enumerate() {
+            let path = urls.sitemap_part(n + 1);
+            parts.push(path.clone());
+            add(
+                path,
+                FileKind::Sitemap {
+                    pages: chunk.to_vec(),
+                },
+            );
+        }
+        add(urls.sitemap(), FileKind::SitemapIndex { parts });
+    }
+    add(
+        urls.robots(),
+        FileKind::Robots {
+            sitemap: urls.sitemap(),
+        },
+    );
+
+    let public: Vec<usize> = all.filter(|&i| is_public(site, i)).collect();
+    let mut tables = Vec::new();
+    let mut data = |json: String, csv: String, scope: DataScope, entries: Vec<usize>| {
+        tables.push(csv.clone());
+        add(
+            json,
+            FileKind::Data {
+                scope,
+                format: DataFormat::Json,
+                entries: entries.clone(),
+            },
+        );
+        add(
+            csv,
+            FileKind::Data {
+                scope,
+                format: DataFormat::Csv,
+                entries,
+            },
+        );
+    };
+    data(
+        urls.data_entries("json"),
+        urls.data_entries("csv"),
+        DataScope::Site,
+        public,
+    );
+    for (i, r) in site.releases.iter().enumerate() {
+        let entries = r
+            .entries
+            .iter()
+            .copied()
+            .filter(|&e| is_public(site, e))
+            .collect();
+        data(
+            urls.data_release(&r.id, "json"),
+            urls.data_release(&r.id, "csv"),
+            DataScope::Release(i),
+            entries,
+        );
+    }
+    add(urls.csv_metadata(), FileKind::CsvMetadata { tables });
+    files
+}
+
+/// [`plan`] with explicit limits.
+pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnostic>) {
     let urls = &site.urls;
     let default = site.default_lang();
     let paginate = site.config.paginate_by;
@@ -154,6 +388,7 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
         }
         add(lang, urls.not_found(lang), PageKind::NotFound);
     }
+    let mut files = generated_files(site, &pages, limits);
 
     let mut copies = Vec::new();
     let theme_static = PathBuf::from("themes")
@@ -176,6 +411,11 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
             from: a.path.clone(),
             to: a.rel.clone(),
         });
+    }
+    // A robots.txt of the site's (or theme's) own replaces the generated one.
+    let own_robots = output_file(&urls.robots());
+    if copies.iter().any(|c| c.to == own_robots) {
+        files.retain(|f| !matches!(f.kind, FileKind::Robots { .. }));
     }
 
     // Two outputs for one file is an error, whatever produced them.
@@ -212,8 +452,24 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
         };
         claim(output_file(&p.site_path), owner, &mut diags);
     }
+    for f in &files {
+        let owner = match &f.kind {
+            FileKind::Feed { .. } => "the Atom feed",
+            FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. } => "the sitemap",
+            FileKind::Robots { .. } => "robots.txt",
+            FileKind::Data { .. } | FileKind::CsvMetadata { .. } => "the open data",
+        };
+        claim(output_file(&f.site_path), owner.to_string(), &mut diags);
+    }
     for c in &copies {
         claim(c.to.clone(), c.from.display().to_string(), &mut diags);
     }
-    (Plan { pages, copies }, diags)
+    (
+        Plan {
+            pages,
+            files,
+            copies,
+        },
+        diags,
+    )
 }

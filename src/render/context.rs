@@ -11,9 +11,10 @@ use tera::{Context, Tera, Value as TeraValue};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
-use crate::model::{Entry, Hold, Site};
+use crate::model::{Entry, EntryVersion, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::display::Displayer;
+use crate::render::structured;
 use crate::render::templates::{self, Strings};
 use crate::validate::Value;
 
@@ -64,6 +65,26 @@ struct Card {
     hold: Option<HoldInfo>,
 }
 
+/// An Atom feed a page links to.
+#[derive(Serialize, Clone)]
+struct FeedLink {
+    title: String,
+    url: String,
+    permalink: String,
+}
+
+/// A page's metadata for `<head>` (see [`Renderer::head`]).
+struct Head {
+    title: String,
+    description: String,
+    og_type: &'static str,
+    /// Absolute URL of the page's image (an entry's or release's cover).
+    image: Option<String>,
+    /// JSON-LD, already escaped for a `<script>` element.
+    jsonld: Option<String>,
+    feeds: Vec<FeedLink>,
+}
+
 /// Holds the template engine, strings and pre-built cards; renders one page at a time.
 pub struct Renderer<'a> {
     site: &'a Site,
@@ -73,7 +94,21 @@ pub struct Renderer<'a> {
     cards: Vec<BTreeMap<Lang, TeraValue>>,
 }
 
-fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> String {
+/// The site path of an entry version's cover image, if it has one.
+fn cover_path(site: &Site, v: &EntryVersion) -> Option<String> {
+    let c = v.values.get("cover").and_then(Value::as_text)?;
+    let dir = v
+        .source
+        .path
+        .parent()
+        .and_then(|p| p.strip_prefix("content").ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    crate::model::urls::resolve_content_path(&dir, c).map(|rel| site.urls.asset(&rel))
+}
+
+/// The label of option `key` of the enum field `field` (or of its list items) in `lang`.
+pub(crate) fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> String {
     site.config
         .schema
         .fields
@@ -155,6 +190,98 @@ impl<'a> Renderer<'a> {
         })
     }
 
+    /// The site this renderer renders.
+    pub fn site(&self) -> &'a Site {
+        self.site
+    }
+
+    /// What a page's `<head>` says about it beyond its own template: the title and
+    /// description for sharing, the Open Graph type and image, JSON-LD, and its Atom feeds
+    /// (the most specific first, then the site's).
+    fn head(&self, page: &PlannedPage) -> Head {
+        let s = self.site;
+        let u = &s.urls;
+        let lang = &page.lang;
+        let default = s.default_lang();
+        let site_description = s.config.description_in(lang).to_string();
+        let feed = |title: String, path: String| FeedLink {
+            title,
+            url: u.href(&path),
+            permalink: u.permalink(&path),
+        };
+        let mut head = Head {
+            title: s.config.title_in(lang).to_string(),
+            description: site_description.clone(),
+            og_type: "website",
+            image: None,
+            jsonld: None,
+            feeds: Vec::new(),
+        };
+        let release_feed = |i: usize| {
+            let r = &s.releases[i];
+            let t = r.text.get(lang).unwrap_or(&r.text[default]);
+            feed(t.title.clone(), u.release_feed(lang, &r.id))
+        };
+        match &page.kind {
+            PageKind::Home => {}
+            PageKind::ReleaseIndex => head.title = self.t(lang, "all_releases"),
+            PageKind::Release(i) => {
+                let r = &s.releases[*i];
+                let t = r.text.get(lang).unwrap_or(&r.text[default]);
+                head.title = t.title.clone();
+                head.description = t.summary.clone().unwrap_or(site_description);
+                head.image = r.cover.as_ref().map(|c| u.permalink(c));
+                head.jsonld = Some(structured::script_text(&structured::release(s, *i, lang)));
+                head.feeds.push(release_feed(*i));
+            }
+            PageKind::Entry(i) => {
+                let e = &s.entries[*i];
+                let v = e.version(lang, default);
+                head.title = v.title.clone();
+                head.description = v.summary.clone().unwrap_or(site_description);
+                head.og_type = "article";
+                head.image = cover_path(s, v).map(|p| u.permalink(&p));
+                let ld = structured::entry(s, *i, lang, head.image.clone());
+                head.jsonld = Some(structured::script_text(&ld));
+                head.feeds.push(release_feed(e.release_index));
+            }
+            PageKind::TaxonomyIndex(t) => {
+                let tax = &s.taxonomies[*t];
+                head.title = s.config.schema.fields[&tax.field]
+                    .label
+                    .get(lang.as_str(), default.as_str(), &tax.field)
+                    .to_string();
+            }
+            PageKind::Term { taxonomy, term, .. } => {
+                let tax = &s.taxonomies[*taxonomy];
+                let label = s.config.schema.fields[&tax.field].label.get(
+                    lang.as_str(),
+                    default.as_str(),
+                    &tax.field,
+                );
+                if let Some(t) = tax.terms.get(lang).and_then(|t| t.get(*term)) {
+                    head.title = format!("{} · {label}", t.label);
+                    head.feeds.push(feed(
+                        head.title.clone(),
+                        u.term_feed(lang, &tax.slug, &t.slug),
+                    ));
+                }
+            }
+            PageKind::Page(i) => {
+                if let Some(v) = s.pages[*i].versions.get(lang) {
+                    head.title = v.title.clone();
+                }
+            }
+            PageKind::NotFound => {
+                head.title = self.t(lang, "not_found");
+                head.description = self.t(lang, "not_found_text");
+            }
+        }
+        head.feeds
+            .push(feed(s.config.title_in(lang).to_string(), u.feed(lang)));
+        head
+    }
+
     fn t(&self, lang: &Lang, key: &str) -> String {
         self.strings
             .get(lang.as_str())
@@ -176,42 +303,61 @@ impl<'a> Renderer<'a> {
         TeraValue::from(list)
     }
 
-    /// The URL of `kind` (a page in language `from`) in `lang`, if that page exists there.
+    /// The URL of `kind` (a page in language `from`) in `lang`, if that page exists there;
+    /// a term page past the last page there falls back to that term's last page.
     fn url_of(&self, kind: &PageKind, from: &Lang, lang: &Lang) -> Option<String> {
-        let s = self.site;
-        let u = &s.urls;
-        Some(match kind {
-            PageKind::Home => u.home(lang),
-            PageKind::ReleaseIndex => u.releases(lang),
-            PageKind::Release(i) => u.release(lang, &s.releases[*i].id),
-            PageKind::Entry(i) => {
-                let e = &s.entries[*i];
-                e.versions.get(lang)?;
-                u.entry(lang, &e.release, &e.slug)
-            }
-            PageKind::TaxonomyIndex(t) => u.taxonomy(lang, &s.taxonomies[*t].slug),
-            PageKind::Term {
-                taxonomy,
-                term,
-                page,
-                ..
-            } => {
-                // Terms are per language; the same slug may not exist in the other language.
-                let tax = &s.taxonomies[*taxonomy];
-                let slug = &tax.terms.get(from)?.get(*term)?.slug;
-                let t = tax.term(lang, slug.as_str())?;
-                let pages = t.entries.len().div_ceil(s.config.paginate_by).max(1);
-                u.term(lang, &tax.slug, &t.slug, (*page).min(pages))
-            }
-            PageKind::Page(i) => {
-                let p = &s.pages[*i];
-                p.versions.get(lang)?;
-                u.page(lang, &p.slug)
-            }
-            PageKind::NotFound => u.not_found(lang),
-        })
+        page_in(self.site, kind, from, lang, Match::Nearest)
     }
+}
 
+/// How [`page_in`] maps a paginated term page to another language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// The same page number, or the last page when there are fewer (for the switcher).
+    Nearest,
+    /// The same page number only, so the mapping is reciprocal (for `hreflang`).
+    Exact,
+}
+
+/// The site path of `kind` (a page in language `from`) in `lang`, if that page exists there.
+pub fn page_in(s: &Site, kind: &PageKind, from: &Lang, lang: &Lang, how: Match) -> Option<String> {
+    let u = &s.urls;
+    Some(match kind {
+        PageKind::Home => u.home(lang),
+        PageKind::ReleaseIndex => u.releases(lang),
+        PageKind::Release(i) => u.release(lang, &s.releases[*i].id),
+        PageKind::Entry(i) => {
+            let e = &s.entries[*i];
+            e.versions.get(lang)?;
+            u.entry(lang, &e.release, &e.slug)
+        }
+        PageKind::TaxonomyIndex(t) => u.taxonomy(lang, &s.taxonomies[*t].slug),
+        PageKind::Term {
+            taxonomy,
+            term,
+            page,
+            ..
+        } => {
+            // Terms are per language; the same slug may not exist in the other language.
+            let tax = &s.taxonomies[*taxonomy];
+            let slug = &tax.terms.get(from)?.get(*term)?.slug;
+            let t = tax.term(lang, slug.as_str())?;
+            let pages = t.entries.len().div_ceil(s.config.paginate_by).max(1);
+            if how == Match::Exact && *page > pages {
+                return None;
+            }
+            u.term(lang, &tax.slug, &t.slug, (*page).min(pages))
+        }
+        PageKind::Page(i) => {
+            let p = &s.pages[*i];
+            p.versions.get(lang)?;
+            u.page(lang, &p.slug)
+        }
+        PageKind::NotFound => u.not_found(lang),
+    })
+}
+
+impl<'a> Renderer<'a> {
     /// Render one planned page.
     pub fn render(&self, page: &PlannedPage) -> Result<String, Diagnostic> {
         let ctx = self.context(page);
@@ -245,9 +391,12 @@ impl<'a> Renderer<'a> {
             permalink: u.permalink(path),
             current: l == lang,
         };
-        let translations: Vec<Link> = versions
+        // hreflang alternates must point back at this page, so only exact counterparts count.
+        let translations: Vec<Link> = s
+            .config
+            .languages
             .iter()
-            .filter_map(|(l, p)| Some(link(l, p.as_deref()?)))
+            .filter_map(|l| Some(link(l, &page_in(s, &page.kind, lang, l, Match::Exact)?)))
             .collect();
         let switcher: Vec<Link> = versions
             .iter()
@@ -302,6 +451,12 @@ impl<'a> Renderer<'a> {
                 "home_url": u.href(&u.home(lang)),
                 "releases_url": u.href(&u.releases(lang)),
                 "static_url": u.href("/"),
+                "feed_url": u.href(&u.feed(lang)),
+                "data": {
+                    "json": u.href(&u.data_entries("json")),
+                    "csv": u.href(&u.data_entries("csv")),
+                    "csv_metadata": u.href(&u.csv_metadata()),
+                },
                 "languages": switcher,
                 "taxonomies": nav_tax,
                 "pages": nav_pages,
@@ -313,6 +468,13 @@ impl<'a> Renderer<'a> {
                 },
             }),
         );
+        let head = self.head(page);
+        let locale_alternates: Vec<String> = translations
+            .iter()
+            .filter(|t| !t.current)
+            .filter_map(|t| Lang::parse(&t.lang))
+            .map(|l| structured::og_locale(&l))
+            .collect();
         ctx.insert(
             "page",
             &serde_json::json!({
@@ -320,6 +482,15 @@ impl<'a> Renderer<'a> {
                 "url": u.href(&page.site_path),
                 "permalink": u.permalink(&page.site_path),
                 "translations": translations,
+                "title": head.title,
+                "description": head.description,
+                "og_type": head.og_type,
+                "locale": structured::og_locale(lang),
+                "locale_alternates": locale_alternates,
+                "image": head.image,
+                "jsonld": head.jsonld,
+                "feed_url": head.feeds.first().map(|f| f.url.clone()),
+                "feeds": head.feeds,
             }),
         );
 
@@ -357,6 +528,15 @@ impl<'a> Renderer<'a> {
             PageKind::ReleaseIndex => ctx.insert("releases", &releases),
             PageKind::Release(i) => {
                 ctx.insert("release", &release_ctx(*i, true));
+                let id = &s.releases[*i].id;
+                ctx.insert(
+                    "downloads",
+                    &serde_json::json!({
+                        "json": u.href(&u.data_release(id, "json")),
+                        "csv": u.href(&u.data_release(id, "csv")),
+                        "feed": u.href(&u.release_feed(lang, id)),
+                    }),
+                );
                 ctx.insert_value("groups", self.groups(&s.releases[*i].entries, lang));
                 ctx.insert_value("entries", self.cards(&s.releases[*i].entries, lang));
             }
@@ -369,18 +549,7 @@ impl<'a> Renderer<'a> {
                     yes: &self.t(lang, "yes"),
                     no: &self.t(lang, "no"),
                 };
-                let cover = v.values.get("cover").and_then(Value::as_text).map(|c| {
-                    let dir = v
-                        .source
-                        .path
-                        .parent()
-                        .and_then(|p| p.strip_prefix("content").ok())
-                        .map(|p| p.to_string_lossy().replace('\\', "/"))
-                        .unwrap_or_default();
-                    crate::model::urls::resolve_content_path(&dir, c)
-                        .map(|rel| u.href(&u.asset(&rel)))
-                        .unwrap_or_default()
-                });
+                let cover = cover_path(s, v).map(|p| u.href(&p));
                 ctx.insert(
                     "entry",
                     &serde_json::json!({

@@ -1,0 +1,574 @@
+//! Open data: the entries the plan chose as JSON (typed values, translations, URLs; shape in
+//! README.md, "Open data"), as CSV (UTF-8 with a BOM so Excel reads Chinese; one row per
+//! entry; list values joined with `|`; tables flattened into `table.field` columns; lists of
+//! tables as JSON text; cells that a spreadsheet would run as a formula prefixed with `'`), and
+//! the W3C CSVW metadata describing the CSV columns. The CSV layout is derived from the schema
+//! alone, so every CSV of a site has the same columns. It renders; it does not choose entries.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::config::{FieldDef, FieldKind};
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::model::{Entry, Site};
+use crate::validate::Value;
+
+/// The separator of multi-valued CSV cells.
+pub const LIST_SEPARATOR: &str = "|";
+
+/// How a CSV column turns a value into a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    /// One plain value.
+    Scalar,
+    /// A list of plain values joined with [`LIST_SEPARATOR`].
+    Joined,
+    /// JSON text (lists of tables, lists of lists).
+    Json,
+}
+
+/// Where a CSV column's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source<'a> {
+    Release,
+    Slug,
+    /// A schema value: the field path (`["contact", "name"]`) and its definition.
+    Field(Vec<&'a str>, &'a FieldDef),
+    /// The entry's page URL in a language.
+    Url(&'a Lang),
+}
+
+/// One CSV column.
+#[derive(Debug, Clone)]
+struct Column<'a> {
+    header: String,
+    source: Source<'a>,
+    cell: Cell,
+    required: bool,
+}
+
+fn is_plain(kind: &FieldKind) -> bool {
+    !matches!(kind, FieldKind::List { .. } | FieldKind::Table { .. })
+}
+
+/// Columns for `def` at `path`; tables become one column per field, recursively.
+fn field_columns<'a>(
+    def: &'a FieldDef,
+    path: Vec<&'a str>,
+    required: bool,
+    out: &mut Vec<Column<'a>>,
+) {
+    let header = path.join(".");
+    let required = required && def.required;
+    match &def.kind {
+        FieldKind::Table { fields } => {
+            for (name, sub) in fields {
+                let mut p = path.clone();
+                p.push(name);
+                field_columns(sub, p, required, out);
+            }
+        }
+        FieldKind::List { item } => out.push(Column {
+            header,
+            source: Source::Field(path, def),
+            cell: if is_plain(&item.kind) {
+                Cell::Joined
+            } else {
+                Cell::Json
+            },
+            required,
+        }),
+        _ => out.push(Column {
+            header,
+            source: Source::Field(path, def),
+            cell: Cell::Scalar,
+            required,
+        }),
+    }
+}
+
+/// The CSV columns of `site`: `release`, `slug`, the schema's fields, `urls.<lang>` per
+/// language. Fails when two columns would share a header (a schema field named like one of
+/// Gazette's columns, or a field name with a dot clashing with a flattened table).
+fn columns(site: &Site) -> Result<Vec<Column<'_>>, Diagnostic> {
+    let mut cols = vec![
+        Column {
+            header: "release".into(),
+            source: Source::Release,
+            cell: Cell::Scalar,
+            required: true,
+        },
+        Column {
+            header: "slug".into(),
+            source: Source::Slug,
+            cell: Cell::Scalar,
+            required: true,
+        },
+    ];
+    for (name, def) in &site.config.schema.fields {
+        field_columns(def, vec![name.as_str()], true, &mut cols);
+    }
+    for l in &site.config.languages {
+        cols.push(Column {
+            header: format!("urls.{l}"),
+            source: Source::Url(l),
+            cell: Cell::Scalar,
+            required: true,
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for c in &cols {
+        if !seen.insert(c.header.as_str()) {
+            return Err(Diagnostic::error(Problem::Config {
+                message: format!(
+                    "the open-data CSV would have two `{}` columns: rename the schema field \
+                     (`release`, `slug` and `urls.<language>` are Gazette's own columns)",
+                    c.header
+                ),
+            })
+            .in_file(std::path::Path::new("site.toml")));
+        }
+    }
+    Ok(cols)
+}
+
+/// Neutralise a cell that a spreadsheet would read as a formula (OWASP "CSV injection").
+fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+fn plain_text(v: &Value) -> String {
+    match v {
+        Value::Text(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::DateTime(t) => t.to_string(),
+        Value::List(_) | Value::Table(_) => serde_json::to_string(v).unwrap_or_default(),
+    }
+}
+
+fn lookup<'v>(values: &'v IndexMap<String, Value>, path: &[&str]) -> Option<&'v Value> {
+    let (first, rest) = path.split_first()?;
+    let mut v = values.get(*first)?;
+    for key in rest {
+        match v {
+            Value::Table(t) => v = t.get(*key)?,
+            _ => return None,
+        }
+    }
+    Some(v)
+}
+
+fn cell(site: &Site, e: &Entry, c: &Column<'_>) -> String {
+    let u = &site.urls;
+    let values = &e.versions[site.default_lang()].values;
+    match &c.source {
+        Source::Release => e.release.to_string(),
+        Source::Slug => e.slug.to_string(),
+        Source::Url(l) => {
+            if e.versions.contains_key(*l) {
+                u.permalink(&u.entry(l, &e.release, &e.slug))
+            } else {
+                String::new()
+            }
+        }
+        Source::Field(path, _) => match (lookup(values, path), c.cell) {
+            (None, _) => String::new(),
+            // Numbers stay numbers: `-3` is not a formula.
+            (Some(Value::Integer(i)), _) => i.to_string(),
+            (Some(Value::List(items)), Cell::Joined) => defuse(
+                items
+                    .iter()
+                    .map(plain_text)
+                    .collect::<Vec<_>>()
+                    .join(LIST_SEPARATOR),
+            ),
+            (Some(v), Cell::Json) => serde_json::to_string(v).unwrap_or_default(),
+            (Some(v), _) => defuse(plain_text(v)),
+        },
+    }
+}
+
+fn csv_error(path: &str, e: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(Problem::OutputWrite {
+        path: path.trim_start_matches('/').into(),
+        message: format!("writing CSV: {e}"),
+    })
+}
+
+/// The CSV of `entries`, with a UTF-8 byte order mark.
+pub fn csv(site: &Site, entries: &[usize], site_path: &str) -> Result<Vec<u8>, Diagnostic> {
+    let cols = columns(site)?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::from("\u{FEFF}".as_bytes()));
+    w.write_record(cols.iter().map(|c| defuse(c.header.clone())))
+        .map_err(|e| csv_error(site_path, e))?;
+    for &i in entries {
+        let e = &site.entries[i];
+        w.write_record(cols.iter().map(|c| cell(site, e, c)))
+            .map_err(|e| csv_error(site_path, e))?;
+    }
+    w.into_inner().map_err(|e| csv_error(site_path, e))
+}
+
+/// Labels as a JSON object in the site's language order.
+fn labels_json(def: &FieldDef, site: &Site) -> Map<String, Json> {
+    site.config
+        .languages
+        .iter()
+        .filter_map(|l| {
+            def.label
+                .0
+                .get(l.as_str())
+                .map(|s| (l.to_string(), s.clone().into()))
+        })
+        .collect()
+}
+
+/// A field's definition as JSON: `kind`, `required`, `label`, and per kind `options`,
+/// `item` or `fields`.
+fn field_json(def: &FieldDef, site: &Site) -> Json {
+    let mut m = Map::new();
+    let kind = match &def.kind {
+        FieldKind::Text { .. } => "text",
+        FieldKind::Markdown => "markdown",
+        FieldKind::Integer { .. } => "integer",
+        FieldKind::Enum { .. } => "enum",
+        FieldKind::List { .. } => "list",
+        FieldKind::Date => "date",
+        FieldKind::DateTime => "datetime",
+        FieldKind::Url => "url",
+        FieldKind::Email => "email",
+        FieldKind::Bool => "bool",
+        FieldKind::Table { .. } => "table",
+    };
+    m.insert("kind".into(), kind.into());
+    m.insert("required".into(), def.required.into());
+    let label = labels_json(def, site);
+    if !label.is_empty() {
+        m.insert("label".into(), Json::Object(label));
+    }
+    match &def.kind {
+        FieldKind::Enum { options } => {
+            let opts: Vec<Json> = options
+                .iter()
+                .map(|o| {
+                    let label: Map<String, Json> = site
+                        .config
+                        .languages
+                        .iter()
+                        .filter_map(|l| {
+                            o.labels
+                                .0
+                                .get(l.as_str())
+                                .map(|s| (l.to_string(), s.clone().into()))
+                        })
+                        .collect();
+                    json!({ "key": o.key, "label": label })
+                })
+                .collect();
+            m.insert("options".into(), opts.into());
+        }
+        FieldKind::List { item } => {
+            m.insert("item".into(), field_json(item, site));
+        }
+        FieldKind::Table { fields } => {
+            let f: Map<String, Json> = fields
+                .iter()
+                .map(|(k, d)| (k.clone(), field_json(d, site)))
+                .collect();
+            m.insert("fields".into(), Json::Object(f));
+        }
+        _ => {}
+    }
+    Json::Object(m)
+}
+
+#[derive(Serialize)]
+struct Translation<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EntryRecord<'a> {
+    /// `<release>/<slug>`: stable, never reused.
+    id: String,
+    release: &'a ReleaseId,
+    slug: &'a Slug,
+    /// The entry's `date`, or its release's.
+    date: String,
+    /// Every schema value of the original, typed.
+    values: &'a IndexMap<String, Value>,
+    /// Title and summary of each translation.
+    translations: IndexMap<&'a str, Translation<'a>>,
+    /// The entry's page in each language it exists in.
+    urls: IndexMap<&'a str, String>,
+}
+
+/// The JSON of `entries`, covering `releases` (indexes into `Site::releases`).
+pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
+    let u = &site.urls;
+    let default = site.default_lang();
+    let langs = &site.config.languages;
+    let release_list: Vec<Json> = releases
+        .iter()
+        .map(|&i| {
+            let r = &site.releases[i];
+            let titles: Map<String, Json> = langs
+                .iter()
+                .filter_map(|l| Some((l.to_string(), r.text.get(l)?.title.clone().into())))
+                .collect();
+            let urls: Map<String, Json> = langs
+                .iter()
+                .map(|l| (l.to_string(), u.permalink(&u.release(l, &r.id)).into()))
+                .collect();
+            json!({
+                "id": r.id,
+                "number": r.number,
+                "date": r.date.to_string(),
+                "title": titles,
+                "urls": urls,
+            })
+        })
+        .collect();
+    let records: Vec<EntryRecord<'_>> = entries
+        .iter()
+        .map(|&i| {
+            let e = &site.entries[i];
+            let original = &e.versions[default];
+            EntryRecord {
+                id: format!("{}/{}", e.release, e.slug),
+                release: &e.release,
+                slug: &e.slug,
+                date: e.date.to_string(),
+                values: &original.values,
+                translations: langs
+                    .iter()
+                    .filter(|l| *l != default)
+                    .filter_map(|l| {
+                        let v = e.versions.get(l)?;
+                        Some((
+                            l.as_str(),
+                            Translation {
+                                title: &v.title,
+                                summary: v.summary.as_deref(),
+                            },
+                        ))
+                    })
+                    .collect(),
+                urls: langs
+                    .iter()
+                    .filter(|l| e.versions.contains_key(*l))
+                    .map(|l| (l.as_str(), u.permalink(&u.entry(l, &e.release, &e.slug))))
+                    .collect(),
+            }
+        })
+        .collect();
+    let schema: Map<String, Json> = site
+        .config
+        .schema
+        .fields
+        .iter()
+        .map(|(k, d)| (k.clone(), field_json(d, site)))
+        .collect();
+    let doc = json!({
+        "title": site.config.title,
+        "base_url": site.config.base_url.absolute,
+        "default_language": default,
+        "languages": langs,
+        "schema": schema,
+        "releases": release_list,
+        "count": records.len(),
+        "entries": records,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// A CSVW column name: RFC 6570 variable characters, everything else percent-encoded.
+fn csvw_name(header: &str) -> String {
+    let mut out = String::new();
+    let mut prev_dot = true;
+    for (i, b) in header.bytes().enumerate() {
+        let keep = b.is_ascii_alphanumeric()
+            || (b == b'_' && i > 0)
+            || (b == b'.' && !prev_dot && i + 1 < header.len());
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+        prev_dot = b == b'.';
+    }
+    out
+}
+
+/// The CSVW datatype of a plain field kind.
+fn datatype(kind: &FieldKind) -> Json {
+    match kind {
+        FieldKind::Integer { min, max } => {
+            let mut m = Map::new();
+            m.insert("base".into(), "integer".into());
+            if let Some(v) = min {
+                m.insert("minimum".into(), (*v).into());
+            }
+            if let Some(v) = max {
+                m.insert("maximum".into(), (*v).into());
+            }
+            Json::Object(m)
+        }
+        FieldKind::Bool => json!({ "base": "boolean", "format": "true|false" }),
+        FieldKind::Date => "date".into(),
+        FieldKind::DateTime => "dateTime".into(),
+        FieldKind::Url => "anyURI".into(),
+        FieldKind::Enum { options } => {
+            let alternatives: Vec<String> = options.iter().map(|o| regex_escape(&o.key)).collect();
+            json!({ "base": "string", "format": format!("^(?:{})$", alternatives.join("|")) })
+        }
+        _ => "string".into(),
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The CSVW metadata (at `site_path`) of the CSV files at the site paths `tables`, which
+/// share one table schema.
+pub fn csv_metadata(
+    site: &Site,
+    site_path: &str,
+    tables: &[String],
+) -> Result<Vec<u8>, Diagnostic> {
+    let cols = columns(site)?;
+    let default = site.default_lang();
+    let dir = &site_path[..site_path.rfind('/').map_or(0, |i| i + 1)];
+    let columns: Vec<Json> = cols
+        .iter()
+        .map(|c| {
+            let mut m = Map::new();
+            m.insert("name".into(), csvw_name(&c.header).into());
+            m.insert("titles".into(), defuse(c.header.clone()).into());
+            match &c.source {
+                Source::Release => {
+                    m.insert("dc:description".into(), "Release id".into());
+                    m.insert("datatype".into(), "string".into());
+                }
+                Source::Slug => {
+                    m.insert(
+                        "dc:description".into(),
+                        "Entry slug, unique in its release".into(),
+                    );
+                    m.insert("datatype".into(), "string".into());
+                }
+                Source::Url(l) => {
+                    m.insert(
+                        "dc:description".into(),
+                        format!("The entry's page in `{l}`, empty if not translated").into(),
+                    );
+                    m.insert("datatype".into(), "anyURI".into());
+                }
+                Source::Field(_, def) => {
+                    let labels: Vec<Json> = site
+                        .config
+                        .languages
+                        .iter()
+                        .filter_map(|l| {
+                            let s = def.label.0.get(l.as_str())?;
+                            Some(json!({ "@value": s, "@language": l }))
+                        })
+                        .collect();
+                    if !labels.is_empty() {
+                        m.insert("dc:description".into(), labels.into());
+                    }
+                    let dt = match (&def.kind, c.cell) {
+                        (_, Cell::Json) => "json".into(),
+                        (FieldKind::List { item }, Cell::Joined) => {
+                            m.insert("separator".into(), LIST_SEPARATOR.into());
+                            datatype(&item.kind)
+                        }
+                        (kind, _) => datatype(kind),
+                    };
+                    m.insert("datatype".into(), dt);
+                }
+            }
+            m.insert("required".into(), c.required.into());
+            Json::Object(m)
+        })
+        .collect();
+    let tables: Vec<Json> = tables
+        .iter()
+        .map(|t| {
+            let url = t
+                .strip_prefix(dir)
+                .map(str::to_string)
+                .unwrap_or_else(|| site.urls.permalink(t));
+            json!({ "url": url })
+        })
+        .collect();
+    let doc = json!({
+        "@context": ["http://www.w3.org/ns/csvw", { "@language": default }],
+        "dc:title": site.config.title,
+        "dc:description": "Public entries of the site, one row each. Cells that begin with =, +, -, @, \
+            a tab or a carriage return are written with a leading ' so spreadsheets do not run \
+            them as formulas. The JSON files beside the CSV files hold the same data with types \
+            and translations.",
+        "dialect": { "encoding": "utf-8", "header": true, "lineTerminators": ["\r\n"] },
+        "tables": tables,
+        "tableSchema": {
+            "columns": columns,
+            "primaryKey": ["release", "slug"],
+        },
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_plain_text_is_not() {
+        assert_eq!(defuse("=1+1".into()), "'=1+1");
+        assert_eq!(defuse("+86 571".into()), "'+86 571");
+        assert_eq!(defuse("-x".into()), "'-x");
+        assert_eq!(defuse("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(defuse("\tx".into()), "'\tx");
+        assert_eq!(defuse("浙江大学".into()), "浙江大学");
+        assert_eq!(defuse("a=b".into()), "a=b");
+    }
+
+    #[test]
+    fn csvw_names_are_uri_template_variables() {
+        assert_eq!(csvw_name("contact.name"), "contact.name");
+        assert_eq!(csvw_name("cover_alt"), "cover_alt");
+        assert_eq!(csvw_name("_x"), "%5Fx");
+        assert_eq!(csvw_name("a-b"), "a%2Db");
+        assert_eq!(csvw_name("urls.zh"), "urls.zh");
+    }
+
+    #[test]
+    fn enum_formats_escape_regex_characters() {
+        assert_eq!(regex_escape("a.b|c"), "a\\.b\\|c");
+    }
+}

@@ -1,0 +1,35 @@
+// Gazette preview: reloads the page after each rebuild and shows build errors over it.
+(function () {
+  var overlay = null;
+  function show(text) {
+    if (!overlay) {
+      overlay = document.createElement("div");
+      overlay.id = "gazette-error-overlay";
+      overlay.setAttribute("role", "alert");
+      overlay.style.cssText = "position:fixed;inset:0;z-index:2147483647;background:rgba(20,20,28,.92);color:#fff;overflow:auto;padding:2rem;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace";
+      var h = document.createElement("h2");
+      h.textContent = "Gazette: the site has errors (showing the last good build underneath)";
+      h.style.cssText = "margin:0 0 1rem;font:600 18px system-ui,sans-serif;color:#ff8080";
+      var pre = document.createElement("pre");
+      pre.style.cssText = "white-space:pre-wrap;margin:0";
+      overlay.appendChild(h);
+      overlay.appendChild(pre);
+      document.body.appendChild(overlay);
+    }
+    overlay.querySelector("pre").textContent = text;
+  }
+  function hide() {
+    if (overlay) { overlay.remove(); overlay = null; }
+  }
+  var events = new EventSource("/__gazette/events");
+  events.addEventListener("reload", function () { location.reload(); });
+  events.addEventListener("css", function () {
+    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (l) {
+      var u = new URL(l.href);
+      u.searchParams.set("gazette", Date.now());
+      l.href = u.toString();
+    });
+  });
+  events.addEventListener("failed", function (e) { show(JSON.parse(e.data).text); });
+  events.addEventListener("ok", function () { hide(); });
+})();

@@ -1,0 +1,422 @@
+//! The incremental build behind `gazette serve`: the same load → validate → model → plan →
+//! render pipeline as `build`, with caches in between. Unchanged files are not re-read or
+//! re-checked, unchanged bodies are not re-rendered, and a page is rendered again only when
+//! its signature (everything it shows) changed. Generated files (feeds, sitemaps, open data)
+//! are rendered when first asked for. Nothing is written to disk.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::diagnostics::{Diagnostic, SourceMap};
+use crate::load::discover::{ContentKind, discover};
+use crate::load::source::SourceFile;
+use crate::markdown::site::{BodyCache, render_all_cached};
+use crate::model::Site;
+use crate::model::assemble::{ModelOptions, assemble};
+use crate::model::urls::output_file;
+use crate::plan::Plan;
+use crate::render::Renderer;
+use crate::serve::signature::Signer;
+use crate::validate::documents::{Doc, check_file};
+use crate::{Failure, config};
+
+type Checked = (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>);
+type Stamp = Option<(SystemTime, u64)>;
+/// A page after signing: output path, signature, bytes, and whether it was rendered now.
+type SignedPage = (String, u64, Arc<Vec<u8>>, bool);
+
+struct CachedDoc {
+    stamp: (SystemTime, u64),
+    hash: u64,
+    result: Checked,
+}
+
+/// What the server sends for a path.
+#[derive(Debug, Clone)]
+pub enum Served {
+    Bytes(Arc<Vec<u8>>),
+    /// A file copied as it is (static/, content assets), read when asked for.
+    File(PathBuf),
+}
+
+/// One successful rebuild's output, shared with the HTTP side.
+pub struct Snapshot {
+    site: Site,
+    plan: Plan,
+    pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+    files: HashMap<String, usize>,
+    copies: HashMap<String, PathBuf>,
+    rendered_files: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
+}
+
+impl Snapshot {
+    /// The output at `path` (relative to the site root, e.g. `releases/x/index.html`).
+    pub fn get(&self, path: &str) -> Option<Served> {
+        if let Some((_, b)) = self.pages.get(path) {
+            return Some(Served::Bytes(b.clone()));
+        }
+        if let Some(from) = self.copies.get(path) {
+            return Some(Served::File(from.clone()));
+        }
+        let &i = self.files.get(path)?;
+        let mut cache = self.rendered_files.lock().ok()?;
+        if let Some(b) = cache.get(&i) {
+            return Some(Served::Bytes(b.clone()));
+        }
+        let bytes =
+            Arc::new(crate::render::render_file(&self.site, &self.plan, &self.plan.files[i]).ok()?);
+        cache.insert(i, bytes.clone());
+        Some(Served::Bytes(bytes))
+    }
+
+    /// Every output path, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .pages
+            .keys()
+            .chain(self.files.keys())
+            .chain(self.copies.keys())
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+}
+
+/// What one rebuild did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub pages: usize,
+    pub rendered: usize,
+    pub files_checked: usize,
+    pub elapsed: Duration,
+    /// Only stylesheets changed: pages can swap them without a reload.
+    pub css_only: bool,
+}
+
+/// The caches and the current snapshot.
+pub struct Engine {
+    root: PathBuf,
+    base_url: String,
+    docs: HashMap<PathBuf, CachedDoc>,
+    bodies: BodyCache,
+    current: Option<Arc<Snapshot>>,
+    /// Hashes of static files, to tell CSS-only changes apart.
+    statics: HashMap<String, u64>,
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+fn template_hashes(root: &Path, theme: &str) -> (HashMap<String, u64>, u64) {
+    let mut out = HashMap::new();
+    for dir in [
+        PathBuf::from("themes").join(theme).join("templates"),
+        PathBuf::from("templates"),
+    ] {
+        let full = root.join(&dir);
+        for e in WalkDir::new(&full)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = e.path().strip_prefix(&full) else {
+                continue;
+            };
+            let name = rel.to_string_lossy().replace('\\', "/");
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            out.insert(name, hash_bytes(&bytes));
+        }
+    }
+    let strings =
+        std::fs::read(root.join("themes").join(theme).join("strings.toml")).unwrap_or_default();
+    (out, hash_bytes(&strings))
+}
+
+impl Engine {
+    /// An engine for the site at `root`, served at `base_url` (e.g. `http://127.0.0.1:1111/`).
+    pub fn new(root: &Path, base_url: &str) -> Engine {
+        Engine {
+            root: root.to_path_buf(),
+            base_url: base_url.to_string(),
+            docs: HashMap::new(),
+            bodies: BodyCache::default(),
+            current: None,
+            statics: HashMap::new(),
+        }
+    }
+
+    /// The last good snapshot, if any rebuild succeeded.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.current.clone()
+    }
+
+    /// Bring the snapshot up to date with the files on disk. On failure the previous
+    /// snapshot stays current.
+    pub fn rebuild(&mut self) -> Result<Report, Failure> {
+        let start = Instant::now();
+        let root = self.root.clone();
+        let fail = |d: Vec<Diagnostic>, s: SourceMap| Failure::from_diagnostics(d, s);
+        let (mut config, config_source) =
+            config::load(&root).map_err(|d| fail(d, SourceMap::default()))?;
+        config.base_url = config::BaseUrl::parse(&self.base_url).unwrap_or(config.base_url);
+        let mut sources = SourceMap::default();
+        sources.insert(config_source.path.clone(), config_source.text.clone());
+
+        // Load and check only files whose size or modification time changed.
+        let found = discover(&root, &config);
+        let mut diags = found.problems;
+        let config_changed = {
+            let h = hash_bytes(config_source.text.as_bytes());
+            let changed = self
+                .docs
+                .get(Path::new("site.toml"))
+                .is_none_or(|c| c.hash != h);
+            self.docs.insert(
+                PathBuf::from("site.toml"),
+                CachedDoc {
+                    stamp: (SystemTime::UNIX_EPOCH, 0),
+                    hash: h,
+                    result: (None, None, Vec::new()),
+                },
+            );
+            changed
+        };
+        if config_changed {
+            self.docs.retain(|p, _| p == Path::new("site.toml"));
+        }
+        let todo: Vec<usize> = found
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind != ContentKind::Asset)
+            .filter(|(_, f)| {
+                let s = stamp(&root.join(&f.path));
+                self.docs.get(&f.path).is_none_or(|c| Some(c.stamp) != s)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let checked: Vec<(usize, Stamp, Checked)> = todo
+            .par_iter()
+            .map(|&i| {
+                let f = &found.files[i];
+                let s = stamp(&root.join(&f.path));
+                (i, s, check_file(&root, f, &config))
+            })
+            .collect();
+        let files_checked = checked.len();
+        for (i, s, result) in checked {
+            let f = &found.files[i];
+            let hash = result
+                .1
+                .as_ref()
+                .map_or(0, |src| hash_bytes(src.text.as_bytes()));
+            self.docs.insert(
+                f.path.clone(),
+                CachedDoc {
+                    stamp: s.unwrap_or((SystemTime::UNIX_EPOCH, 0)),
+                    hash,
+                    result,
+                },
+            );
+        }
+        let present: HashSet<&PathBuf> = found.files.iter().map(|f| &f.path).collect();
+        self.docs
+            .retain(|p, _| p == Path::new("site.toml") || present.contains(p));
+
+        let mut docs = Vec::new();
+        let mut invalid = HashSet::new();
+        for f in &found.files {
+            let Some(c) = self.docs.get(&f.path) else {
+                continue;
+            };
+            let (doc, source, d) = &c.result;
+            if let Some(s) = source {
+                sources.insert(s.path.clone(), s.text.clone());
+            }
+            diags.extend(d.iter().cloned());
+            match (doc, &f.kind) {
+                (Some(doc), _) => docs.push(doc.clone()),
+                (
+                    None,
+                    ContentKind::Entry {
+                        release,
+                        slug,
+                        lang,
+                        ..
+                    },
+                ) if *lang == config.default_language => {
+                    invalid.insert(format!("releases/{release}/{slug}"));
+                }
+                (None, ContentKind::Page { slug, lang }) if *lang == config.default_language => {
+                    invalid.insert(format!("pages/{slug}"));
+                }
+                _ => {}
+            }
+        }
+        let assets = found
+            .files
+            .iter()
+            .filter(|f| f.kind == ContentKind::Asset)
+            .cloned()
+            .collect();
+        let options = ModelOptions {
+            include_held: true,
+            now: jiff::Timestamp::now(),
+        };
+        let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
+        diags.extend(d);
+        diags.extend(render_all_cached(
+            &mut assembled.site,
+            &assembled.withheld,
+            &assembled.invalid,
+            &mut self.bodies,
+        ));
+        let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
+        if !errors.is_empty() {
+            return Err(fail(errors, sources));
+        }
+        let site = assembled.site;
+        let (plan, d) = crate::plan::plan(&site, &root);
+        if !d.is_empty() {
+            return Err(fail(d, sources));
+        }
+        let renderer = Renderer::new(&site, &root).map_err(|d| fail(d, SourceMap::default()))?;
+
+        // Sign every page; render only those whose signature changed.
+        let (templates, strings) = template_hashes(&root, &site.config.theme);
+        let epoch = {
+            let r = crate::markdown::Resolver::new(&site, &assembled.withheld, &assembled.invalid);
+            r.epoch()
+        };
+        let inputs = hash_bytes(
+            format!(
+                "{:?}{}{}",
+                self.docs.get(Path::new("site.toml")).map(|c| c.hash),
+                strings,
+                epoch
+            )
+            .as_bytes(),
+        );
+        let file_hash = |p: &Path| self.docs.get(p).map_or(0, |c| c.hash);
+        let signer = Signer::new(&site, &file_hash, templates, inputs);
+        let previous = self.current.as_ref().map(|s| &s.pages);
+        let results: Vec<Result<SignedPage, Diagnostic>> = plan
+            .pages
+            .par_iter()
+            .map(|p| {
+                let path = output_file(&p.site_path);
+                let sig = signer.sign(p);
+                if let Some((old_sig, bytes)) = previous.and_then(|m| m.get(&path))
+                    && *old_sig == sig
+                {
+                    return Ok((path, sig, bytes.clone(), false));
+                }
+                let html = renderer.render(p)?;
+                Ok((path, sig, Arc::new(html.into_bytes()), true))
+            })
+            .collect();
+        let mut pages = HashMap::with_capacity(results.len());
+        let mut rendered = 0;
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok((path, sig, bytes, fresh)) => {
+                    rendered += usize::from(fresh);
+                    pages.insert(path, (sig, bytes));
+                }
+                Err(d) => {
+                    if !errors.iter().any(|e: &Diagnostic| e.problem == d.problem) {
+                        errors.push(d);
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(fail(errors, sources));
+        }
+        drop(renderer);
+        let files = plan
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (output_file(&f.site_path), i))
+            .collect();
+        let copies: HashMap<String, PathBuf> = plan
+            .copies
+            .iter()
+            .map(|c| (c.to.clone(), root.join(&c.from)))
+            .collect();
+        // Which copied files changed, to allow a stylesheet swap instead of a reload.
+        let mut statics = HashMap::new();
+        let mut changed_copies = Vec::new();
+        for (to, from) in &copies {
+            let h = std::fs::read(from).map(|b| hash_bytes(&b)).unwrap_or(0);
+            if self.statics.get(to) != Some(&h) {
+                changed_copies.push(to.clone());
+            }
+            statics.insert(to.clone(), h);
+        }
+        let removed = self.statics.keys().any(|k| !statics.contains_key(k));
+        self.statics = statics;
+        let css_only = rendered == 0
+            && !removed
+            && !changed_copies.is_empty()
+            && changed_copies.iter().all(|p| p.ends_with(".css"))
+            && self
+                .current
+                .as_ref()
+                .is_some_and(|s| s.pages.len() == pages.len());
+        let total = pages.len();
+        self.current = Some(Arc::new(Snapshot {
+            site,
+            plan,
+            pages,
+            files,
+            copies,
+            rendered_files: Mutex::new(HashMap::new()),
+        }));
+        Ok(Report {
+            pages: total,
+            rendered,
+            files_checked,
+            elapsed: start.elapsed(),
+            css_only,
+        })
+    }
+}
+
+/// Every output of a snapshot as bytes (copies read from disk), for comparing with a build.
+pub fn materialize(s: &Snapshot) -> BTreeMap<String, Vec<u8>> {
+    s.paths()
+        .into_iter()
+        .filter_map(|p| {
+            let bytes = match s.get(&p)? {
+                Served::Bytes(b) => b.as_ref().clone(),
+                Served::File(f) => std::fs::read(f).ok()?,
+            };
+            Some((p, bytes))
+        })
+        .collect()
+}

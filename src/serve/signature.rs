@@ -1,0 +1,298 @@
+//! Page signatures for incremental rebuilds: a hash of everything a planned page shows. Two
+//! rebuilds that give a page the same signature give it the same bytes, so the page is not
+//! rendered again. Signatures are built from the model only; they never render anything.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
+
+use crate::model::{Hold, Site};
+use crate::plan::{PageKind, PlannedPage};
+
+fn hash_of(v: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+fn hold_key(h: &Option<Hold>) -> Option<String> {
+    h.map(|h| match h {
+        Hold::Draft => "draft".to_string(),
+        Hold::Embargoed(t) => t.to_string(),
+    })
+}
+
+/// Everything needed to sign the pages of one rebuild.
+pub struct Signer<'a> {
+    site: &'a Site,
+    global: u64,
+    templates: HashMap<String, u64>,
+    entries: Vec<u64>,
+    cards: Vec<u64>,
+    releases: Vec<u64>,
+    pages: Vec<u64>,
+    release_list: u64,
+    stats: u64,
+}
+
+impl<'a> Signer<'a> {
+    /// `file_hash` gives the hash of a source file's bytes (cached by the engine);
+    /// `templates` the hash of each template by name; `inputs` whatever else every page
+    /// depends on (site.toml text, UI strings, the link epoch).
+    pub fn new(
+        site: &'a Site,
+        file_hash: &dyn Fn(&Path) -> u64,
+        templates: HashMap<String, u64>,
+        inputs: u64,
+    ) -> Self {
+        let default = site.default_lang();
+        let entries: Vec<u64> = site
+            .entries
+            .iter()
+            .map(|e| {
+                let versions: Vec<(&str, u64, u64)> = e
+                    .versions
+                    .iter()
+                    .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), hash_of(&v.body_html)))
+                    .collect();
+                hash_of((
+                    &e.release,
+                    &e.slug,
+                    e.release_index,
+                    e.date.to_string(),
+                    hold_key(&e.hold),
+                    versions,
+                ))
+            })
+            .collect();
+        // What a list shows of an entry (its card): not the body, so body edits re-render
+        // only the entry's own pages.
+        let cards: Vec<u64> = site
+            .entries
+            .iter()
+            .map(|e| {
+                let versions: Vec<_> = e
+                    .versions
+                    .iter()
+                    .map(|(l, v)| {
+                        let shown: Vec<_> = ["institutions", "stage", "fields"]
+                            .iter()
+                            .map(|f| {
+                                v.values
+                                    .get(*f)
+                                    .map(|x| serde_json::to_string(x).unwrap_or_default())
+                            })
+                            .collect();
+                        (l.as_str(), &v.title, &v.summary, shown)
+                    })
+                    .collect();
+                hash_of((
+                    &e.release,
+                    &e.slug,
+                    e.release_index,
+                    e.date.to_string(),
+                    hold_key(&e.hold),
+                    versions,
+                ))
+            })
+            .collect();
+        let releases: Vec<u64> = site
+            .releases
+            .iter()
+            .map(|r| {
+                let texts: Vec<_> = r
+                    .text
+                    .iter()
+                    .map(|(l, t)| (l.as_str(), &t.title, &t.summary, &t.issuer, &t.intro_html))
+                    .collect();
+                hash_of((
+                    &r.id,
+                    r.number,
+                    r.date.to_string(),
+                    &r.cover,
+                    texts,
+                    r.entries.len(),
+                ))
+            })
+            .collect();
+        let pages: Vec<u64> = site
+            .pages
+            .iter()
+            .map(|p| {
+                let v: Vec<_> = p
+                    .versions
+                    .iter()
+                    .map(|(l, v)| (l.as_str(), &v.title, &v.body_html))
+                    .collect();
+                hash_of((&p.slug, v))
+            })
+            .collect();
+        // What every page shows: navigation (taxonomies, pages), release titles on cards and
+        // breadcrumbs, which terms exist (term links), languages.
+        let taxonomy_shape: Vec<_> = site
+            .taxonomies
+            .iter()
+            .map(|t| {
+                let terms: Vec<_> = t
+                    .terms
+                    .iter()
+                    .map(|(l, ts)| {
+                        (
+                            l.as_str(),
+                            ts.iter()
+                                .map(|x| (x.slug.as_str(), x.label.as_str()))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect();
+                (&t.field, t.slug.as_str(), terms)
+            })
+            .collect();
+        let release_titles: Vec<_> = site
+            .releases
+            .iter()
+            .map(|r| {
+                (
+                    &r.id,
+                    r.text
+                        .iter()
+                        .map(|(l, t)| (l.as_str(), &t.title))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let page_titles: Vec<_> = site
+            .pages
+            .iter()
+            .map(|p| {
+                (
+                    &p.slug,
+                    p.versions
+                        .iter()
+                        .map(|(l, v)| (l.as_str(), &v.title))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let layout: Vec<(&String, &u64)> = {
+            let mut v: Vec<_> = templates
+                .iter()
+                .filter(|(name, _)| !KIND_TEMPLATES.contains(&name.as_str()))
+                .collect();
+            v.sort();
+            v
+        };
+        let global = hash_of((
+            inputs,
+            taxonomy_shape,
+            release_titles,
+            page_titles,
+            layout,
+            default.as_str(),
+        ));
+        let release_list = hash_of(&releases);
+        let count = |field: &str| {
+            site.taxonomies
+                .iter()
+                .find(|t| t.field == field)
+                .and_then(|t| t.terms.get(default))
+                .map_or(0, Vec::len)
+        };
+        let stats = hash_of((
+            site.entries.len(),
+            site.releases.len(),
+            count("institutions"),
+            count("fields"),
+        ));
+        Signer {
+            site,
+            global,
+            templates,
+            entries,
+            cards,
+            releases,
+            pages,
+            release_list,
+            stats,
+        }
+    }
+
+    /// The signature of one planned page.
+    pub fn sign(&self, p: &PlannedPage) -> u64 {
+        let s = self.site;
+        let template = p.kind.template();
+        let mut h = DefaultHasher::new();
+        (
+            self.global,
+            self.templates.get(template),
+            template,
+            &p.site_path,
+            p.lang.as_str(),
+        )
+            .hash(&mut h);
+        let entries = |list: &[usize], h: &mut DefaultHasher| {
+            for &i in list {
+                self.cards[i].hash(h);
+            }
+        };
+        match &p.kind {
+            PageKind::Home => {
+                (self.stats, self.release_list).hash(&mut h);
+                if let Some(r) = s.releases.first() {
+                    entries(&r.entries[..r.entries.len().min(12)], &mut h);
+                }
+            }
+            PageKind::ReleaseIndex => self.release_list.hash(&mut h),
+            PageKind::Release(r) => {
+                self.releases[*r].hash(&mut h);
+                entries(&s.releases[*r].entries, &mut h);
+            }
+            PageKind::Entry(i) => {
+                (self.entries[*i], self.releases[s.entries[*i].release_index]).hash(&mut h);
+            }
+            PageKind::TaxonomyIndex(t) => {
+                let counts: Vec<usize> = s.taxonomies[*t]
+                    .terms
+                    .get(&p.lang)
+                    .map(|ts| ts.iter().map(|x| x.entries.len()).collect())
+                    .unwrap_or_default();
+                counts.hash(&mut h);
+            }
+            PageKind::Term {
+                taxonomy,
+                term,
+                page,
+                pages,
+            } => {
+                (page, pages).hash(&mut h);
+                if let Some(t) = s.taxonomies[*taxonomy]
+                    .terms
+                    .get(&p.lang)
+                    .and_then(|ts| ts.get(*term))
+                {
+                    (t.slug.as_str(), &t.label, t.entries.len()).hash(&mut h);
+                    let per = s.config.paginate_by;
+                    let start = (page - 1) * per;
+                    let end = (start + per).min(t.entries.len());
+                    entries(&t.entries[start.min(end)..end], &mut h);
+                }
+            }
+            PageKind::Page(i) => self.pages[*i].hash(&mut h),
+            PageKind::NotFound => {}
+        }
+        h.finish()
+    }
+}
+
+/// Templates that only one kind of page uses; any other template (base.html, card.html,
+/// a site's partials) counts for every page.
+pub const KIND_TEMPLATES: &[&str] = &[
+    "home.html",
+    "releases.html",
+    "release.html",
+    "entry.html",
+    "taxonomy.html",
+    "term.html",
+    "page.html",
+    "404.html",
+];

@@ -1,0 +1,133 @@
+//! `gazette check` before publishing: warnings for near-duplicate titles across the site,
+//! images without alt text, drafts and embargoes in releases and passed embargoes; exit 0 with
+//! warnings only and 1 with errors; `--format json` for CI.
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+
+use common::*;
+
+fn codes(w: &[gazette::diagnostics::Diagnostic]) -> Vec<(String, String)> {
+    w.iter()
+        .map(|d| {
+            let file = d
+                .location
+                .as_ref()
+                .map(|l| l.file.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (d.problem.code().to_string(), file)
+        })
+        .collect()
+}
+
+#[test]
+fn publishing_warnings_are_listed_and_do_not_fail() {
+    let site = fixture("basic");
+    let root = site.path();
+    // The same result submitted twice, by another institution, in another release.
+    let gamma = fs::read_to_string(root.join("content/releases/2024-02/gamma.md")).unwrap();
+    fs::write(
+        root.join("content/releases/2024-01/alpha-again.md"),
+        gamma
+            .replace("伽马新材料", "伽马新材料。")
+            .replace("浙江大学", "宁波大学"),
+    )
+    .unwrap();
+    // An image without alt text, and an embargo that has passed.
+    let delta = root.join("content/releases/2024-02/delta.md");
+    let text = fs::read_to_string(&delta).unwrap().replace(
+        "stage = \"research\"",
+        "stage = \"research\"\nembargo = 2020-01-01T00:00:00+08:00",
+    );
+    fs::write(
+        &delta,
+        format!("{text}\n![](../2024-01/alpha/figure.svg)\n"),
+    )
+    .unwrap();
+    let loaded = gazette::check(&opts(root)).expect("warnings only");
+    let got = codes(&loaded.warnings);
+    for expected in [
+        ("similar-title", "content/releases/2024-01/alpha-again.md"),
+        ("missing-alt", "content/releases/2024-02/delta.md"),
+        ("embargo-passed", "content/releases/2024-02/delta.md"),
+        ("held-back", "content/releases/2024-02/draft-one.md"),
+        ("held-back", "content/releases/2024-02/secret.md"),
+    ] {
+        assert!(
+            got.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "missing {expected:?} in {got:?}"
+        );
+    }
+    // Different titles are not flagged.
+    assert_eq!(
+        got.iter().filter(|(c, _)| c == "similar-title").count(),
+        1,
+        "{got:?}"
+    );
+}
+
+#[test]
+fn cover_without_alt_is_a_warning() {
+    let site = fixture("basic");
+    let p = site.path().join("content/releases/2024-01/alpha.md");
+    let text = fs::read_to_string(&p)
+        .unwrap()
+        .replace("cover_alt = \"工艺示意图\"\n", "");
+    fs::write(&p, text).unwrap();
+    let loaded = gazette::check(&opts(site.path())).unwrap();
+    let alt: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.problem.code() == "missing-alt")
+        .collect();
+    assert_eq!(alt.len(), 1);
+    assert_eq!(alt[0].field.as_deref(), Some("cover_alt"));
+}
+
+#[test]
+fn json_report_and_exit_codes() {
+    let site = fixture("basic");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(["check", "--format", "json", "--root"])
+            .arg(site.path())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "warnings only must exit 0");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["errors"], 0);
+    assert!(report["warnings"].as_u64().unwrap() >= 2);
+    let held: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "held-back")
+        .collect();
+    assert_eq!(held.len(), 2);
+    assert_eq!(held[0]["severity"], "warning");
+
+    let p = site.path().join("content/releases/2024-01/alpha.md");
+    let text = fs::read_to_string(&p)
+        .unwrap()
+        .replace("trl = 6", "trl = 60");
+    fs::write(&p, text).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let err = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .unwrap();
+    assert_eq!(err["code"], "out-of-range");
+    assert_eq!(err["file"], "content/releases/2024-01/alpha.md");
+    assert_eq!(err["line"], 7);
+    assert_eq!(err["field"], "trl");
+}

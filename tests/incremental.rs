@@ -1,0 +1,146 @@
+//! The preview engine's incremental rebuilds must equal a fresh full build after every edit:
+//! adding, editing, retitling, re-tagging, renaming and deleting entries, translations,
+//! templates, site.toml, and breaking and fixing a file.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use gazette::serve::engine::{Engine, materialize};
+
+const BASE: &str = "http://127.0.0.1:1111/";
+
+fn fresh(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut o = opts(root);
+    o.drafts = true;
+    o.base_url = Some(BASE.into());
+    let loaded = gazette::load_site(&o).unwrap_or_else(|f| panic!("{}", f.report()));
+    let r = gazette::render_site(&loaded, root).unwrap_or_else(|d| panic!("{d:?}"));
+    let mut out: BTreeMap<String, Vec<u8>> =
+        r.files.into_iter().map(|f| (f.path, f.bytes)).collect();
+    for c in r.plan.copies {
+        out.insert(c.to, fs::read(root.join(c.from)).unwrap());
+    }
+    out
+}
+
+#[track_caller]
+fn assert_same(engine: &mut Engine, root: &Path, step: &str) -> usize {
+    let report = engine
+        .rebuild()
+        .unwrap_or_else(|f| panic!("{step}: {}", f.report()));
+    let served = materialize(&engine.snapshot().unwrap());
+    let built = fresh(root);
+    let a: Vec<&String> = served.keys().collect();
+    let b: Vec<&String> = built.keys().collect();
+    assert_eq!(a, b, "{step}: different sets of files");
+    for (k, v) in &built {
+        assert!(served[k] == *v, "{step}: {k} differs from a fresh build");
+    }
+    report.rendered
+}
+
+fn edit(root: &Path, rel: &str, f: impl FnOnce(String) -> String) {
+    let p = root.join(rel);
+    let text = fs::read_to_string(&p).unwrap();
+    fs::write(&p, f(text)).unwrap();
+    // Make sure the modification time moves even on coarse file systems.
+    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+    let file = fs::File::options().write(true).open(&p).unwrap();
+    file.set_modified(t).unwrap();
+}
+
+const ALPHA: &str = "content/releases/2024-01/alpha.md";
+
+#[test]
+fn incremental_rebuilds_equal_fresh_builds_through_a_long_edit_sequence() {
+    let site = fixture("basic");
+    let root = site.path();
+    let mut engine = Engine::new(root, BASE);
+    let all = assert_same(&mut engine, root, "first build");
+    assert!(all > 30);
+
+    // Nothing changed: nothing is rendered.
+    assert_eq!(assert_same(&mut engine, root, "no change"), 0);
+
+    // Body edit: only a few pages.
+    edit(root, ALPHA, |t| t.replace("正文见", "正文（已修订）见"));
+    let n = assert_same(&mut engine, root, "edit body");
+    assert!(n > 0 && n < all / 3, "edit body re-rendered {n} of {all}");
+
+    edit(root, ALPHA, |t| {
+        t.replace("阿尔法新材料", "阿尔法新材料（改名）")
+    });
+    assert_same(&mut engine, root, "edit title");
+
+    edit(root, ALPHA, |t| {
+        t.replace("stage = \"pilot\"", "stage = \"research\"")
+    });
+    assert_same(&mut engine, root, "change taxonomy value");
+
+    let new_entry = "+++\ntitle = \"新加成果\"\nsummary = \"s\"\ninstitutions = [\"新单位\"]\nfields = [\"fine-chemicals\"]\nstage = \"pilot\"\n\n[contact]\nname = \"n\"\n+++\n\n正文。\n";
+    fs::write(root.join("content/releases/2024-02/added.md"), new_entry).unwrap();
+    assert_same(&mut engine, root, "add entry");
+
+    fs::rename(
+        root.join("content/releases/2024-02/added.md"),
+        root.join("content/releases/2024-02/renamed.md"),
+    )
+    .unwrap();
+    assert_same(&mut engine, root, "rename entry");
+
+    fs::write(
+        root.join("content/releases/2024-02/renamed.en.md"),
+        "+++\ntitle = \"Added result\"\n+++\n\nEnglish body.\n",
+    )
+    .unwrap();
+    assert_same(&mut engine, root, "add translation");
+
+    fs::remove_file(root.join("content/releases/2024-02/delta.md")).unwrap();
+    let served = materialize(&engine.snapshot().unwrap());
+    assert!(served.contains_key("releases/2024-02/delta/index.html"));
+    assert_same(&mut engine, root, "delete entry");
+    let served = materialize(&engine.snapshot().unwrap());
+    assert!(!served.contains_key("releases/2024-02/delta/index.html"));
+
+    fs::create_dir_all(root.join("templates")).unwrap();
+    let entry_tpl = fs::read_to_string(root.join("themes/default/templates/entry.html")).unwrap();
+    fs::write(
+        root.join("templates/entry.html"),
+        entry_tpl.replace(
+            "<article class=\"entry\">",
+            "<article class=\"entry custom\">",
+        ),
+    )
+    .unwrap();
+    let n = assert_same(&mut engine, root, "change a template");
+    assert!(
+        n < all,
+        "a page template change re-rendered everything ({n})"
+    );
+
+    edit(root, "site.toml", |t| {
+        t.replace("title = \"测试站\"", "title = \"测试站二\"")
+    });
+    assert_same(&mut engine, root, "change site.toml");
+
+    // Break a file: the rebuild fails and the last good snapshot stays.
+    let before = materialize(&engine.snapshot().unwrap());
+    edit(root, ALPHA, |t| t.replace("trl = 6", "trl = 99"));
+    let err = engine.rebuild().unwrap_err();
+    assert_eq!(err.diagnostics[0].problem.code(), "out-of-range");
+    assert_eq!(materialize(&engine.snapshot().unwrap()), before);
+    edit(root, ALPHA, |t| t.replace("trl = 99", "trl = 7"));
+    assert_same(&mut engine, root, "fix the error");
+
+    // A static file.
+    edit(root, "themes/default/static/style.css", |t| {
+        format!("{t}\n/* changed */\n")
+    });
+    let report = engine.rebuild().unwrap();
+    assert!(report.css_only && report.rendered == 0, "{report:?}");
+    assert_same(&mut engine, root, "css");
+}
