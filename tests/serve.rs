@@ -134,7 +134,7 @@ fn serves_edits_deletes_and_refuses_what_it_should() {
     );
     assert!(
         home.text()
-            .contains("<script src=\"/__gazette/client.js\"></script></body>")
+            .contains("<script src=\"/__gazette/client.js\" data-build=\"1\"></script></body>")
     );
     assert_eq!(get(&a, "/__gazette/client.js").status, 200);
 
@@ -272,11 +272,53 @@ fn port_in_use_gets_a_clear_message() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// The first event a page's stream receives names the current build, so a page served
+/// before a rebuild but connecting after it still learns it is out of date.
+fn first_event(addr: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /__gazette/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    let mut buf = [0u8; 1024];
+    // (The body is chunked; stop once the first `data:` line is complete.)
+    while !text
+        .find("data: ")
+        .is_some_and(|i| text[i..].contains('\n'))
+    {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "stream closed: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    (s, text)
+}
+
 #[test]
-fn ctrl_c_stops_cleanly() {
+fn a_page_connecting_after_a_rebuild_learns_of_it() {
+    let site = fixture("basic");
+    let server = start(site.path(), &[]);
+    let a = server.addr.clone();
+    let page = get(&a, "/releases/2024-02/gamma/").text();
+    assert!(page.contains("data-build=\"1\""));
+    assert!(first_event(&a).1.contains("event: ok\ndata: 1\n"));
+    let p = site.path().join("content/releases/2024-02/gamma.md");
+    let text = fs::read_to_string(&p).unwrap();
+    fs::write(&p, text.replace("伽马正文。", "伽马正文（改）。")).unwrap();
+    eventually("the rebuild", || {
+        get(&a, "/releases/2024-02/gamma/")
+            .text()
+            .contains("（改）")
+    });
+    // The old page says build 1; the stream now says build 2, so the client reloads.
+    assert!(first_event(&a).1.contains("event: ok\ndata: 2\n"));
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_even_with_pages_open() {
     let site = fixture("basic");
     let mut server = start(site.path(), &[]);
     assert_eq!(get(&server.addr, "/").status, 200);
+    // An open page keeps its event stream open; shutdown must not wait for it.
+    let _open_page = first_event(&server.addr);
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")

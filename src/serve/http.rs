@@ -20,10 +20,13 @@ use crate::serve::engine::{Served, Snapshot};
 /// What pages are told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    Reload,
+    /// A new build (its number) is ready.
+    Reload(u64),
     Css,
     /// The build failed; the text is shown in the overlay.
     Failed(String),
+    /// The server is stopping: event streams end so shutdown does not wait for open pages.
+    Shutdown,
 }
 
 /// Shared between the watcher (writer) and the handlers (readers).
@@ -32,10 +35,16 @@ pub struct AppState {
     /// The current build error, shown to pages that connect while it lasts.
     pub error: RwLock<Option<String>>,
     pub notices: broadcast::Sender<Notice>,
+    /// Number of the current good build; pages carry the number they were served with and
+    /// reload when they connect to a newer one (so a rebuild between serving a page and its
+    /// connecting is never missed).
+    pub build: std::sync::atomic::AtomicU64,
 }
 
 pub const CLIENT_JS: &str = include_str!("client.js");
-const SCRIPT_TAG: &str = "<script src=\"/__gazette/client.js\"></script>";
+fn script_tag(build: u64) -> String {
+    format!("<script src=\"/__gazette/client.js\" data-build=\"{build}\"></script>")
+}
 
 /// The router for the preview.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -55,7 +64,8 @@ async fn client_js() -> impl IntoResponse {
 
 fn notice_event(n: &Notice) -> Event {
     match n {
-        Notice::Reload => Event::default().event("reload").data("reload"),
+        Notice::Reload(build) => Event::default().event("reload").data(build.to_string()),
+        Notice::Shutdown => Event::default().event("bye").data("bye"),
         Notice::Css => Event::default().event("css").data("css"),
         Notice::Failed(text) => Event::default()
             .event("failed")
@@ -66,14 +76,18 @@ fn notice_event(n: &Notice) -> Event {
 async fn events(
     State(state): State<Arc<AppState>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe first, then read the state: a change in between is then seen twice at
+    // worst, never missed.
+    let rx = state.notices.subscribe();
+    let build = state.build.load(std::sync::atomic::Ordering::SeqCst);
     let first = match state.error.read().ok().and_then(|e| e.clone()) {
         Some(text) => notice_event(&Notice::Failed(text)),
-        None => Event::default().event("ok").data("ok"),
+        None => Event::default().event("ok").data(build.to_string()),
     };
-    let rx = state.notices.subscribe();
     let updates = stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {
+                Ok(Notice::Shutdown) => return None,
                 Ok(n) => return Some((Ok(notice_event(&n)), rx)),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -136,11 +150,12 @@ fn mime_for(path: &str) -> String {
     }
 }
 
-fn with_script(html: &[u8]) -> Vec<u8> {
+fn with_script(html: &[u8], build: u64) -> Vec<u8> {
     let text = String::from_utf8_lossy(html);
+    let tag = script_tag(build);
     match text.rfind("</body>") {
-        Some(i) => format!("{}{SCRIPT_TAG}{}", &text[..i], &text[i..]).into_bytes(),
-        None => format!("{text}{SCRIPT_TAG}").into_bytes(),
+        Some(i) => format!("{}{tag}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{tag}").into_bytes(),
     }
 }
 
@@ -158,10 +173,10 @@ async fn load(served: Served) -> Option<Vec<u8>> {
     }
 }
 
-fn respond(status: StatusCode, path: &str, bytes: Vec<u8>, head: bool) -> Response {
+fn respond(status: StatusCode, path: &str, bytes: Vec<u8>, head: bool, build: u64) -> Response {
     let mime = mime_for(path);
     let body = if mime.starts_with("text/html") {
-        with_script(&bytes)
+        with_script(&bytes, build)
     } else {
         bytes
     };
@@ -195,6 +210,7 @@ async fn serve_path(State(state): State<Arc<AppState>>, method: Method, uri: Uri
         return r;
     }
     let head = method == Method::HEAD;
+    let build = state.build.load(std::sync::atomic::Ordering::SeqCst);
     let snapshot = state.snapshot.read().ok().and_then(|s| s.clone());
     let Some(snapshot) = snapshot else {
         return (
@@ -207,7 +223,7 @@ async fn serve_path(State(state): State<Arc<AppState>>, method: Method, uri: Uri
         if let Some(served) = snapshot.get(&path)
             && let Some(bytes) = load(served).await
         {
-            return respond(StatusCode::OK, &path, bytes, head);
+            return respond(StatusCode::OK, &path, bytes, head, build);
         }
         // `/releases/x` → `/releases/x/` when that is a page.
         if !uri.path().ends_with('/') && snapshot.get(&format!("{path}/index.html")).is_some() {
@@ -220,7 +236,7 @@ async fn serve_path(State(state): State<Arc<AppState>>, method: Method, uri: Uri
     }
     match snapshot.get("404.html") {
         Some(served) => match load(served).await {
-            Some(bytes) => respond(StatusCode::NOT_FOUND, "404.html", bytes, head),
+            Some(bytes) => respond(StatusCode::NOT_FOUND, "404.html", bytes, head, build),
             None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
         },
         None => (StatusCode::NOT_FOUND, "not found\n").into_response(),

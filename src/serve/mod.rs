@@ -66,7 +66,11 @@ fn publish(state: &AppState, engine: &mut Engine, quiet: bool) {
             let notice = if report.css_only && !had_error {
                 Notice::Css
             } else {
-                Notice::Reload
+                let n = state
+                    .build
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                    + 1;
+                Notice::Reload(n)
             };
             let _ = state.notices.send(notice);
             if !quiet {
@@ -116,6 +120,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         snapshot: RwLock::new(None),
         error: RwLock::new(None),
         notices,
+        build: std::sync::atomic::AtomicU64::new(0),
     });
     publish(&state, &mut engine, false);
     let (_watcher, changes) = watch::watch(&root).map_err(|e| ServeError::Watch(e.to_string()))?;
@@ -142,12 +147,14 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         .map_err(ServeError::Runtime)?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Runtime)?;
-        axum::serve(listener, http::router(state))
-            .with_graceful_shutdown(async {
+        let notices = state.notices.clone();
+        let server =
+            axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 eprintln!("stopping");
-            })
-            .await
-            .map_err(ServeError::Runtime)
+                // End every page's event stream, so shutdown does not wait for open tabs.
+                let _ = notices.send(Notice::Shutdown);
+            });
+        server.await.map_err(ServeError::Runtime)
     })
 }
