@@ -53,6 +53,16 @@ impl Urls {
         format!("{}/{slug}/", self.lang_prefix(lang))
     }
 
+    /// The statistics page of the whole site.
+    pub fn stats(&self, lang: &Lang) -> String {
+        format!("{}/stats/", self.lang_prefix(lang))
+    }
+
+    /// The statistics page of one release.
+    pub fn release_stats(&self, lang: &Lang, id: &ReleaseId) -> String {
+        format!("{}/releases/{id}/stats/", self.lang_prefix(lang))
+    }
+
     pub fn not_found(&self, lang: &Lang) -> String {
         format!("{}/404.html", self.lang_prefix(lang))
     }

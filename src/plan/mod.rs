@@ -32,6 +32,10 @@ pub enum PageKind {
     },
     Page(usize),
     NotFound,
+    /// The statistics page of the whole site.
+    Stats,
+    /// The statistics page of a release.
+    ReleaseStats(usize),
 }
 
 impl PageKind {
@@ -46,6 +50,7 @@ impl PageKind {
             PageKind::Term { .. } => "term.html",
             PageKind::Page(_) => "page.html",
             PageKind::NotFound => "404.html",
+            PageKind::Stats | PageKind::ReleaseStats(_) => "stats.html",
         }
     }
 }
@@ -336,6 +341,13 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     let urls = &site.urls;
     let default = site.default_lang();
     let paginate = site.config.paginate_by;
+    // Statistics pages need a template an older theme may not have; without it, none.
+    let stats = [
+        "templates",
+        &format!("themes/{}/templates", site.config.theme),
+    ]
+    .iter()
+    .any(|dir| root.join(dir).join("stats.html").is_file());
     let mut pages = Vec::new();
     let mut add = |lang: &Lang, site_path: String, kind: PageKind| {
         pages.push(PlannedPage {
@@ -347,8 +359,18 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     for lang in &site.config.languages {
         add(lang, urls.home(lang), PageKind::Home);
         add(lang, urls.releases(lang), PageKind::ReleaseIndex);
+        if stats {
+            add(lang, urls.stats(lang), PageKind::Stats);
+        }
         for (i, r) in site.releases.iter().enumerate() {
             add(lang, urls.release(lang, &r.id), PageKind::Release(i));
+            if stats {
+                add(
+                    lang,
+                    urls.release_stats(lang, &r.id),
+                    PageKind::ReleaseStats(i),
+                );
+            }
         }
         for (i, e) in site.entries.iter().enumerate() {
             if e.versions.contains_key(lang) {

@@ -13,6 +13,7 @@ use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
 use crate::model::{Entry, EntryVersion, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
+use crate::render::charts;
 use crate::render::display::Displayer;
 use crate::render::structured;
 use crate::render::templates::{self, Strings};
@@ -276,6 +277,13 @@ impl<'a> Renderer<'a> {
                 head.title = self.t(lang, "not_found");
                 head.description = self.t(lang, "not_found_text");
             }
+            PageKind::Stats => head.title = self.t(lang, "stats_title"),
+            PageKind::ReleaseStats(i) => {
+                let r = &s.releases[*i];
+                let t = r.text.get(lang).unwrap_or(&r.text[default]);
+                head.title = format!("{} · {}", self.t(lang, "stats_title"), t.title);
+                head.feeds.push(release_feed(*i));
+            }
         }
         head.feeds
             .push(feed(s.config.title_in(lang).to_string(), u.feed(lang)));
@@ -354,6 +362,8 @@ pub fn page_in(s: &Site, kind: &PageKind, from: &Lang, lang: &Lang, how: Match) 
             u.page(lang, &p.slug)
         }
         PageKind::NotFound => u.not_found(lang),
+        PageKind::Stats => u.stats(lang),
+        PageKind::ReleaseStats(i) => u.release_stats(lang, &s.releases[*i].id),
     })
 }
 
@@ -452,6 +462,7 @@ impl<'a> Renderer<'a> {
                 "releases_url": u.href(&u.releases(lang)),
                 "static_url": u.href("/"),
                 "feed_url": u.href(&u.feed(lang)),
+                "stats_url": u.href(&u.stats(lang)),
                 "data": {
                     "json": u.href(&u.data_entries("json")),
                     "csv": u.href(&u.data_entries("csv")),
@@ -507,6 +518,7 @@ impl<'a> Renderer<'a> {
                 "date_display": localized_date(&r.date, lang),
                 "cover": r.cover.as_ref().map(|c| u.href(c)),
                 "url": u.href(&u.release(lang, &r.id)),
+                "stats_url": u.href(&u.release_stats(lang, &r.id)),
                 "entry_count": r.entries.len(),
                 "intro_html": if with_intro { t.intro_html.as_str() } else { "" },
             })
@@ -621,6 +633,17 @@ impl<'a> Renderer<'a> {
                 );
             }
             PageKind::NotFound => {}
+            PageKind::Stats | PageKind::ReleaseStats(_) => {
+                let scope = match page.kind {
+                    PageKind::ReleaseStats(i) => {
+                        ctx.insert("release", &release_ctx(i, false));
+                        charts::Scope::Release(i)
+                    }
+                    _ => charts::Scope::Site,
+                };
+                let t = |key: &str| self.t(lang, key);
+                ctx.insert("stats", &charts::context(s, scope, lang, &t));
+            }
         }
         ctx
     }

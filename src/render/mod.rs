@@ -3,6 +3,7 @@
 //! open data) in Rust. It builds template contexts (documented in README.md) and never
 //! writes files.
 
+pub mod charts;
 pub mod context;
 pub mod data;
 pub mod display;

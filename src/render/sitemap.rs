@@ -32,7 +32,7 @@ fn newest_entry(site: &Site, entries: &[usize]) -> Option<Date> {
 fn lastmod(site: &Site, kind: &PageKind, lang: &Lang, site_date: Option<Date>) -> Option<Date> {
     match kind {
         PageKind::Entry(i) => Some(site.entries[*i].date),
-        PageKind::Release(i) => {
+        PageKind::Release(i) | PageKind::ReleaseStats(i) => {
             let r = &site.releases[*i];
             newest_entry(site, &r.entries).max(Some(r.date))
         }
@@ -41,7 +41,9 @@ fn lastmod(site: &Site, kind: &PageKind, lang: &Lang, site_date: Option<Date>) -
             .get(lang)
             .and_then(|t| t.get(*term))
             .and_then(|t| newest_entry(site, &t.entries)),
-        PageKind::Home | PageKind::ReleaseIndex | PageKind::TaxonomyIndex(_) => site_date,
+        PageKind::Home | PageKind::ReleaseIndex | PageKind::TaxonomyIndex(_) | PageKind::Stats => {
+            site_date
+        }
         PageKind::Page(_) | PageKind::NotFound => None,
     }
 }

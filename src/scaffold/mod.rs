@@ -236,6 +236,10 @@ const THEME_FILES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/card.html"),
     ),
     (
+        "templates/stats.html",
+        include_str!("../../themes/default/templates/stats.html"),
+    ),
+    (
         "static/style.css",
         include_str!("../../themes/default/static/style.css"),
     ),

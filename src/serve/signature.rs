@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::model::{Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
+use crate::render::charts;
 
 fn hash_of(v: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
@@ -279,6 +280,12 @@ impl<'a> Signer<'a> {
             }
             PageKind::Page(i) => self.pages[*i].hash(&mut h),
             PageKind::NotFound => {}
+            // Every count, label, link and date the charts show, and the release's text.
+            PageKind::Stats => charts::tally(s, charts::Scope::Site, &p.lang).hash(&mut h),
+            PageKind::ReleaseStats(r) => {
+                self.releases[*r].hash(&mut h);
+                charts::tally(s, charts::Scope::Release(*r), &p.lang).hash(&mut h);
+            }
         }
         h.finish()
     }
@@ -295,4 +302,5 @@ pub const KIND_TEMPLATES: &[&str] = &[
     "term.html",
     "page.html",
     "404.html",
+    "stats.html",
 ];
