@@ -23,6 +23,9 @@ pub struct Rendered {
     pub problems: Vec<(Range<usize>, Problem)>,
 }
 
+/// How deep lists, list items and block quotes may nest before they are flattened.
+pub const MAX_NESTING: usize = 100;
+
 fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -120,7 +123,32 @@ pub fn render(
     // Images being read: (target, alt text so far, span); alt text is the image's inner text.
     let mut image: Option<(String, String, Range<usize>)> = None;
     let mut alt_problems = Vec::new();
+    // Lists and quotes nested deeper than MAX_NESTING are flattened: nobody reads 10,000
+    // levels, and HTML tree building (the sanitiser) is quadratic in nesting depth.
+    let mut containers: Vec<bool> = Vec::new();
+    let mut depth = 0usize;
     for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        let event = match event {
+            Event::Start(t @ (Tag::List(_) | Tag::Item | Tag::BlockQuote(_))) => {
+                let keep = depth < MAX_NESTING;
+                containers.push(keep);
+                if keep {
+                    depth += 1;
+                    Event::Start(t)
+                } else {
+                    continue;
+                }
+            }
+            Event::End(t @ (TagEnd::List(_) | TagEnd::Item | TagEnd::BlockQuote(_))) => {
+                if containers.pop().unwrap_or(true) {
+                    depth = depth.saturating_sub(1);
+                    Event::End(t)
+                } else {
+                    continue;
+                }
+            }
+            other => other,
+        };
         match (&mut image, &event) {
             (None, Event::Start(Tag::Image { dest_url, .. })) => {
                 image = Some((dest_url.to_string(), String::new(), range.clone()));

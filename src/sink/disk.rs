@@ -146,6 +146,18 @@ fn recover(out: &Path) {
     }
 }
 
+/// Atomically exchange two paths (both must exist).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
 /// Write `pages` and `copies` (sources relative to `root`) as the new content of `out`.
 /// Returns the number of files written.
 pub fn write_site(
@@ -197,7 +209,15 @@ pub fn write_site(
         let _ = fs::remove_dir_all(&staging);
         return Err(d);
     }
-    // Swap: old output aside, staging in, old output removed.
+    // Swap. Where the kernel can exchange two paths atomically (Linux renameat2), the old
+    // output and the staging folder trade places in one step: at every instant `out` is
+    // either the complete old site or the complete new one.
+    if out.exists() && exchange(&staging, out).is_ok() {
+        let _ = fs::remove_dir_all(&staging);
+        return Ok(pages.len() + copies.len());
+    }
+    // Elsewhere: old output aside, staging in, old output removed. A kill between the two
+    // renames leaves `.name.old-*`, which the next build puts back (see `recover`).
     let old = sibling(out, &format!("old-{pid}"));
     let had_old = out.exists();
     if had_old {
