@@ -37,7 +37,8 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
 /// A document's body text and where it starts in the file.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
-    pub text: String,
+    /// Shared, so documents can be cloned cheaply (the preview keeps them between rebuilds).
+    pub text: Arc<str>,
     /// Byte offset in the file where the body text starts (approximate for TOML strings
     /// with escapes).
     pub offset: usize,
@@ -85,7 +86,7 @@ pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnost
         table,
         toml_offset: offset,
         body: Some(Body {
-            text: text[split.body.clone()].to_string(),
+            text: Arc::from(&text[split.body.clone()]),
             offset: split.body.start,
         }),
     })
@@ -124,7 +125,7 @@ pub fn parse_toml_file(
                             1
                         };
                         body = Some(Body {
-                            text: s.into_owned(),
+                            text: Arc::from(s.as_ref()),
                             offset: span.start + skip + quote,
                         });
                     }
@@ -158,7 +159,7 @@ pub fn plain_body(source: &SourceFile) -> Body {
     let text: &str = &source.text;
     let skip = if text.starts_with('\u{feff}') { 3 } else { 0 };
     Body {
-        text: text[skip..].to_string(),
+        text: Arc::from(&text[skip..]),
         offset: skip,
     }
 }
