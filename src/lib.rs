@@ -11,6 +11,7 @@ pub mod model;
 pub mod plan;
 pub mod render;
 pub mod scaffold;
+pub mod search;
 pub mod serve;
 pub mod sink;
 pub mod validate;

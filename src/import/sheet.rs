@@ -95,7 +95,8 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, Diagnostic> {
 fn excel_date(serial: f64) -> Option<String> {
     let base = jiff::civil::date(1899, 12, 30);
     let days = serial.floor() as i64;
-    base.checked_add(jiff::Span::new().days(days))
+    // `try_days`: a hostile workbook may hold any serial (`days` panics out of range).
+    base.checked_add(jiff::Span::new().try_days(days).ok()?)
         .ok()
         .map(|d| d.to_string())
 }
@@ -114,6 +115,22 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
+/// The most cells (rows × columns from A1 to the last used cell) a sheet may span.
+const MAX_CELLS: u64 = 5_000_000;
+
+fn check_extent(path: &Path, name: &str, (row, col): (u32, u32)) -> Result<(), Diagnostic> {
+    let (rows, cols) = (u64::from(row) + 1, u64::from(col) + 1);
+    if rows * cols > MAX_CELLS {
+        return Err(io_error(
+            path,
+            format!(
+                "sheet `{name}` reaches row {rows} and column {cols}: more than {MAX_CELLS} cells, too large to import"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn read_workbook(path: &Path, sheet: Option<&str>) -> Result<Vec<Vec<String>>, Diagnostic> {
     let mut book = calamine::open_workbook_auto(path).map_err(|e| io_error(path, e.to_string()))?;
     let names = book.sheet_names();
@@ -130,9 +147,30 @@ fn read_workbook(path: &Path, sheet: Option<&str>) -> Result<Vec<Vec<String>>, D
             .cloned()
             .ok_or_else(|| io_error(path, "the workbook has no sheets".into()))?,
     };
+    // Ranges are dense: a hostile 5 KB xlsx naming only A1 and XFD1048576 would need 17
+    // billion cells (an allocation abort). Measure an xlsx's used cells before building one.
+    if let calamine::Sheets::Xlsx(x) = &mut book {
+        let mut reader = x
+            .worksheet_cells_reader(&name)
+            .map_err(|e| io_error(path, e.to_string()))?;
+        let mut end = (0, 0);
+        while let Some(c) = reader
+            .next_cell()
+            .map_err(|e| io_error(path, e.to_string()))?
+        {
+            if !matches!(c.get_value(), calamine::DataRef::Empty) {
+                let (r, col) = c.get_position();
+                end = (end.0.max(r), end.1.max(col));
+            }
+        }
+        check_extent(path, &name, end)?;
+    }
     let range = book
         .worksheet_range(&name)
         .map_err(|e| io_error(path, e.to_string()))?;
+    if let Some(end) = range.end() {
+        check_extent(path, &name, end)?;
+    }
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows: Vec<Vec<String>> = vec![Vec::new(); row0 as usize];
     for r in range.rows() {

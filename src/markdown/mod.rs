@@ -84,6 +84,7 @@ pub fn render(
 ) -> Rendered {
     let mut problems = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
+    let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
     let mut heading: Option<Vec<(Event<'_>, Range<usize>)>> = None;
     let mut fix_url = |url: CowStr<'_>, range: &Range<usize>, image: bool| -> CowStr<'static> {
@@ -210,11 +211,14 @@ pub fn render(
                         .or_else(|| Slug::from_text(&text_of).map(|s| s.to_string()))
                         .unwrap_or_else(|| "section".to_string());
                     let mut unique = base.clone();
-                    let mut n = 1;
+                    // Resume at the last suffix tried for this base: n identical headings
+                    // would otherwise cost n² attempts.
+                    let mut n = next_suffix.get(&base).copied().unwrap_or(1);
                     while !used_ids.insert(unique.clone()) {
                         unique = format!("{base}-{n}");
                         n += 1;
                     }
+                    next_suffix.insert(base, n);
                     out.push(Event::Start(Tag::Heading {
                         level,
                         id: Some(unique.into()),
@@ -248,6 +252,8 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
             && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
         {
             out.push(b);

@@ -110,6 +110,16 @@ impl Urls {
         "/data/entries.csv-metadata.json".to_string()
     }
 
+    /// The search page.
+    pub fn search(&self, lang: &Lang) -> String {
+        format!("{}/search/", self.lang_prefix(lang))
+    }
+
+    /// A file of the search index in `lang`'s search folder (`meta.json`, `index/0.json`).
+    pub fn search_data(&self, lang: &Lang, name: &str) -> String {
+        format!("{}/search/{name}", self.lang_prefix(lang))
+    }
+
     /// A content asset (path relative to `content/`), percent-encoded for use in a URL.
     pub fn asset(&self, rel: &str) -> String {
         let mut out = String::with_capacity(rel.len() + 1);

@@ -36,6 +36,8 @@ pub enum PageKind {
     Stats,
     /// The statistics page of a release.
     ReleaseStats(usize),
+    /// The search page (see `crate::search`).
+    Search,
 }
 
 impl PageKind {
@@ -51,6 +53,7 @@ impl PageKind {
             PageKind::Page(_) => "page.html",
             PageKind::NotFound => "404.html",
             PageKind::Stats | PageKind::ReleaseStats(_) => "stats.html",
+            PageKind::Search => "search.html",
         }
     }
 }
@@ -147,6 +150,8 @@ pub enum FileKind {
     },
     /// CSVW metadata describing the CSV files at these site paths, which share one schema.
     CsvMetadata { tables: Vec<String> },
+    /// A file of the search index over `Plan::search`'s entries, or the search client.
+    Search(crate::search::SearchFile),
 }
 
 /// One generated file to render.
@@ -164,6 +169,8 @@ pub struct Plan {
     /// Feeds, sitemaps, robots.txt and open data.
     pub files: Vec<PlannedFile>,
     pub copies: Vec<Copy>,
+    /// The entries the search index covers (public ones only), and the index once built.
+    pub search: crate::search::SearchPlan,
 }
 
 fn static_files(root: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
@@ -348,6 +355,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     ]
     .iter()
     .any(|dir| root.join(dir).join("stats.html").is_file());
+    let search = crate::search::enabled(root, &site.config.theme);
     let mut pages = Vec::new();
     let mut add = |lang: &Lang, site_path: String, kind: PageKind| {
         pages.push(PlannedPage {
@@ -408,9 +416,23 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
                 add(lang, urls.page(lang, &p.slug), PageKind::Page(i));
             }
         }
+        if search {
+            add(lang, urls.search(lang), PageKind::Search);
+        }
         add(lang, urls.not_found(lang), PageKind::NotFound);
     }
     let mut files = generated_files(site, &pages, limits);
+    // The search index covers the public entries, like feeds and open data.
+    let (search, search_files) = if search {
+        let public = (0..site.entries.len()).filter(|&i| is_public(site, i));
+        crate::search::plan(site, public.collect())
+    } else {
+        Default::default()
+    };
+    files.extend(search_files.into_iter().map(|(site_path, f)| PlannedFile {
+        site_path,
+        kind: FileKind::Search(f),
+    }));
 
     let mut copies = Vec::new();
     let theme_static = PathBuf::from("themes")
@@ -480,6 +502,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. } => "the sitemap",
             FileKind::Robots { .. } => "robots.txt",
             FileKind::Data { .. } | FileKind::CsvMetadata { .. } => "the open data",
+            FileKind::Search(_) => "the search index",
         };
         claim(output_file(&f.site_path), owner.to_string(), &mut diags);
     }
@@ -491,6 +514,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             pages,
             files,
             copies,
+            search,
         },
         diags,
     )

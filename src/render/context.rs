@@ -93,6 +93,8 @@ pub struct Renderer<'a> {
     strings: Strings,
     /// cards[entry][lang]
     cards: Vec<BTreeMap<Lang, TeraValue>>,
+    /// The site has a search page (`crate::search::enabled`).
+    search: bool,
 }
 
 /// The site path of an entry version's cover image, if it has one.
@@ -188,6 +190,7 @@ impl<'a> Renderer<'a> {
             tera,
             strings,
             cards,
+            search: crate::search::enabled(root, &site.config.theme),
         })
     }
 
@@ -284,6 +287,7 @@ impl<'a> Renderer<'a> {
                 head.title = format!("{} · {}", self.t(lang, "stats_title"), t.title);
                 head.feeds.push(release_feed(*i));
             }
+            PageKind::Search => head.title = self.t(lang, "search"),
         }
         head.feeds
             .push(feed(s.config.title_in(lang).to_string(), u.feed(lang)));
@@ -364,6 +368,7 @@ pub fn page_in(s: &Site, kind: &PageKind, from: &Lang, lang: &Lang, how: Match) 
         PageKind::NotFound => u.not_found(lang),
         PageKind::Stats => u.stats(lang),
         PageKind::ReleaseStats(i) => u.release_stats(lang, &s.releases[*i].id),
+        PageKind::Search => u.search(lang),
     })
 }
 
@@ -463,6 +468,7 @@ impl<'a> Renderer<'a> {
                 "static_url": u.href("/"),
                 "feed_url": u.href(&u.feed(lang)),
                 "stats_url": u.href(&u.stats(lang)),
+                "search_url": self.search.then(|| u.href(&u.search(lang))),
                 "data": {
                     "json": u.href(&u.data_entries("json")),
                     "csv": u.href(&u.data_entries("csv")),
@@ -643,6 +649,18 @@ impl<'a> Renderer<'a> {
                 };
                 let t = |key: &str| self.t(lang, key);
                 ctx.insert("stats", &charts::context(s, scope, lang, &t));
+            }
+            PageKind::Search => {
+                let default = s.default_lang();
+                ctx.insert(
+                    "search",
+                    &serde_json::json!({
+                        "url": u.href(&u.search(lang)),
+                        "root": u.href(&u.search_data(lang, "")),
+                        "default_root": u.href(&u.search_data(default, "")),
+                        "script": u.href(&u.search_data(default, "search.js")),
+                    }),
+                );
             }
         }
         ctx

@@ -50,6 +50,7 @@ pub fn render_file(site: &Site, plan: &Plan, file: &PlannedFile) -> Result<Vec<u
             ..
         } => data::csv(site, entries, path),
         FileKind::CsvMetadata { tables } => data::csv_metadata(site, path, tables),
+        FileKind::Search(f) => Ok(crate::search::render(site, &plan.search, f)),
     }
 }
 

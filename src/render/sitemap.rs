@@ -44,7 +44,7 @@ fn lastmod(site: &Site, kind: &PageKind, lang: &Lang, site_date: Option<Date>) -
         PageKind::Home | PageKind::ReleaseIndex | PageKind::TaxonomyIndex(_) | PageKind::Stats => {
             site_date
         }
-        PageKind::Page(_) | PageKind::NotFound => None,
+        PageKind::Page(_) | PageKind::NotFound | PageKind::Search => None,
     }
 }
 

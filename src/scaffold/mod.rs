@@ -240,6 +240,10 @@ const THEME_FILES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/stats.html"),
     ),
     (
+        "templates/search.html",
+        include_str!("../../themes/default/templates/search.html"),
+    ),
+    (
         "static/style.css",
         include_str!("../../themes/default/static/style.css"),
     ),

@@ -190,6 +190,8 @@ impl<'a> Signer<'a> {
             page_titles,
             layout,
             default.as_str(),
+            // Whether every page's header has a search box.
+            templates.contains_key("search.html"),
         ));
         let release_list = hash_of(&releases);
         let count = |field: &str| {
@@ -286,6 +288,8 @@ impl<'a> Signer<'a> {
                 self.releases[*r].hash(&mut h);
                 charts::tally(s, charts::Scope::Release(*r), &p.lang).hash(&mut h);
             }
+            // The search page is a form and the client; results come from the index files.
+            PageKind::Search => {}
         }
         h.finish()
     }
@@ -303,4 +307,5 @@ pub const KIND_TEMPLATES: &[&str] = &[
     "page.html",
     "404.html",
     "stats.html",
+    "search.html",
 ];
