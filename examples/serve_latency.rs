@@ -1,0 +1,121 @@
+//! Measures the preview server's edit-to-reload latency: starts `gazette serve` (the release
+//! binary) on a site, listens to its event stream like a browser page does, then edits one
+//! entry's body (and then its title) N times and times each save until the `reload` event
+//! arrives. Prints medians and the 90th percentile.
+//!
+//! cargo build --release && cargo run --release --example serve_latency -- SITE_DIR [N]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn pick_entry(root: &Path) -> PathBuf {
+    let mut best = None;
+    for r in std::fs::read_dir(root.join("content/releases")).expect("content/releases") {
+        let dir = r.unwrap().path();
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".md") && !name.starts_with('_') && name.matches('.').count() == 1 {
+                let text = std::fs::read_to_string(&p).unwrap();
+                if !text.contains("draft = true") && !text.contains("embargo") {
+                    best = Some(p);
+                    break;
+                }
+            }
+        }
+        if best.is_some() {
+            break;
+        }
+    }
+    best.expect("an entry to edit")
+}
+
+fn median(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[(v.len() * 9 / 10).min(v.len() - 1)])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let root = PathBuf::from(args.get(1).expect("usage: serve_latency SITE_DIR [N]"));
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/gazette");
+    let mut child = Command::new(&bin)
+        .args(["serve", "--port", "0", "--root"])
+        .arg(&root)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run target/release/gazette (cargo build --release first)");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = Instant::now();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        eprintln!("{line}");
+        if let Some(rest) = line.split(" at http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    eprintln!(
+        "first build and start: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let mut events = TcpStream::connect(&addr).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        events,
+        "GET /__gazette/events HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    let mut pending = String::new();
+    let mut wait_for = |what: &str, pending: &mut String| {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(i) = pending.find(what) {
+                pending.drain(..i + what.len());
+                return;
+            }
+            let k = events.read(&mut buf).expect("event stream");
+            assert!(k > 0, "event stream closed");
+            pending.push_str(&String::from_utf8_lossy(&buf[..k]));
+        }
+    };
+    wait_for("event: ok", &mut pending);
+    let entry = pick_entry(&root);
+    let original = std::fs::read_to_string(&entry).unwrap();
+    let mut body_ms = Vec::new();
+    let mut title_ms = Vec::new();
+    for i in 0..n {
+        for (kind, text) in [
+            ("body", format!("{original}\nEdit {i}.\n")),
+            (
+                "title",
+                original.replacen("title = \"", &format!("title = \"({i}) "), 1),
+            ),
+        ] {
+            std::thread::sleep(Duration::from_millis(150));
+            let t = Instant::now();
+            std::fs::write(&entry, text).unwrap();
+            wait_for("event: reload", &mut pending);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if kind == "body" {
+                body_ms.push(ms)
+            } else {
+                title_ms.push(ms)
+            }
+        }
+    }
+    std::fs::write(&entry, original).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let (bm, b90) = median(&mut body_ms);
+    let (tm, t90) = median(&mut title_ms);
+    println!("edited {}", entry.display());
+    println!("save → reload event, body edit:  median {bm:.1} ms, p90 {b90:.1} ms ({n} edits)");
+    println!("save → reload event, title edit: median {tm:.1} ms, p90 {t90:.1} ms ({n} edits)");
+}
