@@ -166,7 +166,7 @@ pub struct PlannedFile {
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub pages: Vec<PlannedPage>,
-    /// Feeds, sitemaps, robots.txt and open data.
+    /// Feeds, sitemaps, robots.txt, open data and the search index.
     pub files: Vec<PlannedFile>,
     pub copies: Vec<Copy>,
     /// The entries the search index covers (public ones only), and the index once built.

@@ -1,8 +1,8 @@
 //! Records and postings. A *record* is what the index knows of one entry in one language:
 //! its title, summary, institutions, keywords and body text. Each record is tokenized once
 //! into its distinct tokens (cached by a hash of the record, so a rebuild in watch mode only
-//! tokenizes the records that changed), and a shard file is cut from those token lists when
-//! it is asked for: shard files never need a global pass over the site's text.
+//! tokenizes the records that changed). When the first shard file is asked for, every shard
+//! is cut from those token lists in one pass (no text is read again) and kept as JSON bytes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
