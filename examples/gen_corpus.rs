@@ -5,7 +5,8 @@
 //! ```
 //!
 //! It writes a complete site into `--out` (which must not exist or be empty): `site.toml` and
-//! `themes/` copied from this repository, `content/pages/about.md`, and for each release
+//! `themes/` copied from this repository (or from the site folder given with `--from`),
+//! `content/pages/about.md` (+ `about.en.md`), and for each release
 //! `_release.toml`, `_release.md`, `_release.en.toml` and `_release.en.md`. Entries are spread
 //! over the releases; each is a Markdown file with every schema field filled, a body of 400–800
 //! words (Chinese characters count as words) mixing Chinese and English paragraphs with
@@ -13,8 +14,15 @@
 //! small SVG is written beside the entry. About 30% get an English translation, about 1% are
 //! drafts and 1% embargoed until 2099 (nothing ever links to those).
 //!
-//! The output depends only on the arguments (and on the repository's site.toml and themes/):
-//! every entry is generated from its own PRNG stream, so `--jobs` changes the speed only.
+//! 104 institutions are made from Zhejiang place names and institution kinds (大学, 理工大学,
+//! 研究院, 中试基地, 实验室, 中国科学院…研究所); who leads an entry follows a Zipf law (the top
+//! institution leads ~19% of the entries, most lead a handful). Fields, stages and transfer modes
+//! are weighted too. Enum keys are checked against site.toml at start-up. Titles are unique in
+//! the whole site and never differ by one qualifier alone, so `gazette check` reports no
+//! similar titles; only the drafts and embargoed entries show up as (expected) warnings.
+//!
+//! The output depends only on the arguments (and on the copied site.toml and themes/): every
+//! entry is generated from its own PRNG stream, so `--jobs` changes the speed only.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
