@@ -131,3 +131,60 @@ fn json_report_and_exit_codes() {
     assert_eq!(err["line"], 7);
     assert_eq!(err["field"], "trl");
 }
+
+/// On a large site most of a title's character pairs are common to hundreds of titles; an
+/// exact duplicate (in another release) and a near duplicate are still flagged, and nothing
+/// else is.
+#[test]
+fn duplicate_titles_are_flagged_on_a_large_site_with_common_title_words() {
+    let site = fixture("basic");
+    let root = site.path();
+    let entry = |title: &str| {
+        format!(
+            "+++\ntitle = \"{title}\"\nsummary = \"s\"\ninstitutions = [\"浙江大学\"]\nfields = [\"new-materials\"]\nstage = \"pilot\"\n\n[contact]\nname = \"n\"\n+++\n"
+        )
+    };
+    let stem = "新型高效节能环保材料制备";
+    let mut state: u64 = 7;
+    let mut tail = || -> String {
+        (0..4)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from_u32(0x5000 + ((state >> 33) % 0x4000) as u32).unwrap()
+            })
+            .collect()
+    };
+    let dir = root.join("content/releases/2024-02");
+    for i in 0..1_200 {
+        let title = match i {
+            300 => format!("{stem}甲乙丙丁戊"),
+            400 => format!("{stem}甲乙丙丁己"),
+            _ => format!("{stem}{}", tail()),
+        };
+        if i == 100 {
+            fs::write(
+                root.join("content/releases/2024-01/same-again.md"),
+                entry(&title),
+            )
+            .unwrap();
+        }
+        fs::write(dir.join(format!("many-{i:04}.md")), entry(&title)).unwrap();
+    }
+    let loaded = gazette::check(&opts(root)).expect("warnings only");
+    let mut similar: Vec<String> = codes(&loaded.warnings)
+        .into_iter()
+        .filter(|(c, _)| c == "similar-title")
+        .map(|(_, f)| f)
+        .collect();
+    similar.sort();
+    assert_eq!(
+        similar,
+        [
+            "content/releases/2024-01/same-again.md",
+            // Within a release entries go by title, and 己 sorts before 戊: 0300 comes second.
+            "content/releases/2024-02/many-0300.md",
+        ]
+    );
+}

@@ -337,3 +337,107 @@ fn export_then_import_round_trips_to_identical_entries() {
         assert_eq!(entries_of(root, "2024-03"), original, "{format}");
     }
 }
+
+/// Cell text with lines that read as front-matter fences (`+++`, with or without trailing
+/// whitespace) round-trips through the written entry file, both for new entries and for
+/// `--update`; a fence in the body cell stays in the body.
+#[test]
+fn cells_with_fence_lines_round_trip_through_entry_files() {
+    let site = site_with_new_release();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("fences.csv");
+    let sheet = |summary: &str, org: &str| {
+        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        format!(
+            "成果名称,完成单位,技术领域,成熟度,合作方式,联系人,单位,邮箱,成果简介,详细介绍\n\
+             围栏测试成果,浙江大学,新材料,中试,许可,王工,{},wang@example.org,{},{}\n",
+            q(org),
+            q(summary),
+            q("正文第一段\n+++\ntitle = \"x\"\n+++\n正文末段"),
+        )
+    };
+    let mut o = options(site.path(), "x", false);
+    o.file = csv.clone();
+    let value = |root: &Path, key: &str| -> serde_json::Value {
+        let (values, body) = entries_of(root, RELEASE)
+            .remove("wei-lan-ce-shi-cheng-guo")
+            .expect("the imported entry loads");
+        let v: serde_json::Value = serde_json::from_str(&values).unwrap();
+        assert_eq!(body, "正文第一段\n+++\ntitle = \"x\"\n+++\n正文末段");
+        assert_eq!(v["title"], "围栏测试成果");
+        key.split('.').fold(v, |v, k| v[k].clone())
+    };
+
+    let (summary, org) = ("a\n+++\nb", "甲\n+++ \n+++\t\n乙");
+    fs::write(&csv, sheet(summary, org)).unwrap();
+    let s = import(&o).unwrap();
+    assert_eq!(s.count(&Action::Create), 1);
+    assert_eq!(value(site.path(), "summary"), summary);
+    assert_eq!(value(site.path(), "contact.org"), org);
+
+    let (summary, org) = ("+++\nc\\d '''\n+++  \n\"\"\"", "丙\n+++");
+    fs::write(&csv, sheet(summary, org)).unwrap();
+    o.update = true;
+    let s = import(&o).unwrap();
+    assert_eq!(s.count(&Action::Update), 1);
+    assert_eq!(value(site.path(), "summary"), summary);
+    assert_eq!(value(site.path(), "contact.org"), org);
+    assert_eq!(import(&o).unwrap().count(&Action::Unchanged), 1);
+}
+
+/// Dates whose year, month or day does not fit (which used to wrap into another, valid date)
+/// are refused at their cell, like any other bad date.
+#[test]
+fn out_of_range_dates_are_bad_dates_at_their_cell() {
+    let site = site_with_new_release();
+    let before = release_files(site.path(), RELEASE);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("dates.csv");
+    let mut text =
+        String::from("成果名称,完成单位,技术领域,成熟度,合作方式,联系人,邮箱,成果简介,发布日期\n");
+    let dates = [
+        "67561-01-01",
+        "2025-257-01",
+        "2025/1/257",
+        "70000年1月1日",
+        "2025-02-30",
+    ];
+    for (i, d) in dates.iter().enumerate() {
+        text.push_str(&format!(
+            "成果{i},浙江大学,新材料,中试,许可,王工,wang@example.org,简介,{d}\n"
+        ));
+    }
+    fs::write(&csv, text).unwrap();
+    let mut o = options(site.path(), "x", false);
+    o.file = csv;
+    let err = import(&o).unwrap_err();
+    let got: Vec<(usize, usize, &str, String, String)> = err
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let l = d.location.as_ref().unwrap();
+            (
+                l.line,
+                l.column,
+                d.problem.code(),
+                d.field.clone().unwrap(),
+                d.problem.message(),
+            )
+        })
+        .collect();
+    let want: Vec<_> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                i + 2,
+                9,
+                "bad-date",
+                "date (column \"发布日期\")".to_string(),
+                format!("`{d}` is not a valid date"),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(release_files(site.path(), RELEASE), before);
+}

@@ -24,6 +24,9 @@ pub struct RowEntry {
     pub slug: Option<String>,
 }
 
+/// A date written as year-month-day (`2025-01-31`, `2025/1/31`, `2025.1.31`, `2025年1月31日`).
+/// `None` for anything else, including numbers out of range (no wrapping into another date):
+/// the cell is then kept as text and reported as a bad date at its row and column.
 fn parse_date(text: &str) -> Option<toml::value::Datetime> {
     let t = text
         .trim()
@@ -36,7 +39,12 @@ fn parse_date(text: &str) -> Option<toml::value::Datetime> {
     else {
         return None;
     };
-    let date = jiff::civil::Date::new(y as i16, m as i8, d as i8).ok()?;
+    let date = jiff::civil::Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()?;
     date.to_string().parse().ok()
 }
 
@@ -274,4 +282,59 @@ fn locate(
         None => format!("{field} (no column in the sheet)"),
     });
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Option<String> {
+        parse_date(text).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn parses_common_date_forms() {
+        assert_eq!(date("2025-01-31").as_deref(), Some("2025-01-31"));
+        assert_eq!(date(" 2025/1/31 ").as_deref(), Some("2025-01-31"));
+        assert_eq!(date("2025.1.31").as_deref(), Some("2025-01-31"));
+        assert_eq!(date("2025年1月31日").as_deref(), Some("2025-01-31"));
+        assert_eq!(date("2025-02-30"), None);
+        assert_eq!(date("2025-01"), None);
+        assert_eq!(date("45292"), None);
+    }
+
+    #[test]
+    fn out_of_range_numbers_do_not_wrap_into_other_dates() {
+        // Each of these wrapped into a valid date through `as i16` / `as i8`.
+        for text in [
+            "67561-01-01",       // 67561 as i16 == 2025
+            "70000-1-1",         // 70000 as i16 == 4464
+            "2025-257-1",        // 257 as i8 == 1
+            "2025-1-257",        // 257 as i8 == 1
+            "2025-300-1",        // 300 as i8 == 44
+            "2025-1-4294967297", // does not fit in i32 either
+            "-2025-1-1",
+            "2025--1-1",
+            "2025-1--1",
+            "2147483647-1-1",
+            "10000-1-1",
+            "2025-0-1",
+            "2025-1-0",
+        ] {
+            assert_eq!(date(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_dates_are_kept_as_text_for_the_validator() {
+        let def = FieldDef {
+            name: "date".into(),
+            kind: FieldKind::Date,
+            required: false,
+            taxonomy: false,
+            label: Default::default(),
+        };
+        let v = convert_value(&def, "67561-01-01", "date", &MapFile::default());
+        assert_eq!(v, toml::Value::String("67561-01-01".into()));
+    }
 }
