@@ -14,6 +14,7 @@ pub mod scaffold;
 pub mod search;
 pub mod serve;
 pub mod sink;
+pub mod trace;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -99,6 +100,10 @@ pub struct Loaded {
 
 /// Load and validate everything under `opts.root`. Nothing is written.
 pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
+    load_site_traced(opts, &mut trace::Trace::new())
+}
+
+fn load_site_traced(opts: &BuildOptions, trace: &mut trace::Trace) -> Result<Loaded, Failure> {
     let root = &opts.root;
     let mut sources = SourceMap::default();
     let (mut config, config_source) =
@@ -115,6 +120,7 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
         })?;
     }
     let found = load::discover::discover(root, &config);
+    trace.mark("discover");
     let mut diags = found.problems;
     diags.extend(config.warnings.iter().map(|w| {
         Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
@@ -125,6 +131,7 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
         .par_iter()
         .map(|f| check_file(root, f, &config))
         .collect();
+    trace.mark("read+validate");
     let mut docs: Vec<Doc> = Vec::new();
     // Link keys of originals that failed validation: links and translations pointing at them
     // are not reported again (the file's own errors already explain the failure).
@@ -163,11 +170,13 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
     };
     let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
     diags.extend(d);
+    trace.mark("assemble");
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
         &assembled.withheld,
         &assembled.invalid,
     ));
+    trace.mark("markdown");
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         let mut all = errors;
@@ -201,12 +210,23 @@ pub struct RenderedSite {
 
 /// Plan and render every page of a loaded site, in memory.
 pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Diagnostic>> {
+    render_site_traced(loaded, root, &mut trace::Trace::new())
+}
+
+fn render_site_traced(
+    loaded: &Loaded,
+    root: &Path,
+    trace: &mut trace::Trace,
+) -> Result<RenderedSite, Vec<Diagnostic>> {
     let (plan, diags) = plan::plan(&loaded.site, root);
     if !diags.is_empty() {
         return Err(diags);
     }
+    trace.mark("plan");
     let renderer = render::Renderer::new(&loaded.site, root)?;
+    trace.mark("renderer");
     let files = render::render_pages(&plan, &renderer)?;
+    trace.mark("pages+files");
     Ok(RenderedSite { plan, files })
 }
 
@@ -266,17 +286,64 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .unwrap_or_else(|| opts.root.join("output"));
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
-    let loaded = load_site(opts)?;
-    let rendered = match render_site(&loaded, &opts.root) {
+    let mut trace = trace::Trace::new();
+    let loaded = load_site_traced(opts, &mut trace)?;
+    let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
+    let (plan, diags) = plan::plan(&loaded.site, &opts.root);
+    if !diags.is_empty() {
+        return Err(fail(diags, loaded.sources));
+    }
+    let renderer = match render::Renderer::new(&loaded.site, &opts.root) {
         Ok(r) => r,
-        Err(d) => return Err(Failure::new(d, loaded.sources)),
+        Err(d) => return Err(fail(d, loaded.sources)),
     };
-    let written = sink::disk::write_site(&opts.root, &out, &rendered.files, &rendered.plan.copies)
-        .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
+    trace.mark("plan+renderer");
+    // Pages are written as they are rendered, into a staging folder that replaces the old
+    // output only when everything succeeded.
+    let staging =
+        sink::disk::Staging::begin(&out).map_err(|d| fail(vec![d], SourceMap::default()))?;
+    let paths = plan
+        .pages
+        .iter()
+        .map(|p| model::urls::output_file(&p.site_path))
+        .chain(
+            plan.files
+                .iter()
+                .map(|f| model::urls::output_file(&f.site_path)),
+        )
+        .collect::<Vec<_>>();
+    staging
+        .create_dirs(
+            paths
+                .iter()
+                .map(String::as_str)
+                .chain(plan.copies.iter().map(|c| c.to.as_str())),
+        )
+        .map_err(|d| fail(vec![d], SourceMap::default()))?;
+    trace.mark("dirs");
+    let (rendered, copied) = rayon::join(
+        || render::render_each(&plan, &renderer, |f| staging.write(&f.path, &f.bytes)),
+        || {
+            plan.copies
+                .par_iter()
+                .try_for_each(|c| staging.copy(&opts.root, c))
+        },
+    );
+    let written = match (rendered, copied) {
+        (Ok(n), Ok(())) => n + plan.copies.len(),
+        (Err(d), _) => return Err(fail(d, loaded.sources)),
+        (_, Err(d)) => return Err(fail(vec![d], loaded.sources)),
+    };
+    trace.mark("render+write");
+    staging
+        .commit()
+        .map_err(|d| fail(vec![d], SourceMap::default()))?;
+    trace.mark("swap");
+    trace.print();
     Ok(Summary {
         entries: loaded.site.entries.len(),
         releases: loaded.site.releases.len(),
-        pages: rendered.plan.pages.len(),
+        pages: plan.pages.len(),
         files_written: written,
         held_back: loaded.site.held_back,
         warnings: loaded.warnings,

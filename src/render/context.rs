@@ -5,16 +5,16 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera, Value as TeraValue};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
-use crate::model::{Entry, EntryVersion, Hold, Site};
+use crate::model::{EntryVersion, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
 use crate::render::display::Displayer;
+use crate::render::shared::{self, LangValues, hold_info, localized_date};
 use crate::render::structured;
 use crate::render::templates::{self, Strings};
 use crate::validate::Value;
@@ -26,44 +26,6 @@ struct Link {
     url: String,
     permalink: String,
     current: bool,
-}
-
-#[derive(Serialize, Clone)]
-struct HoldInfo {
-    kind: &'static str,
-    until: Option<String>,
-}
-
-fn hold_info(h: &Option<Hold>) -> Option<HoldInfo> {
-    h.map(|h| match h {
-        Hold::Draft => HoldInfo {
-            kind: "draft",
-            until: None,
-        },
-        Hold::Embargoed(t) => HoldInfo {
-            kind: "embargoed",
-            until: Some(t.to_string()),
-        },
-    })
-}
-
-/// A short summary of an entry for lists.
-#[derive(Serialize, Clone)]
-struct Card {
-    title: String,
-    summary: String,
-    url: String,
-    /// Language of the content shown (differs from the page's when not translated).
-    lang: String,
-    translated: bool,
-    lead_institution: Option<String>,
-    stage: Option<String>,
-    fields: Vec<String>,
-    release_id: String,
-    release_title: String,
-    release_url: String,
-    date: String,
-    hold: Option<HoldInfo>,
 }
 
 /// An Atom feed a page links to.
@@ -91,10 +53,10 @@ pub struct Renderer<'a> {
     site: &'a Site,
     tera: Tera,
     strings: Strings,
-    /// cards[entry][lang]
-    cards: Vec<BTreeMap<Lang, TeraValue>>,
-    /// The site has a search page (`crate::search::enabled`).
-    search: bool,
+    /// cards[entry][language index]
+    cards: Vec<Vec<TeraValue>>,
+    /// Page-independent values per language.
+    langs: BTreeMap<Lang, LangValues>,
 }
 
 /// The site path of an entry version's cover image, if it has one.
@@ -126,72 +88,30 @@ pub(crate) fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> St
         .unwrap_or_else(|| key.to_string())
 }
 
-fn card(site: &Site, e: &Entry, lang: &Lang) -> Card {
-    let default = site.default_lang();
-    let translated = e.versions.contains_key(lang);
-    let shown = if translated { lang } else { default };
-    let v = e.version(lang, default);
-    let r = &site.releases[e.release_index];
-    let rt = r.text.get(lang).unwrap_or(&r.text[default]);
-    let texts = |name: &str| -> Vec<String> {
-        v.values
-            .get(name)
-            .map(|x| x.texts().into_iter().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    Card {
-        title: v.title.clone(),
-        summary: v.summary.clone().unwrap_or_default(),
-        url: site.urls.href(&site.urls.entry(shown, &e.release, &e.slug)),
-        lang: shown.to_string(),
-        translated,
-        lead_institution: texts("institutions").into_iter().next(),
-        stage: v
-            .values
-            .get("stage")
-            .and_then(Value::as_text)
-            .map(|k| enum_label(site, "stage", k, lang)),
-        fields: texts("fields")
-            .iter()
-            .map(|k| enum_label(site, "fields", k, lang))
-            .collect(),
-        release_id: r.id.to_string(),
-        release_title: rt.title.clone(),
-        release_url: site.urls.href(&site.urls.release(lang, &r.id)),
-        date: e.date.to_string(),
-        hold: hold_info(&e.hold),
-    }
-}
-
-fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
-    if lang.as_str().starts_with("zh") {
-        format!("{}年{}月{}日", d.year(), d.month(), d.day())
-    } else {
-        d.strftime("%-d %B %Y").to_string()
-    }
-}
-
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
         let (tera, strings) = templates::load(root, &site.config.theme)?;
-        let cards = site
-            .entries
-            .par_iter()
-            .map(|e| {
-                site.config
-                    .languages
-                    .iter()
-                    .map(|l| (l.clone(), TeraValue::from_serializable(&card(site, e, l))))
-                    .collect()
-            })
-            .collect();
+        let search = crate::search::enabled(root, &site.config.theme);
+        let (cards, langs) = rayon::join(
+            || shared::cards(site),
+            || shared::lang_values(site, &strings, search),
+        );
         Ok(Renderer {
             site,
             tera,
             strings,
             cards,
-            search: crate::search::enabled(root, &site.config.theme),
+            langs,
         })
+    }
+
+    fn lang_index(&self, lang: &Lang) -> usize {
+        self.site
+            .config
+            .languages
+            .iter()
+            .position(|l| l == lang)
+            .unwrap_or(0)
     }
 
     /// The site this renderer renders.
@@ -310,7 +230,7 @@ impl<'a> Renderer<'a> {
     fn cards(&self, entries: &[usize], lang: &Lang) -> TeraValue {
         let list: Vec<TeraValue> = entries
             .iter()
-            .map(|&i| self.cards[i][lang].clone())
+            .map(|&i| self.cards[i][self.lang_index(lang)].clone())
             .collect();
         TeraValue::from(list)
     }
@@ -387,8 +307,8 @@ impl<'a> Renderer<'a> {
         let mut ctx = Context::new();
         ctx.insert("lang", lang.as_str());
         ctx.insert("default_lang", default.as_str());
-        let strings = self.strings.get(lang.as_str()).cloned().unwrap_or_default();
-        ctx.insert("t", &strings);
+        let shared = &self.langs[lang];
+        ctx.insert_value("t", shared.t.clone());
 
         // Every language's version of this page: `Some` where it exists. `page.translations`
         // lists those (for hreflang); the switcher offers every language, falling back to
@@ -417,74 +337,9 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|(l, p)| link(l, p.as_deref().unwrap_or(&u.home(l))))
             .collect();
-        let nav_tax: Vec<IndexMap<&str, String>> = s
-            .taxonomies
-            .iter()
-            .map(|t| {
-                let label = s.config.schema.fields[&t.field]
-                    .label
-                    .get(lang.as_str(), default.as_str(), &t.field)
-                    .to_string();
-                IndexMap::from([
-                    ("name", t.field.clone()),
-                    ("label", label),
-                    ("url", u.href(&u.taxonomy(lang, &t.slug))),
-                ])
-            })
-            .collect();
-        let nav_pages: Vec<IndexMap<&str, String>> = s
-            .pages
-            .iter()
-            .filter_map(|p| {
-                let v = p.versions.get(lang)?;
-                Some(IndexMap::from([
-                    ("title", v.title.clone()),
-                    ("url", u.href(&u.page(lang, &p.slug))),
-                ]))
-            })
-            .collect();
-        let institutions = s
-            .taxonomies
-            .iter()
-            .find(|t| t.field == "institutions")
-            .and_then(|t| t.terms.get(default))
-            .map_or(0, Vec::len);
-        let field_count = s
-            .taxonomies
-            .iter()
-            .find(|t| t.field == "fields")
-            .and_then(|t| t.terms.get(default))
-            .map_or(0, Vec::len);
-        ctx.insert(
-            "site",
-            &serde_json::json!({
-                "title": s.config.title_in(lang),
-                "description": s.config.description_in(lang),
-                "notice": s.config.notice_in(lang),
-                "base_url": s.config.base_url.absolute,
-                "base_path": s.config.base_url.path_prefix,
-                "home_url": u.href(&u.home(lang)),
-                "releases_url": u.href(&u.releases(lang)),
-                "static_url": u.href("/"),
-                "feed_url": u.href(&u.feed(lang)),
-                "stats_url": u.href(&u.stats(lang)),
-                "search_url": self.search.then(|| u.href(&u.search(lang))),
-                "data": {
-                    "json": u.href(&u.data_entries("json")),
-                    "csv": u.href(&u.data_entries("csv")),
-                    "csv_metadata": u.href(&u.csv_metadata()),
-                },
-                "languages": switcher,
-                "taxonomies": nav_tax,
-                "pages": nav_pages,
-                "stats": {
-                    "entries": s.entries.len(),
-                    "releases": s.releases.len(),
-                    "institutions": institutions,
-                    "fields": field_count,
-                },
-            }),
-        );
+        let mut site = shared.site.clone();
+        site.insert("languages".into(), TeraValue::from_serializable(&switcher));
+        ctx.insert_value("site", TeraValue::from(site));
         let head = self.head(page);
         let locale_alternates: Vec<String> = translations
             .iter()
@@ -511,41 +366,27 @@ impl<'a> Renderer<'a> {
             }),
         );
 
-        let release_ctx = |i: usize, with_intro: bool| -> serde_json::Value {
-            let r = &s.releases[i];
-            let t = r.text.get(lang).unwrap_or(&r.text[default]);
-            serde_json::json!({
-                "id": r.id,
-                "number": r.number,
-                "title": t.title,
-                "summary": t.summary,
-                "issuer": t.issuer,
-                "date": r.date.to_string(),
-                "date_display": localized_date(&r.date, lang),
-                "cover": r.cover.as_ref().map(|c| u.href(c)),
-                "url": u.href(&u.release(lang, &r.id)),
-                "stats_url": u.href(&u.release_stats(lang, &r.id)),
-                "entry_count": r.entries.len(),
-                "intro_html": if with_intro { t.intro_html.as_str() } else { "" },
-            })
+        let release_ctx = |i: usize, with_intro: bool| -> TeraValue {
+            if with_intro {
+                shared.release_intro[i].clone()
+            } else {
+                shared.release[i].clone()
+            }
         };
-        let releases: Vec<serde_json::Value> = (0..s.releases.len())
-            .map(|i| release_ctx(i, false))
-            .collect();
 
         match &page.kind {
             PageKind::Home => {
-                ctx.insert("releases", &releases);
+                ctx.insert_value("releases", shared.releases.clone());
                 if !s.releases.is_empty() {
-                    ctx.insert("latest", &release_ctx(0, true));
+                    ctx.insert_value("latest", release_ctx(0, true));
                     let latest: Vec<usize> =
                         s.releases[0].entries.iter().copied().take(12).collect();
                     ctx.insert_value("latest_entries", self.cards(&latest, lang));
                 }
             }
-            PageKind::ReleaseIndex => ctx.insert("releases", &releases),
+            PageKind::ReleaseIndex => ctx.insert_value("releases", shared.releases.clone()),
             PageKind::Release(i) => {
-                ctx.insert("release", &release_ctx(*i, true));
+                ctx.insert_value("release", release_ctx(*i, true));
                 let id = &s.releases[*i].id;
                 ctx.insert(
                     "downloads",
@@ -586,10 +427,10 @@ impl<'a> Renderer<'a> {
                         "source": v.source.path.to_string_lossy(),
                     }),
                 );
-                ctx.insert("release", &release_ctx(e.release_index, false));
+                ctx.insert_value("release", release_ctx(e.release_index, false));
             }
             PageKind::TaxonomyIndex(t) => {
-                ctx.insert("taxonomy", &self.taxonomy_ctx(*t, lang));
+                ctx.insert_value("taxonomy", shared.taxonomies[*t].clone());
             }
             PageKind::Term {
                 taxonomy,
@@ -609,7 +450,7 @@ impl<'a> Renderer<'a> {
                     .take(per)
                     .collect();
                 let page_url = |k: usize| u.href(&u.term(lang, &tax.slug, &t.slug, k));
-                ctx.insert("taxonomy", &self.taxonomy_ctx(*taxonomy, lang));
+                ctx.insert_value("taxonomy", shared.taxonomies[*taxonomy].clone());
                 ctx.insert(
                     "term",
                     &serde_json::json!({
@@ -642,7 +483,7 @@ impl<'a> Renderer<'a> {
             PageKind::Stats | PageKind::ReleaseStats(_) => {
                 let scope = match page.kind {
                     PageKind::ReleaseStats(i) => {
-                        ctx.insert("release", &release_ctx(i, false));
+                        ctx.insert_value("release", release_ctx(i, false));
                         charts::Scope::Release(i)
                     }
                     _ => charts::Scope::Site,
@@ -664,37 +505,6 @@ impl<'a> Renderer<'a> {
             }
         }
         ctx
-    }
-
-    fn taxonomy_ctx(&self, t: usize, lang: &Lang) -> serde_json::Value {
-        let s = self.site;
-        let u = &s.urls;
-        let tax = &s.taxonomies[t];
-        let label = s.config.schema.fields[&tax.field].label.get(
-            lang.as_str(),
-            s.default_lang().as_str(),
-            &tax.field,
-        );
-        let terms: Vec<serde_json::Value> = tax
-            .terms
-            .get(lang)
-            .into_iter()
-            .flatten()
-            .map(|term| {
-                serde_json::json!({
-                    "label": term.label,
-                    "slug": term.slug,
-                    "count": term.entries.len(),
-                    "url": u.href(&u.term(lang, &tax.slug, &term.slug, 1)),
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "name": tax.field,
-            "label": label,
-            "url": u.href(&u.taxonomy(lang, &tax.slug)),
-            "terms": terms,
-        })
     }
 
     /// A release's entries grouped by the `group_by` taxonomy's first value, in option order.

@@ -23,6 +23,7 @@ use crate::model::urls::output_file;
 use crate::plan::Plan;
 use crate::render::Renderer;
 use crate::serve::signature::Signer;
+use crate::trace::Trace;
 use crate::validate::documents::{Doc, check_file};
 use crate::{Failure, config};
 
@@ -94,42 +95,6 @@ impl Snapshot {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
-    }
-}
-
-/// Phase timings of a rebuild, printed when `GAZETTE_TRACE` is set (for profiling).
-struct Trace {
-    on: bool,
-    last: Instant,
-    phases: Vec<(&'static str, Duration)>,
-}
-
-impl Trace {
-    fn new() -> Trace {
-        Trace {
-            on: std::env::var_os("GAZETTE_TRACE").is_some(),
-            last: Instant::now(),
-            phases: Vec::new(),
-        }
-    }
-
-    fn mark(&mut self, phase: &'static str) {
-        if self.on {
-            let now = Instant::now();
-            self.phases.push((phase, now - self.last));
-            self.last = now;
-        }
-    }
-
-    fn print(&self) {
-        if self.on {
-            let parts: Vec<String> = self
-                .phases
-                .iter()
-                .map(|(p, d)| format!("{p} {:.1}", d.as_secs_f64() * 1000.0))
-                .collect();
-            eprintln!("trace (ms): {}", parts.join(", "));
-        }
     }
 }
 

@@ -158,6 +158,115 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
+/// A new output folder being written beside `out`. Files can be written into it from many
+/// threads while pages are still being rendered; nothing is visible at `out` until
+/// [`Staging::commit`] swaps it in. Dropped without a commit, it removes itself, so a failed
+/// build leaves the previous output exactly as it was.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Start a new output for `out` (already checked by [`check_output_path`]), cleaning up
+    /// after any killed build first.
+    pub fn begin(out: &Path) -> Result<Staging, Diagnostic> {
+        recover(out);
+        let dir = sibling(out, &format!("staging-{}", std::process::id()));
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent).map_err(|e| write_err(parent, e))?;
+        }
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).map_err(|e| write_err(&dir, e))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            committed: false,
+        })
+    }
+
+    /// Create the folders that will hold these files (paths relative to the output folder),
+    /// so that [`Staging::write`] never has to.
+    pub fn create_dirs<'p>(&self, files: impl Iterator<Item = &'p str>) -> Result<(), Diagnostic> {
+        let mut dirs = BTreeSet::new();
+        for f in files {
+            if let Some(parent) = Path::new(f).parent() {
+                dirs.insert(self.dir.join(parent));
+            }
+        }
+        for d in &dirs {
+            fs::create_dir_all(d).map_err(|e| write_err(d, e))?;
+        }
+        Ok(())
+    }
+
+    /// Write one file (its folder must exist, see [`Staging::create_dirs`]).
+    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+        let dest = self.dir.join(path);
+        fs::write(&dest, bytes).map_err(|e| write_err(&dest, e))
+    }
+
+    /// Copy a file of the site (its source relative to `root`).
+    pub fn copy(&self, root: &Path, c: &Copy) -> Result<(), Diagnostic> {
+        let dest = self.dir.join(&c.to);
+        fs::copy(root.join(&c.from), &dest)
+            .map(|_| ())
+            .map_err(|e| write_err(&dest, e))
+    }
+
+    /// Mark the folder as Gazette's and swap it in for the old output.
+    pub fn commit(mut self) -> Result<(), Diagnostic> {
+        fs::write(
+            self.dir.join(MARKER),
+            "written by gazette; this folder is replaced on every build\n",
+        )
+        .map_err(|e| write_err(&self.dir, e))?;
+        self.committed = true;
+        swap(&self.dir, &self.out)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Put the finished `staging` folder in place of `out`.
+fn swap(staging: &Path, out: &Path) -> Result<(), Diagnostic> {
+    // Where the kernel can exchange two paths atomically (Linux renameat2), the old
+    // output and the staging folder trade places in one step: at every instant `out` is
+    // either the complete old site or the complete new one.
+    if out.exists() && exchange(staging, out).is_ok() {
+        let _ = fs::remove_dir_all(staging);
+        return Ok(());
+    }
+    // Elsewhere: old output aside, staging in, old output removed. A kill between the two
+    // renames leaves `.name.old-*`, which the next build puts back (see `recover`).
+    let old = sibling(out, &format!("old-{}", std::process::id()));
+    let had_old = out.exists();
+    if had_old {
+        fs::rename(out, &old).map_err(|e| {
+            let _ = fs::remove_dir_all(staging);
+            write_err(out, e)
+        })?;
+    }
+    if let Err(e) = fs::rename(staging, out) {
+        if had_old {
+            let _ = fs::rename(&old, out);
+        }
+        let _ = fs::remove_dir_all(staging);
+        return Err(write_err(out, e));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
 /// Write `pages` and `copies` (sources relative to `root`) as the new content of `out`.
 /// Returns the number of files written.
 pub fn write_site(
@@ -166,75 +275,17 @@ pub fn write_site(
     pages: &[RenderedFile],
     copies: &[Copy],
 ) -> Result<usize, Diagnostic> {
-    recover(out);
-    let pid = std::process::id();
-    let staging = sibling(out, &format!("staging-{pid}"));
-    if let Some(parent) = out.parent() {
-        fs::create_dir_all(parent).map_err(|e| write_err(parent, e))?;
-    }
-    let _ = fs::remove_dir_all(&staging);
-    fs::create_dir(&staging).map_err(|e| write_err(&staging, e))?;
-    let result = (|| {
-        let mut dirs = BTreeSet::new();
-        for f in pages
+    let staging = Staging::begin(out)?;
+    staging.create_dirs(
+        pages
             .iter()
-            .map(|p| &p.path)
-            .chain(copies.iter().map(|c| &c.to))
-        {
-            if let Some(parent) = Path::new(f).parent() {
-                dirs.insert(staging.join(parent));
-            }
-        }
-        for d in &dirs {
-            fs::create_dir_all(d).map_err(|e| write_err(d, e))?;
-        }
-        pages.par_iter().try_for_each(|p| {
-            let dest = staging.join(&p.path);
-            fs::write(&dest, &p.bytes).map_err(|e| write_err(&dest, e))
-        })?;
-        copies.par_iter().try_for_each(|c| {
-            let dest = staging.join(&c.to);
-            fs::copy(root.join(&c.from), &dest)
-                .map(|_| ())
-                .map_err(|e| write_err(&dest, e))
-        })?;
-        fs::write(
-            staging.join(MARKER),
-            "written by gazette; this folder is replaced on every build\n",
-        )
-        .map_err(|e| write_err(&staging, e))?;
-        Ok::<(), Diagnostic>(())
-    })();
-    if let Err(d) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(d);
-    }
-    // Swap. Where the kernel can exchange two paths atomically (Linux renameat2), the old
-    // output and the staging folder trade places in one step: at every instant `out` is
-    // either the complete old site or the complete new one.
-    if out.exists() && exchange(&staging, out).is_ok() {
-        let _ = fs::remove_dir_all(&staging);
-        return Ok(pages.len() + copies.len());
-    }
-    // Elsewhere: old output aside, staging in, old output removed. A kill between the two
-    // renames leaves `.name.old-*`, which the next build puts back (see `recover`).
-    let old = sibling(out, &format!("old-{pid}"));
-    let had_old = out.exists();
-    if had_old {
-        fs::rename(out, &old).map_err(|e| {
-            let _ = fs::remove_dir_all(&staging);
-            write_err(out, e)
-        })?;
-    }
-    if let Err(e) = fs::rename(&staging, out) {
-        if had_old {
-            let _ = fs::rename(&old, out);
-        }
-        let _ = fs::remove_dir_all(&staging);
-        return Err(write_err(out, e));
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-    }
+            .map(|p| p.path.as_str())
+            .chain(copies.iter().map(|c| c.to.as_str())),
+    )?;
+    pages
+        .par_iter()
+        .try_for_each(|p| staging.write(&p.path, &p.bytes))?;
+    copies.par_iter().try_for_each(|c| staging.copy(root, c))?;
+    staging.commit()?;
     Ok(pages.len() + copies.len())
 }

@@ -1,0 +1,283 @@
+//! Template values that do not depend on which page is rendered: for every entry its card
+//! (the summary list pages show), and for every language the UI strings, the `site` block,
+//! release summaries and taxonomy term lists. They are built once per renderer and cloned
+//! into each page's context; tera values are reference-counted, so a clone is cheap.
+//! Nothing page-specific belongs here (the language switcher, for one, is per page).
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Map, Value as TeraValue};
+
+use crate::model::ids::Lang;
+use crate::model::{Entry, Hold, Site};
+use crate::render::context::enum_label;
+use crate::render::templates::Strings;
+use crate::validate::Value;
+
+#[derive(Serialize, Clone)]
+pub(crate) struct HoldInfo {
+    kind: &'static str,
+    until: Option<String>,
+}
+
+pub(crate) fn hold_info(h: &Option<Hold>) -> Option<HoldInfo> {
+    h.map(|h| match h {
+        Hold::Draft => HoldInfo {
+            kind: "draft",
+            until: None,
+        },
+        Hold::Embargoed(t) => HoldInfo {
+            kind: "embargoed",
+            until: Some(t.to_string()),
+        },
+    })
+}
+
+/// A short summary of an entry for lists.
+#[derive(Serialize, Clone)]
+pub(crate) struct Card {
+    title: String,
+    summary: String,
+    url: String,
+    /// Language of the content shown (differs from the page's when not translated).
+    lang: String,
+    translated: bool,
+    lead_institution: Option<String>,
+    stage: Option<String>,
+    fields: Vec<String>,
+    release_id: String,
+    release_title: String,
+    release_url: String,
+    date: String,
+    hold: Option<HoldInfo>,
+}
+
+pub(crate) fn card(site: &Site, e: &Entry, lang: &Lang) -> Card {
+    let default = site.default_lang();
+    let translated = e.versions.contains_key(lang);
+    let shown = if translated { lang } else { default };
+    let v = e.version(lang, default);
+    let r = &site.releases[e.release_index];
+    let rt = r.text.get(lang).unwrap_or(&r.text[default]);
+    let texts = |name: &str| -> Vec<String> {
+        v.values
+            .get(name)
+            .map(|x| x.texts().into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    Card {
+        title: v.title.clone(),
+        summary: v.summary.clone().unwrap_or_default(),
+        url: site.urls.href(&site.urls.entry(shown, &e.release, &e.slug)),
+        lang: shown.to_string(),
+        translated,
+        lead_institution: texts("institutions").into_iter().next(),
+        stage: v
+            .values
+            .get("stage")
+            .and_then(Value::as_text)
+            .map(|k| enum_label(site, "stage", k, lang)),
+        fields: texts("fields")
+            .iter()
+            .map(|k| enum_label(site, "fields", k, lang))
+            .collect(),
+        release_id: r.id.to_string(),
+        release_title: rt.title.clone(),
+        release_url: site.urls.href(&site.urls.release(lang, &r.id)),
+        date: e.date.to_string(),
+        hold: hold_info(&e.hold),
+    }
+}
+
+pub(crate) fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
+    if lang.as_str().starts_with("zh") {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    } else {
+        d.strftime("%-d %B %Y").to_string()
+    }
+}
+
+/// Every card of the site: `cards[entry][language index]`.
+pub(crate) fn cards(site: &Site) -> Vec<Vec<TeraValue>> {
+    site.entries
+        .par_iter()
+        .map(|e| {
+            site.config
+                .languages
+                .iter()
+                .map(|l| TeraValue::from_serializable(&card(site, e, l)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The page-independent values of one language.
+pub(crate) struct LangValues {
+    /// The theme's strings in this language (`t`).
+    pub t: TeraValue,
+    /// The `site` block; its `languages` key holds a placeholder the page replaces.
+    pub site: Map,
+    /// Every release's summary, newest first (`releases`).
+    pub releases: TeraValue,
+    /// `release[i]`: release `i`'s summary without its introduction.
+    pub release: Vec<TeraValue>,
+    /// `release[i]`: release `i`'s summary with its introduction.
+    pub release_intro: Vec<TeraValue>,
+    /// `taxonomies[t]`: taxonomy `t` with all its terms in this language.
+    pub taxonomies: Vec<TeraValue>,
+}
+
+/// `LangValues` for every language of the site.
+pub(crate) fn lang_values(
+    site: &Site,
+    strings: &Strings,
+    search: bool,
+) -> BTreeMap<Lang, LangValues> {
+    site.config
+        .languages
+        .par_iter()
+        .map(|l| (l.clone(), LangValues::build(site, l, strings, search)))
+        .collect()
+}
+
+impl LangValues {
+    fn build(s: &Site, lang: &Lang, strings: &Strings, search: bool) -> LangValues {
+        let u = &s.urls;
+        let default = s.default_lang();
+        let t = strings.get(lang.as_str()).cloned().unwrap_or_default();
+        let nav_tax: Vec<IndexMap<&str, String>> = s
+            .taxonomies
+            .iter()
+            .map(|t| {
+                let label = s.config.schema.fields[&t.field]
+                    .label
+                    .get(lang.as_str(), default.as_str(), &t.field)
+                    .to_string();
+                IndexMap::from([
+                    ("name", t.field.clone()),
+                    ("label", label),
+                    ("url", u.href(&u.taxonomy(lang, &t.slug))),
+                ])
+            })
+            .collect();
+        let nav_pages: Vec<IndexMap<&str, String>> = s
+            .pages
+            .iter()
+            .filter_map(|p| {
+                let v = p.versions.get(lang)?;
+                Some(IndexMap::from([
+                    ("title", v.title.clone()),
+                    ("url", u.href(&u.page(lang, &p.slug))),
+                ]))
+            })
+            .collect();
+        let term_count = |field: &str| {
+            s.taxonomies
+                .iter()
+                .find(|t| t.field == field)
+                .and_then(|t| t.terms.get(default))
+                .map_or(0, Vec::len)
+        };
+        let site = serde_json::json!({
+            "title": s.config.title_in(lang),
+            "description": s.config.description_in(lang),
+            "notice": s.config.notice_in(lang),
+            "base_url": s.config.base_url.absolute,
+            "base_path": s.config.base_url.path_prefix,
+            "home_url": u.href(&u.home(lang)),
+            "releases_url": u.href(&u.releases(lang)),
+            "static_url": u.href("/"),
+            "feed_url": u.href(&u.feed(lang)),
+            "stats_url": u.href(&u.stats(lang)),
+            "search_url": search.then(|| u.href(&u.search(lang))),
+            "data": {
+                "json": u.href(&u.data_entries("json")),
+                "csv": u.href(&u.data_entries("csv")),
+                "csv_metadata": u.href(&u.csv_metadata()),
+            },
+            "languages": [],
+            "taxonomies": nav_tax,
+            "pages": nav_pages,
+            "stats": {
+                "entries": s.entries.len(),
+                "releases": s.releases.len(),
+                "institutions": term_count("institutions"),
+                "fields": term_count("fields"),
+            },
+        });
+        let site = TeraValue::from_serializable(&site)
+            .into_map()
+            .expect("the site block is a map");
+        let release_list: Vec<TeraValue> = (0..s.releases.len())
+            .map(|i| release(s, i, lang, false))
+            .collect();
+        LangValues {
+            t: TeraValue::from_serializable(&t),
+            site,
+            releases: TeraValue::from(release_list.clone()),
+            release: release_list,
+            release_intro: (0..s.releases.len())
+                .map(|i| release(s, i, lang, true))
+                .collect(),
+            taxonomies: (0..s.taxonomies.len())
+                .map(|t| taxonomy(s, t, lang))
+                .collect(),
+        }
+    }
+}
+
+/// Release `i`'s summary in `lang`; its introduction only `with_intro` (release pages and
+/// the home page's latest release).
+pub(crate) fn release(s: &Site, i: usize, lang: &Lang, with_intro: bool) -> TeraValue {
+    let u = &s.urls;
+    let r = &s.releases[i];
+    let t = r.text.get(lang).unwrap_or(&r.text[s.default_lang()]);
+    TeraValue::from_serializable(&serde_json::json!({
+        "id": r.id,
+        "number": r.number,
+        "title": t.title,
+        "summary": t.summary,
+        "issuer": t.issuer,
+        "date": r.date.to_string(),
+        "date_display": localized_date(&r.date, lang),
+        "cover": r.cover.as_ref().map(|c| u.href(c)),
+        "url": u.href(&u.release(lang, &r.id)),
+        "stats_url": u.href(&u.release_stats(lang, &r.id)),
+        "entry_count": r.entries.len(),
+        "intro_html": if with_intro { t.intro_html.as_str() } else { "" },
+    }))
+}
+
+/// Taxonomy `t` in `lang` with every term, its count and URL.
+fn taxonomy(s: &Site, t: usize, lang: &Lang) -> TeraValue {
+    let u = &s.urls;
+    let tax = &s.taxonomies[t];
+    let label = s.config.schema.fields[&tax.field].label.get(
+        lang.as_str(),
+        s.default_lang().as_str(),
+        &tax.field,
+    );
+    let terms: Vec<serde_json::Value> = tax
+        .terms
+        .get(lang)
+        .into_iter()
+        .flatten()
+        .map(|term| {
+            serde_json::json!({
+                "label": term.label,
+                "slug": term.slug,
+                "count": term.entries.len(),
+                "url": u.href(&u.term(lang, &tax.slug, &term.slug, 1)),
+            })
+        })
+        .collect();
+    TeraValue::from_serializable(&serde_json::json!({
+        "name": tax.field,
+        "label": label,
+        "url": u.href(&u.taxonomy(lang, &tax.slug)),
+        "terms": terms,
+    }))
+}
