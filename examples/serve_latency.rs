@@ -1,7 +1,7 @@
 //! Measures the preview server's edit-to-reload latency: starts `gazette serve` (the release
 //! binary) on a site, listens to its event stream like a browser page does, then edits one
-//! entry's body (and then its title) N times and times each save until the `reload` event
-//! arrives. Prints medians and the 90th percentile.
+//! entry N times each way (its body; its title keeping its place; its title moving it) and
+//! times each save until the `reload` event arrives. Prints medians and the 90th percentile.
 //!
 //! cargo build --release && cargo run --release --example serve_latency -- SITE_DIR [N]
 
@@ -32,6 +32,9 @@ fn pick_entry(root: &Path) -> PathBuf {
     }
     best.expect("an entry to edit")
 }
+
+/// The text of the entry file for the i-th edit of one kind.
+type Edit<'a> = Box<dyn Fn(usize) -> String + 'a>;
 
 fn median(v: &mut [f64]) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -88,34 +91,41 @@ fn main() {
     wait_for("event: ok", &mut pending);
     let entry = pick_entry(&root);
     let original = std::fs::read_to_string(&entry).unwrap();
-    let mut body_ms = Vec::new();
-    let mut title_ms = Vec::new();
-    for i in 0..n {
-        for (kind, text) in [
-            ("body", format!("{original}\nEdit {i}.\n")),
-            (
-                "title",
-                original.replacen("title = \"", &format!("title = \"({i}) "), 1),
-            ),
-        ] {
+    // Three kinds of edit, N of each: the body; the title, keeping the entry's place in its
+    // release's order (a suffix); the title, moving the entry (a prefix), which the fast
+    // path does not take.
+    let kinds: [(&str, Edit); 3] = [
+        (
+            "body edit",
+            Box::new(|i| format!("{original}\nEdit {i}.\n")),
+        ),
+        (
+            "title edit (same place)",
+            Box::new(|i| original.replacen("\"\n", &format!(" ({i})\"\n"), 1)),
+        ),
+        (
+            "title edit (moves)",
+            Box::new(|i| original.replacen("title = \"", &format!("title = \"({i}) "), 1)),
+        ),
+    ];
+    let mut results = Vec::new();
+    for (kind, edit) in &kinds {
+        let mut ms = Vec::new();
+        for i in 0..n {
             std::thread::sleep(Duration::from_millis(150));
             let t = Instant::now();
-            std::fs::write(&entry, text).unwrap();
+            std::fs::write(&entry, edit(i)).unwrap();
             wait_for("event: reload", &mut pending);
-            let ms = t.elapsed().as_secs_f64() * 1000.0;
-            if kind == "body" {
-                body_ms.push(ms)
-            } else {
-                title_ms.push(ms)
-            }
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
+        results.push((kind, ms));
     }
-    std::fs::write(&entry, original).unwrap();
+    std::fs::write(&entry, &original).unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    let (bm, b90) = median(&mut body_ms);
-    let (tm, t90) = median(&mut title_ms);
     println!("edited {}", entry.display());
-    println!("save → reload event, body edit:  median {bm:.1} ms, p90 {b90:.1} ms ({n} edits)");
-    println!("save → reload event, title edit: median {tm:.1} ms, p90 {t90:.1} ms ({n} edits)");
+    for (kind, mut ms) in results {
+        let (m, p90) = median(&mut ms);
+        println!("save → reload event, {kind}: median {m:.1} ms, p90 {p90:.1} ms ({n} edits)");
+    }
 }

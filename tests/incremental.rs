@@ -32,6 +32,24 @@ fn assert_same(engine: &mut Engine, root: &Path, step: &str) -> usize {
     let report = engine
         .rebuild()
         .unwrap_or_else(|f| panic!("{step}: {}", f.report()));
+    assert_served_is_fresh(engine, root, step);
+    report.rendered
+}
+
+/// Rebuild after the watcher reported `changed` (paths relative to `root`), then compare
+/// with a fresh build; returns whether the fast path patched the site.
+#[track_caller]
+fn assert_same_after(engine: &mut Engine, root: &Path, changed: &[&str], step: &str) -> bool {
+    let paths: Vec<_> = changed.iter().map(|p| root.join(p)).collect();
+    let report = engine
+        .rebuild_changed(&paths)
+        .unwrap_or_else(|f| panic!("{step}: {}", f.report()));
+    assert_served_is_fresh(engine, root, step);
+    report.patched
+}
+
+#[track_caller]
+fn assert_served_is_fresh(engine: &Engine, root: &Path, step: &str) {
     let served = materialize(&engine.snapshot().unwrap());
     let built = fresh(root);
     let a: Vec<&String> = served.keys().collect();
@@ -40,7 +58,6 @@ fn assert_same(engine: &mut Engine, root: &Path, step: &str) -> usize {
     for (k, v) in &built {
         assert!(served[k] == *v, "{step}: {k} differs from a fresh build");
     }
-    report.rendered
 }
 
 fn edit(root: &Path, rel: &str, f: impl FnOnce(String) -> String) {
@@ -143,4 +160,144 @@ fn incremental_rebuilds_equal_fresh_builds_through_a_long_edit_sequence() {
     let report = engine.rebuild().unwrap();
     assert!(report.css_only && report.rendered == 0, "{report:?}");
     assert_same(&mut engine, root, "css");
+}
+
+const ALPHA_EN: &str = "content/releases/2024-01/alpha.en.md";
+
+/// The fast path (edits to existing entries reported by the watcher) must give exactly what
+/// a fresh build gives, take over only the edits it can prove safe, and leave the engine in
+/// a state where later full rebuilds are still right.
+#[test]
+fn fast_path_patches_equal_fresh_builds_and_fall_back_when_unsafe() {
+    let site = fixture("basic");
+    let root = site.path();
+    // The engine watches the canonical root (as `serve` does).
+    let root = &fs::canonicalize(root).unwrap();
+    let mut engine = Engine::new(root, BASE);
+    assert_same(&mut engine, root, "first build");
+
+    edit(root, ALPHA, |t| t.replace("正文见", "正文（已修订）见"));
+    assert!(assert_same_after(&mut engine, root, &[ALPHA], "body edit"));
+
+    edit(root, ALPHA_EN, |t| {
+        t.replace("## Overview", "## Overview, revised")
+    });
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA_EN],
+        "translation body edit"
+    ));
+
+    // Card changes: the release page, term pages and home page show them.
+    edit(root, ALPHA, |t| {
+        t.replace("一种新材料。", "一种更新的材料。")
+    });
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "summary edit"
+    ));
+    edit(root, ALPHA, |t| {
+        t.replace("阿尔法新材料\"", "阿尔法新材料（改）\"")
+    });
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "title edit, same place"
+    ));
+
+    // An original's edit reaches its translation through the merged values.
+    edit(root, ALPHA, |t| t.replace("trl = 6", "trl = 7"));
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "inherited value"
+    ));
+
+    // Editors' temporary files that are gone by the time of the rebuild are ignored.
+    edit(root, ALPHA, |t| t.replace("脚注内容。", "脚注内容（改）。"));
+    let tmp = "content/releases/2024-01/.alpha.md.swp";
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[tmp, ALPHA],
+        "edit with a temp file"
+    ));
+
+    // What the fast path must refuse, and the full rebuild handles.
+    edit(root, ALPHA, |t| {
+        t.replace("阿尔法新材料（改）\"", "一阿尔法\"")
+    });
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "title edit that moves it"
+    ));
+    edit(root, ALPHA, |t| {
+        t.replace("stage = \"pilot\"", "stage = \"research\"")
+    });
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "taxonomy value"
+    ));
+    edit(root, ALPHA, |t| {
+        t.replacen("trl = 7", "trl = 7\ndraft = true", 1)
+    });
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "made a draft"
+    ));
+    fs::write(
+        root.join("content/releases/2024-01/new.md"),
+        "+++\ntitle = \"新\"\nsummary = \"s\"\ninstitutions = [\"新单位\"]\nfields = [\"fine-chemicals\"]\nstage = \"pilot\"\n\n[contact]\nname = \"n\"\n+++\n\n正文。\n",
+    )
+    .unwrap();
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &["content/releases/2024-01/new.md"],
+        "new entry"
+    ));
+
+    // A broken link: the rebuild fails, the last good site stays; fixing it patches again.
+    let before = materialize(&engine.snapshot().unwrap());
+    edit(root, ALPHA, |t| {
+        t.replace("@/releases/2024-01/beta.md", "@/releases/2024-01/nope.md")
+    });
+    let err = engine.rebuild_changed(&[root.join(ALPHA)]).unwrap_err();
+    assert!(err.report().contains("nope"), "{}", err.report());
+    assert_eq!(materialize(&engine.snapshot().unwrap()), before);
+    edit(root, ALPHA, |t| {
+        t.replace("@/releases/2024-01/nope.md", "@/releases/2024-01/beta.md")
+    });
+    assert_same_after(&mut engine, root, &[ALPHA], "link fixed");
+
+    // Pages the fast path rendered are rendered again by the next full rebuild, which is
+    // still right.
+    edit(root, ALPHA, |t| t.replace("脚注内容（改）。", "脚注。"));
+    assert!(assert_same_after(
+        &mut engine,
+        root,
+        &[ALPHA],
+        "body edit again"
+    ));
+    assert_same(&mut engine, root, "full rebuild after patches");
+    edit(root, "site.toml", |t| {
+        t.replace("title = \"测试站\"", "title = \"测试站二\"")
+    });
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &["site.toml"],
+        "site.toml"
+    ));
 }

@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Problem, Severity};
@@ -32,6 +34,32 @@ fn folder_in_content(source: &SourceFile) -> String {
 #[derive(Default)]
 pub struct BodyCache {
     entries: HashMap<u64, (String, Vec<Diagnostic>)>,
+}
+
+/// Render one body written in `source`; its HTML and the problems found in its links and
+/// file references, at their place in the file.
+pub fn render_body(
+    source: &SourceFile,
+    body: &Body,
+    lang: &Lang,
+    resolver: &Resolver<'_>,
+    unsafe_html: bool,
+) -> (String, Vec<Diagnostic>) {
+    let folder = folder_in_content(source);
+    let r = render(&body.text, &folder, lang, resolver, unsafe_html);
+    let diags = r
+        .problems
+        .into_iter()
+        .map(|(span, p)| {
+            let warning = matches!(p, Problem::MissingAlt { .. });
+            let mut d = source.diagnostic(p, (span.start + body.offset)..(span.end + body.offset));
+            if warning {
+                d.severity = Severity::Warning;
+            }
+            d
+        })
+        .collect();
+    (r.html, diags)
 }
 
 /// Render all bodies; returns the problems found in links and file references.
@@ -87,21 +115,8 @@ pub fn render_all_cached(
             if let Some((html, diags)) = previous.get(&key) {
                 return (slot, key, html.clone(), diags.clone());
             }
-            let r = render(&body.text, &folder, lang, &resolver, unsafe_html);
-            let diags = r
-                .problems
-                .into_iter()
-                .map(|(span, p)| {
-                    let warning = matches!(p, Problem::MissingAlt { .. });
-                    let mut d =
-                        source.diagnostic(p, (span.start + body.offset)..(span.end + body.offset));
-                    if warning {
-                        d.severity = Severity::Warning;
-                    }
-                    d
-                })
-                .collect();
-            (slot, key, r.html, diags)
+            let (html, diags) = render_body(source, body, lang, &resolver, unsafe_html);
+            (slot, key, html, diags)
         })
         .collect();
     drop(resolver);
@@ -112,7 +127,7 @@ pub fn render_all_cached(
         diags.extend(d);
         match slot {
             Slot::Entry(i, l) => {
-                if let Some(v) = site.entries[i].versions.get_mut(&l) {
+                if let Some(v) = Arc::make_mut(&mut site.entries[i]).versions.get_mut(&l) {
                     v.body_html = html;
                 }
             }

@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
+use crate::load::Body;
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
 use crate::model::ids::{ReleaseId, Slug};
@@ -71,6 +73,55 @@ fn asset_path(
         },
     };
     Err(source.diagnostic(problem, span).with_field(field))
+}
+
+/// The default-language version of an entry, from its checked file (body not rendered).
+pub fn original_version(fields: Checked, source: SourceFile, body: Body) -> EntryVersion {
+    EntryVersion {
+        title: text(&fields, "title").unwrap_or_default(),
+        summary: text(&fields, "summary"),
+        values: fields.values,
+        body,
+        body_html: String::new(),
+        source,
+    }
+}
+
+/// A translation merged over the `original` version: its own values first, the original's
+/// for what it leaves out, in schema order (body not rendered).
+pub fn translated_version(
+    config: &SiteConfig,
+    original: &EntryVersion,
+    fields: Checked,
+    source: SourceFile,
+    body: Body,
+) -> EntryVersion {
+    let mut values = original.values.clone();
+    for (k, v) in &fields.values {
+        match values.get_mut(k) {
+            Some(existing) => existing.merge_from(v),
+            None => {
+                values.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    // Keep schema order after merging.
+    values.sort_by_cached_key(|k, _| config.schema.fields.get_index_of(k));
+    EntryVersion {
+        title: values
+            .get("title")
+            .and_then(Value::as_text)
+            .unwrap_or_default()
+            .to_string(),
+        summary: values
+            .get("summary")
+            .and_then(Value::as_text)
+            .map(str::to_string),
+        values,
+        body,
+        body_html: String::new(),
+        source,
+    }
 }
 
 /// Build the site model from checked documents.
@@ -293,14 +344,7 @@ pub fn assemble(
             Some(Value::Date(d)) => *d,
             _ => release_list[ri].date,
         };
-        let version = EntryVersion {
-            title: text(&fields, "title").unwrap_or_default(),
-            summary: text(&fields, "summary"),
-            values: fields.values,
-            body,
-            body_html: String::new(),
-            source,
-        };
+        let version = original_version(fields, source, body);
         by_key.insert(key, (entries.len(), version.source.path.clone()));
         entries.push(Entry {
             release,
@@ -343,32 +387,7 @@ pub fn assemble(
             );
             continue;
         }
-        let mut values = entry.versions[&default].values.clone();
-        for (k, v) in &fields.values {
-            match values.get_mut(k) {
-                Some(existing) => existing.merge_from(v),
-                None => {
-                    values.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        // Keep schema order after merging.
-        values.sort_by_cached_key(|k, _| config.schema.fields.get_index_of(k));
-        let version = EntryVersion {
-            title: values
-                .get("title")
-                .and_then(Value::as_text)
-                .unwrap_or_default()
-                .to_string(),
-            summary: values
-                .get("summary")
-                .and_then(Value::as_text)
-                .map(str::to_string),
-            values,
-            body,
-            body_html: String::new(),
-            source,
-        };
+        let version = translated_version(config, &entry.versions[&default], fields, source, body);
         entry.versions.insert(lang, version);
     }
 
@@ -455,7 +474,7 @@ pub fn assemble(
         config: config.clone(),
         urls,
         releases: release_list,
-        entries,
+        entries: entries.into_iter().map(Arc::new).collect(),
         pages: pages.into_values().collect(),
         taxonomies,
         assets,

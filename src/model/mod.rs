@@ -11,6 +11,7 @@ pub mod urls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -133,7 +134,8 @@ pub struct Site {
     pub urls: Urls,
     /// Newest first.
     pub releases: Vec<Release>,
-    pub entries: Vec<Entry>,
+    /// Shared, so that `serve` can patch one entry into a copy of the site cheaply.
+    pub entries: Vec<Arc<Entry>>,
     pub pages: Vec<Page>,
     /// Taxonomies in schema order, with terms per language.
     pub taxonomies: Vec<Taxonomy>,

@@ -3,6 +3,7 @@
 //! language and shared by every list page.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -48,15 +49,36 @@ struct Head {
     feeds: Vec<FeedLink>,
 }
 
-/// Holds the template engine, strings and pre-built cards; renders one page at a time.
-pub struct Renderer<'a> {
-    site: &'a Site,
-    tera: Tera,
-    strings: Strings,
+/// What a renderer prepares before its first page: the template engine, strings, cards and
+/// per-language values. `serve` keeps it between rebuilds and refreshes only the cards of
+/// edited entries (see [`Prepared::with_entries`]).
+#[derive(Clone)]
+pub struct Prepared {
+    tera: Arc<Tera>,
+    strings: Arc<Strings>,
     /// cards[entry][language index]
     cards: Vec<Vec<TeraValue>>,
     /// Page-independent values per language.
-    langs: BTreeMap<Lang, LangValues>,
+    langs: Arc<BTreeMap<Lang, LangValues>>,
+}
+
+impl Prepared {
+    /// This preparation for `site`, a site that differs from the one it was made for only
+    /// in the text of `entries` (same identities, releases and taxonomy terms): their cards
+    /// are built again, everything else is shared.
+    pub fn with_entries(&self, site: &Site, entries: &[usize]) -> Prepared {
+        let mut p = self.clone();
+        for &i in entries {
+            p.cards[i] = shared::entry_cards(site, &site.entries[i]);
+        }
+        p
+    }
+}
+
+/// Renders one page at a time from a site and its [`Prepared`] values.
+pub struct Renderer<'a> {
+    site: &'a Site,
+    prepared: Arc<Prepared>,
 }
 
 /// The site path of an entry version's cover image, if it has one.
@@ -98,11 +120,23 @@ impl<'a> Renderer<'a> {
         );
         Ok(Renderer {
             site,
-            tera,
-            strings,
-            cards,
-            langs,
+            prepared: Arc::new(Prepared {
+                tera: Arc::new(tera),
+                strings: Arc::new(strings),
+                cards,
+                langs: Arc::new(langs),
+            }),
         })
+    }
+
+    /// A renderer for `site` with values prepared earlier (see [`Prepared::with_entries`]).
+    pub fn from_prepared(site: &'a Site, prepared: Arc<Prepared>) -> Self {
+        Renderer { site, prepared }
+    }
+
+    /// The prepared values, to keep for a later rebuild.
+    pub fn prepared(&self) -> Arc<Prepared> {
+        self.prepared.clone()
     }
 
     fn lang_index(&self, lang: &Lang) -> usize {
@@ -215,11 +249,13 @@ impl<'a> Renderer<'a> {
     }
 
     fn t(&self, lang: &Lang, key: &str) -> String {
-        self.strings
+        self.prepared
+            .strings
             .get(lang.as_str())
             .and_then(|m| m.get(key))
             .or_else(|| {
-                self.strings
+                self.prepared
+                    .strings
                     .get(self.site.default_lang().as_str())
                     .and_then(|m| m.get(key))
             })
@@ -230,7 +266,7 @@ impl<'a> Renderer<'a> {
     fn cards(&self, entries: &[usize], lang: &Lang) -> TeraValue {
         let list: Vec<TeraValue> = entries
             .iter()
-            .map(|&i| self.cards[i][self.lang_index(lang)].clone())
+            .map(|&i| self.prepared.cards[i][self.lang_index(lang)].clone())
             .collect();
         TeraValue::from(list)
     }
@@ -296,7 +332,7 @@ impl<'a> Renderer<'a> {
     /// Render one planned page.
     pub fn render(&self, page: &PlannedPage) -> Result<String, Diagnostic> {
         let ctx = self.context(page);
-        templates::render(&self.tera, page.kind.template(), &ctx)
+        templates::render(&self.prepared.tera, page.kind.template(), &ctx)
     }
 
     fn context(&self, page: &PlannedPage) -> Context {
@@ -307,7 +343,7 @@ impl<'a> Renderer<'a> {
         let mut ctx = Context::new();
         ctx.insert("lang", lang.as_str());
         ctx.insert("default_lang", default.as_str());
-        let shared = &self.langs[lang];
+        let shared = &self.prepared.langs[lang];
         ctx.insert_value("t", shared.t.clone());
 
         // Every language's version of this page: `Some` where it exists. `page.translations`

@@ -104,13 +104,16 @@ pub(crate) fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
 pub(crate) fn cards(site: &Site) -> Vec<Vec<TeraValue>> {
     site.entries
         .par_iter()
-        .map(|e| {
-            site.config
-                .languages
-                .iter()
-                .map(|l| TeraValue::from_serializable(&card(site, e, l)))
-                .collect()
-        })
+        .map(|e| entry_cards(site, e))
+        .collect()
+}
+
+/// An entry's card in every language of the site, in language order.
+pub(crate) fn entry_cards(site: &Site, e: &Entry) -> Vec<TeraValue> {
+    site.config
+        .languages
+        .iter()
+        .map(|l| TeraValue::from_serializable(&card(site, e, l)))
         .collect()
 }
 

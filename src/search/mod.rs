@@ -81,6 +81,19 @@ impl SearchPlan {
         self.memo.reuse(previous.map(|p| &p.memo));
     }
 
+    /// The same plan with its index still to build, for a site whose entries changed only
+    /// in their text (watch mode); it shares the token cache, so only changed entries are
+    /// tokenized again.
+    pub fn renewed(&self) -> SearchPlan {
+        let mut memo = index::Memo::default();
+        memo.reuse(Some(&self.memo));
+        SearchPlan {
+            docs: self.docs.clone(),
+            shards: self.shards,
+            memo,
+        }
+    }
+
     /// The shards, built on first use.
     pub fn built(&self, site: &Site) -> &index::Index {
         self.memo.index(site, &self.docs, self.shards)

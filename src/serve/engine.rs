@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, SourceMap};
-use crate::load::discover::{ContentKind, discover};
+use crate::load::discover::{ContentFile, ContentKind, discover};
 use crate::load::source::SourceFile;
 use crate::markdown::site::{BodyCache, render_all_cached};
 use crate::model::Site;
@@ -22,20 +22,21 @@ use crate::model::assemble::{ModelOptions, assemble};
 use crate::model::urls::output_file;
 use crate::plan::Plan;
 use crate::render::Renderer;
+use crate::render::context::Prepared;
 use crate::serve::signature::Signer;
 use crate::trace::Trace;
 use crate::validate::documents::{Doc, check_file};
 use crate::{Failure, config};
 
-type Checked = (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>);
+pub(super) type Checked = (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>);
 type Stamp = Option<(SystemTime, u64)>;
 /// A page after signing: output path, signature, bytes, and whether it was rendered now.
 type SignedPage = (String, u64, Arc<Vec<u8>>, bool);
 
-struct CachedDoc {
-    stamp: (SystemTime, u64),
-    hash: u64,
-    result: Checked,
+pub(super) struct CachedDoc {
+    pub stamp: (SystemTime, u64),
+    pub hash: u64,
+    pub result: Checked,
 }
 
 /// What the server sends for a path.
@@ -48,12 +49,13 @@ pub enum Served {
 
 /// One successful rebuild's output, shared with the HTTP side.
 pub struct Snapshot {
-    site: Site,
-    plan: Plan,
-    pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
-    files: HashMap<String, usize>,
-    copies: HashMap<String, PathBuf>,
-    rendered_files: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
+    pub(super) site: Site,
+    pub(super) plan: Plan,
+    /// Rendered pages by output path, with their signature (0: unknown, render again).
+    pub(super) pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+    pub(super) files: Arc<HashMap<String, usize>>,
+    pub(super) copies: Arc<HashMap<String, PathBuf>>,
+    pub(super) rendered_files: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
 }
 
 impl Snapshot {
@@ -107,25 +109,39 @@ pub struct Report {
     pub elapsed: Duration,
     /// Only stylesheets changed: pages can swap them without a reload.
     pub css_only: bool,
+    /// The fast path patched edited entries into the last site (`fast_path.rs`).
+    pub patched: bool,
 }
 
 /// The caches and the current snapshot.
 pub struct Engine {
-    root: PathBuf,
+    pub(super) root: PathBuf,
     base_url: String,
-    docs: HashMap<PathBuf, CachedDoc>,
+    pub(super) docs: HashMap<PathBuf, CachedDoc>,
     bodies: BodyCache,
-    current: Option<Arc<Snapshot>>,
+    pub(super) current: Option<Arc<Snapshot>>,
     /// Hashes of static files, to tell CSS-only changes apart.
     statics: HashMap<String, u64>,
+    /// What the last full rebuild kept for the fast path (`fast_path.rs`).
+    pub(super) last: Option<LastFull>,
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// What the last full rebuild leaves for patching single entries into its site.
+pub(super) struct LastFull {
+    /// Every file under content/ by path (relative to the root).
+    pub files: HashMap<PathBuf, ContentFile>,
+    /// Held-back and invalid link targets, for resolving links in re-rendered bodies.
+    pub withheld: HashSet<String>,
+    pub invalid: HashSet<String>,
+    pub prepared: Arc<Prepared>,
+}
+
+pub(super) fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.modified().ok()?, m.len()))
 }
 
-fn hash_bytes(b: &[u8]) -> u64 {
+pub(super) fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
     b.hash(&mut h);
     h.finish()
@@ -169,6 +185,7 @@ impl Engine {
             bodies: BodyCache::default(),
             current: None,
             statics: HashMap::new(),
+            last: None,
         }
     }
 
@@ -288,6 +305,11 @@ impl Engine {
             .filter(|f| f.kind == ContentKind::Asset)
             .cloned()
             .collect();
+        let files_by_path: HashMap<PathBuf, ContentFile> = found
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.clone()))
+            .collect();
         let options = ModelOptions {
             include_held: true,
             now: jiff::Timestamp::now(),
@@ -371,6 +393,7 @@ impl Engine {
         if !errors.is_empty() {
             return Err(fail(errors, sources));
         }
+        let prepared = renderer.prepared();
         drop(renderer);
         let files = plan
             .files
@@ -413,10 +436,16 @@ impl Engine {
             site,
             plan,
             pages,
-            files,
-            copies,
+            files: Arc::new(files),
+            copies: Arc::new(copies),
             rendered_files: Mutex::new(HashMap::new()),
         }));
+        self.last = Some(LastFull {
+            files: files_by_path,
+            withheld: assembled.withheld,
+            invalid: assembled.invalid,
+            prepared,
+        });
         trace.mark("snapshot");
         trace.print();
         Ok(Report {
@@ -425,6 +454,7 @@ impl Engine {
             files_checked,
             elapsed: start.elapsed(),
             css_only,
+            patched: false,
         })
     }
 }

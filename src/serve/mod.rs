@@ -3,7 +3,9 @@
 //! overlay; `watch` turns file-system events into rebuilds. Nothing is written to `output/`.
 
 pub mod engine;
+mod fast_path;
 pub mod http;
+pub mod patch;
 pub mod signature;
 pub mod watch;
 
@@ -51,9 +53,14 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-fn publish(state: &AppState, engine: &mut Engine, quiet: bool) {
+/// Rebuild (after changes to `changed`, or from scratch) and tell every open page.
+fn publish(state: &AppState, engine: &mut Engine, changed: Option<&[PathBuf]>, quiet: bool) {
     let started = Instant::now();
-    match engine.rebuild() {
+    let result = match changed {
+        Some(paths) => engine.rebuild_changed(paths),
+        None => engine.rebuild(),
+    };
+    match result {
         Ok(report) => {
             if let Ok(mut s) = state.snapshot.write() {
                 *s = engine.snapshot();
@@ -122,18 +129,16 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         notices,
         build: std::sync::atomic::AtomicU64::new(0),
     });
-    publish(&state, &mut engine, false);
+    publish(&state, &mut engine, None, false);
     let (_watcher, changes) = watch::watch(&root).map_err(|e| ServeError::Watch(e.to_string()))?;
     let watcher_state = state.clone();
     std::thread::spawn(move || {
-        while let Ok(first) = changes.recv() {
-            let mut n = first.len();
+        while let Ok(mut paths) = changes.recv() {
             // Everything that arrived meanwhile goes into the same rebuild.
             while let Ok(more) = changes.try_recv() {
-                n += more.len();
+                paths.extend(more);
             }
-            let _ = n;
-            publish(&watcher_state, &mut engine, false);
+            publish(&watcher_state, &mut engine, Some(&paths), false);
         }
     });
     eprintln!("serving {} at {base} (Ctrl-C to stop)", root.display());

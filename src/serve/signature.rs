@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
-use crate::model::{Hold, Site};
+use crate::model::{Entry, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
 
@@ -21,6 +21,54 @@ fn hold_key(h: &Option<Hold>) -> Option<String> {
         Hold::Draft => "draft".to_string(),
         Hold::Embargoed(t) => t.to_string(),
     })
+}
+
+/// What an entry's own pages show: its identity, date, hold, and every version's source
+/// file (`file_hash` of its bytes) and rendered body.
+pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
+    let versions: Vec<(&str, u64, u64)> = e
+        .versions
+        .iter()
+        .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), hash_of(&v.body_html)))
+        .collect();
+    hash_of((
+        &e.release,
+        &e.slug,
+        e.release_index,
+        e.date.to_string(),
+        hold_key(&e.hold),
+        versions,
+    ))
+}
+
+/// What a list shows of an entry (its card, and the group a release page puts it in under
+/// `group_by`): titles, summaries and the card's fields, not the body, so body edits
+/// re-render only the entry's own pages.
+pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
+    let versions: Vec<_> = e
+        .versions
+        .iter()
+        .map(|(l, v)| {
+            let shown: Vec<_> = ["institutions", "stage", "fields"]
+                .iter()
+                .chain(group_by.as_slice())
+                .map(|f| {
+                    v.values
+                        .get(*f)
+                        .map(|x| serde_json::to_string(x).unwrap_or_default())
+                })
+                .collect();
+            (l.as_str(), &v.title, &v.summary, shown)
+        })
+        .collect();
+    hash_of((
+        &e.release,
+        &e.slug,
+        e.release_index,
+        e.date.to_string(),
+        hold_key(&e.hold),
+        versions,
+    ))
 }
 
 /// Everything needed to sign the pages of one rebuild.
@@ -50,52 +98,13 @@ impl<'a> Signer<'a> {
         let entries: Vec<u64> = site
             .entries
             .iter()
-            .map(|e| {
-                let versions: Vec<(&str, u64, u64)> = e
-                    .versions
-                    .iter()
-                    .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), hash_of(&v.body_html)))
-                    .collect();
-                hash_of((
-                    &e.release,
-                    &e.slug,
-                    e.release_index,
-                    e.date.to_string(),
-                    hold_key(&e.hold),
-                    versions,
-                ))
-            })
+            .map(|e| entry_hash(e, file_hash))
             .collect();
-        // What a list shows of an entry (its card): not the body, so body edits re-render
-        // only the entry's own pages.
+        let group_by = site.config.group_by.as_deref();
         let cards: Vec<u64> = site
             .entries
             .iter()
-            .map(|e| {
-                let versions: Vec<_> = e
-                    .versions
-                    .iter()
-                    .map(|(l, v)| {
-                        let shown: Vec<_> = ["institutions", "stage", "fields"]
-                            .iter()
-                            .map(|f| {
-                                v.values
-                                    .get(*f)
-                                    .map(|x| serde_json::to_string(x).unwrap_or_default())
-                            })
-                            .collect();
-                        (l.as_str(), &v.title, &v.summary, shown)
-                    })
-                    .collect();
-                hash_of((
-                    &e.release,
-                    &e.slug,
-                    e.release_index,
-                    e.date.to_string(),
-                    hold_key(&e.hold),
-                    versions,
-                ))
-            })
+            .map(|e| card_hash(e, group_by))
             .collect();
         let releases: Vec<u64> = site
             .releases

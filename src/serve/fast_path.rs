@@ -1,0 +1,259 @@
+//! The fast path of a rebuild in `serve`: when the watcher reports edits to existing entry
+//! files only, and each edit qualifies (see `patch.rs`), the edited entries are patched into
+//! a copy of the last site (entries are shared, so the copy is cheap), their bodies and
+//! cards rendered again, and only the pages that show them re-rendered: the entry's pages in
+//! every language and, when its card changed, its release pages, the home page if it lists
+//! it and the term pages it is on. Generated files (feeds, search, open data) are rendered on
+//! request from the new snapshot anyway. Anything the fast path cannot prove safe falls back
+//! to the full incremental rebuild, which stays the reference (tests compare both with a
+//! fresh build).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::Diagnostic;
+use crate::load::discover::ContentKind;
+use crate::markdown::Resolver;
+use crate::markdown::site::render_body;
+use crate::model::Entry;
+use crate::model::urls::output_file;
+use crate::plan::PageKind;
+use crate::render::Renderer;
+use crate::serve::engine::{CachedDoc, Engine, Report, Snapshot, hash_bytes, stamp};
+use crate::serve::patch::patch_entry;
+use crate::serve::signature::card_hash;
+use crate::trace::Trace;
+use crate::validate::documents::{Doc, EntryDoc, check_file};
+
+/// Home pages list the first entries of the newest release (see the home template).
+const HOME_ENTRIES: usize = 12;
+
+impl Engine {
+    /// Rebuild after changes to `changed` (absolute paths from the watcher): the fast path
+    /// when it applies, otherwise a full incremental rebuild.
+    pub fn rebuild_changed(&mut self, changed: &[PathBuf]) -> Result<Report, crate::Failure> {
+        match self.try_patch(changed) {
+            Ok(report) => Ok(report),
+            Err(why) => {
+                if std::env::var_os("GAZETTE_TRACE").is_some() {
+                    eprintln!("fast path not taken: {why}");
+                }
+                self.rebuild()
+            }
+        }
+    }
+
+    /// The fast path, or why it does not apply (nothing has been changed then, apart from
+    /// caching the check of files that were read).
+    fn try_patch(&mut self, changed: &[PathBuf]) -> Result<Report, &'static str> {
+        let start = Instant::now();
+        let mut trace = Trace::new();
+        let current = self.current.clone().ok_or("no previous build")?;
+        let last = self.last.as_ref().ok_or("no previous build")?;
+        let root = self.root.clone();
+        let default = current.site.default_lang().clone();
+
+        // Which entries changed: every reported path must be a known entry file that still
+        // exists, or a file that neither existed before nor exists now (an editor's
+        // temporary file).
+        let mut edited: Vec<(PathBuf, crate::load::discover::ContentFile)> = Vec::new();
+        for p in changed {
+            let rel = p
+                .strip_prefix(&root)
+                .map_err(|_| "a path outside the site")?
+                .to_path_buf();
+            let exists = p.exists();
+            match last.files.get(&rel) {
+                None if !exists || p.is_dir() => continue,
+                None => return Err("a new file"),
+                Some(_) if !exists => return Err("a file was removed"),
+                Some(f) if matches!(f.kind, ContentKind::Entry { .. }) => {
+                    edited.push((rel, f.clone()));
+                }
+                Some(_) => return Err("not an entry file"),
+            }
+        }
+        edited.sort_by(|a, b| a.0.cmp(&b.0));
+        edited.dedup_by(|a, b| a.0 == b.0);
+        let mut touched: Vec<usize> = Vec::new();
+        for (rel, file) in &edited {
+            let st = stamp(&root.join(rel)).ok_or("a file was removed")?;
+            if self.docs.get(rel).is_some_and(|c| c.stamp == st) {
+                continue;
+            }
+            let result = check_file(&root, file, &current.site.config);
+            let valid = result.0.is_some() && !result.2.iter().any(Diagnostic::is_error);
+            let hash = result
+                .1
+                .as_ref()
+                .map_or(0, |src| hash_bytes(src.text.as_bytes()));
+            // Cached either way: a full rebuild after a refusal need not check it again.
+            self.docs.insert(
+                rel.clone(),
+                CachedDoc {
+                    stamp: st,
+                    hash,
+                    result,
+                },
+            );
+            if !valid {
+                return Err("the edited file has errors");
+            }
+            let ContentKind::Entry { release, slug, .. } = &file.kind else {
+                return Err("not an entry file");
+            };
+            let i = current
+                .site
+                .entries
+                .iter()
+                .position(|e| &e.release == release && &e.slug == slug)
+                .ok_or("the entry is not in the site")?;
+            touched.push(i);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        trace.mark("check");
+
+        // Patch each entry; render its bodies with the previous site's link targets (the
+        // same: no entry was added, removed or renamed).
+        let last = self.last.as_ref().ok_or("no previous build")?;
+        let doc_of = |path: &Path| -> Option<EntryDoc> {
+            match self.docs.get(path)?.result.0.as_ref()? {
+                Doc::Entry(d) => Some(d.clone()),
+                _ => None,
+            }
+        };
+        let resolver = Resolver::new(&current.site, &last.withheld, &last.invalid);
+        let unsafe_html = current.site.config.unsafe_html;
+        let group_by = current.site.config.group_by.as_deref();
+        let mut patched: Vec<(usize, Entry)> = Vec::new();
+        let mut cards_changed: Vec<usize> = Vec::new();
+        for &i in &touched {
+            let old = &current.site.entries[i];
+            let original = old
+                .versions
+                .get(&default)
+                .and_then(|v| doc_of(&v.source.path))
+                .ok_or("the original has no valid document")?;
+            let translations = old
+                .versions
+                .iter()
+                .filter(|(l, _)| **l != default)
+                .map(|(_, v)| doc_of(&v.source.path))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("a translation has no valid document")?;
+            let mut entry = patch_entry(&current.site, i, original, translations)
+                .ok_or("the edit changes more than the entry's text")?;
+            for (lang, v) in entry.versions.iter_mut() {
+                let (html, diags) = render_body(&v.source, &v.body, lang, &resolver, unsafe_html);
+                if diags.iter().any(Diagnostic::is_error) {
+                    return Err("a link in the body is broken");
+                }
+                v.body_html = html;
+            }
+            if card_hash(&entry, group_by) != card_hash(old, group_by) {
+                cards_changed.push(i);
+            }
+            patched.push((i, entry));
+        }
+        drop(resolver);
+        let mut site = current.site.clone();
+        for (i, entry) in patched {
+            site.entries[i] = Arc::new(entry);
+        }
+        trace.mark("patch");
+
+        // The pages that show a touched entry.
+        let touched_set: HashSet<usize> = touched.iter().copied().collect();
+        let cards_set: HashSet<usize> = cards_changed.iter().copied().collect();
+        let release_of: HashSet<usize> = cards_changed
+            .iter()
+            .map(|&i| site.entries[i].release_index)
+            .collect();
+        let on_home = site.releases.first().is_some_and(|r| {
+            r.entries
+                .iter()
+                .take(HOME_ENTRIES)
+                .any(|i| cards_set.contains(i))
+        });
+        let per = site.config.paginate_by;
+        let shows = |kind: &PageKind, lang: &crate::model::ids::Lang| match kind {
+            PageKind::Entry(i) => touched_set.contains(i),
+            PageKind::Release(r) => release_of.contains(r),
+            PageKind::Home => on_home,
+            PageKind::Term {
+                taxonomy,
+                term,
+                page,
+                ..
+            } if !cards_set.is_empty() => site.taxonomies[*taxonomy]
+                .terms
+                .get(lang)
+                .and_then(|ts| ts.get(*term))
+                .is_some_and(|t| {
+                    let start = ((page - 1) * per).min(t.entries.len());
+                    let end = (start + per).min(t.entries.len());
+                    t.entries[start..end].iter().any(|i| cards_set.contains(i))
+                }),
+            _ => false,
+        };
+        let todo: Vec<usize> = current
+            .plan
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| shows(&p.kind, &p.lang))
+            .map(|(n, _)| n)
+            .collect();
+        let prepared = Arc::new(last.prepared.with_entries(&site, &touched));
+        let renderer = Renderer::from_prepared(&site, prepared.clone());
+        let rendered: Vec<(String, Vec<u8>)> = todo
+            .par_iter()
+            .map(|&n| {
+                let p = &current.plan.pages[n];
+                renderer
+                    .render(p)
+                    .ok()
+                    .map(|html| (output_file(&p.site_path), html.into_bytes()))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or("a page failed to render")?;
+        drop(renderer);
+        trace.mark("render");
+
+        let mut pages = current.pages.clone();
+        let count = rendered.len();
+        for (path, bytes) in rendered {
+            // Signature unknown: the next full rebuild renders these pages again.
+            pages.insert(path, (0, Arc::new(bytes)));
+        }
+        let mut plan = current.plan.clone();
+        plan.search = plan.search.renewed();
+        let total = pages.len();
+        self.current = Some(Arc::new(Snapshot {
+            site,
+            plan,
+            pages,
+            files: current.files.clone(),
+            copies: current.copies.clone(),
+            rendered_files: Mutex::new(Default::default()),
+        }));
+        if let Some(l) = self.last.as_mut() {
+            l.prepared = prepared;
+        }
+        trace.mark("snapshot");
+        trace.print();
+        Ok(Report {
+            pages: total,
+            rendered: count,
+            files_checked: edited.len(),
+            elapsed: start.elapsed(),
+            css_only: false,
+            patched: true,
+        })
+    }
+}
