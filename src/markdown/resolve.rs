@@ -3,6 +3,7 @@
 //! never touches the disk.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::diagnostics::{LinkFailure, Problem};
 use crate::model::Site;
@@ -18,10 +19,14 @@ enum Target {
     Page(usize),
 }
 
+/// Every link target of a site by link key, shareable between resolvers of sites with the
+/// same entries, releases and pages (see [`Resolver::reusing`]).
+pub struct Targets(HashMap<String, Target>);
+
 /// An index of link targets built once per build.
 pub struct Resolver<'a> {
     site: &'a Site,
-    targets: HashMap<String, Target>,
+    targets: Arc<Targets>,
     withheld: &'a HashSet<String>,
     invalid: &'a HashSet<String>,
     assets: HashSet<&'a str>,
@@ -44,6 +49,18 @@ impl<'a> Resolver<'a> {
         for (i, p) in site.pages.iter().enumerate() {
             targets.insert(format!("pages/{}", p.slug), Target::Page(i));
         }
+        Resolver::reusing(site, Arc::new(Targets(targets)), withheld, invalid)
+    }
+
+    /// A resolver for `site` with the targets of an earlier resolver, for a site whose
+    /// entries, releases and pages are the same ones at the same indexes (only their text
+    /// may differ).
+    pub fn reusing(
+        site: &'a Site,
+        targets: Arc<Targets>,
+        withheld: &'a HashSet<String>,
+        invalid: &'a HashSet<String>,
+    ) -> Self {
         Resolver {
             site,
             targets,
@@ -53,12 +70,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The link targets, to reuse (see [`Resolver::reusing`]).
+    pub fn targets(&self) -> Arc<Targets> {
+        self.targets.clone()
+    }
+
     /// A fingerprint of everything links can resolve to: equal fingerprints mean every link
     /// resolves the same, so rendered bodies can be reused.
     pub fn epoch(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut keys: Vec<String> = self
             .targets
+            .0
             .iter()
             .map(|(k, t)| match t {
                 Target::Entry(i) => {
@@ -126,7 +149,7 @@ impl<'a> Resolver<'a> {
         let key = parts.join("/");
         let urls = &self.site.urls;
         let default = self.site.default_lang();
-        let site_path = match self.targets.get(&key) {
+        let site_path = match self.targets.0.get(&key) {
             Some(Target::Entry(i)) => {
                 let e = &self.site.entries[*i];
                 let l = if e.versions.contains_key(lang) {

@@ -476,8 +476,8 @@ pub fn assemble(
         releases: release_list,
         entries: entries.into_iter().map(Arc::new).collect(),
         pages: pages.into_values().collect(),
-        taxonomies,
-        assets,
+        taxonomies: Arc::new(taxonomies),
+        assets: Arc::new(assets),
         held_back,
         held,
     };

@@ -137,10 +137,10 @@ pub struct Site {
     /// Shared, so that `serve` can patch one entry into a copy of the site cheaply.
     pub entries: Vec<Arc<Entry>>,
     pub pages: Vec<Page>,
-    /// Taxonomies in schema order, with terms per language.
-    pub taxonomies: Vec<Taxonomy>,
+    /// Taxonomies in schema order, with terms per language (shared like `entries`).
+    pub taxonomies: Arc<Vec<Taxonomy>>,
     /// Files under content/ that are copied as they are.
-    pub assets: Vec<ContentFile>,
+    pub assets: Arc<Vec<ContentFile>>,
     pub held_back: HeldBack,
     /// The entries counted in `held_back`, in path order.
     pub held: Vec<HeldEntry>,

@@ -450,7 +450,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     for (to, from) in statics {
         copies.push(Copy { from, to });
     }
-    for a in &site.assets {
+    for a in site.assets.iter() {
         copies.push(Copy {
             from: a.path.clone(),
             to: a.rel.clone(),

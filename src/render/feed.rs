@@ -101,7 +101,7 @@ fn entry(site: &Site, i: usize, lang: &Lang) -> AtomEntry {
     let v = e.version(lang, default);
     let permalink = u.permalink(&u.entry(shown, &e.release, &e.slug));
     let mut categories = Vec::new();
-    for tax in &site.taxonomies {
+    for tax in site.taxonomies.iter() {
         let Some(value) = v.values.get(&tax.field) else {
             continue;
         };

@@ -194,7 +194,7 @@ fn meta(site: &Site, sp: &SearchPlan, lang: &Lang) -> Vec<u8> {
         v
     };
     let mut facets = Vec::new();
-    for tax in &site.taxonomies {
+    for tax in site.taxonomies.iter() {
         if matches!(tax.slug.as_str(), "q" | "release") {
             continue; // would clash with the query and release parameters
         }

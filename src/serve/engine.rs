@@ -16,13 +16,15 @@ use walkdir::WalkDir;
 use crate::diagnostics::{Diagnostic, SourceMap};
 use crate::load::discover::{ContentFile, ContentKind, discover};
 use crate::load::source::SourceFile;
+use crate::markdown::resolve::Targets;
 use crate::markdown::site::{BodyCache, render_all_cached};
 use crate::model::Site;
 use crate::model::assemble::{ModelOptions, assemble};
 use crate::model::urls::output_file;
-use crate::plan::Plan;
+use crate::plan::{FileKind, Plan};
 use crate::render::Renderer;
 use crate::render::context::Prepared;
+use crate::search::SearchPlan;
 use crate::serve::signature::Signer;
 use crate::trace::Trace;
 use crate::validate::documents::{Doc, check_file};
@@ -39,6 +41,9 @@ pub(super) struct CachedDoc {
     pub result: Checked,
 }
 
+/// Rendered pages by output path, with the signature they were rendered for.
+pub(super) type SignedPages = HashMap<String, (u64, Arc<Vec<u8>>)>;
+
 /// What the server sends for a path.
 #[derive(Debug, Clone)]
 pub enum Served {
@@ -50,9 +55,13 @@ pub enum Served {
 /// One successful rebuild's output, shared with the HTTP side.
 pub struct Snapshot {
     pub(super) site: Site,
-    pub(super) plan: Plan,
-    /// Rendered pages by output path, with their signature (0: unknown, render again).
-    pub(super) pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+    pub(super) plan: Arc<Plan>,
+    /// The search index of this snapshot (the plan's, or renewed by the fast path).
+    pub(super) search: SearchPlan,
+    /// Pages of the last full rebuild by output path, with their signature.
+    pub(super) pages: Arc<SignedPages>,
+    /// Pages the fast path rendered since, which take precedence over `pages`.
+    pub(super) patched: HashMap<String, Arc<Vec<u8>>>,
     pub(super) files: Arc<HashMap<String, usize>>,
     pub(super) copies: Arc<HashMap<String, PathBuf>>,
     pub(super) rendered_files: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
@@ -61,6 +70,9 @@ pub struct Snapshot {
 impl Snapshot {
     /// The output at `path` (relative to the site root, e.g. `releases/x/index.html`).
     pub fn get(&self, path: &str) -> Option<Served> {
+        if let Some(b) = self.patched.get(path) {
+            return Some(Served::Bytes(b.clone()));
+        }
         if let Some((_, b)) = self.pages.get(path) {
             return Some(Served::Bytes(b.clone()));
         }
@@ -72,8 +84,12 @@ impl Snapshot {
         if let Some(b) = cache.get(&i) {
             return Some(Served::Bytes(b.clone()));
         }
-        let bytes =
-            Arc::new(crate::render::render_file(&self.site, &self.plan, &self.plan.files[i]).ok()?);
+        let file = &self.plan.files[i];
+        let bytes = match &file.kind {
+            FileKind::Search(f) => crate::search::render(&self.site, &self.search, f),
+            _ => crate::render::render_file(&self.site, &self.plan, file).ok()?,
+        };
+        let bytes = Arc::new(bytes);
         cache.insert(i, bytes.clone());
         Some(Served::Bytes(bytes))
     }
@@ -133,6 +149,8 @@ pub(super) struct LastFull {
     /// Held-back and invalid link targets, for resolving links in re-rendered bodies.
     pub withheld: HashSet<String>,
     pub invalid: HashSet<String>,
+    /// Link targets of the site (the fast path changes no entry's identity).
+    pub targets: Arc<Targets>,
     pub prepared: Arc<Prepared>,
 }
 
@@ -341,9 +359,9 @@ impl Engine {
 
         // Sign every page; render only those whose signature changed.
         let (templates, strings) = template_hashes(&root, &site.config.theme);
-        let epoch = {
+        let (epoch, targets) = {
             let r = crate::markdown::Resolver::new(&site, &assembled.withheld, &assembled.invalid);
-            r.epoch()
+            (r.epoch(), r.targets())
         };
         let inputs = hash_bytes(
             format!(
@@ -358,6 +376,8 @@ impl Engine {
         trace.mark("renderer+templates");
         let signer = Signer::new(&site, &file_hash, templates, inputs);
         trace.mark("signer");
+        // Pages the fast path rendered since are not looked at: a page whose signature
+        // equals the last full rebuild's shows what it showed then.
         let previous = self.current.as_ref().map(|s| &s.pages);
         let results: Vec<Result<SignedPage, Diagnostic>> = plan
             .pages
@@ -432,10 +452,13 @@ impl Engine {
                 .is_some_and(|s| s.pages.len() == pages.len());
         let total = pages.len();
         trace.mark("statics");
+        let search = plan.search.clone();
         self.current = Some(Arc::new(Snapshot {
             site,
-            plan,
-            pages,
+            plan: Arc::new(plan),
+            search,
+            pages: Arc::new(pages),
+            patched: HashMap::new(),
             files: Arc::new(files),
             copies: Arc::new(copies),
             rendered_files: Mutex::new(HashMap::new()),
@@ -444,6 +467,7 @@ impl Engine {
             files: files_by_path,
             withheld: assembled.withheld,
             invalid: assembled.invalid,
+            targets,
             prepared,
         });
         trace.mark("snapshot");

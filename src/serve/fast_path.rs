@@ -127,7 +127,12 @@ impl Engine {
                 _ => None,
             }
         };
-        let resolver = Resolver::new(&current.site, &last.withheld, &last.invalid);
+        let resolver = Resolver::reusing(
+            &current.site,
+            last.targets.clone(),
+            &last.withheld,
+            &last.invalid,
+        );
         let unsafe_html = current.site.config.unsafe_html;
         let group_by = current.site.config.group_by.as_deref();
         let mut patched: Vec<(usize, Entry)> = Vec::new();
@@ -225,19 +230,18 @@ impl Engine {
         drop(renderer);
         trace.mark("render");
 
-        let mut pages = current.pages.clone();
+        let mut patched = current.patched.clone();
         let count = rendered.len();
         for (path, bytes) in rendered {
-            // Signature unknown: the next full rebuild renders these pages again.
-            pages.insert(path, (0, Arc::new(bytes)));
+            patched.insert(path, Arc::new(bytes));
         }
-        let mut plan = current.plan.clone();
-        plan.search = plan.search.renewed();
-        let total = pages.len();
+        let total = current.pages.len();
         self.current = Some(Arc::new(Snapshot {
             site,
-            plan,
-            pages,
+            plan: current.plan.clone(),
+            search: current.search.renewed(),
+            pages: current.pages.clone(),
+            patched,
             files: current.files.clone(),
             copies: current.copies.clone(),
             rendered_files: Mutex::new(Default::default()),
