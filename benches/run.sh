@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gazette build benchmark (issue 6).
 #
-#   benches/run.sh                 # N = 1000 4016 20000 100000
+#   benches/run.sh                 # N = 1000 4016 10000 20000 100000
 #   benches/run.sh 1000 4016       # chosen sizes
 #   RUNS=3 benches/run.sh 20000    # fewer runs
 #
@@ -10,13 +10,18 @@
 # full build RUNS times, each into a new output folder, measuring wall time, CPU time
 # (user+sys) and peak RSS with /usr/bin/time. In the same loop it measures the write floor:
 # `cp -r` of that build's output folder into a new folder. It prints a Markdown table of
-# medians. Timings stay out of `cargo test`.
+# medians. Last, it starts `gazette serve` on the corpus and times save → reload for one-entry
+# edits (examples/serve_latency.rs, LATENCY_EDITS edits of each kind, default 5): the
+# "watch rebuild" column is the body edit's median, with the title edit's in the notes.
+# Timings stay out of `cargo test`.
 #
 # Environment:
 #   RUNS           builds per N (default 5)
 #   SEED           corpus seed (default 1)
 #   GAZETTE_BIN    use this gazette binary instead of `cargo build --release`
 #   GEN_BIN        use this gen_corpus binary instead of building the example
+#   LATENCY_BIN    use this serve_latency binary instead of building the example
+#   LATENCY_EDITS  edits of each kind for the watch-mode latency (default 5; 0 skips it)
 #   THEME_FROM     site folder whose site.toml and themes/ the corpus uses (default: this repo)
 #   BENCH_TMP      where the temporary folders go (default: $TMPDIR or /tmp)
 #   BENCH_TIMEOUT  seconds allowed per command (default 1800)
@@ -38,7 +43,7 @@ SEED=${SEED:-1}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 BENCH_COOLDOWN=${BENCH_COOLDOWN:-65}
 BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
-if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 4016 20000 100000); fi
+if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 4016 10000 20000 100000); fi
 for n in "${SIZES[@]}"; do
     [[ "$n" =~ ^[0-9]+$ && "$n" -gt 0 ]] || { echo "not an entry count: $n" >&2; exit 2; }
 done
@@ -77,6 +82,12 @@ if [ -z "${GEN_BIN:-}" ]; then
     GEN_BIN=$ROOT/target/release/examples/gen_corpus
 fi
 cp "$GEN_BIN" "$WORK/gen_corpus"
+if [ -z "${LATENCY_BIN:-}" ]; then
+    echo "building the serve latency probe (release)…" >&2
+    cargo build --release --quiet --example serve_latency
+    LATENCY_BIN=$ROOT/target/release/examples/serve_latency
+fi
+cp "$LATENCY_BIN" "$WORK/serve_latency"
 GAZETTE=$WORK/gazette
 GEN=$WORK/gen_corpus
 
@@ -213,6 +224,18 @@ for n in "${SIZES[@]}"; do
         continue
     fi
 
+    watch="n/a"
+    lat_note=""
+    if [ "${LATENCY_EDITS:-5}" -gt 0 ]; then
+        echo "N=$n: gazette serve, one-entry edits…" >&2
+        if GAZETTE_BIN=$GAZETTE timeout "$BENCH_TIMEOUT" "$WORK/serve_latency" "$site" "${LATENCY_EDITS:-5}" \
+            >"$WORK/latency.log" 2>"$WORK/latency.err"; then
+            watch="$(grep 'body edit' "$WORK/latency.log" | grep -oE 'median [0-9.]+ ms' | awk '{ print $2 }') ms"
+            lat_note="; serve: $(grep -E '^save' "$WORK/latency.log" | sed 's/save → reload event, //' | paste -sd ';' -)"
+        else
+            watch="failed"
+        fi
+    fi
     pages=$(grep -oE '[0-9]+ pages' "$WORK/build.log" | head -1 | awk '{ print $1 }')
     out_bytes=$(du -sb "$out" | awk '{ print $1 }')
     out_files=$(find "$out" -type f | wc -l)
@@ -221,20 +244,20 @@ for n in "${SIZES[@]}"; do
     m=$(median "${rsss[@]}")
     f=$(median "${floors[@]}")
     ratio=$(awk -v b="$b" -v f="$f" 'BEGIN { if (f > 0) printf "%.2f", b / f; else print "n/a" }')
-    ROWS+=("$(printf '| %s | %s | %.1f (%s files) | %s | %s | %.0f | %s | %s | n/a (issue 3) |' \
+    ROWS+=("$(printf '| %s | %s | %.1f (%s files) | %s | %s | %.0f | %s | %s | %s |' \
         "$n" "${pages:-?}" "$(awk -v x="$out_bytes" 'BEGIN { print x / 1e6 }')" "$out_files" \
-        "$b" "$c" "$(awk -v k="$m" 'BEGIN { print k / 1024 }')" "$f" "$ratio")")
+        "$b" "$c" "$(awk -v k="$m" 'BEGIN { print k / 1024 }')" "$f" "$ratio" "$watch")")
     NOTES+=("N=$n: $releases releases, $input_files content files generated in ${gen_s} s; \
 build $(range "${walls[@]}") s, cp -r $(range "${floors[@]}") s over $RUNS runs${keep:- (folders deleted between runs)}; \
 load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg); check: $check_summary; \
-last build: $(tail -1 "$WORK/build.log")")
+last build: $(tail -1 "$WORK/build.log")$lat_note")
     retire "$site" "$WORK"/out-"$n"-* "$WORK"/floor-"$n"-*
 done
 
 echo
 echo "Machine: $MACHINE. Medians of $RUNS runs; each build writes a new output folder${BENCH_NICE:+; timed commands at nice $BENCH_NICE}. Output MB = 10^6 bytes (du -sb); RSS in MiB."
 echo
-echo "| N | pages | output MB | build s (median) | CPU s | peak RSS MB | cp -r floor s | build/floor ratio | watch rebuild (1 entry) |"
+echo "| N | pages | output MB | build s (median) | CPU s | peak RSS MB | cp -r floor s | build/floor ratio | watch: save → reload (body edit, median) |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo

@@ -45,7 +45,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let root = PathBuf::from(args.get(1).expect("usage: serve_latency SITE_DIR [N]"));
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/gazette");
+    // GAZETTE_BIN: the binary to measure (benches/run.sh passes its private copy).
+    let bin = std::env::var_os("GAZETTE_BIN").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/gazette"),
+        PathBuf::from,
+    );
     let mut child = Command::new(&bin)
         .args(["serve", "--port", "0", "--root"])
         .arg(&root)
