@@ -195,10 +195,11 @@ impl Staging {
                 dirs.insert(self.dir.join(parent));
             }
         }
-        for d in &dirs {
-            fs::create_dir_all(d).map_err(|e| write_err(d, e))?;
-        }
-        Ok(())
+        // In parallel: creating folders is kernel time, thousands of them on a big site.
+        // create_dir_all copes with another thread creating a shared parent meanwhile.
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        dirs.par_iter()
+            .try_for_each(|d| fs::create_dir_all(d).map_err(|e| write_err(d, e)))
     }
 
     /// Write one file (its folder must exist, see [`Staging::create_dirs`]).
