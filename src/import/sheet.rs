@@ -92,7 +92,11 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, Diagnostic> {
 }
 
 /// Excel's day 0 is 1899-12-30 (with its 1900 leap-year quirk folded in).
+/// `None` for serials that are no date (NaN, infinite, out of jiff's range).
 fn excel_date(serial: f64) -> Option<String> {
+    if !serial.is_finite() {
+        return None;
+    }
     let base = jiff::civil::date(1899, 12, 30);
     let days = serial.floor() as i64;
     // `try_days`: a hostile workbook may hold any serial (`days` panics out of range).
@@ -109,7 +113,9 @@ fn cell_text(d: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => excel_date(dt.as_f64()).unwrap_or_default(),
+        // A date cell that is no date stays a number, so the row's check reports it at its
+        // cell instead of the value silently vanishing.
+        Data::DateTime(dt) => excel_date(dt.as_f64()).unwrap_or_else(|| dt.as_f64().to_string()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
@@ -250,5 +256,9 @@ mod tests {
     #[test]
     fn excel_serial_dates() {
         assert_eq!(excel_date(45292.0).as_deref(), Some("2024-01-01"));
+        assert_eq!(excel_date(f64::NAN), None);
+        assert_eq!(excel_date(f64::INFINITY), None);
+        assert_eq!(excel_date(1e12), None);
+        assert_eq!(excel_date(-1e12), None);
     }
 }
