@@ -298,6 +298,12 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         Err(d) => return Err(fail(d, loaded.sources)),
     };
     trace.mark("plan+renderer");
+    // The search index is built once, for every shard file; build it here, where it has
+    // every core, rather than on the first shard's render, where the other workers wait.
+    if !plan.search.docs.is_empty() {
+        plan.search.built(&loaded.site);
+    }
+    trace.mark("search index");
     // Pages are written as they are rendered, into a staging folder that replaces the old
     // output only when everything succeeded.
     let staging =

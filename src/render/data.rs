@@ -315,6 +315,21 @@ struct EntryRecord<'a> {
     urls: IndexMap<&'a str, String>,
 }
 
+/// A whole JSON export. Serialised as it is: the entries, most of the file, go straight to
+/// the output rather than through a `serde_json::Value` first (same bytes, field order is
+/// declaration order).
+#[derive(Serialize)]
+struct DataDoc<'a> {
+    title: &'a str,
+    base_url: &'a str,
+    default_language: &'a Lang,
+    languages: &'a [Lang],
+    schema: Map<String, Json>,
+    releases: Vec<Json>,
+    count: usize,
+    entries: Vec<EntryRecord<'a>>,
+}
+
 /// The JSON of `entries`, covering `releases` (indexes into `Site::releases`).
 pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
     let u = &site.urls;
@@ -381,16 +396,16 @@ pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
         .iter()
         .map(|(k, d)| (k.clone(), field_json(d, site)))
         .collect();
-    let doc = json!({
-        "title": site.config.title,
-        "base_url": site.config.base_url.absolute,
-        "default_language": default,
-        "languages": langs,
-        "schema": schema,
-        "releases": release_list,
-        "count": records.len(),
-        "entries": records,
-    });
+    let doc = DataDoc {
+        title: &site.config.title,
+        base_url: &site.config.base_url.absolute,
+        default_language: default,
+        languages: langs,
+        schema,
+        releases: release_list,
+        count: records.len(),
+        entries: records,
+    };
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     out.push(b'\n');
     out

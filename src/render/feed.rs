@@ -9,8 +9,10 @@ use atom_syndication::{
 };
 
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::model::Site;
+use std::collections::HashMap;
+
 use crate::model::ids::{Lang, Slug};
+use crate::model::{Site, Term};
 use crate::plan::FeedScope;
 use crate::render::xml::xml_chars;
 
@@ -86,8 +88,30 @@ fn describe(site: &Site, lang: &Lang, scope: &FeedScope) -> (String, String, Opt
     }
 }
 
+/// What every entry of one feed looks up the same way: each taxonomy's category scheme, and
+/// the term of each taxonomy value met so far (finding it slugifies the value, pinyin and
+/// all, and a feed's entries share most of their values).
+struct Lookup<'s> {
+    schemes: Vec<String>,
+    terms: HashMap<(usize, &'s str), Option<&'s Term>>,
+}
+
+impl<'s> Lookup<'s> {
+    fn new(site: &'s Site, lang: &Lang) -> Self {
+        let u = &site.urls;
+        Lookup {
+            schemes: site
+                .taxonomies
+                .iter()
+                .map(|tax| u.permalink(&u.taxonomy(lang, &tax.slug)))
+                .collect(),
+            terms: HashMap::new(),
+        }
+    }
+}
+
 /// One entry of a feed in `lang`: the translation if there is one, else the original.
-fn entry(site: &Site, i: usize, lang: &Lang) -> AtomEntry {
+fn entry<'s>(site: &'s Site, i: usize, lang: &Lang, look: &mut Lookup<'s>) -> AtomEntry {
     let u = &site.urls;
     let default = site.default_lang();
     let e = &site.entries[i];
@@ -101,18 +125,21 @@ fn entry(site: &Site, i: usize, lang: &Lang) -> AtomEntry {
     let v = e.version(lang, default);
     let permalink = u.permalink(&u.entry(shown, &e.release, &e.slug));
     let mut categories = Vec::new();
-    for tax in site.taxonomies.iter() {
+    for (n, tax) in site.taxonomies.iter().enumerate() {
         let Some(value) = v.values.get(&tax.field) else {
             continue;
         };
-        let scheme = u.permalink(&u.taxonomy(lang, &tax.slug));
         for t in value.texts() {
-            let Some(term) = Slug::from_text(t).and_then(|s| tax.term(lang, s.as_str())) else {
+            let found = *look
+                .terms
+                .entry((n, t))
+                .or_insert_with(|| Slug::from_text(t).and_then(|s| tax.term(lang, s.as_str())));
+            let Some(term) = found else {
                 continue;
             };
             categories.push(Category {
                 term: term.slug.to_string(),
-                scheme: Some(scheme.clone()),
+                scheme: Some(look.schemes[n].clone()),
                 label: Some(xml_chars(&term.label)),
             });
         }
@@ -186,7 +213,13 @@ pub fn atom(
             link(u.permalink(&page), "alternate", "text/html", Some(lang)),
         ],
         subtitle: subtitle.as_deref().map(|s| text(s, None)),
-        entries: entries.iter().map(|&i| entry(site, i, lang)).collect(),
+        entries: {
+            let mut look = Lookup::new(site, lang);
+            entries
+                .iter()
+                .map(|&i| entry(site, i, lang, &mut look))
+                .collect()
+        },
         lang: Some(lang.to_string()),
         ..Default::default()
     };

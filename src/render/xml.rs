@@ -5,9 +5,12 @@
 /// U+FFFE/U+FFFF). A TOML string may hold them (`"\u0001"`); an XML parser would reject the
 /// whole file.
 pub fn xml_chars(s: &str) -> String {
-    s.chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..))
-        .collect()
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..);
+    // Nearly every string is clean: copy it whole rather than char by char.
+    if s.chars().all(allowed) {
+        return s.to_string();
+    }
+    s.chars().filter(|&c| allowed(c)).collect()
 }
 
 /// Escape `s` for XML element content and attribute values (after [`xml_chars`]).

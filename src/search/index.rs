@@ -2,7 +2,8 @@
 //! its title, summary, institutions, keywords and body text. Each record is tokenized once
 //! into its distinct tokens (cached by a hash of the record, so a rebuild in watch mode only
 //! tokenizes the records that changed). When the first shard file is asked for, every shard
-//! is cut from those token lists in one pass (no text is read again) and kept as JSON bytes.
+//! is cut from those token lists in one pass (no text is read again) and kept as JSON bytes,
+//! with every document's body text for the document files.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
@@ -120,11 +121,40 @@ struct Tok {
     key: u64,
 }
 
-/// The distinct tokens of one record, sorted for cutting into shards.
+/// Sort `toks` by `rev`: a least-significant-digit radix sort, a byte per pass, some
+/// times faster than a comparison sort on the thousand-odd tokens of a typical record (the
+/// order of tokens with the same `rev` does not matter: shards sort their tokens by text).
+fn sort_by_rev(toks: &mut Vec<Tok>) {
+    let mut from = std::mem::take(toks);
+    let mut to = from.clone();
+    for shift in [0, 8, 16, 24] {
+        let digit = |t: &Tok| (t.rev >> shift) as u8 as usize;
+        let mut at = [0usize; 256];
+        for t in &from {
+            at[digit(t)] += 1;
+        }
+        let mut sum = 0;
+        for n in &mut at {
+            (*n, sum) = (sum, sum + *n);
+        }
+        for t in &from {
+            let d = digit(t);
+            to[at[d]] = *t;
+            at[d] += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    *toks = from;
+}
+
+/// The distinct tokens of one record, sorted for cutting into shards, and its body text
+/// (which the record's document file shows: extracting it again would cost as much as
+/// tokenizing).
 #[derive(Debug, Default)]
 pub struct DocTokens {
     toks: Vec<Tok>,
     words: String,
+    body: Arc<str>,
 }
 
 /// A token as a map key while shards are built.
@@ -181,18 +211,33 @@ impl DocTokens {
                 key,
             });
         }
-        let mut arena = String::new();
-        for (w, title) in words {
-            let key = WORD | (arena.len() as u64) << 8 | w.len() as u64;
-            toks.push(Tok {
-                rev: hash_key(w.chars().take(PREFIX_MIN)).reverse_bits(),
-                title,
-                key,
-            });
+        // Words are first keyed by their position in `list`, then, once sorted, copied into
+        // the arena in token order: cutting the shards then reads the arena front to back
+        // instead of jumping around it (a cache miss per word on a large site).
+        let list: Vec<&str> = words
+            .into_iter()
+            .enumerate()
+            .map(|(i, (w, title))| {
+                toks.push(Tok {
+                    rev: hash_key(w.chars().take(PREFIX_MIN)).reverse_bits(),
+                    title,
+                    key: WORD | i as u64,
+                });
+                w
+            })
+            .collect();
+        sort_by_rev(&mut toks);
+        let mut arena = String::with_capacity(list.iter().map(|w| w.len()).sum());
+        for t in toks.iter_mut().filter(|t| t.key & WORD != 0) {
+            let w = list[(t.key & !WORD) as usize];
+            t.key = WORD | (arena.len() as u64) << 8 | w.len() as u64;
             arena.push_str(w);
         }
-        toks.sort_unstable_by_key(|t| t.rev);
-        DocTokens { toks, words: arena }
+        DocTokens {
+            toks,
+            words: arena,
+            body: body.into(),
+        }
     }
 
     fn key_ref(&self, t: &Tok) -> KeyRef<'_> {
@@ -252,35 +297,46 @@ fn shard_json(map: FxMap<KeyRef<'_>, Lists>) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Shard groups whose maps are filled at a time: few enough that the maps of a batch stay
+/// in the cache while every document's tokens stream past.
+const BATCH: usize = 32;
+
 /// Every shard of one language's documents, as JSON. One pass over the token lists, split
 /// over the cores by ranges of shards.
 fn build_shards(docs: &[Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
     let bits = shards.trailing_zeros();
-    // A few ranges per core: each range costs one binary search per document (a cache miss
-    // or two), so there are few of them.
-    let parts = shards.min(8);
+    // One range per core (shards are even by construction: tokens go by hash). Each core
+    // finds where its range starts in every document's tokens once, then walks them in
+    // batches of [`BATCH`] groups, keeping its place in each document: no batch searches.
+    let parts = shards.min(cores());
     let ranges: Vec<(usize, usize)> = (0..parts)
         .map(|p| (p * shards / parts, (p + 1) * shards / parts))
         .collect();
-    let built = par_map(&ranges, |&(g0, g1)| {
-        let mut maps: Vec<FxMap<KeyRef<'_>, Lists>> = (g0..g1).map(|_| FxMap::default()).collect();
-        for (d, doc) in docs.iter().enumerate() {
-            let lo = doc.toks.partition_point(|t| group(t.rev, bits) < g0);
-            for t in &doc.toks[lo..] {
-                let g = group(t.rev, bits);
-                if g >= g1 {
-                    break;
-                }
-                let lists = maps[g - g0].entry(doc.key_ref(t)).or_default();
-                lists.0.push(d as u32);
-                if t.title {
-                    lists.1.push(d as u32);
+    let built = par_map(&ranges, |&(start, end)| {
+        let mut at: Vec<usize> = docs
+            .iter()
+            .map(|doc| doc.toks.partition_point(|t| group(t.rev, bits) < start))
+            .collect();
+        let mut out = Vec::with_capacity(end - start);
+        for g0 in (start..end).step_by(BATCH) {
+            let g1 = (g0 + BATCH).min(end);
+            let mut maps: Vec<FxMap<KeyRef<'_>, Lists>> =
+                (g0..g1).map(|_| FxMap::default()).collect();
+            for (d, (doc, at)) in docs.iter().zip(&mut at).enumerate() {
+                for t in &doc.toks[*at..] {
+                    let g = group(t.rev, bits);
+                    if g >= g1 {
+                        break;
+                    }
+                    *at += 1;
+                    let lists = maps[g - g0].entry(doc.key_ref(t)).or_default();
+                    lists.0.push(d as u32);
+                    if t.title {
+                        lists.1.push(d as u32);
+                    }
                 }
             }
-        }
-        maps.into_iter()
-            .enumerate()
-            .map(|(i, m)| {
+            out.extend(maps.into_iter().enumerate().map(|(i, m)| {
                 let g = (g0 + i) as u32;
                 let shard = if bits == 0 {
                     0
@@ -288,8 +344,9 @@ fn build_shards(docs: &[Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
                     g.reverse_bits() >> (32 - bits)
                 };
                 (shard as usize, shard_json(m))
-            })
-            .collect::<Vec<_>>()
+            }));
+        }
+        out
     });
     let mut out = vec![Vec::new(); shards];
     for (shard, json) in built.into_iter().flatten() {
@@ -298,12 +355,15 @@ fn build_shards(docs: &[Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
     out
 }
 
+/// The number of cores [`par_map`] runs on.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Run `f` over `items` on every core, with plain scoped threads: this may run inside a
 /// rayon worker that other workers wait on, where rayon's work stealing could re-enter it.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
+    let threads = cores().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -338,6 +398,8 @@ pub struct Index {
     pub shards: BTreeMap<Lang, Vec<Vec<u8>>>,
     /// Records tokenized for this index (the others came from the cache).
     pub tokenized: usize,
+    /// `bodies[lang][n]`: the body text of document `n` in `lang`.
+    bodies: BTreeMap<Lang, Vec<Arc<str>>>,
 }
 
 type Cache = HashMap<u64, Arc<DocTokens>>;
@@ -376,15 +438,26 @@ impl Index {
         for ((key, _), t) in todo.iter().zip(fresh) {
             kept.insert(*key, t);
         }
+        let mut bodies = BTreeMap::new();
         let shards = keys
             .into_iter()
             .map(|(l, ks)| {
                 let docs: Vec<Arc<DocTokens>> = ks.iter().map(|k| kept[k].clone()).collect();
+                bodies.insert(l.clone(), docs.iter().map(|d| d.body.clone()).collect());
                 (l.clone(), build_shards(&docs, shards))
             })
             .collect();
         *cache.lock().unwrap_or_else(|e| e.into_inner()) = kept;
-        Index { shards, tokenized }
+        Index {
+            shards,
+            tokenized,
+            bodies,
+        }
+    }
+
+    /// The body text of document `n` in `lang` (as [`text::html_to_text`] gives it).
+    pub fn body(&self, lang: &Lang, n: usize) -> Option<&str> {
+        self.bodies.get(lang)?.get(n).map(|b| &**b)
     }
 
     /// The JSON of shard `n` of `lang`.
@@ -425,6 +498,11 @@ impl Memo {
         })
     }
 
+    /// The index if it is built already (never builds it).
+    pub fn ready(&self) -> Option<&Index> {
+        self.index.get()
+    }
+
     /// Keep the token lists for the next rebuild, and start from `previous`'s.
     pub fn reuse(&mut self, previous: Option<&Memo>) {
         self.keep = true;
@@ -446,6 +524,27 @@ mod tests {
             keywords: vec!["MMA"],
             body_html: body,
         }
+    }
+
+    #[test]
+    fn radix_sort_sorts_by_rev() {
+        let mut toks: Vec<Tok> = (0..3000u32)
+            .map(|i| Tok {
+                rev: i.wrapping_mul(0x9e37_79b9) ^ (i >> 3),
+                title: i % 2 == 0,
+                key: i as u64,
+            })
+            .collect();
+        let mut want: Vec<(u32, u64)> = toks.iter().map(|t| (t.rev, t.key)).collect();
+        want.sort_unstable();
+        sort_by_rev(&mut toks);
+        assert!(toks.windows(2).all(|w| w[0].rev <= w[1].rev));
+        let mut got: Vec<(u32, u64)> = toks.iter().map(|t| (t.rev, t.key)).collect();
+        got.sort_unstable();
+        assert_eq!(got, want);
+        let mut none = Vec::new();
+        sort_by_rev(&mut none);
+        assert!(none.is_empty());
     }
 
     #[test]

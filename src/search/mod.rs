@@ -283,20 +283,44 @@ fn meta(site: &Site, sp: &SearchPlan, lang: &Lang) -> Vec<u8> {
     }))
 }
 
-/// `doc/<n>.json` of `lang`: what a result shows.
+/// The fields of `doc/<n>.json`, in file order.
+#[derive(serde::Serialize)]
+struct DocFile<'a> {
+    t: &'a str,
+    u: String,
+    l: &'a Lang,
+    r: &'a crate::model::ids::ReleaseId,
+    s: Option<&'a str>,
+    i: Vec<&'a str>,
+    k: Vec<&'a str>,
+    m: &'a str,
+    b: &'a str,
+}
+
+/// `doc/<n>.json` of `lang`: what a result shows. The body text comes from the index when it
+/// is built (a build builds it before any file; `serve` when a shard was asked for first).
 fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
     let e = &site.entries[sp.docs[doc]];
     let v = e.version(lang, site.default_lang());
     let r = index::Record::of(v);
-    to_json(&json!({
-        "t": r.title,
-        "u": site.urls.href(&site.urls.entry(lang, &e.release, &e.slug)),
-        "l": lang,
-        "r": e.release,
-        "s": v.values.get("stage").and_then(Value::as_text),
-        "i": r.institutions,
-        "k": r.keywords,
-        "m": r.summary,
-        "b": text::html_to_text(r.body_html),
-    }))
+    let extracted;
+    let body = match sp.memo.ready().and_then(|i| i.body(lang, doc)) {
+        Some(b) => b,
+        None => {
+            extracted = text::html_to_text(r.body_html);
+            &extracted
+        }
+    };
+    let file = DocFile {
+        t: r.title,
+        u: site.urls.href(&site.urls.entry(lang, &e.release, &e.slug)),
+        l: lang,
+        r: &e.release,
+        s: v.values.get("stage").and_then(Value::as_text),
+        i: r.institutions,
+        k: r.keywords,
+        m: r.summary,
+        b: body,
+    };
+    serde_json::to_vec(&file).unwrap_or_default()
 }

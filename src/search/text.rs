@@ -64,12 +64,44 @@ fn push(out: &mut String, c: char, space: &mut bool) {
     if c.is_whitespace() {
         *space = true;
     } else {
-        if *space && !out.is_empty() {
-            out.push(' ');
-        }
-        *space = false;
-        out.push(c);
+        push_run(out, c.encode_utf8(&mut [0; 4]), space);
     }
+}
+
+/// Append `run`, text without whitespace, after the space a pending whitespace run left.
+fn push_run(out: &mut String, run: &str, space: &mut bool) {
+    if *space && !out.is_empty() {
+        out.push(' ');
+    }
+    *space = false;
+    out.push_str(run);
+}
+
+/// The length of the text at the start of `s` that goes to the output as it is: no
+/// whitespace, no `<`, no `&`. Copying such runs whole (rather than character by character)
+/// is most of what makes this fast. Non-ASCII characters are stepped over by their first
+/// byte; only those whose first byte some whitespace character shares (U+0085, U+00A0,
+/// U+1680, U+2000–U+205F, U+3000) are decoded and checked.
+fn plain_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'<' | b'&' | b'\t'..=b'\r' | b' ' => break,
+            0x00..=0x7F => i += 1,
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+                let c = s[i..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+            0x80..=0xDF => i += 2,
+            0xE0..=0xEF => i += 3,
+            _ => i += 4,
+        }
+    }
+    i
 }
 
 /// The text of `html`: one space between words of different blocks, none added inside
@@ -93,16 +125,15 @@ pub fn html_to_text(html: &str) -> String {
                 };
                 let tag = &rest[1..end];
                 rest = &rest[end + 1..];
-                let name: String = tag
-                    .trim_start_matches('/')
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
-                if BLOCKS.contains(&name.as_str()) {
+                let bare = tag.trim_start_matches('/');
+                let name = &bare[..bare
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(bare.len())];
+                let is = |list: &[&str]| list.iter().any(|b| b.eq_ignore_ascii_case(name));
+                if is(BLOCKS) {
                     space = true;
-                } else if SKIPPED.contains(&name.as_str()) && !tag.starts_with('/') {
-                    let close = format!("</{name}");
+                } else if is(SKIPPED) && !tag.starts_with('/') {
+                    let close = format!("</{}", name.to_ascii_lowercase());
                     let lower = rest.to_ascii_lowercase();
                     rest = lower
                         .find(&close)
@@ -127,9 +158,14 @@ pub fn html_to_text(html: &str) -> String {
                     }
                 }
             }
-            c => {
-                push(&mut out, c, &mut space);
+            c if c.is_whitespace() => {
+                space = true;
                 rest = &rest[c.len_utf8()..];
+            }
+            _ => {
+                let n = plain_len(rest);
+                push_run(&mut out, &rest[..n], &mut space);
+                rest = &rest[n..];
             }
         }
     }
@@ -138,7 +174,17 @@ pub fn html_to_text(html: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::html_to_text;
+    use super::{html_to_text, plain_len};
+
+    #[test]
+    fn plain_runs_stop_at_every_whitespace_character() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = format!("{c}x");
+            let stop = c.is_whitespace() || c == '<' || c == '&';
+            let want = if stop { 0 } else { c.len_utf8() + 1 };
+            assert_eq!(plain_len(&s), want, "{:X}", c as u32);
+        }
+    }
 
     #[test]
     fn tags_go_blocks_separate_inline_joins() {
@@ -159,6 +205,10 @@ mod tests {
                 "x<!-- hidden -->y<script>var a = '<p>';</script>z &lt;b&gt; &#x4E2D;&#25991; 1 < 2 &bogus;"
             ),
             "xy z <b> 中文 1 < 2 &bogus;"
+        );
+        assert_eq!(
+            html_to_text("a\u{3000}b\u{a0} <P>c</P>\u{2028}d&amp;e\tf<EM>g</EM>h<BR/>i"),
+            "a b c d&e fgh i"
         );
         assert_eq!(html_to_text(""), "");
         assert_eq!(html_to_text("<p>  </p>"), "");

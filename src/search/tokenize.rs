@@ -55,13 +55,32 @@ fn fold_width(c: char) -> char {
 }
 
 /// Lowercase and fold full-width ASCII.
+///
+/// The same as `fold_width` over `str::to_lowercase`, in one pass that copies the runs of
+/// characters lowercasing leaves alone (ASCII lowercase, CJK, punctuation) whole instead of
+/// looking each up in the case tables. A capital sigma, whose lowercase depends on the
+/// letters around it, sends the whole text to `str::to_lowercase`.
 pub fn normalize(text: &str) -> String {
-    let lower = text.to_lowercase();
-    if lower.contains(|c| fold_width(c) != c) {
-        lower.chars().map(fold_width).collect()
-    } else {
-        lower
+    let mut out = String::with_capacity(text.len());
+    let mut kept = 0; // `text[kept..i]` is still to be copied as it is
+    for (i, c) in text.char_indices() {
+        let same = if c.is_ascii() {
+            !c.is_ascii_uppercase()
+        } else {
+            is_cjk(c) || c.to_lowercase().eq([c])
+        };
+        if same && fold_width(c) == c {
+            continue;
+        }
+        if c == 'Σ' {
+            return text.to_lowercase().chars().map(fold_width).collect();
+        }
+        out.push_str(&text[kept..i]);
+        out.extend(c.to_lowercase().map(fold_width));
+        kept = i + c.len_utf8();
     }
+    out.push_str(&text[kept..]);
+    out
 }
 
 /// Walk normalized text once: `gram` gets every CJK n-gram (1 to [`NGRAM`] characters)
@@ -338,6 +357,20 @@ mod tests {
                     Term::Word { text, .. } => assert!(index.contains(&text), "{q}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn normalize_is_lowercase_then_width_folding() {
+        for text in [
+            "",
+            "PBAT-based Catalyst，２０２５年ＰＢＡＴ。",
+            "ΟΔΟΣ Σ ΣΑΣ aΣ",
+            "İstanbul ǅ Ǆ ß ẞ Å",
+            "中文（ＡＢＣ）ｘｙｚ！",
+        ] {
+            let want: String = text.to_lowercase().chars().map(fold_width).collect();
+            assert_eq!(normalize(text), want, "{text}");
         }
     }
 
