@@ -23,6 +23,17 @@ fn hold_key(h: &Option<Hold>) -> Option<String> {
     })
 }
 
+/// Where an entry is and whether it is public: its release, slug, place, date and hold.
+fn identity_hash(e: &Entry) -> u64 {
+    hash_of((
+        &e.release,
+        &e.slug,
+        e.release_index,
+        e.date.to_string(),
+        hold_key(&e.hold),
+    ))
+}
+
 /// What an entry's own pages show: its identity, date, hold, and every version's source
 /// file (`file_hash` of its bytes) and rendered body.
 pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
@@ -31,14 +42,7 @@ pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
         .iter()
         .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), hash_of(&v.body_html)))
         .collect();
-    hash_of((
-        &e.release,
-        &e.slug,
-        e.release_index,
-        e.date.to_string(),
-        hold_key(&e.hold),
-        versions,
-    ))
+    hash_of((identity_hash(e), versions))
 }
 
 /// What a list shows of an entry (its card, and the group a release page puts it in under
@@ -61,14 +65,7 @@ pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
             (l.as_str(), &v.title, &v.summary, shown)
         })
         .collect();
-    hash_of((
-        &e.release,
-        &e.slug,
-        e.release_index,
-        e.date.to_string(),
-        hold_key(&e.hold),
-        versions,
-    ))
+    hash_of((identity_hash(e), versions))
 }
 
 /// Everything needed to sign the pages of one rebuild.
