@@ -92,7 +92,8 @@ fn many_equal_headings_render_in_linear_time() {
 
 /// `import_row` target, xlsx path: a date-formatted cell far outside Excel's range (a hostile
 /// or generated workbook) made `excel_date` build an out-of-range `jiff::Span` and panic. The
-/// cell is now read as empty, and the row is reported like any other bad date.
+/// cell is now read as the number it holds, so the row check reports it at its cell as a bad
+/// date (it used to be read as empty, and the value vanished without a word).
 #[test]
 fn xlsx_date_cells_out_of_range_do_not_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,7 +114,15 @@ fn xlsx_date_cells_out_of_range_do_not_panic() {
     let known = ["成果名称", "date"];
     let read = gazette::import::sheet::read(&path, None, |h| known.contains(&h)).unwrap();
     let dates: Vec<&str> = read.rows.iter().map(|r| r.cells[1].as_str()).collect();
-    assert_eq!(dates, ["", "", "2024-01-01", ""]);
+    assert_eq!(
+        dates,
+        [
+            "10000000000",
+            "-10000000000",
+            "2024-01-01",
+            "1.7976931348623157e308"
+        ]
+    );
 }
 
 /// `import_row` target, xlsx path: a 5 KB workbook naming only a few cells near A1 and one at

@@ -105,6 +105,16 @@ fn excel_date(serial: f64) -> Option<String> {
         .map(|d| d.to_string())
 }
 
+/// A number as a person would type it: digits while that is short, scientific notation for
+/// huge or tiny magnitudes (`f64::MAX` is 309 digits).
+fn number_text(f: f64) -> String {
+    if f.abs() < 1e15 {
+        f.to_string()
+    } else {
+        format!("{f:e}")
+    }
+}
+
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
@@ -115,7 +125,7 @@ fn cell_text(d: &Data) -> String {
         Data::Bool(b) => b.to_string(),
         // A date cell that is no date stays a number, so the row's check reports it at its
         // cell instead of the value silently vanishing.
-        Data::DateTime(dt) => excel_date(dt.as_f64()).unwrap_or_else(|| dt.as_f64().to_string()),
+        Data::DateTime(dt) => excel_date(dt.as_f64()).unwrap_or_else(|| number_text(dt.as_f64())),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
