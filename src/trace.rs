@@ -1,5 +1,6 @@
-//! Phase timings for profiling, printed to stderr when `GAZETTE_TRACE` is set. Owns nothing
-//! else and must never change what a build produces.
+//! Phase timings for profiling, printed to stderr when `GAZETTE_TRACE` is set, with the
+//! process's resident memory after each phase where the system tells it (Linux). Owns
+//! nothing else and must never change what a build produces.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,15 @@ use std::time::{Duration, Instant};
 pub struct Trace {
     on: bool,
     last: Instant,
-    phases: Vec<(&'static str, Duration)>,
+    phases: Vec<(&'static str, Duration, Option<u64>)>,
+}
+
+/// Resident memory in MiB (`VmRSS` of /proc/self/status), where there is such a file.
+fn rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 impl Default for Trace {
@@ -28,7 +37,7 @@ impl Trace {
     pub fn mark(&mut self, phase: &'static str) {
         if self.on {
             let now = Instant::now();
-            self.phases.push((phase, now - self.last));
+            self.phases.push((phase, now - self.last, rss_mib()));
             self.last = now;
         }
     }
@@ -38,9 +47,12 @@ impl Trace {
             let parts: Vec<String> = self
                 .phases
                 .iter()
-                .map(|(p, d)| format!("{p} {:.1}", d.as_secs_f64() * 1000.0))
+                .map(|(p, d, rss)| match rss {
+                    Some(m) => format!("{p} {:.1} ({m} MiB)", d.as_secs_f64() * 1000.0),
+                    None => format!("{p} {:.1}", d.as_secs_f64() * 1000.0),
+                })
                 .collect();
-            eprintln!("trace (ms): {}", parts.join(", "));
+            eprintln!("trace (ms, resident memory after): {}", parts.join(", "));
         }
     }
 }
