@@ -9,28 +9,25 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::{Browser, Tab};
 
+use common::browser::{CHROMIUM, Result, eval_string, launch};
 use common::fixture;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long the server may take to start, and any single browser step (launch, navigation).
 const STARTUP: Duration = Duration::from_secs(30);
 /// How long a page may take to follow a change to the site (reload, overlay).
 const FOLLOW: Duration = Duration::from_secs(15);
 /// How often a condition is checked while waiting for it.
 const POLL: Duration = Duration::from_millis(50);
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 // ---------------------------------------------------------------------------------------
 // The `gazette serve` child process.
@@ -184,30 +181,8 @@ struct ChromiumGuard {
 
 impl ChromiumGuard {
     fn launch(profile: &Path) -> Result<ChromiumGuard> {
-        let options = LaunchOptions::default_builder()
-            .path(Some(PathBuf::from(CHROMIUM)))
-            .headless(true)
-            .sandbox(false)
-            .enable_gpu(false)
-            .user_data_dir(Some(profile.to_path_buf()))
-            .window_size(Some((1280, 800)))
-            .idle_browser_timeout(Duration::from_secs(120))
-            .args(
-                [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]
-                .map(OsStr::new)
-                .to_vec(),
-            )
-            .build()?;
         Ok(ChromiumGuard {
-            browser: Some(Browser::new(options)?),
+            browser: Some(launch(profile)?),
             profile_arg: format!("--user-data-dir={}", profile.display()),
         })
     }
@@ -332,14 +307,6 @@ fn descendants(root: u32) -> Vec<u32> {
     }
     out.remove(0);
     out
-}
-
-/// Evaluates `js` in the page; its value must be a string.
-fn eval_string(tab: &Tab, js: &str) -> Result<String> {
-    match tab.evaluate(js, false)?.value {
-        Some(serde_json::Value::String(s)) => Ok(s),
-        other => Err(format!("`{js}` gave {other:?}, not a string").into()),
-    }
 }
 
 /// Evaluates `js` (which must give a JSON string) until `check` accepts its value, and
