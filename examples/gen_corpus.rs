@@ -1185,16 +1185,7 @@ fn table(out: &mut String, zh: bool, rng: &mut Rng) {
 }
 
 fn push_toml_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    out.push_str(&gazette::import::write::basic_string(s));
 }
 
 fn push_kv(out: &mut String, key: &str, value: &str) {

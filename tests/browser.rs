@@ -9,8 +9,6 @@
 mod common;
 
 use std::path::Path;
-use std::thread::{self};
-use std::time::{Duration, Instant};
 
 use gazette::BuildOptions;
 use headless_chrome::Tab;
@@ -21,19 +19,11 @@ use common::*;
 
 /// Waits until the tab shows `url` and its document has finished loading.
 fn wait_for_page(tab: &Tab, url: &str) -> Result<()> {
-    let start = Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < TIMEOUT {
-        // Errors here are expected while a navigation replaces the document.
-        if let Ok(state) = eval_string(tab, "location.href + ' ' + document.readyState") {
-            if state == format!("{url} complete") {
-                return Ok(());
-            }
-            last = state;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    Err(format!("timed out waiting for {url} to load; the tab shows: {last}").into())
+    wait_until(
+        tab,
+        "location.href + ' ' + document.readyState",
+        &format!("{url} complete"),
+    )
 }
 
 fn open(tab: &Tab, url: &str) -> Result<()> {

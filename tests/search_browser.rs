@@ -12,8 +12,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::thread::{self};
-use std::time::{Duration, Instant};
 
 use gazette::BuildOptions;
 use gazette::search::tokenize::{index_tokens, token_hash};
@@ -21,23 +19,6 @@ use headless_chrome::Tab;
 
 use common::browser::*;
 use common::*;
-
-/// Polls `js` (a string expression) until it equals `want`.
-fn wait_until(tab: &Tab, js: &str, want: &str) -> Result<()> {
-    let start = Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < TIMEOUT {
-        // Errors are expected while a navigation replaces the document.
-        if let Ok(v) = eval_string(tab, js) {
-            if v == want {
-                return Ok(());
-            }
-            last = v;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    Err(format!("timed out waiting for `{js}` to be {want:?}; it is {last:?}").into())
-}
 
 fn open(tab: &Tab, url: &str) -> Result<()> {
     tab.navigate_to(url)?.wait_until_navigated()?;

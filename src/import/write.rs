@@ -18,7 +18,7 @@ fn has_fence_line(s: &str) -> bool {
 }
 
 /// `s` as a one-line TOML basic string: every line break and control character escaped.
-fn basic_string(s: &str) -> String {
+pub fn basic_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

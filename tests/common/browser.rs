@@ -210,6 +210,23 @@ pub fn launch(profile: &Path) -> Result<Browser> {
     Ok(Browser::new(options)?)
 }
 
+/// Polls `js` (a string expression) until it equals `want`.
+pub fn wait_until(tab: &Tab, js: &str, want: &str) -> Result<()> {
+    let start = std::time::Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < TIMEOUT {
+        // Errors are expected while a navigation replaces the document.
+        if let Ok(v) = eval_string(tab, js) {
+            if v == want {
+                return Ok(());
+            }
+            last = v;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("timed out waiting for `{js}` to be {want:?}; it is {last:?}").into())
+}
+
 pub fn eval_string(tab: &Tab, js: &str) -> Result<String> {
     match tab.evaluate(js, false)?.value {
         Some(serde_json::Value::String(s)) => Ok(s),
