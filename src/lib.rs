@@ -210,24 +210,22 @@ pub struct RenderedSite {
 
 /// Plan and render every page of a loaded site, in memory.
 pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Diagnostic>> {
-    render_site_traced(loaded, root, &mut trace::Trace::new())
+    let (plan, renderer) = prepare(loaded, root)?;
+    let files = render::render_pages(&plan, &renderer)?;
+    Ok(RenderedSite { plan, files })
 }
 
-fn render_site_traced(
-    loaded: &Loaded,
+/// The plan of every output and a renderer for it, shared by build, check and render_site.
+fn prepare<'a>(
+    loaded: &'a Loaded,
     root: &Path,
-    trace: &mut trace::Trace,
-) -> Result<RenderedSite, Vec<Diagnostic>> {
+) -> Result<(plan::Plan, render::Renderer<'a>), Vec<Diagnostic>> {
     let (plan, diags) = plan::plan(&loaded.site, root);
     if !diags.is_empty() {
         return Err(diags);
     }
-    trace.mark("plan");
     let renderer = render::Renderer::new(&loaded.site, root)?;
-    trace.mark("renderer");
-    let files = render::render_pages(&plan, &renderer)?;
-    trace.mark("pages+files");
-    Ok(RenderedSite { plan, files })
+    Ok((plan, renderer))
 }
 
 /// What a successful build did.
@@ -267,7 +265,10 @@ impl std::fmt::Display for Summary {
 /// that have passed.
 pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
     let mut loaded = load_site(opts)?;
-    if let Err(d) = render_site(&loaded, &opts.root) {
+    // Render everything, keeping nothing: the problems are what a check is for.
+    let rendered = prepare(&loaded, &opts.root)
+        .and_then(|(plan, renderer)| render::render_each(&plan, &renderer, |_| Ok(())));
+    if let Err(d) = rendered {
         return Err(Failure::new(d, loaded.sources));
     }
     let mut warnings = model::checks::publishing_warnings(&loaded.site, jiff::Timestamp::now());
@@ -289,12 +290,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let mut trace = trace::Trace::new();
     let loaded = load_site_traced(opts, &mut trace)?;
     let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
-    let (plan, diags) = plan::plan(&loaded.site, &opts.root);
-    if !diags.is_empty() {
-        return Err(fail(diags, loaded.sources));
-    }
-    let renderer = match render::Renderer::new(&loaded.site, &opts.root) {
-        Ok(r) => r,
+    let (plan, renderer) = match prepare(&loaded, &opts.root) {
+        Ok(p) => p,
         Err(d) => return Err(fail(d, loaded.sources)),
     };
     trace.mark("plan+renderer");
