@@ -153,8 +153,18 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Runtime)?;
         let notices = state.notices.clone();
+        // Listen for Ctrl-C before the first request is answered: `ctrl_c()` only starts
+        // listening when first polled, which the server may do after serving a page, and
+        // a SIGINT before that killed the process instead of stopping it cleanly.
+        #[cfg(unix)]
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(ServeError::Runtime)?;
         let server =
             axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+                #[cfg(unix)]
+                interrupt.recv().await;
+                #[cfg(not(unix))]
                 let _ = tokio::signal::ctrl_c().await;
                 eprintln!("stopping");
                 // End every page's event stream, so shutdown does not wait for open tabs.
