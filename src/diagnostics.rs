@@ -483,15 +483,35 @@ pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
-/// The text of every loaded file, so reports can show the offending line.
+/// The text of the files a report may quote, so it can show the offending line: those it
+/// was given, and, when it knows the site's folder, any other (read when a report needs
+/// it, so a large site's texts need not be held for a report that may never come).
 #[derive(Default)]
 pub struct SourceMap {
     files: std::collections::HashMap<PathBuf, Arc<str>>,
+    root: Option<PathBuf>,
 }
 
 impl SourceMap {
+    /// A map that reads files it was not given from `root` (paths are relative to it).
+    pub fn reading_from(root: &Path) -> SourceMap {
+        SourceMap {
+            files: Default::default(),
+            root: Some(root.to_path_buf()),
+        }
+    }
+
     pub fn insert(&mut self, path: PathBuf, text: Arc<str>) {
         self.files.insert(path, text);
+    }
+
+    /// The text of `file`, if it was given or can be read.
+    fn text(&self, file: &Path) -> Option<Arc<str>> {
+        if let Some(t) = self.files.get(file) {
+            return Some(t.clone());
+        }
+        let path = self.root.as_ref()?.join(file);
+        std::fs::read_to_string(path).ok().map(Arc::from)
     }
 }
 
@@ -503,7 +523,7 @@ pub fn render_report(diags: &[Diagnostic], sources: &SourceMap) -> String {
         let (Some(loc), Some(span), Some(text)) = (
             &d.location,
             &d.span,
-            d.location.as_ref().and_then(|l| sources.files.get(&l.file)),
+            d.location.as_ref().and_then(|l| sources.text(&l.file)),
         ) else {
             out.push_str(&d.to_string());
             out.push('\n');

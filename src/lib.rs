@@ -105,7 +105,9 @@ pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
 
 fn load_site_traced(opts: &BuildOptions, trace: &mut trace::Trace) -> Result<Loaded, Failure> {
     let root = &opts.root;
-    let mut sources = SourceMap::default();
+    // Reports read the files they quote from disk; only the texts of files that have
+    // problems now are kept, so a report quotes what was checked.
+    let mut sources = SourceMap::reading_from(root);
     let (mut config, config_source) =
         config::load(root).map_err(|d| Failure::new(d, SourceMap::default()))?;
     sources.insert(config_source.path.clone(), config_source.text.clone());
@@ -137,7 +139,7 @@ fn load_site_traced(opts: &BuildOptions, trace: &mut trace::Trace) -> Result<Loa
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();
     for (file, (doc, source, d)) in found.files.iter().zip(results) {
-        if let Some(s) = source {
+        if let Some(s) = source.filter(|_| !d.is_empty()) {
             sources.insert(s.path.clone(), s.text.clone());
         }
         if doc.is_none() {
@@ -288,7 +290,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
     let mut trace = trace::Trace::new();
-    let loaded = load_site_traced(opts, &mut trace)?;
+    let mut loaded = load_site_traced(opts, &mut trace)?;
+    loaded.site.drop_source_texts();
     let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
     let (plan, renderer) = match prepare(&loaded, &opts.root) {
         Ok(p) => p,

@@ -1,5 +1,5 @@
 //! Phase timings for profiling, printed to stderr when `GAZETTE_TRACE` is set, with the
-//! process's resident memory after each phase where the system tells it (Linux). Owns
+//! process's resident memory after each phase and its peak so far where the system tells it (Linux). Owns
 //! nothing else and must never change what a build produces.
 
 use std::time::{Duration, Instant};
@@ -8,15 +8,27 @@ use std::time::{Duration, Instant};
 pub struct Trace {
     on: bool,
     last: Instant,
-    phases: Vec<(&'static str, Duration, Option<u64>)>,
+    phases: Vec<(&'static str, Duration, Option<Memory>)>,
 }
 
-/// Resident memory in MiB (`VmRSS` of /proc/self/status), where there is such a file.
-fn rss_mib() -> Option<u64> {
+/// Resident memory now and its peak so far, in MiB.
+struct Memory {
+    now: u64,
+    peak: u64,
+}
+
+/// [`Memory`] from `VmRSS` and `VmHWM` of /proc/self/status, where there is such a file.
+fn rss_mib() -> Option<Memory> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024)
+    };
+    Some(Memory {
+        now: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+    })
 }
 
 impl Default for Trace {
@@ -48,11 +60,19 @@ impl Trace {
                 .phases
                 .iter()
                 .map(|(p, d, rss)| match rss {
-                    Some(m) => format!("{p} {:.1} ({m} MiB)", d.as_secs_f64() * 1000.0),
+                    Some(Memory { now, peak }) => {
+                        format!(
+                            "{p} {:.1} ({now} MiB, peak {peak})",
+                            d.as_secs_f64() * 1000.0
+                        )
+                    }
                     None => format!("{p} {:.1}", d.as_secs_f64() * 1000.0),
                 })
                 .collect();
-            eprintln!("trace (ms, resident memory after): {}", parts.join(", "));
+            eprintln!(
+                "trace (ms, resident memory after, in MiB): {}",
+                parts.join(", ")
+            );
         }
     }
 }

@@ -214,6 +214,31 @@ fn broken_internal_link_points_at_its_line() {
     assert!(e.problem.message().contains("@/releases/2024-01/nope.md"));
 }
 
+/// A build keeps no file's text once it is loaded; its report reads the file again to
+/// quote the offending line, for problems found while loading and after it alike.
+#[test]
+fn build_report_quotes_the_offending_lines() {
+    let site = fixture("basic");
+    let body = "\nfirst line\n\nsee [nothing](@/releases/2024-01/nope.md)\n";
+    fs::write(site.path().join(ALPHA), entry("", body)).unwrap();
+    let beta = "content/releases/2024-01/beta.md";
+    fs::write(site.path().join(beta), entry("stage = \"moon\"", "")).unwrap();
+    let f = gazette::build(&opts(site.path())).expect_err("the build should fail");
+    let report = f.report();
+    for (file, line, quoted) in [
+        (ALPHA, 14, "see [nothing](@/releases/2024-01/nope.md)"),
+        (beta, 7, "stage = \"moon\""),
+    ] {
+        assert!(report.contains(&format!("{file}:{line}:")), "{report}");
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&format!("{line} │")) && l.contains(quoted)),
+            "line {line} of {file} quoted:\n{report}"
+        );
+    }
+}
+
 #[test]
 fn link_to_a_draft_is_an_error() {
     let text = entry("", "\n[draft](@/releases/2024-02/draft-one.md)\n");

@@ -294,7 +294,7 @@ fn entries_of(root: &Path, release: &str) -> BTreeMap<String, (String, String)> 
                 e.slug.to_string(),
                 (
                     serde_json::to_string(&v.values).unwrap(),
-                    v.body.text.trim().to_string(),
+                    v.body.text().trim().to_string(),
                 ),
             )
         })

@@ -174,7 +174,7 @@ pub fn export(root: &Path, release: &str, format: Format, out: &Path) -> Result<
         row.push(
             e.versions[&config.default_language]
                 .body
-                .text
+                .text()
                 .trim()
                 .to_string(),
         );

@@ -37,11 +37,40 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
 /// A document's body text and where it starts in the file.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
-    /// Shared, so documents can be cloned cheaply (the preview keeps them between rebuilds).
-    pub text: Arc<str>,
+    /// The file's own text for a Markdown body (no copy), or the decoded string of a TOML
+    /// `body`. Shared, so documents can be cloned cheaply (the preview keeps them between
+    /// rebuilds).
+    buf: Arc<str>,
+    /// Where the body is in `buf`.
+    range: std::ops::Range<usize>,
     /// Byte offset in the file where the body text starts (approximate for TOML strings
     /// with escapes).
     pub offset: usize,
+}
+
+impl Body {
+    /// The part of `source`'s text from `start` on.
+    fn rest_of(source: &SourceFile, start: usize) -> Body {
+        Body {
+            buf: source.text.clone(),
+            range: start..source.text.len(),
+            offset: start,
+        }
+    }
+
+    /// A body of its own text, found at `offset` in its file.
+    pub fn new(text: &str, offset: usize) -> Body {
+        Body {
+            buf: Arc::from(text),
+            range: 0..text.len(),
+            offset,
+        }
+    }
+
+    /// The Markdown text.
+    pub fn text(&self) -> &str {
+        &self.buf[self.range.clone()]
+    }
 }
 
 /// A parsed TOML document (a whole `.toml` file, or a Markdown file's front matter).
@@ -85,10 +114,7 @@ pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnost
         source,
         table,
         toml_offset: offset,
-        body: Some(Body {
-            text: Arc::from(&text[split.body.clone()]),
-            offset: split.body.start,
-        }),
+        body: Some(Body::rest_of(source, split.body.start)),
     })
 }
 
@@ -124,10 +150,7 @@ pub fn parse_toml_file(
                         } else {
                             1
                         };
-                        body = Some(Body {
-                            text: Arc::from(s.as_ref()),
-                            offset: span.start + skip + quote,
-                        });
+                        body = Some(Body::new(&s, span.start + skip + quote));
                     }
                     other => {
                         return Err(vec![
@@ -156,10 +179,10 @@ pub fn parse_toml_file(
 
 /// Parse a plain Markdown file without front matter (a release introduction).
 pub fn plain_body(source: &SourceFile) -> Body {
-    let text: &str = &source.text;
-    let skip = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    Body {
-        text: Arc::from(&text[skip..]),
-        offset: skip,
-    }
+    let skip = if source.text.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    };
+    Body::rest_of(source, skip)
 }

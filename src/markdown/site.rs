@@ -46,7 +46,7 @@ pub fn render_body(
     unsafe_html: bool,
 ) -> (String, Vec<Diagnostic>) {
     let folder = folder_in_content(source);
-    let r = render(&body.text, &folder, lang, resolver, unsafe_html);
+    let r = render(body.text(), &folder, lang, resolver, unsafe_html);
     let diags = r
         .problems
         .into_iter()
@@ -109,7 +109,7 @@ pub fn render_all_cached(
             };
             let folder = folder_in_content(source);
             let mut h = DefaultHasher::new();
-            (&body.text, body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
+            (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
             source.path.hash(&mut h);
             let key = h.finish();
             if let Some((html, diags)) = previous.get(&key) {

@@ -107,6 +107,7 @@ pub fn translated_version(
     }
     // Keep schema order after merging.
     values.sort_by_cached_key(|k, _| config.schema.fields.get_index_of(k));
+    values.shrink_to_fit();
     EntryVersion {
         title: values
             .get("title")
@@ -352,7 +353,7 @@ pub fn assemble(
             slug,
             date,
             hold,
-            versions: BTreeMap::from([(lang, version)]),
+            versions: BTreeMap::from([(lang, Box::new(version))]),
         });
     }
     for d in translations {
@@ -388,7 +389,7 @@ pub fn assemble(
             continue;
         }
         let version = translated_version(config, &entry.versions[&default], fields, source, body);
-        entry.versions.insert(lang, version);
+        entry.versions.insert(lang, Box::new(version));
     }
 
     // Site order: newest release first, then by title; stable and deterministic.

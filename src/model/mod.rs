@@ -78,8 +78,9 @@ pub struct Entry {
     pub date: jiff::civil::Date,
     /// Set when the entry is a draft or under embargo (only present with `--drafts`).
     pub hold: Option<Hold>,
-    /// Versions per language; the default language is always present.
-    pub versions: BTreeMap<Lang, EntryVersion>,
+    /// Versions per language; the default language is always present. Boxed: a map node
+    /// holds room for eleven values, and most entries have one or two.
+    pub versions: BTreeMap<Lang, Box<EntryVersion>>,
 }
 
 impl Entry {
@@ -149,5 +150,29 @@ pub struct Site {
 impl Site {
     pub fn default_lang(&self) -> &Lang {
         &self.config.default_language
+    }
+
+    /// Drop every entry's and page's source text and Markdown body, once their HTML is
+    /// rendered: a one-off build needs neither after that (its reports read the files
+    /// again), and on a large site they are a good part of its memory. Paths stay. An entry
+    /// shared with another site (as `serve` shares them) keeps its texts.
+    pub fn drop_source_texts(&mut self) {
+        let empty: Arc<str> = Arc::from("");
+        let drop = |source: &mut SourceFile, body: &mut Body| {
+            source.text = empty.clone();
+            *body = Body::default();
+        };
+        for e in &mut self.entries {
+            if let Some(e) = Arc::get_mut(e) {
+                for v in e.versions.values_mut() {
+                    drop(&mut v.source, &mut v.body);
+                }
+            }
+        }
+        for p in &mut self.pages {
+            for v in p.versions.values_mut() {
+                drop(&mut v.source, &mut v.body);
+            }
+        }
     }
 }

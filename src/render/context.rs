@@ -68,8 +68,9 @@ impl Prepared {
     /// are built again, everything else is shared.
     pub fn with_entries(&self, site: &Site, entries: &[usize]) -> Prepared {
         let mut p = self.clone();
+        let parts = shared::CardParts::new(site);
         for &i in entries {
-            p.cards[i] = shared::entry_cards(site, &site.entries[i]);
+            p.cards[i] = shared::entry_cards(site, &parts, &site.entries[i]);
         }
         p
     }

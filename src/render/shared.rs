@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::Serialize;
+use tera::value::Key;
 use tera::{Map, Value as TeraValue};
 
 use crate::model::ids::Lang;
@@ -36,60 +37,99 @@ pub(crate) fn hold_info(h: &Option<Hold>) -> Option<HoldInfo> {
     })
 }
 
-/// A short summary of an entry for lists.
-#[derive(Serialize, Clone)]
-pub(crate) struct Card {
-    title: String,
-    summary: String,
-    url: String,
-    /// Language of the content shown (differs from the page's when not translated).
-    lang: String,
-    translated: bool,
-    lead_institution: Option<String>,
-    stage: Option<String>,
-    fields: Vec<String>,
-    release_id: String,
-    release_title: String,
-    release_url: String,
-    date: String,
-    hold: Option<HoldInfo>,
+/// The keys of a card (an entry's short summary for lists), in template order.
+const CARD_KEYS: [&str; 13] = [
+    "title",
+    "summary",
+    "url",
+    "lang",
+    "translated",
+    "lead_institution",
+    "stage",
+    "fields",
+    "release_id",
+    "release_title",
+    "release_url",
+    "date",
+    "hold",
+];
+
+/// What many cards hold, made once and shared (tera values are reference-counted, so a
+/// card holds a pointer instead of a copy): the keys, each otherwise an allocation of its
+/// own in every card, and every release's id, title and URL in every language.
+pub(crate) struct CardParts {
+    keys: Vec<Key<'static>>,
+    /// `releases[release][language index]`: id, title and URL.
+    releases: Vec<Vec<[TeraValue; 3]>>,
 }
 
-pub(crate) fn card(site: &Site, e: &Entry, lang: &Lang) -> Card {
+impl CardParts {
+    pub(crate) fn new(site: &Site) -> CardParts {
+        let default = site.default_lang();
+        let releases = site
+            .releases
+            .iter()
+            .map(|r| {
+                site.config
+                    .languages
+                    .iter()
+                    .map(|lang| {
+                        let rt = r.text.get(lang).unwrap_or(&r.text[default]);
+                        [
+                            TeraValue::from(r.id.to_string()),
+                            TeraValue::from(rt.title.as_str()),
+                            TeraValue::from(site.urls.href(&site.urls.release(lang, &r.id))),
+                        ]
+                    })
+                    .collect()
+            })
+            .collect();
+        CardParts {
+            keys: CARD_KEYS
+                .iter()
+                .map(|k| Key::String(std::sync::Arc::from(*k)))
+                .collect(),
+            releases,
+        }
+    }
+}
+
+/// Entry `e`'s card in `lang` (language `li` of the site).
+fn card(site: &Site, parts: &CardParts, e: &Entry, lang: &Lang, li: usize) -> TeraValue {
     let default = site.default_lang();
     let translated = e.versions.contains_key(lang);
     let shown = if translated { lang } else { default };
     let v = e.version(lang, default);
-    let r = &site.releases[e.release_index];
-    let rt = r.text.get(lang).unwrap_or(&r.text[default]);
-    let texts = |name: &str| -> Vec<String> {
-        v.values
-            .get(name)
-            .map(|x| x.texts().into_iter().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    Card {
-        title: v.title.clone(),
-        summary: v.summary.clone().unwrap_or_default(),
-        url: site.urls.href(&site.urls.entry(shown, &e.release, &e.slug)),
-        lang: shown.to_string(),
-        translated,
-        lead_institution: texts("institutions").into_iter().next(),
-        stage: v
-            .values
-            .get("stage")
-            .and_then(Value::as_text)
-            .map(|k| enum_label(site, "stage", k, lang)),
-        fields: texts("fields")
-            .iter()
-            .map(|k| enum_label(site, "fields", k, lang))
-            .collect(),
-        release_id: r.id.to_string(),
-        release_title: rt.title.clone(),
-        release_url: site.urls.href(&site.urls.release(lang, &r.id)),
-        date: e.date.to_string(),
-        hold: hold_info(&e.hold),
-    }
+    let texts =
+        |name: &str| -> Vec<&str> { v.values.get(name).map(|x| x.texts()).unwrap_or_default() };
+    let [release_id, release_title, release_url] = parts.releases[e.release_index][li].clone();
+    let values: [TeraValue; 13] = [
+        TeraValue::from(v.title.as_str()),
+        TeraValue::from(v.summary.as_deref().unwrap_or_default()),
+        TeraValue::from(site.urls.href(&site.urls.entry(shown, &e.release, &e.slug))),
+        TeraValue::from(shown.as_str()),
+        TeraValue::from(translated),
+        TeraValue::from(texts("institutions").first().copied()),
+        TeraValue::from(
+            v.values
+                .get("stage")
+                .and_then(Value::as_text)
+                .map(|k| enum_label(site, "stage", k, lang)),
+        ),
+        TeraValue::from(
+            texts("fields")
+                .iter()
+                .map(|k| enum_label(site, "fields", k, lang))
+                .collect::<Vec<_>>(),
+        ),
+        release_id,
+        release_title,
+        release_url,
+        TeraValue::from(e.date.to_string()),
+        hold_info(&e.hold).map_or_else(TeraValue::none, |h| TeraValue::from_serializable(&h)),
+    ];
+    let map: IndexMap<Key<'static>, TeraValue> = parts.keys.iter().cloned().zip(values).collect();
+    TeraValue::from(map)
 }
 
 pub(crate) fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
@@ -102,18 +142,20 @@ pub(crate) fn localized_date(d: &jiff::civil::Date, lang: &Lang) -> String {
 
 /// Every card of the site: `cards[entry][language index]`.
 pub(crate) fn cards(site: &Site) -> Vec<Vec<TeraValue>> {
+    let parts = CardParts::new(site);
     site.entries
         .par_iter()
-        .map(|e| entry_cards(site, e))
+        .map(|e| entry_cards(site, &parts, e))
         .collect()
 }
 
 /// An entry's card in every language of the site, in language order.
-pub(crate) fn entry_cards(site: &Site, e: &Entry) -> Vec<TeraValue> {
+pub(crate) fn entry_cards(site: &Site, parts: &CardParts, e: &Entry) -> Vec<TeraValue> {
     site.config
         .languages
         .iter()
-        .map(|l| TeraValue::from_serializable(&card(site, e, l)))
+        .enumerate()
+        .map(|(li, l)| card(site, parts, e, l, li))
         .collect()
 }
 

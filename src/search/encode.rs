@@ -33,11 +33,17 @@ pub fn encode(docs: &[u32]) -> String {
     let mut out = String::with_capacity(docs.len() + docs.len() / 2);
     let mut next = 0u32;
     for &d in docs {
-        debug_assert!(d >= next, "document numbers must increase");
-        push_number(&mut out, d - next);
-        next = d + 1;
+        append(&mut out, &mut next, d);
     }
     out
+}
+
+/// Append document `d` to the list encoded so far in `out`, where `next` is one past its
+/// last document (0 for an empty list): lists can grow as documents arrive, in order.
+pub fn append(out: &mut String, next: &mut u32, d: u32) {
+    debug_assert!(d >= *next, "document numbers must increase");
+    push_number(out, d - *next);
+    *next = d + 1;
 }
 
 /// Decode what [`encode`] wrote; `None` for a character outside both alphabets.

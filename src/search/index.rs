@@ -271,88 +271,180 @@ impl DocTokens {
     }
 }
 
-/// A token's documents, and those that have it in the title, an institution or a keyword.
-type Lists = (Vec<u32>, Vec<u32>);
-
-/// The JSON of one shard: `{"token": ["<documents>", "<title documents>"]}`, tokens
-/// sorted, the second list left out when empty.
-fn shard_json(map: FxMap<KeyRef<'_>, Lists>) -> Vec<u8> {
-    let mut entries: Vec<(String, Lists)> = map.into_iter().map(|(k, v)| (k.text(), v)).collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut out = String::from("{");
-    for (i, (token, (all, title))) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&serde_json::to_string(token).unwrap_or_default());
-        out.push_str(":[\"");
-        out.push_str(&encode::encode(all));
-        if !title.is_empty() {
-            out.push_str("\",\"");
-            out.push_str(&encode::encode(title));
-        }
-        out.push_str("\"]");
-    }
-    out.push('}');
-    out.into_bytes()
+/// One token's documents, encoded as they arrive (in increasing order, see
+/// [`encode::append`]): all of them, and those with the token in the title, an institution
+/// or a keyword. Kept encoded, a posting costs a byte or two instead of a `u32`.
+#[derive(Debug, Default)]
+struct Postings {
+    all: String,
+    all_next: u32,
+    title: String,
+    title_next: u32,
 }
 
-/// Shard groups whose maps are filled at a time: few enough that the maps of a batch stay
-/// in the cache while every document's tokens stream past.
-const BATCH: usize = 32;
+impl Postings {
+    fn push(&mut self, d: u32, title: bool) {
+        encode::append(&mut self.all, &mut self.all_next, d);
+        if title {
+            encode::append(&mut self.title, &mut self.title_next, d);
+        }
+    }
+}
 
-/// Every shard of one language's documents, as JSON. One pass over the token lists, split
-/// over the cores by ranges of shards.
-fn build_shards(docs: &[Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
-    let bits = shards.trailing_zeros();
-    // One range per core (shards are even by construction: tokens go by hash). Each core
-    // finds where its range starts in every document's tokens once, then walks them in
-    // batches of [`BATCH`] groups, keeping its place in each document: no batch searches.
-    let parts = shards.min(cores());
-    let ranges: Vec<(usize, usize)> = (0..parts)
-        .map(|p| (p * shards / parts, (p + 1) * shards / parts))
-        .collect();
-    let built = par_map(&ranges, |&(start, end)| {
-        let mut at: Vec<usize> = docs
+/// The tokens of one shard group and their postings so far.
+#[derive(Debug, Default)]
+struct Group {
+    cjk: FxMap<u64, Postings>,
+    words: FxMap<Box<str>, Postings>,
+}
+
+impl Group {
+    fn push(&mut self, key: KeyRef<'_>, d: u32, title: bool) {
+        match key {
+            KeyRef::Cjk(k) => self.cjk.entry(k).or_default().push(d, title),
+            KeyRef::Word(w) => match self.words.get_mut(w) {
+                Some(p) => p.push(d, title),
+                None => {
+                    let mut p = Postings::default();
+                    p.push(d, title);
+                    self.words.insert(w.into(), p);
+                }
+            },
+        }
+    }
+
+    /// The JSON of the group's shard: `{"token": ["<documents>", "<title documents>"]}`,
+    /// tokens sorted, the second list left out when empty.
+    fn json(&self) -> Vec<u8> {
+        let mut entries: Vec<(String, &Postings)> = self
+            .cjk
             .iter()
-            .map(|doc| doc.toks.partition_point(|t| group(t.rev, bits) < start))
+            .map(|(k, p)| (KeyRef::Cjk(*k).text(), p))
+            .chain(self.words.iter().map(|(w, p)| (w.to_string(), p)))
             .collect();
-        let mut out = Vec::with_capacity(end - start);
-        for g0 in (start..end).step_by(BATCH) {
-            let g1 = (g0 + BATCH).min(end);
-            let mut maps: Vec<FxMap<KeyRef<'_>, Lists>> =
-                (g0..g1).map(|_| FxMap::default()).collect();
-            for (d, (doc, at)) in docs.iter().zip(&mut at).enumerate() {
-                for t in &doc.toks[*at..] {
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let size: usize = entries
+            .iter()
+            .map(|(t, p)| t.len() + p.all.len() + p.title.len() + 12)
+            .sum();
+        let mut out = String::with_capacity(size + 2);
+        out.push('{');
+        for (i, (token, p)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(token).unwrap_or_default());
+            out.push_str(":[\"");
+            out.push_str(&p.all);
+            if !p.title.is_empty() {
+                out.push_str("\",\"");
+                out.push_str(&p.title);
+            }
+            out.push_str("\"]");
+        }
+        out.push('}');
+        out.into_bytes()
+    }
+}
+
+/// The shards of one language, filled as documents stream past in order: only the
+/// postings are kept, never every document's token list (which would take some times the
+/// memory of the finished index on a large site).
+struct ShardBuilder {
+    bits: u32,
+    /// Indexed by group (see [`group`]), not by shard number.
+    groups: Vec<Group>,
+    /// The number the next document added gets.
+    next: u32,
+}
+
+impl ShardBuilder {
+    fn new(shards: usize) -> ShardBuilder {
+        ShardBuilder {
+            bits: shards.trailing_zeros(),
+            groups: (0..shards).map(|_| Group::default()).collect(),
+            next: 0,
+        }
+    }
+
+    /// Add the next documents, in order. Split over the cores by ranges of groups: each
+    /// core finds where its range starts in every document's sorted tokens and walks on
+    /// from there.
+    fn add(&mut self, docs: &[&DocTokens]) {
+        let (bits, first) = (self.bits, self.next);
+        self.next += docs.len() as u32;
+        let fill = |groups: &mut [Group], start: usize| {
+            let end = start + groups.len();
+            for (i, doc) in docs.iter().enumerate() {
+                let d = first + i as u32;
+                let at = doc.toks.partition_point(|t| group(t.rev, bits) < start);
+                for t in &doc.toks[at..] {
                     let g = group(t.rev, bits);
-                    if g >= g1 {
+                    if g >= end {
                         break;
                     }
-                    *at += 1;
-                    let lists = maps[g - g0].entry(doc.key_ref(t)).or_default();
-                    lists.0.push(d as u32);
-                    if t.title {
-                        lists.1.push(d as u32);
-                    }
+                    groups[g - start].push(doc.key_ref(t), d, t.title);
                 }
             }
-            out.extend(maps.into_iter().enumerate().map(|(i, m)| {
-                let g = (g0 + i) as u32;
-                let shard = if bits == 0 {
-                    0
-                } else {
-                    g.reverse_bits() >> (32 - bits)
-                };
-                (shard as usize, shard_json(m))
-            }));
+        };
+        let parts = cores().min(self.groups.len());
+        if parts <= 1 || docs.len() < 4 {
+            fill(&mut self.groups, 0);
+            return;
+        }
+        let size = self.groups.len().div_ceil(parts);
+        std::thread::scope(|s| {
+            for (p, groups) in self.groups.chunks_mut(size).enumerate() {
+                let fill = &fill;
+                s.spawn(move || fill(groups, p * size));
+            }
+        });
+    }
+
+    /// Every shard's JSON, indexed by shard number. Each group is dropped as soon as its
+    /// JSON is made, so the postings and the JSON are never both held whole.
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        let bits = self.bits;
+        let shards = self.groups.len();
+        let parts = cores().min(shards).max(1);
+        let size = shards.div_ceil(parts);
+        let json_of = |groups: &mut [Group]| -> Vec<Vec<u8>> {
+            groups
+                .iter_mut()
+                .map(|g| std::mem::take(g).json())
+                .collect()
+        };
+        let built: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+            let workers: Vec<_> = self
+                .groups
+                .chunks_mut(size)
+                .map(|groups| s.spawn(|| json_of(groups)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("an indexing thread panicked"))
+                .collect()
+        });
+        let mut out = vec![Vec::new(); shards];
+        for (g, json) in built.into_iter().flatten().enumerate() {
+            let shard = if bits == 0 {
+                0
+            } else {
+                (g as u32).reverse_bits() >> (32 - bits)
+            };
+            out[shard as usize] = json;
         }
         out
-    });
-    let mut out = vec![Vec::new(); shards];
-    for (shard, json) in built.into_iter().flatten() {
-        out[shard] = json;
     }
-    out
+}
+
+/// Every shard of `docs` (documents in order), as JSON.
+#[cfg(test)]
+fn build_shards(docs: &[Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
+    let mut b = ShardBuilder::new(shards);
+    let docs: Vec<&DocTokens> = docs.iter().map(|d| &**d).collect();
+    b.add(&docs);
+    b.finish()
 }
 
 /// The number of cores [`par_map`] runs on.
@@ -398,56 +490,92 @@ pub struct Index {
     pub shards: BTreeMap<Lang, Vec<Vec<u8>>>,
     /// Records tokenized for this index (the others came from the cache).
     pub tokenized: usize,
-    /// `bodies[lang][n]`: the body text of document `n` in `lang`.
+    /// `bodies[lang][n]`: the body text of document `n` in `lang`; only kept in watch mode
+    /// (a build extracts it again for the document file rather than hold every body).
     bodies: BTreeMap<Lang, Vec<Arc<str>>>,
 }
 
 type Cache = HashMap<u64, Arc<DocTokens>>;
 
+/// Documents tokenized and added to the shards at a time: enough to keep every core busy,
+/// few enough that their token lists take little memory.
+const CHUNK: usize = 512;
+
 impl Index {
     /// Tokenize the records of `docs` (indexes into `site.entries`) in every language,
-    /// reusing `cache` and leaving in it exactly this index's records, and cut the shards.
-    fn build(site: &Site, docs: &[usize], shards: usize, cache: &Mutex<Cache>) -> Index {
+    /// reusing `cache`, and cut the shards. With `keep` (watch mode), `cache` is left with
+    /// exactly this index's records and the index keeps every body text for the document
+    /// files; without, both are dropped as the documents stream past.
+    fn build(
+        site: &Site,
+        docs: &[usize],
+        shards: usize,
+        cache: &Mutex<Cache>,
+        keep: bool,
+    ) -> Index {
         let default = site.default_lang();
+        let langs = &site.config.languages;
         let mut previous = std::mem::take(&mut *cache.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut keys: Vec<(&Lang, Vec<u64>)> = Vec::new();
-        let mut todo: Vec<(u64, Record<'_>)> = Vec::new();
         let mut kept: Cache = HashMap::new();
-        for lang in &site.config.languages {
-            let mut list = Vec::with_capacity(docs.len());
-            for &e in docs {
-                let r = Record::of(site.entries[e].version(lang, default));
-                let key = r.key();
-                if let std::collections::hash_map::Entry::Vacant(slot) = kept.entry(key) {
-                    match previous.remove(&key) {
-                        Some(t) => {
-                            slot.insert(t);
-                        }
-                        None => todo.push((key, r)),
-                    }
+        let mut builders: Vec<ShardBuilder> =
+            langs.iter().map(|_| ShardBuilder::new(shards)).collect();
+        let mut bodies: Vec<Vec<Arc<str>>> = langs.iter().map(|_| Vec::new()).collect();
+        let mut tokenized = 0;
+        for chunk in docs.chunks(CHUNK) {
+            // The chunk's records in every language; an untranslated entry is the same
+            // record in every language, tokenized once.
+            let mut ready: HashMap<u64, Arc<DocTokens>> = HashMap::new();
+            let mut todo: Vec<(u64, Record<'_>)> = Vec::new();
+            let mut queued = std::collections::HashSet::new();
+            let keys: Vec<Vec<u64>> = langs
+                .iter()
+                .map(|lang| {
+                    chunk
+                        .iter()
+                        .map(|&e| {
+                            let r = Record::of(site.entries[e].version(lang, default));
+                            let key = r.key();
+                            if !ready.contains_key(&key) && !queued.contains(&key) {
+                                match previous.remove(&key).or_else(|| kept.get(&key).cloned()) {
+                                    Some(t) => {
+                                        ready.insert(key, t);
+                                    }
+                                    None => {
+                                        queued.insert(key);
+                                        todo.push((key, r));
+                                    }
+                                }
+                            }
+                            key
+                        })
+                        .collect()
+                })
+                .collect();
+            tokenized += todo.len();
+            let fresh = par_map(&todo, |(_, r)| Arc::new(DocTokens::of(r)));
+            ready.extend(todo.iter().map(|(k, _)| *k).zip(fresh));
+            for ((builder, ks), bodies) in builders.iter_mut().zip(&keys).zip(&mut bodies) {
+                let toks: Vec<&DocTokens> = ks.iter().map(|k| &*ready[k]).collect();
+                builder.add(&toks);
+                if keep {
+                    bodies.extend(toks.iter().map(|t| t.body.clone()));
                 }
-                list.push(key);
             }
-            keys.push((lang, list));
+            if keep {
+                kept.extend(ready);
+            }
         }
-        // An untranslated entry is the same record in every language: tokenize it once.
-        let mut seen = std::collections::HashSet::new();
-        todo.retain(|(k, _)| seen.insert(*k));
-        let tokenized = todo.len();
-        let fresh = par_map(&todo, |(_, r)| Arc::new(DocTokens::of(r)));
-        for ((key, _), t) in todo.iter().zip(fresh) {
-            kept.insert(*key, t);
-        }
-        let mut bodies = BTreeMap::new();
-        let shards = keys
-            .into_iter()
-            .map(|(l, ks)| {
-                let docs: Vec<Arc<DocTokens>> = ks.iter().map(|k| kept[k].clone()).collect();
-                bodies.insert(l.clone(), docs.iter().map(|d| d.body.clone()).collect());
-                (l.clone(), build_shards(&docs, shards))
-            })
-            .collect();
         *cache.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+        let shards = langs
+            .iter()
+            .cloned()
+            .zip(builders.into_iter().map(ShardBuilder::finish))
+            .collect();
+        let bodies = if keep {
+            langs.iter().cloned().zip(bodies).collect()
+        } else {
+            BTreeMap::new()
+        };
         Index {
             shards,
             tokenized,
@@ -489,13 +617,8 @@ impl std::fmt::Debug for Memo {
 impl Memo {
     /// The index, built on first use.
     pub fn index(&self, site: &Site, docs: &[usize], shards: usize) -> &Index {
-        self.index.get_or_init(|| {
-            let index = Index::build(site, docs, shards, &self.cache);
-            if !self.keep {
-                self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
-            }
-            index
-        })
+        self.index
+            .get_or_init(|| Index::build(site, docs, shards, &self.cache, self.keep))
     }
 
     /// The index if it is built already (never builds it).
@@ -571,6 +694,56 @@ mod tests {
         .map(|(s, b)| (s.to_string(), *b))
         .collect();
         assert_eq!(got, want);
+    }
+
+    /// Documents streamed in small batches (each under the size that is split over the
+    /// cores) give the same shards as all at once (split over the cores), document numbers
+    /// running on across batches.
+    #[test]
+    fn shards_are_the_same_however_the_documents_arrive() {
+        let words = [
+            "催化",
+            "氧化剂",
+            "pilot",
+            "plant",
+            "膜分离",
+            "membrane",
+            "中试",
+            "MMA",
+        ];
+        let docs: Vec<DocTokens> = (0..23)
+            .map(|i| {
+                let body: Vec<&str> = (0..words.len())
+                    .filter(|w| (i * 7 + w * 3) % 5 < 2)
+                    .map(|w| words[w])
+                    .collect();
+                let title = words[i % words.len()];
+                DocTokens::of(&record(title, &format!("<p>{}</p>", body.join(" "))))
+            })
+            .collect();
+        let refs: Vec<&DocTokens> = docs.iter().collect();
+        for shards in [1, 4, 64] {
+            let mut whole = ShardBuilder::new(shards);
+            whole.add(&refs);
+            let mut streamed = ShardBuilder::new(shards);
+            for batch in refs.chunks(3) {
+                streamed.add(batch);
+            }
+            let (whole, streamed) = (whole.finish(), streamed.finish());
+            assert_eq!(whole, streamed, "{shards} shards");
+            // Every document is in the shards: 23 documents have the title token of one.
+            let all: String = whole.iter().map(|j| String::from_utf8_lossy(j)).collect();
+            assert!(all.contains("\"pilot\""), "{all}");
+        }
+        let mut one = ShardBuilder::new(1);
+        one.add(&refs);
+        let map: serde_json::Value = serde_json::from_slice(&one.finish()[0]).unwrap();
+        let with_mma = encode::decode(map["mma"][0].as_str().unwrap()).unwrap();
+        assert_eq!(
+            with_mma,
+            (0..23).collect::<Vec<u32>>(),
+            "MMA is every record's keyword"
+        );
     }
 
     #[test]

@@ -49,9 +49,9 @@ pub fn patch_entry(
             return None;
         }
         let v = translated_version(config, &base, t.fields, t.source, t.body);
-        entry.versions.insert(t.lang, v);
+        entry.versions.insert(t.lang, Box::new(v));
     }
-    entry.versions.insert(default.clone(), base);
+    entry.versions.insert(default.clone(), Box::new(base));
     if entry.versions.len() != old.versions.len() {
         return None;
     }

@@ -117,7 +117,8 @@ impl Checker<'_> {
                 );
             }
         }
-        let mut out = IndexMap::new();
+        // Sized exactly: a site holds one such map per entry version, for the whole build.
+        let mut out = IndexMap::with_capacity(given.len());
         let mut spans = spans;
         for (name, def) in fields {
             let full = join(path, name);
