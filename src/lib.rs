@@ -269,7 +269,7 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
     let mut loaded = load_site(opts)?;
     // Render everything, keeping nothing: the problems are what a check is for.
     let rendered = prepare(&loaded, &opts.root)
-        .and_then(|(plan, renderer)| render::render_each(&plan, &renderer, |_| Ok(())));
+        .and_then(|(plan, renderer)| render::render_each(&plan, &renderer, &|_| Ok(())));
     if let Err(d) = rendered {
         return Err(Failure::new(d, loaded.sources));
     }
@@ -328,7 +328,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("dirs");
     let (rendered, copied) = rayon::join(
-        || render::render_each(&plan, &renderer, |f| staging.write(&f.path, &f.bytes)),
+        || render::render_each(&plan, &renderer, &staging),
         || {
             plan.copies
                 .par_iter()

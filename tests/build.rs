@@ -425,3 +425,29 @@ fn footer_notice_comes_from_site_toml_and_404_has_no_canonical() {
     let home = html(&plain.path().join("output/index.html"));
     assert!(!texts(&home, ".site-footer")[0].contains("示例"));
 }
+
+/// A build writes pages as they are rendered and streams the open data files into the
+/// output; `serve` and the tests render in memory. Both give the same bytes, file for file.
+#[test]
+fn disk_build_writes_exactly_what_the_in_memory_render_gives() {
+    let site = sample_site();
+    let o = opts(site.path());
+    build_ok(&o);
+    let written = files(&site.path().join("output"));
+    let loaded = gazette::load_site(&o).unwrap_or_else(|f| panic!("{}", f.report()));
+    let rendered = gazette::render_site(&loaded, site.path()).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(
+        rendered.files.iter().any(|f| f.path == "data/entries.json")
+            && rendered.files.iter().any(|f| f.path == "data/entries.csv"),
+        "the sample site has site-wide open data"
+    );
+    for f in &rendered.files {
+        let on_disk = written
+            .get(&f.path)
+            .unwrap_or_else(|| panic!("{} not written", f.path));
+        assert!(*on_disk == f.bytes, "{} differs on disk", f.path);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&written["data/entries.json"]).expect("entries.json parses");
+    assert_eq!(json["count"], json["entries"].as_array().unwrap().len());
+}

@@ -5,6 +5,8 @@
 //! the W3C CSVW metadata describing the CSV columns. The CSV layout is derived from the schema
 //! alone, so every CSV of a site has the same columns. It renders; it does not choose entries.
 
+use std::io::Write;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
@@ -205,10 +207,24 @@ fn csv_error(path: &str, e: impl std::fmt::Display) -> Diagnostic {
 
 /// The CSV of `entries`, with a UTF-8 byte order mark.
 pub fn csv(site: &Site, entries: &[usize], site_path: &str) -> Result<Vec<u8>, Diagnostic> {
+    let mut out = Vec::new();
+    write_csv(site, entries, site_path, &mut out)?;
+    Ok(out)
+}
+
+/// Write the CSV of `entries` into `out` as it is made (see [`csv`]).
+pub fn write_csv(
+    site: &Site,
+    entries: &[usize],
+    site_path: &str,
+    out: &mut dyn Write,
+) -> Result<(), Diagnostic> {
     let cols = columns(site)?;
+    out.write_all("\u{FEFF}".as_bytes())
+        .map_err(|e| csv_error(site_path, e))?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::from("\u{FEFF}".as_bytes()));
+        .from_writer(out);
     w.write_record(cols.iter().map(|c| defuse(c.header.clone())))
         .map_err(|e| csv_error(site_path, e))?;
     for &i in entries {
@@ -216,7 +232,7 @@ pub fn csv(site: &Site, entries: &[usize], site_path: &str) -> Result<Vec<u8>, D
         w.write_record(cols.iter().map(|c| cell(site, e, c)))
             .map_err(|e| csv_error(site_path, e))?;
     }
-    w.into_inner().map_err(|e| csv_error(site_path, e))
+    w.flush().map_err(|e| csv_error(site_path, e))
 }
 
 /// Labels as a JSON object in the site's language order.
@@ -332,6 +348,20 @@ struct DataDoc<'a> {
 
 /// The JSON of `entries`, covering `releases` (indexes into `Site::releases`).
 pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write_json(site, entries, releases, &mut out);
+    out
+}
+
+/// Write the JSON of `entries` into `out` as it is made (see [`json`]): the site-wide file
+/// is as large as all the entries' fields together.
+pub fn write_json(
+    site: &Site,
+    entries: &[usize],
+    releases: &[usize],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let u = &site.urls;
     let default = site.default_lang();
     let langs = &site.config.languages;
@@ -406,9 +436,8 @@ pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
         count: records.len(),
         entries: records,
     };
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    out.push(b'\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// A CSVW column name: RFC 6570 variable characters, everything else percent-encoded.

@@ -14,12 +14,13 @@ pub mod structured;
 pub mod templates;
 pub mod xml;
 
+use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Problem};
 use crate::model::Site;
 use crate::model::urls::output_file;
 use crate::plan::{DataFormat, DataScope, FileKind, Plan, PlannedFile, PlannedPage};
@@ -114,33 +115,97 @@ pub fn render_pages(
     }
 }
 
+/// Where [`render_each`] hands the files it renders. A closure taking a [`RenderedFile`] is
+/// a sink that takes every file whole.
+pub trait Sink: Sync {
+    /// Take one file.
+    fn put(&self, file: RenderedFile) -> Result<(), Diagnostic>;
+
+    /// A writer for the file at `path` (relative to the output folder), for files written
+    /// as they are made (the site-wide open data files, as large as all entries' fields
+    /// together); `None` to take them whole through [`Sink::put`] instead.
+    fn open(&self, _path: &str) -> Result<Option<Box<dyn Write + '_>>, Diagnostic> {
+        Ok(None)
+    }
+}
+
+impl<F: Fn(RenderedFile) -> Result<(), Diagnostic> + Sync> Sink for F {
+    fn put(&self, file: RenderedFile) -> Result<(), Diagnostic> {
+        self(file)
+    }
+}
+
+/// Render `f` into `sink` as it is made, if it is a file worth streaming and the sink
+/// takes streams: `None` when it should be rendered whole.
+fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), Diagnostic>> {
+    let FileKind::Data {
+        scope,
+        format,
+        entries,
+    } = &f.kind
+    else {
+        return None;
+    };
+    let path = output_file(&f.site_path);
+    let mut w = match sink.open(&path) {
+        Ok(Some(w)) => w,
+        Ok(None) => return None,
+        Err(d) => return Some(Err(d)),
+    };
+    let write_err = |e: std::io::Error| {
+        Diagnostic::error(Problem::OutputWrite {
+            path: path.clone().into(),
+            message: e.to_string(),
+        })
+    };
+    Some(
+        match format {
+            DataFormat::Json => {
+                let releases: Vec<usize> = match scope {
+                    DataScope::Site => (0..site.releases.len()).collect(),
+                    DataScope::Release(i) => vec![*i],
+                };
+                data::write_json(site, entries, &releases, &mut w).map_err(write_err)
+            }
+            DataFormat::Csv => data::write_csv(site, entries, &f.site_path, &mut w),
+        }
+        .and_then(|()| w.flush().map_err(write_err)),
+    )
+}
+
 /// Render every page and generated file of `plan` in parallel and hand each to `sink` as
-/// soon as it is ready, so a build never holds the whole site in memory. The order of the
-/// calls is not defined. After the first problem nothing more is handed to `sink`, but
-/// rendering goes on so that every problem is reported. Returns the number of files.
-pub fn render_each<F>(
+/// soon as it is ready (or stream it into the sink, see [`Sink::open`]), so a build never
+/// holds the whole site in memory. The order of the calls is not defined. After the first
+/// problem nothing more is handed to `sink`, but rendering goes on so that every problem is
+/// reported. Returns the number of files.
+pub fn render_each(
     plan: &Plan,
     renderer: &Renderer<'_>,
-    sink: F,
-) -> Result<usize, Vec<Diagnostic>>
-where
-    F: Fn(RenderedFile) -> Result<(), Diagnostic> + Sync,
-{
+    sink: &impl Sink,
+) -> Result<usize, Vec<Diagnostic>> {
     let site = renderer.site();
     let errors: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     let failed = AtomicBool::new(false);
+    let fail = |d: Diagnostic| {
+        failed.store(true, Ordering::Relaxed);
+        push_once(&mut errors.lock().unwrap_or_else(|e| e.into_inner()), d);
+    };
     let deliver = |r: Result<RenderedFile, Diagnostic>| {
         let r = r.and_then(|f| {
             if failed.load(Ordering::Relaxed) {
                 Ok(())
             } else {
-                sink(f)
+                sink.put(f)
             }
         });
         if let Err(d) = r {
-            failed.store(true, Ordering::Relaxed);
-            push_once(&mut errors.lock().unwrap_or_else(|e| e.into_inner()), d);
+            fail(d);
         }
+    };
+    let deliver_file = |f: &PlannedFile| match stream(site, f, sink) {
+        Some(Ok(())) => {}
+        Some(Err(d)) => fail(d),
+        None => deliver(file(site, plan, f)),
     };
     rayon::join(
         || {
@@ -148,11 +213,7 @@ where
                 .par_iter()
                 .for_each(|p| deliver(page(renderer, p)))
         },
-        || {
-            plan.files
-                .par_iter()
-                .for_each(|f| deliver(file(site, plan, f)))
-        },
+        || plan.files.par_iter().for_each(deliver_file),
     );
     let errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
     if errors.is_empty() {

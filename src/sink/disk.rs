@@ -208,6 +208,15 @@ impl Staging {
         fs::write(&dest, bytes).map_err(|e| write_err(&dest, e))
     }
 
+    /// A buffered writer for one file (its folder must exist), for files written as they
+    /// are made.
+    pub fn create(&self, path: &str) -> Result<std::io::BufWriter<fs::File>, Diagnostic> {
+        let dest = self.dir.join(path);
+        fs::File::create(&dest)
+            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
+            .map_err(|e| write_err(&dest, e))
+    }
+
     /// Copy a file of the site (its source relative to `root`).
     pub fn copy(&self, root: &Path, c: &Copy) -> Result<(), Diagnostic> {
         let dest = self.dir.join(&c.to);
@@ -289,4 +298,15 @@ pub fn write_site(
     copies.par_iter().try_for_each(|c| staging.copy(root, c))?;
     staging.commit()?;
     Ok(pages.len() + copies.len())
+}
+
+/// A build renders straight into its staging folder.
+impl crate::render::Sink for Staging {
+    fn put(&self, file: RenderedFile) -> Result<(), Diagnostic> {
+        self.write(&file.path, &file.bytes)
+    }
+
+    fn open(&self, path: &str) -> Result<Option<Box<dyn std::io::Write + '_>>, Diagnostic> {
+        Ok(Some(Box::new(self.create(path)?)))
+    }
 }
