@@ -91,24 +91,45 @@ impl Reorder {
         &self.blocks
     }
 
-    /// The indices of the ascending list `sorted` that lie in a permuted run (the same
-    /// whether the list holds old or new indices: each run maps onto itself).
-    pub fn within(&self, sorted: &[usize]) -> Vec<usize> {
-        let mut out = Vec::new();
-        for b in &self.blocks {
+    /// Where each permuted run lies in the ascending list of indices `sorted`: the
+    /// positions of its elements in that run (the same whether the list holds old or new
+    /// indices: each run maps onto itself).
+    fn segments<'a>(&'a self, sorted: &'a [usize]) -> impl Iterator<Item = Range<usize>> + 'a {
+        self.blocks.iter().filter_map(|b| {
             let from = sorted.partition_point(|&i| i < b.start);
             let to = sorted.partition_point(|&i| i < b.end);
-            out.extend_from_slice(&sorted[from..to]);
-        }
-        out
+            (from < to).then_some(from..to)
+        })
+    }
+
+    /// Whether the ascending list `sorted` holds an index of a permuted run.
+    pub fn touches(&self, sorted: &[usize]) -> bool {
+        self.segments(sorted).next().is_some()
+    }
+
+    /// The indices of the ascending list `sorted` that lie in a permuted run.
+    pub fn within(&self, sorted: &[usize]) -> Vec<usize> {
+        self.segments(sorted)
+            .flat_map(|s| sorted[s].iter().copied())
+            .collect()
+    }
+
+    /// For each permuted run the ascending list `sorted` holds indices of, the positions of
+    /// those indices in the list (the positions whose entries may change).
+    pub fn positions_within(&self, sorted: &[usize]) -> Vec<Range<usize>> {
+        self.segments(sorted).collect()
     }
 
     /// The ascending list of old indices `sorted`, as the ascending list of their new
-    /// indices.
+    /// indices: only the elements in permuted runs change.
     pub fn remap(&self, sorted: &[usize]) -> Vec<usize> {
-        let mut out: Vec<usize> = sorted.iter().map(|&i| self.new_index(i)).collect();
-        if !self.within(sorted).is_empty() {
-            out.sort_unstable();
+        let mut out = sorted.to_vec();
+        for s in self.segments(sorted) {
+            let part = &mut out[s];
+            for i in part.iter_mut() {
+                *i = self.new_index(*i);
+            }
+            part.sort_unstable();
         }
         out
     }
@@ -150,7 +171,7 @@ impl Reorder {
             let def = site.config.schema.fields.get(&tax.field);
             for (lang, terms) in tax.terms.iter_mut() {
                 for term in terms.iter_mut() {
-                    if self.within(&term.entries).is_empty() {
+                    if !self.touches(&term.entries) {
                         continue;
                     }
                     let first = term.entries[0];

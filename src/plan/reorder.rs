@@ -4,10 +4,11 @@
 //! planning again. Pages and files stay the same set; entry pages, sitemaps, feeds, open data
 //! and search documents follow the new order.
 
+use std::ops::Range;
+
 use crate::model::Site;
-use crate::model::ids::Lang;
 use crate::model::reorder::Reorder;
-use crate::plan::{FeedScope, FileKind, PageKind, Plan, PlannedPage, newest};
+use crate::plan::{FeedScope, FileKind, PageKind, Plan, PlannedFile, PlannedPage, newest};
 use crate::search::{SearchFile, doc_path};
 
 impl Plan {
@@ -52,7 +53,9 @@ impl Plan {
                     *entries = newest(site, candidates.into_iter(), entries.len());
                 }
                 FileKind::Sitemap { .. } => sitemaps.push(n),
-                FileKind::Data { entries, .. } => *entries = order.remap(entries),
+                FileKind::Data { entries, .. } if order.touches(entries) => {
+                    *entries = order.remap(entries);
+                }
                 _ => {}
             }
         }
@@ -74,11 +77,7 @@ impl Plan {
         }
         let docs = order.remap(&self.search.docs);
         // Documents are numbered in site order: those of moved entries change numbers.
-        let renumbered = if order.within(&docs).is_empty() {
-            Vec::new()
-        } else {
-            renumber_docs(site, &docs, &mut files)
-        };
+        let renumbered = renumber_docs(site, &docs, &order.positions_within(&docs), &mut files);
         let plan = Plan {
             pages,
             files,
@@ -127,40 +126,39 @@ fn reorder_pages(pages: &[PlannedPage], order: &Reorder) -> (Vec<PlannedPage>, V
 }
 
 /// Number the search documents of every language after `docs`, the indexed entries in the
-/// new order: each language's document files (those of entries with a version in it, in
-/// document order) get the numbers, in order, of the documents with a version in it.
+/// new order, where `moved` (ranges of document numbers) holds the documents that moved:
+/// each language's files of those documents (those of entries with a version in it, in
+/// document order) get the numbers, in order, of the documents there with a version in it.
 /// Returns the indexes of the files whose number changed.
 fn renumber_docs(
     site: &Site,
     docs: &[usize],
-    files: &mut [crate::plan::PlannedFile],
+    moved: &[Range<usize>],
+    files: &mut [PlannedFile],
 ) -> Vec<usize> {
-    let mut numbers: Vec<(&Lang, std::vec::IntoIter<usize>)> = site
-        .config
-        .languages
-        .iter()
-        .map(|lang| {
-            let own: Vec<usize> = (0..docs.len())
-                .filter(|&n| site.entries[docs[n]].versions.contains_key(lang))
-                .collect();
-            (lang, own.into_iter())
-        })
-        .collect();
     let mut changed = Vec::new();
-    for (n, f) in files.iter_mut().enumerate() {
-        let FileKind::Search(SearchFile::Doc { lang, doc }) = &mut f.kind else {
-            continue;
-        };
-        let Some((_, next)) = numbers.iter_mut().find(|(l, _)| *l == lang) else {
-            continue;
-        };
-        let Some(number) = next.next() else {
-            continue;
-        };
-        if number != *doc {
-            *doc = number;
-            f.site_path = doc_path(site, lang, number);
-            changed.push(n);
+    for lang in &site.config.languages {
+        for range in moved {
+            let mut numbers = range
+                .clone()
+                .filter(|&n| site.entries[docs[n]].versions.contains_key(lang));
+            for (n, f) in files.iter_mut().enumerate() {
+                let FileKind::Search(SearchFile::Doc { lang: l, doc }) = &mut f.kind else {
+                    continue;
+                };
+                if &*l != lang || !range.contains(&*doc) {
+                    continue;
+                }
+                // As many files as documents with a version in the language: a permutation.
+                let Some(number) = numbers.next() else {
+                    continue;
+                };
+                if number != *doc {
+                    *doc = number;
+                    f.site_path = doc_path(site, lang, number);
+                    changed.push(n);
+                }
+            }
         }
     }
     changed

@@ -57,7 +57,7 @@ fn reordered_term_pages(
                 continue;
             };
             for (k, (a, b)) in was.iter().zip(terms).enumerate() {
-                if order.within(&a.entries).is_empty() {
+                if !order.touches(&a.entries) {
                     continue;
                 }
                 for pos in order.changed_positions(&a.entries, &b.entries) {
