@@ -12,7 +12,7 @@ use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::Body;
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
-use crate::model::ids::{ReleaseId, Slug};
+use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::model::urls::{Urls, resolve_content_path};
 use crate::model::{
     Entry, EntryVersion, HeldBack, HeldEntry, Hold, Page, PageVersion, Release, ReleaseText, Site,
@@ -123,6 +123,15 @@ pub fn translated_version(
         body_html: String::new(),
         source,
     }
+}
+
+/// The order of `Site::entries`: by release (newest first), then default-language title,
+/// then slug.
+pub fn site_order(a: &Entry, b: &Entry, default: &Lang) -> std::cmp::Ordering {
+    a.release_index
+        .cmp(&b.release_index)
+        .then_with(|| a.versions[default].title.cmp(&b.versions[default].title))
+        .then_with(|| a.slug.cmp(&b.slug))
 }
 
 /// Build the site model from checked documents.
@@ -393,12 +402,7 @@ pub fn assemble(
     }
 
     // Site order: newest release first, then by title; stable and deterministic.
-    entries.sort_by(|a, b| {
-        a.release_index
-            .cmp(&b.release_index)
-            .then_with(|| a.versions[&default].title.cmp(&b.versions[&default].title))
-            .then_with(|| a.slug.cmp(&b.slug))
-    });
+    entries.sort_by(|a, b| site_order(a, b, &default));
     let mut seen_titles: HashMap<(usize, &str), &SourceFile> = HashMap::new();
     for e in &entries {
         let v = &e.versions[&default];

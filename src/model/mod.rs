@@ -6,6 +6,7 @@
 pub mod assemble;
 pub mod checks;
 pub mod ids;
+pub mod reorder;
 pub mod taxonomy;
 pub mod urls;
 

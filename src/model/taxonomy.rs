@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::{FieldKind, SiteConfig};
+use crate::config::{FieldDef, FieldKind, SiteConfig};
 use crate::model::Entry;
 use crate::model::ids::{Lang, Slug};
 
@@ -35,35 +35,61 @@ impl Taxonomy {
     }
 }
 
+/// Whether the terms of taxonomy `def` are its enum options (ordered and labelled by the
+/// schema) rather than free text.
+fn is_enum(def: &FieldDef) -> bool {
+    matches!(&def.kind, FieldKind::Enum { .. })
+        || matches!(&def.kind, FieldKind::List { item } if matches!(item.kind, FieldKind::Enum { .. }))
+}
+
+/// The terms `entry` is under in taxonomy `def` in `lang`, as (slug, label) in value order
+/// (a slug may come twice). A term takes the label its first entry in site order gives it.
+pub fn entry_terms(
+    config: &SiteConfig,
+    def: &FieldDef,
+    entry: &Entry,
+    lang: &Lang,
+) -> Vec<(Slug, String)> {
+    let default = &config.default_language;
+    let options = def.kind.enum_options();
+    let is_enum = is_enum(def);
+    let Some(value) = entry.version(lang, default).values.get(&def.name) else {
+        return Vec::new();
+    };
+    value
+        .texts()
+        .into_iter()
+        .filter_map(|text| {
+            let label = if is_enum {
+                options
+                    .and_then(|o| o.iter().find(|o| o.key == text))
+                    .map(|o| {
+                        o.labels
+                            .get(lang.as_str(), default.as_str(), text)
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| text.to_string())
+            } else {
+                text.trim().to_string()
+            };
+            Some((Slug::from_text(text)?, label))
+        })
+        .collect()
+}
+
 /// Build every taxonomy from entries already in site order.
 pub fn build(config: &SiteConfig, entries: &[Entry]) -> Vec<Taxonomy> {
-    let default = &config.default_language;
     config
         .schema
         .taxonomies()
         .map(|def| {
             let options = def.kind.enum_options();
-            let is_enum = matches!(
-                &def.kind,
-                FieldKind::Enum { .. }
-            ) || matches!(&def.kind, FieldKind::List { item } if matches!(item.kind, FieldKind::Enum { .. }));
+            let is_enum = is_enum(def);
             let mut terms = BTreeMap::new();
             for lang in &config.languages {
                 let mut by_slug: HashMap<Slug, Term> = HashMap::new();
                 for (i, e) in entries.iter().enumerate() {
-                    let v = e.version(lang, default);
-                    let Some(value) = v.values.get(&def.name) else { continue };
-                    for text in value.texts() {
-                        let (slug, label) = if is_enum {
-                            let label = options
-                                .and_then(|o| o.iter().find(|o| o.key == text))
-                                .map(|o| o.labels.get(lang.as_str(), default.as_str(), text).to_string())
-                                .unwrap_or_else(|| text.to_string());
-                            (Slug::from_text(text), label)
-                        } else {
-                            (Slug::from_text(text), text.trim().to_string())
-                        };
-                        let Some(slug) = slug else { continue };
+                    for (slug, label) in entry_terms(config, def, e, lang) {
                         let term = by_slug.entry(slug.clone()).or_insert_with(|| Term {
                             slug,
                             label,

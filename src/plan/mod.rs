@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+mod reorder;
+
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::discover::is_ignored_name;
 use crate::model::Site;
@@ -203,13 +205,17 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
 }
 
 /// Entries that may appear in feeds, sitemaps and open data: neither draft nor embargoed.
-fn is_public(site: &Site, i: usize) -> bool {
+pub(crate) fn is_public(site: &Site, i: usize) -> bool {
     site.entries[i].hold.is_none()
 }
 
 /// The newest public entries among `entries` (newest date first, then site order), at most
 /// `limit`.
-fn newest(site: &Site, entries: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
+pub(crate) fn newest(
+    site: &Site,
+    entries: impl Iterator<Item = usize>,
+    limit: usize,
+) -> Vec<usize> {
     let mut list: Vec<usize> = entries.filter(|&i| is_public(site, i)).collect();
     list.sort_by(|&a, &b| {
         site.entries[b]

@@ -11,6 +11,7 @@ use tera::{Context, Tera, Value as TeraValue};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
+use crate::model::reorder::Reorder;
 use crate::model::{EntryVersion, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
@@ -64,10 +65,25 @@ pub struct Prepared {
 
 impl Prepared {
     /// This preparation for `site`, a site that differs from the one it was made for only
-    /// in the text of `entries` (same identities, releases and taxonomy terms): their cards
-    /// are built again, everything else is shared.
-    pub fn with_entries(&self, site: &Site, entries: &[usize]) -> Prepared {
+    /// in the text of `entries` (same identities, releases and taxonomy terms) and, with
+    /// `order`, in the order of entries inside their releases: cards move with their
+    /// entries, those of `entries` (indexes into the new order) are built again, everything
+    /// else is shared.
+    pub fn with_entries(
+        &self,
+        site: &Site,
+        entries: &[usize],
+        order: Option<&Reorder>,
+    ) -> Prepared {
         let mut p = self.clone();
+        for (o, b) in order
+            .iter()
+            .flat_map(|o| o.blocks().iter().map(move |b| (o, b)))
+        {
+            for i in b.clone() {
+                p.cards[o.new_index(i)] = self.cards[i].clone();
+            }
+        }
         let parts = shared::CardParts::new(site);
         for &i in entries {
             p.cards[i] = shared::entry_cards(site, &parts, &site.entries[i]);

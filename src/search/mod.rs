@@ -94,6 +94,16 @@ impl SearchPlan {
         }
     }
 
+    /// [`SearchPlan::renewed`] for a site whose entries also changed places: `docs` are the
+    /// same entries' indices in the new site order.
+    pub fn reordered(&self, docs: Vec<usize>) -> SearchPlan {
+        debug_assert_eq!(docs.len(), self.docs.len());
+        SearchPlan {
+            docs,
+            ..self.renewed()
+        }
+    }
+
     /// The shards, built on first use.
     pub fn built(&self, site: &Site) -> &index::Index {
         self.memo.index(site, &self.docs, self.shards)
@@ -116,6 +126,11 @@ pub fn shard_count(docs: usize) -> usize {
     docs.div_ceil(DOCS_PER_SHARD)
         .next_power_of_two()
         .clamp(1, MAX_SHARDS)
+}
+
+/// The site path of document `doc`'s file in `lang`.
+pub fn doc_path(site: &Site, lang: &Lang, doc: usize) -> String {
+    site.urls.search_data(lang, &format!("doc/{doc}.json"))
 }
 
 /// The search plan over `docs` (public entries, site order), and every file it writes with
@@ -141,7 +156,7 @@ pub fn plan(site: &Site, docs: Vec<usize>) -> (SearchPlan, Vec<(String, SearchFi
         for (doc, &e) in docs.iter().enumerate() {
             if site.entries[e].versions.contains_key(lang) {
                 files.push((
-                    urls.search_data(lang, &format!("doc/{doc}.json")),
+                    doc_path(site, lang, doc),
                     SearchFile::Doc {
                         lang: lang.clone(),
                         doc,

@@ -3,10 +3,13 @@
 //! a copy of the last site (entries are shared, so the copy is cheap), their bodies and
 //! cards rendered again, and only the pages that show them re-rendered: the entry's pages in
 //! every language and, when its card changed, its release pages, the home page if it lists
-//! it and the term pages it is on. Generated files (feeds, search, open data) are rendered on
-//! request from the new snapshot anyway. Anything the fast path cannot prove safe falls back
-//! to the full incremental rebuild, which stays the reference (tests compare both with a
-//! fresh build).
+//! it and the term pages it is on. When a new title moves entries inside their release, the
+//! site, the cards and the plan are reordered (`model::reorder`, `plan::reorder`: index work,
+//! no planning or rendering), and the release, home and term pages whose lists changed are
+//! re-rendered as well. Generated files (feeds, search, open data) are rendered on request
+//! from the new snapshot anyway. Anything the fast path cannot prove safe falls back to the
+//! full incremental rebuild, which stays the reference (tests compare both with a fresh
+//! build).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -19,8 +22,10 @@ use crate::diagnostics::Diagnostic;
 use crate::load::discover::ContentKind;
 use crate::markdown::Resolver;
 use crate::markdown::site::render_body;
-use crate::model::Entry;
+use crate::model::ids::Lang;
+use crate::model::reorder::{Refusal, Reorder};
 use crate::model::urls::output_file;
+use crate::model::{Entry, Site};
 use crate::plan::PageKind;
 use crate::render::Renderer;
 use crate::serve::engine::{CachedDoc, Engine, Report, Snapshot, hash_bytes, stamp};
@@ -28,6 +33,41 @@ use crate::serve::patch::patch_entry;
 use crate::serve::signature::card_hash;
 use crate::trace::Trace;
 use crate::validate::documents::{Doc, EntryDoc, check_file};
+
+/// Why the site could not be reordered, as the fast path reports it.
+fn refusal(r: Refusal) -> &'static str {
+    match r {
+        Refusal::DuplicateTitle => "two entries of a release share a title",
+        Refusal::TermLabel => "a move changes a term's label",
+    }
+}
+
+/// The term pages (taxonomy, language, term, page) whose entries changed places when
+/// `old` was reordered into `new` by `order`.
+fn reordered_term_pages(
+    old: &Site,
+    new: &Site,
+    order: &Reorder,
+) -> HashSet<(usize, Lang, usize, usize)> {
+    let per = new.config.paginate_by.max(1);
+    let mut pages = HashSet::new();
+    for (t, (before, after)) in old.taxonomies.iter().zip(new.taxonomies.iter()).enumerate() {
+        for (lang, terms) in &after.terms {
+            let Some(was) = before.terms.get(lang) else {
+                continue;
+            };
+            for (k, (a, b)) in was.iter().zip(terms).enumerate() {
+                if !order.touches(&a.entries) {
+                    continue;
+                }
+                for pos in order.changed_positions(&a.entries, &b.entries) {
+                    pages.insert((t, lang.clone(), k, pos / per + 1));
+                }
+            }
+        }
+    }
+    pages
+}
 
 /// Home pages list the first entries of the newest release (see the home template).
 const HOME_ENTRIES: usize = 12;
@@ -167,26 +207,57 @@ impl Engine {
         }
         drop(resolver);
         let mut site = current.site.clone();
+        let mut retitled: Vec<usize> = Vec::new();
         for (i, entry) in patched {
+            if entry.versions[&default].title != site.entries[i].versions[&default].title {
+                retitled.push(entry.release_index);
+            }
             site.entries[i] = Arc::new(entry);
         }
         trace.mark("patch");
 
+        // New titles may move entries inside their releases.
+        let order = Reorder::after_retitling(&site, &retitled).map_err(refusal)?;
+        if let Some(o) = &order {
+            o.apply(&mut site).map_err(refusal)?;
+        }
+        let new_index = |i: usize| order.as_ref().map_or(i, |o| o.new_index(i));
+        let touched: Vec<usize> = touched.into_iter().map(new_index).collect();
+        let cards_changed: Vec<usize> = cards_changed.into_iter().map(new_index).collect();
+        let (plan, renumbered) = match &order {
+            Some(o) => {
+                let (plan, renumbered) = current.plan.reordered(&site, o);
+                (Arc::new(plan), renumbered)
+            }
+            None => (current.plan.clone(), Vec::new()),
+        };
+        trace.mark("reorder");
+
         // The pages that show a touched entry.
         let touched_set: HashSet<usize> = touched.iter().copied().collect();
         let cards_set: HashSet<usize> = cards_changed.iter().copied().collect();
+        let moved = |i: &usize| order.as_ref().is_some_and(|o| o.moved(*i));
         let release_of: HashSet<usize> = cards_changed
             .iter()
             .map(|&i| site.entries[i].release_index)
+            .chain(order.iter().flat_map(|o| {
+                o.blocks()
+                    .iter()
+                    .map(|b| site.entries[b.start].release_index)
+            }))
             .collect();
         let on_home = site.releases.first().is_some_and(|r| {
             r.entries
                 .iter()
                 .take(HOME_ENTRIES)
-                .any(|i| cards_set.contains(i))
+                .any(|i| cards_set.contains(i) || moved(i))
         });
         let per = site.config.paginate_by;
-        let shows = |kind: &PageKind, lang: &crate::model::ids::Lang| match kind {
+        let reordered_terms = order
+            .as_ref()
+            .map(|o| reordered_term_pages(&current.site, &site, o))
+            .unwrap_or_default();
+        let shows = |kind: &PageKind, lang: &Lang| match kind {
             PageKind::Entry(i) => touched_set.contains(i),
             PageKind::Release(r) => release_of.contains(r),
             PageKind::Home => on_home,
@@ -195,31 +266,34 @@ impl Engine {
                 term,
                 page,
                 ..
-            } if !cards_set.is_empty() => site.taxonomies[*taxonomy]
-                .terms
-                .get(lang)
-                .and_then(|ts| ts.get(*term))
-                .is_some_and(|t| {
-                    let start = ((page - 1) * per).min(t.entries.len());
-                    let end = (start + per).min(t.entries.len());
-                    t.entries[start..end].iter().any(|i| cards_set.contains(i))
-                }),
+            } => {
+                reordered_terms.contains(&(*taxonomy, lang.clone(), *term, *page))
+                    || (!cards_set.is_empty()
+                        && site.taxonomies[*taxonomy]
+                            .terms
+                            .get(lang)
+                            .and_then(|ts| ts.get(*term))
+                            .is_some_and(|t| {
+                                let start = ((page - 1) * per).min(t.entries.len());
+                                let end = (start + per).min(t.entries.len());
+                                t.entries[start..end].iter().any(|i| cards_set.contains(i))
+                            }))
+            }
             _ => false,
         };
-        let todo: Vec<usize> = current
-            .plan
+        let todo: Vec<usize> = plan
             .pages
             .iter()
             .enumerate()
             .filter(|(_, p)| shows(&p.kind, &p.lang))
             .map(|(n, _)| n)
             .collect();
-        let prepared = Arc::new(last.prepared.with_entries(&site, &touched));
+        let prepared = Arc::new(last.prepared.with_entries(&site, &touched, order.as_ref()));
         let renderer = Renderer::from_prepared(&site, prepared.clone());
         let rendered: Vec<(String, Vec<u8>)> = todo
             .par_iter()
             .map(|&n| {
-                let p = &current.plan.pages[n];
+                let p = &plan.pages[n];
                 renderer
                     .render(p)
                     .ok()
@@ -236,13 +310,30 @@ impl Engine {
             patched.insert(path, Arc::new(bytes));
         }
         let total = current.pages.len();
+        // Search documents renumbered by a move have new paths.
+        let files = if renumbered.is_empty() {
+            current.files.clone()
+        } else {
+            let mut files = current.files.as_ref().clone();
+            for &n in &renumbered {
+                files.remove(&output_file(&current.plan.files[n].site_path));
+            }
+            for &n in &renumbered {
+                files.insert(output_file(&plan.files[n].site_path), n);
+            }
+            Arc::new(files)
+        };
+        let search = match &order {
+            Some(_) => plan.search.clone(),
+            None => current.search.renewed(),
+        };
         self.current = Some(Arc::new(Snapshot {
             site,
-            plan: current.plan.clone(),
-            search: current.search.renewed(),
+            plan,
+            search,
             pages: current.pages.clone(),
             patched,
-            files: current.files.clone(),
+            files,
             copies: current.copies.clone(),
             rendered_files: Mutex::new(Default::default()),
         }));

@@ -1,10 +1,11 @@
 //! The fast path of a `serve` rebuild: deciding whether an edit to an existing entry can be
 //! patched into the previous site instead of reassembling it, and building the patched
 //! entry. An edit qualifies when it changes only what the entry's own pages and its card
-//! show: its release, slug, languages, date, hold, cover, taxonomy values and place in its
-//! release's order stay as they were, so no other entry, term list, chart or URL can change.
-//! Everything else gets `None`, and the engine rebuilds in full. This module reads no files
-//! and renders nothing.
+//! show: its release, slug, languages, date, hold, cover and taxonomy values stay as they
+//! were, so no term, chart or URL can change. Its title may change even when that moves
+//! it inside its release: the fast path then reorders the site (`model::reorder`). Everything
+//! else gets `None`, and the engine rebuilds in full. This module reads no files and renders
+//! nothing.
 
 use crate::config::SiteConfig;
 use crate::model::assemble::{original_version, translated_version};
@@ -66,33 +67,9 @@ pub fn patch_entry(
             return None;
         }
     }
-    if !keeps_place(site, index, &entry) {
-        return None;
-    }
     Some(entry)
 }
 
 fn same_values(a: &EntryVersion, b: &EntryVersion, fields: &[&str]) -> bool {
     fields.iter().all(|f| a.values.get(*f) == b.values.get(*f))
-}
-
-/// Whether `entry` sorts between the neighbours of `index` in its release, as the model
-/// orders entries (release, default-language title, slug), with a title distinct from
-/// theirs (equal titles in one release are an error the full rebuild reports).
-fn keeps_place(site: &Site, index: usize, entry: &Entry) -> bool {
-    let default = site.default_lang();
-    let key = |e: &Entry| (e.release_index, e.versions[default].title.clone());
-    let mine = key(entry);
-    let before = index
-        .checked_sub(1)
-        .and_then(|i| site.entries.get(i))
-        .is_none_or(|p| {
-            let k = key(p);
-            k.0 != mine.0 || k.1 < mine.1
-        });
-    let after = site.entries.get(index + 1).is_none_or(|n| {
-        let k = key(n);
-        k.0 != mine.0 || k.1 > mine.1
-    });
-    before && after
 }
