@@ -100,10 +100,16 @@ pub struct Loaded {
 
 /// Load and validate everything under `opts.root`. Nothing is written.
 pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
-    load_site_traced(opts, &mut trace::Trace::new())
+    load_site_traced(opts, &mut trace::Trace::new(), false)
 }
 
-fn load_site_traced(opts: &BuildOptions, trace: &mut trace::Trace) -> Result<Loaded, Failure> {
+/// [`load_site`]; with `drop_texts`, entries and pages keep no source text or Markdown
+/// once their HTML is rendered (for a build, see [`markdown::site::render_all`]).
+fn load_site_traced(
+    opts: &BuildOptions,
+    trace: &mut trace::Trace,
+    drop_texts: bool,
+) -> Result<Loaded, Failure> {
     let root = &opts.root;
     // Reports read the files they quote from disk; only the texts of files that have
     // problems now are kept, so a report quotes what was checked.
@@ -177,6 +183,7 @@ fn load_site_traced(opts: &BuildOptions, trace: &mut trace::Trace) -> Result<Loa
         &mut assembled.site,
         &assembled.withheld,
         &assembled.invalid,
+        drop_texts,
     ));
     trace.mark("markdown");
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
@@ -290,8 +297,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
     let mut trace = trace::Trace::new();
-    let mut loaded = load_site_traced(opts, &mut trace)?;
-    loaded.site.drop_source_texts();
+    let loaded = load_site_traced(opts, &mut trace, true)?;
     let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
     let (plan, renderer) = match prepare(&loaded, &opts.root) {
         Ok(p) => p,

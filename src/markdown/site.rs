@@ -62,13 +62,116 @@ pub fn render_body(
     (r.html, diags)
 }
 
-/// Render all bodies; returns the problems found in links and file references.
+/// Bodies rendered at a time by [`render_all`]: enough to keep every core busy, few enough
+/// that dropping their source texts as it goes keeps the texts and the HTML of a large site
+/// from being held both at once.
+const CHUNK: usize = 4096;
+
+/// Render all bodies, for a one-off build (nothing is cached); returns the problems found
+/// in links and file references. With `drop_texts`, each entry's and page's source text
+/// and Markdown body are dropped as soon as its HTML is stored (paths stay): a build needs
+/// neither after this (its reports read the files again), and holding every text and every
+/// body's HTML at once would be a large site's peak of memory.
 pub fn render_all(
     site: &mut Site,
     withheld: &HashSet<String>,
     invalid: &HashSet<String>,
+    drop_texts: bool,
 ) -> Vec<Diagnostic> {
-    render_all_cached(site, withheld, invalid, &mut BodyCache::default())
+    let slots = slots(site);
+    let targets = Resolver::new(site, withheld, invalid).targets();
+    let unsafe_html = site.config.unsafe_html;
+    let mut diags = Vec::new();
+    let empty: Arc<str> = Arc::from("");
+    for chunk in slots.chunks(CHUNK) {
+        let resolver = Resolver::reusing(site, targets.clone(), withheld, invalid);
+        let site_ref: &Site = site;
+        let results: Vec<(String, Vec<Diagnostic>)> = chunk
+            .par_iter()
+            .map(|slot| {
+                slot.input(site_ref)
+                    .map(|(source, body, lang)| {
+                        render_body(source, body, lang, &resolver, unsafe_html)
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
+        drop(resolver);
+        for (slot, (html, d)) in chunk.iter().zip(results) {
+            diags.extend(d);
+            slot.store(site, html, drop_texts.then_some(&empty));
+        }
+    }
+    diags
+}
+
+/// Every body of the site, in model order.
+fn slots(site: &Site) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    for (i, e) in site.entries.iter().enumerate() {
+        slots.extend(e.versions.keys().map(|l| Slot::Entry(i, l.clone())));
+    }
+    for (i, r) in site.releases.iter().enumerate() {
+        for (l, t) in &r.text {
+            if t.intro.is_some() {
+                slots.push(Slot::Intro(i, l.clone()));
+            }
+        }
+    }
+    for (i, p) in site.pages.iter().enumerate() {
+        slots.extend(p.versions.keys().map(|l| Slot::Page(i, l.clone())));
+    }
+    slots
+}
+
+impl Slot {
+    /// The file, body and language of this body (every slot of [`slots`] has them).
+    fn input<'s>(&self, site: &'s Site) -> Option<(&'s SourceFile, &'s Body, &'s Lang)> {
+        match self {
+            Slot::Entry(i, l) => {
+                let (l, v) = site.entries.get(*i)?.versions.get_key_value(l)?;
+                Some((&v.source, &v.body, l))
+            }
+            Slot::Intro(i, l) => {
+                let (l, t) = site.releases.get(*i)?.text.get_key_value(l)?;
+                let (src, body) = t.intro.as_ref()?;
+                Some((src, body, l))
+            }
+            Slot::Page(i, l) => {
+                let (l, v) = site.pages.get(*i)?.versions.get_key_value(l)?;
+                Some((&v.source, &v.body, l))
+            }
+        }
+    }
+
+    /// Store the HTML of this body; with `empty`, replace its source text and body by it.
+    fn store(&self, site: &mut Site, html: String, empty: Option<&Arc<str>>) {
+        let drop = |source: &mut SourceFile, body: &mut Body| {
+            if let Some(empty) = empty {
+                source.text = empty.clone();
+                *body = Body::default();
+            }
+        };
+        match self {
+            Slot::Entry(i, l) => {
+                if let Some(v) = Arc::make_mut(&mut site.entries[*i]).versions.get_mut(l) {
+                    v.body_html = html;
+                    drop(&mut v.source, &mut v.body);
+                }
+            }
+            Slot::Intro(i, l) => {
+                if let Some(t) = site.releases[*i].text.get_mut(l) {
+                    t.intro_html = html;
+                }
+            }
+            Slot::Page(i, l) => {
+                if let Some(v) = site.pages[*i].versions.get_mut(l) {
+                    v.body_html = html;
+                    drop(&mut v.source, &mut v.body);
+                }
+            }
+        }
+    }
 }
 
 /// `render_all`, reusing bodies from `cache` whose text, folder, language and link targets

@@ -152,28 +152,4 @@ impl Site {
     pub fn default_lang(&self) -> &Lang {
         &self.config.default_language
     }
-
-    /// Drop every entry's and page's source text and Markdown body, once their HTML is
-    /// rendered: a one-off build needs neither after that (its reports read the files
-    /// again), and on a large site they are a good part of its memory. Paths stay. An entry
-    /// shared with another site (as `serve` shares them) keeps its texts.
-    pub fn drop_source_texts(&mut self) {
-        let empty: Arc<str> = Arc::from("");
-        let drop = |source: &mut SourceFile, body: &mut Body| {
-            source.text = empty.clone();
-            *body = Body::default();
-        };
-        for e in &mut self.entries {
-            if let Some(e) = Arc::get_mut(e) {
-                for v in e.versions.values_mut() {
-                    drop(&mut v.source, &mut v.body);
-                }
-            }
-        }
-        for p in &mut self.pages {
-            for v in p.versions.values_mut() {
-                drop(&mut v.source, &mut v.body);
-            }
-        }
-    }
 }

@@ -281,7 +281,7 @@ impl Checker<'_> {
             (FieldKind::Table { fields }, DeValue::Table(t)) => {
                 let before = self.diags.len();
                 let out = self.table(t, span, fields, path, None);
-                (self.diags.len() == before).then_some(Value::Table(out))
+                (self.diags.len() == before).then_some(Value::Table(Box::new(out)))
             }
             _ => wrong(self),
         }

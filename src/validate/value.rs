@@ -12,7 +12,8 @@ pub enum Value {
     Date(jiff::civil::Date),
     DateTime(jiff::Timestamp),
     List(Vec<Value>),
-    Table(IndexMap<String, Value>),
+    /// Boxed: a map is seven words, and every value of a site would pay for it.
+    Table(Box<IndexMap<String, Value>>),
 }
 
 impl Value {
@@ -43,7 +44,7 @@ impl Value {
     pub fn merge_from(&mut self, other: &Value) {
         match (self, other) {
             (Value::Table(mine), Value::Table(theirs)) => {
-                for (k, v) in theirs {
+                for (k, v) in theirs.iter() {
                     match mine.get_mut(k) {
                         Some(existing) => existing.merge_from(v),
                         None => {
@@ -74,7 +75,7 @@ impl Serialize for Value {
             }
             Value::Table(t) => {
                 let mut map = s.serialize_map(Some(t.len()))?;
-                for (k, v) in t {
+                for (k, v) in t.iter() {
                     map.serialize_entry(k, v)?;
                 }
                 map.end()
