@@ -287,6 +287,43 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
     Ok(loaded)
 }
 
+/// Build the search index of `plan` and write its shard files into `staging`; they are then
+/// taken out of `plan` and the index forgets them. Returns how many were written.
+fn write_search_shards(
+    site: &Site,
+    plan: &mut plan::Plan,
+    staging: &sink::disk::Staging,
+) -> Result<usize, Diagnostic> {
+    let is_shard = |f: &plan::PlannedFile| {
+        matches!(
+            f.kind,
+            plan::FileKind::Search(search::SearchFile::Shard { .. })
+        )
+    };
+    if plan.search.docs.is_empty() {
+        return Ok(0);
+    }
+    plan.search.built(site);
+    let shards: Vec<(&str, &search::SearchFile)> = plan
+        .files
+        .iter()
+        .filter_map(|f| match &f.kind {
+            plan::FileKind::Search(s @ search::SearchFile::Shard { .. }) => {
+                Some((f.site_path.as_str(), s))
+            }
+            _ => None,
+        })
+        .collect();
+    shards.par_iter().try_for_each(|(path, s)| {
+        let json = search::render(site, &plan.search, s);
+        staging.write(&model::urls::output_file(path), &json)
+    })?;
+    let written = shards.len();
+    plan.files.retain(|f| !is_shard(f));
+    plan.search.forget_shards();
+    Ok(written)
+}
+
 /// Build the site into its output folder. With any error nothing is written.
 pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let start = Instant::now();
@@ -299,17 +336,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let mut trace = trace::Trace::new();
     let loaded = load_site_traced(opts, &mut trace, true)?;
     let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
-    let (plan, renderer) = match prepare(&loaded, &opts.root) {
-        Ok(p) => p,
-        Err(d) => return Err(fail(d, loaded.sources)),
-    };
-    trace.mark("plan+renderer");
-    // The search index is built once, for every shard file; build it here, where it has
-    // every core, rather than on the first shard's render, where the other workers wait.
-    if !plan.search.docs.is_empty() {
-        plan.search.built(&loaded.site);
+    let (mut plan, diags) = plan::plan(&loaded.site, &opts.root);
+    if !diags.is_empty() {
+        return Err(fail(diags, loaded.sources));
     }
-    trace.mark("search index");
+    trace.mark("plan");
     // Pages are written as they are rendered, into a staging folder that replaces the old
     // output only when everything succeeded.
     let staging =
@@ -333,6 +364,16 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         )
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("dirs");
+    // The search index first, on every core, its shard files written and dropped at once:
+    // a large site's index is then never held together with the cards the renderer makes.
+    let shards = write_search_shards(&loaded.site, &mut plan, &staging)
+        .map_err(|d| fail(vec![d], SourceMap::default()))?;
+    trace.mark("search index");
+    let renderer = match render::Renderer::new(&loaded.site, &opts.root) {
+        Ok(r) => r,
+        Err(d) => return Err(fail(d, loaded.sources)),
+    };
+    trace.mark("renderer");
     let (rendered, copied) = rayon::join(
         || render::render_each(&plan, &renderer, &staging),
         || {
@@ -342,7 +383,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         },
     );
     let written = match (rendered, copied) {
-        (Ok(n), Ok(())) => n + plan.copies.len(),
+        (Ok(n), Ok(())) => n + shards + plan.copies.len(),
         (Err(d), _) => return Err(fail(d, loaded.sources)),
         (_, Err(d)) => return Err(fail(vec![d], loaded.sources)),
     };

@@ -621,6 +621,15 @@ impl Memo {
             .get_or_init(|| Index::build(site, docs, shards, &self.cache, self.keep))
     }
 
+    /// Drop the built shards' JSON (a build that has written them; the index is not built
+    /// again, so shard files must not be rendered after this). Nothing happens when the
+    /// index is shared.
+    pub fn forget_shards(&mut self) {
+        if let Some(index) = Arc::get_mut(&mut self.index).and_then(OnceLock::get_mut) {
+            index.shards.clear();
+        }
+    }
+
     /// The index if it is built already (never builds it).
     pub fn ready(&self) -> Option<&Index> {
         self.index.get()

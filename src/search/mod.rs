@@ -104,6 +104,12 @@ impl SearchPlan {
         }
     }
 
+    /// Drop the shards' JSON once a build has written every shard file, so it is not held
+    /// while the pages are rendered; see [`index::Memo::forget_shards`].
+    pub fn forget_shards(&mut self) {
+        self.memo.forget_shards();
+    }
+
     /// The shards, built on first use.
     pub fn built(&self, site: &Site) -> &index::Index {
         self.memo.index(site, &self.docs, self.shards)
