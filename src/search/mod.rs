@@ -23,6 +23,8 @@
 
 pub mod encode;
 pub mod index;
+pub mod records;
+pub mod shards;
 pub mod text;
 pub mod tokenize;
 
@@ -323,7 +325,7 @@ struct DocFile<'a> {
 fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
     let e = &site.entries[sp.docs[doc]];
     let v = e.version(lang, site.default_lang());
-    let r = index::Record::of(v);
+    let r = records::Record::of(v);
     let extracted;
     let body = match sp.memo.ready().and_then(|i| i.body(lang, doc)) {
         Some(b) => b,
