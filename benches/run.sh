@@ -12,7 +12,8 @@
 # `cp -r` of that build's output folder into a new folder. It prints a Markdown table of
 # medians. Last, it starts `gazette serve` on the corpus and times save → reload for one-entry
 # edits (examples/serve_latency.rs, LATENCY_EDITS edits of each kind, default 5): the
-# "watch rebuild" column is the body edit's median, with the title edit's in the notes.
+# "watch rebuild" column is the body edit's median, with the title edit's in the notes. When
+# both 10,000 and 100,000 ran, a last line gives their ratios (build, CPU, floor).
 # Timings stay out of `cargo test`.
 #
 # Environment:
@@ -152,6 +153,7 @@ MACHINE="$(nproc) cores ($cpu), $mem RAM, Linux $(uname -r), $fs_type at $BENCH_
 echo "machine: $MACHINE" >&2
 
 ROWS=()
+declare -A MEDIANS=()
 NOTES=()
 for n in "${SIZES[@]}"; do
     releases=$((n / 500))
@@ -244,6 +246,7 @@ for n in "${SIZES[@]}"; do
     m=$(median "${rsss[@]}")
     f=$(median "${floors[@]}")
     ratio=$(awk -v b="$b" -v f="$f" 'BEGIN { if (f > 0) printf "%.2f", b / f; else print "n/a" }')
+    MEDIANS[$n]="$b $c $f"
     ROWS+=("$(printf '| %s | %s | %.1f (%s files) | %s | %s | %.0f | %s | %s | %s |' \
         "$n" "${pages:-?}" "$(awk -v x="$out_bytes" 'BEGIN { print x / 1e6 }')" "$out_files" \
         "$b" "$c" "$(awk -v k="$m" 'BEGIN { print k / 1024 }')" "$f" "$ratio" "$watch")")
@@ -262,3 +265,12 @@ echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 for note in "${NOTES[@]}"; do echo "- $note"; done
+# Linearity (issue 6 asks for 100,000 / 10,000 ≤ 11): the build's ratio beside the floor's,
+# since on this disk the floor itself does not grow linearly.
+if [ -n "${MEDIANS[10000]:-}" ] && [ -n "${MEDIANS[100000]:-}" ]; then
+    read -r b1 c1 f1 <<<"${MEDIANS[10000]}"
+    read -r b2 c2 f2 <<<"${MEDIANS[100000]}"
+    awk -v b1="$b1" -v c1="$c1" -v f1="$f1" -v b2="$b2" -v c2="$c2" -v f2="$f2" 'BEGIN {
+        printf "- Linearity, 100000 / 10000: build %.1f×, CPU %.1f×, cp -r floor %.1f×\n",
+            b2 / b1, c2 / c1, (f1 > 0 ? f2 / f1 : 0) }'
+fi
