@@ -294,12 +294,12 @@ fn write_search_shards(
     plan: &mut plan::Plan,
     staging: &sink::disk::Staging,
 ) -> Result<usize, Diagnostic> {
-    let is_shard = |f: &plan::PlannedFile| {
-        matches!(
-            f.kind,
-            plan::FileKind::Search(search::SearchFile::Shard { .. })
-        )
-    };
+    fn shard(f: &plan::PlannedFile) -> Option<&search::SearchFile> {
+        match &f.kind {
+            plan::FileKind::Search(s @ search::SearchFile::Shard { .. }) => Some(s),
+            _ => None,
+        }
+    }
     if plan.search.docs.is_empty() {
         return Ok(0);
     }
@@ -307,19 +307,14 @@ fn write_search_shards(
     let shards: Vec<(&str, &search::SearchFile)> = plan
         .files
         .iter()
-        .filter_map(|f| match &f.kind {
-            plan::FileKind::Search(s @ search::SearchFile::Shard { .. }) => {
-                Some((f.site_path.as_str(), s))
-            }
-            _ => None,
-        })
+        .filter_map(|f| Some((f.site_path.as_str(), shard(f)?)))
         .collect();
     shards.par_iter().try_for_each(|(path, s)| {
         let json = search::render(site, &plan.search, s);
         staging.write(&model::urls::output_file(path), &json)
     })?;
     let written = shards.len();
-    plan.files.retain(|f| !is_shard(f));
+    plan.files.retain(|f| shard(f).is_none());
     plan.search.forget_shards();
     Ok(written)
 }

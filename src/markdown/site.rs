@@ -182,33 +182,16 @@ pub fn render_all_cached(
     invalid: &HashSet<String>,
     cache: &mut BodyCache,
 ) -> Vec<Diagnostic> {
-    let mut jobs: Vec<(Slot, &SourceFile, &Body)> = Vec::new();
-    for (i, e) in site.entries.iter().enumerate() {
-        for (l, v) in &e.versions {
-            jobs.push((Slot::Entry(i, l.clone()), &v.source, &v.body));
-        }
-    }
-    for (i, r) in site.releases.iter().enumerate() {
-        for (l, t) in &r.text {
-            if let Some((src, body)) = &t.intro {
-                jobs.push((Slot::Intro(i, l.clone()), src, body));
-            }
-        }
-    }
-    for (i, p) in site.pages.iter().enumerate() {
-        for (l, v) in &p.versions {
-            jobs.push((Slot::Page(i, l.clone()), &v.source, &v.body));
-        }
-    }
+    let slots = slots(site);
     let resolver = Resolver::new(site, withheld, invalid);
     let unsafe_html = site.config.unsafe_html;
     let epoch = resolver.epoch();
     let previous = &cache.entries;
-    let results: Vec<(Slot, u64, String, Vec<Diagnostic>)> = jobs
-        .into_par_iter()
-        .map(|(slot, source, body)| {
-            let lang = match &slot {
-                Slot::Entry(_, l) | Slot::Intro(_, l) | Slot::Page(_, l) => l,
+    let results: Vec<(u64, String, Vec<Diagnostic>)> = slots
+        .par_iter()
+        .map(|slot| {
+            let Some((source, body, lang)) = slot.input(site) else {
+                return Default::default();
             };
             let folder = folder_in_content(source);
             let mut h = DefaultHasher::new();
@@ -216,35 +199,19 @@ pub fn render_all_cached(
             source.path.hash(&mut h);
             let key = h.finish();
             if let Some((html, diags)) = previous.get(&key) {
-                return (slot, key, html.clone(), diags.clone());
+                return (key, html.clone(), diags.clone());
             }
             let (html, diags) = render_body(source, body, lang, &resolver, unsafe_html);
-            (slot, key, html, diags)
+            (key, html, diags)
         })
         .collect();
     drop(resolver);
     let mut diags = Vec::new();
     let mut kept = HashMap::with_capacity(results.len());
-    for (slot, key, html, d) in results {
+    for (slot, (key, html, d)) in slots.iter().zip(results) {
         kept.insert(key, (html.clone(), d.clone()));
         diags.extend(d);
-        match slot {
-            Slot::Entry(i, l) => {
-                if let Some(v) = Arc::make_mut(&mut site.entries[i]).versions.get_mut(&l) {
-                    v.body_html = html;
-                }
-            }
-            Slot::Intro(i, l) => {
-                if let Some(t) = site.releases[i].text.get_mut(&l) {
-                    t.intro_html = html;
-                }
-            }
-            Slot::Page(i, l) => {
-                if let Some(v) = site.pages[i].versions.get_mut(&l) {
-                    v.body_html = html;
-                }
-            }
-        }
+        slot.store(site, html, None);
     }
     cache.entries = kept;
     diags

@@ -205,14 +205,7 @@ fn csv_error(path: &str, e: impl std::fmt::Display) -> Diagnostic {
     })
 }
 
-/// The CSV of `entries`, with a UTF-8 byte order mark.
-pub fn csv(site: &Site, entries: &[usize], site_path: &str) -> Result<Vec<u8>, Diagnostic> {
-    let mut out = Vec::new();
-    write_csv(site, entries, site_path, &mut out)?;
-    Ok(out)
-}
-
-/// Write the CSV of `entries` into `out` as it is made (see [`csv`]).
+/// Write the CSV of `entries`, with a UTF-8 byte order mark, into `out` as it is made.
 pub fn write_csv(
     site: &Site,
     entries: &[usize],
@@ -346,16 +339,8 @@ struct DataDoc<'a> {
     entries: Vec<EntryRecord<'a>>,
 }
 
-/// The JSON of `entries`, covering `releases` (indexes into `Site::releases`).
-pub fn json(site: &Site, entries: &[usize], releases: &[usize]) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing into memory cannot fail.
-    let _ = write_json(site, entries, releases, &mut out);
-    out
-}
-
-/// Write the JSON of `entries` into `out` as it is made (see [`json`]): the site-wide file
-/// is as large as all the entries' fields together.
+/// Write the JSON of `entries`, covering `releases` (indexes into `Site::releases`), into
+/// `out` as it is made: the site-wide file is as large as all the entries' fields together.
 pub fn write_json(
     site: &Site,
     entries: &[usize],

@@ -40,20 +40,13 @@ pub fn render_file(site: &Site, plan: &Plan, file: &PlannedFile) -> Result<Vec<u
         FileKind::Robots { sitemap } => Ok(sitemap::robots(site, sitemap)),
         FileKind::Data {
             scope,
-            format: DataFormat::Json,
+            format,
             entries,
         } => {
-            let releases: Vec<usize> = match scope {
-                DataScope::Site => (0..site.releases.len()).collect(),
-                DataScope::Release(i) => vec![*i],
-            };
-            Ok(data::json(site, entries, &releases))
+            let mut out = Vec::new();
+            write_data(site, scope, format, entries, path, &mut out)?;
+            Ok(out)
         }
-        FileKind::Data {
-            format: DataFormat::Csv,
-            entries,
-            ..
-        } => data::csv(site, entries, path),
         FileKind::CsvMetadata { tables } => data::csv_metadata(site, path, tables),
         FileKind::Search(f) => Ok(crate::search::render(site, &plan.search, f)),
     }
@@ -135,8 +128,37 @@ impl<F: Fn(RenderedFile) -> Result<(), Diagnostic> + Sync> Sink for F {
     }
 }
 
-/// Render `f` into `sink` as it is made, if it is a file worth streaming and the sink
-/// takes streams: `None` when it should be rendered whole.
+/// Write an open data file (JSON or CSV of `entries`) into `out` as it is made.
+fn write_data(
+    site: &Site,
+    scope: &DataScope,
+    format: &DataFormat,
+    entries: &[usize],
+    site_path: &str,
+    out: &mut dyn Write,
+) -> Result<(), Diagnostic> {
+    let write_err = |e: std::io::Error| {
+        Diagnostic::error(Problem::OutputWrite {
+            path: site_path.trim_start_matches('/').into(),
+            message: e.to_string(),
+        })
+    };
+    match format {
+        DataFormat::Json => {
+            let releases: Vec<usize> = match scope {
+                DataScope::Site => (0..site.releases.len()).collect(),
+                DataScope::Release(i) => vec![*i],
+            };
+            data::write_json(site, entries, &releases, out).map_err(write_err)
+        }
+        DataFormat::Csv => data::write_csv(site, entries, site_path, out),
+    }?;
+    out.flush().map_err(write_err)
+}
+
+/// Render `f` into `sink` as it is made, if it is an open data file (the site-wide ones are
+/// as large as all entries' fields together) and the sink takes streams: `None` when it
+/// should be rendered whole.
 fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), Diagnostic>> {
     let FileKind::Data {
         scope,
@@ -146,31 +168,11 @@ fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), D
     else {
         return None;
     };
-    let path = output_file(&f.site_path);
-    let mut w = match sink.open(&path) {
-        Ok(Some(w)) => w,
+    Some(match sink.open(&output_file(&f.site_path)) {
+        Ok(Some(mut w)) => write_data(site, scope, format, entries, &f.site_path, &mut w),
         Ok(None) => return None,
-        Err(d) => return Some(Err(d)),
-    };
-    let write_err = |e: std::io::Error| {
-        Diagnostic::error(Problem::OutputWrite {
-            path: path.clone().into(),
-            message: e.to_string(),
-        })
-    };
-    Some(
-        match format {
-            DataFormat::Json => {
-                let releases: Vec<usize> = match scope {
-                    DataScope::Site => (0..site.releases.len()).collect(),
-                    DataScope::Release(i) => vec![*i],
-                };
-                data::write_json(site, entries, &releases, &mut w).map_err(write_err)
-            }
-            DataFormat::Csv => data::write_csv(site, entries, &f.site_path, &mut w),
-        }
-        .and_then(|()| w.flush().map_err(write_err)),
-    )
+        Err(d) => Err(d),
+    })
 }
 
 /// Render every page and generated file of `plan` in parallel and hand each to `sink` as
@@ -202,10 +204,19 @@ pub fn render_each(
             fail(d);
         }
     };
-    let deliver_file = |f: &PlannedFile| match stream(site, f, sink) {
-        Some(Ok(())) => {}
-        Some(Err(d)) => fail(d),
-        None => deliver(file(site, plan, f)),
+    // After a problem nothing more is streamed either (files are still rendered, whole,
+    // for their problems).
+    let deliver_file = |f: &PlannedFile| {
+        let streamed = if failed.load(Ordering::Relaxed) {
+            None
+        } else {
+            stream(site, f, sink)
+        };
+        match streamed {
+            Some(Ok(())) => {}
+            Some(Err(d)) => fail(d),
+            None => deliver(file(site, plan, f)),
+        }
     };
     rayon::join(
         || {
