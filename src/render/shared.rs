@@ -103,32 +103,58 @@ fn card(site: &Site, parts: &CardParts, e: &Entry, lang: &Lang, li: usize) -> Te
     let texts =
         |name: &str| -> Vec<&str> { v.values.get(name).map(|x| x.texts()).unwrap_or_default() };
     let [release_id, release_title, release_url] = parts.releases[e.release_index][li].clone();
-    let values: [TeraValue; 13] = [
-        TeraValue::from(v.title.as_str()),
-        TeraValue::from(v.summary.as_deref().unwrap_or_default()),
-        TeraValue::from(site.urls.href(&site.urls.entry(shown, &e.release, &e.slug))),
-        TeraValue::from(shown.as_str()),
-        TeraValue::from(translated),
-        TeraValue::from(texts("institutions").first().copied()),
-        TeraValue::from(
-            v.values
-                .get("stage")
-                .and_then(Value::as_text)
-                .map(|k| enum_label(site, "stage", k, lang)),
+    let values: [(&str, TeraValue); 13] = [
+        ("title", TeraValue::from(v.title.as_str())),
+        (
+            "summary",
+            TeraValue::from(v.summary.as_deref().unwrap_or_default()),
         ),
-        TeraValue::from(
-            texts("fields")
-                .iter()
-                .map(|k| enum_label(site, "fields", k, lang))
-                .collect::<Vec<_>>(),
+        (
+            "url",
+            TeraValue::from(site.urls.href(&site.urls.entry(shown, &e.release, &e.slug))),
         ),
-        release_id,
-        release_title,
-        release_url,
-        TeraValue::from(e.date.to_string()),
-        hold_info(&e.hold).map_or_else(TeraValue::none, |h| TeraValue::from_serializable(&h)),
+        ("lang", TeraValue::from(shown.as_str())),
+        ("translated", TeraValue::from(translated)),
+        (
+            "lead_institution",
+            TeraValue::from(texts("institutions").first().copied()),
+        ),
+        (
+            "stage",
+            TeraValue::from(
+                v.values
+                    .get("stage")
+                    .and_then(Value::as_text)
+                    .map(|k| enum_label(site, "stage", k, lang)),
+            ),
+        ),
+        (
+            "fields",
+            TeraValue::from(
+                texts("fields")
+                    .iter()
+                    .map(|k| enum_label(site, "fields", k, lang))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        ("release_id", release_id),
+        ("release_title", release_title),
+        ("release_url", release_url),
+        ("date", TeraValue::from(e.date.to_string())),
+        (
+            "hold",
+            hold_info(&e.hold).map_or_else(TeraValue::none, |h| TeraValue::from_serializable(&h)),
+        ),
     ];
-    let map: IndexMap<Key<'static>, TeraValue> = parts.keys.iter().cloned().zip(values).collect();
+    let map: IndexMap<Key<'static>, TeraValue> = parts
+        .keys
+        .iter()
+        .zip(values)
+        .map(|(key, (name, value))| {
+            debug_assert_eq!(key.as_str(), Some(name), "card keys in CARD_KEYS order");
+            (key.clone(), value)
+        })
+        .collect();
     TeraValue::from(map)
 }
 
