@@ -340,22 +340,19 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // output only when everything succeeded.
     let staging =
         sink::disk::Staging::begin(&out).map_err(|d| fail(vec![d], SourceMap::default()))?;
-    let paths = plan
-        .pages
-        .iter()
-        .map(|p| model::urls::output_file(&p.site_path))
-        .chain(
-            plan.files
-                .iter()
-                .map(|f| model::urls::output_file(&f.site_path)),
-        )
-        .collect::<Vec<_>>();
+    // Each path is made and dropped as its folder is noted: a large site's paths together
+    // are a hundred megabytes that nothing needs after this.
     staging
         .create_dirs(
-            paths
+            plan.pages
                 .iter()
-                .map(String::as_str)
-                .chain(plan.copies.iter().map(|c| c.to.as_str())),
+                .map(|p| model::urls::output_file(&p.site_path))
+                .chain(
+                    plan.files
+                        .iter()
+                        .map(|f| model::urls::output_file(&f.site_path)),
+                )
+                .chain(plan.copies.iter().map(|c| c.to.clone())),
         )
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("dirs");

@@ -75,7 +75,8 @@ impl FieldKind {
 /// One field of the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDef {
-    pub name: String,
+    /// Shared with every value of the field (see [`crate::validate::Fields`]).
+    pub name: std::sync::Arc<str>,
     pub kind: FieldKind,
     pub required: bool,
     pub taxonomy: bool,
@@ -218,7 +219,7 @@ pub(crate) fn build_field(name: &str, raw: RawField, path: &str) -> Result<Field
         }
     }
     Ok(FieldDef {
-        name: name.to_string(),
+        name: name.into(),
         kind,
         required: raw.required,
         taxonomy: raw.taxonomy,

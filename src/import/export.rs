@@ -82,7 +82,7 @@ fn text(def: &FieldDef, v: &Value, config: &SiteConfig) -> String {
     match (&def.kind, v) {
         (FieldKind::Enum { options }, Value::Text(k)) => options
             .iter()
-            .find(|o| &o.key == k)
+            .find(|o| *o.key == **k)
             .map(|o| {
                 o.labels
                     .get(
@@ -92,14 +92,14 @@ fn text(def: &FieldDef, v: &Value, config: &SiteConfig) -> String {
                     )
                     .to_string()
             })
-            .unwrap_or_else(|| k.clone()),
+            .unwrap_or_else(|| k.to_string()),
         (FieldKind::List { item }, Value::List(items)) => items
             .iter()
             .map(|i| text(item, i, config))
             .collect::<Vec<_>>()
             .join("|"),
         (_, Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
-        (_, Value::Text(s)) => s.clone(),
+        (_, Value::Text(s)) => s.to_string(),
         (_, Value::Integer(i)) => i.to_string(),
         (_, Value::Date(d)) => d.to_string(),
         (_, Value::DateTime(t)) => t.to_string(),

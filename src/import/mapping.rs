@@ -106,7 +106,7 @@ fn leaf_names(
 ) {
     let dotted = path.join(".");
     let mut labels: Vec<String> = def.label.0.values().cloned().collect();
-    labels.push(def.name.clone());
+    labels.push(def.name.to_string());
     match &def.kind {
         FieldKind::Table { fields } => {
             for (k, f) in fields {

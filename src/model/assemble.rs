@@ -97,16 +97,14 @@ pub fn translated_version(
     body: Body,
 ) -> EntryVersion {
     let mut values = original.values.clone();
-    for (k, v) in &fields.values {
-        match values.get_mut(k) {
-            Some(existing) => existing.merge_from(v),
-            None => {
-                values.insert(k.clone(), v.clone());
-            }
+    for (k, v) in fields.values {
+        match values.get_mut(&k) {
+            Some(existing) => existing.merge_from(&v),
+            None => values.insert(k, v),
         }
     }
     // Keep schema order after merging.
-    values.sort_by_cached_key(|k, _| config.schema.fields.get_index_of(k));
+    values.sort_by_key(|k| config.schema.fields.get_index_of(k));
     values.shrink_to_fit();
     EntryVersion {
         title: values

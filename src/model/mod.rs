@@ -14,13 +14,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-
 use crate::config::SiteConfig;
 use crate::load::Body;
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
-use crate::validate::Value;
+use crate::validate::Fields;
 use ids::{Lang, ReleaseId, Slug};
 pub use taxonomy::{Taxonomy, Term};
 use urls::Urls;
@@ -55,7 +53,7 @@ pub struct Release {
 pub struct EntryVersion {
     pub source: SourceFile,
     /// All field values: the translation's own, then the original's for what it left out.
-    pub values: IndexMap<String, Value>,
+    pub values: Fields,
     pub title: String,
     pub summary: Option<String>,
     pub body: Body,

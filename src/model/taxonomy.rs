@@ -130,7 +130,7 @@ pub fn build(config: &SiteConfig, entries: &[Entry]) -> Vec<Taxonomy> {
                 .collect();
             Taxonomy {
                 index,
-                field: def.name.clone(),
+                field: def.name.to_string(),
                 slug: Slug::from_text(&def.name.replace('_', "-"))
                     .unwrap_or_else(|| Slug::from_text("taxonomy").expect("valid")),
                 terms,

@@ -15,7 +15,7 @@ use crate::config::{FieldDef, FieldKind};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::model::{Entry, Site};
-use crate::validate::Value;
+use crate::validate::{Fields, Value};
 
 /// The separator of multi-valued CSV cells.
 pub const LIST_SEPARATOR: &str = "|";
@@ -147,7 +147,7 @@ fn defuse(cell: String) -> String {
 
 fn plain_text(v: &Value) -> String {
     match v {
-        Value::Text(s) => s.clone(),
+        Value::Text(s) => s.to_string(),
         Value::Integer(i) => i.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => d.to_string(),
@@ -156,12 +156,12 @@ fn plain_text(v: &Value) -> String {
     }
 }
 
-fn lookup<'v>(values: &'v IndexMap<String, Value>, path: &[&str]) -> Option<&'v Value> {
+fn lookup<'v>(values: &'v Fields, path: &[&str]) -> Option<&'v Value> {
     let (first, rest) = path.split_first()?;
-    let mut v = values.get(*first)?;
+    let mut v = values.get(first)?;
     for key in rest {
         match v {
-            Value::Table(t) => v = t.get(*key)?,
+            Value::Table(t) => v = t.get(key)?,
             _ => return None,
         }
     }
@@ -317,7 +317,7 @@ struct EntryRecord<'a> {
     /// The entry's `date`, or its release's.
     date: String,
     /// Every schema value of the original, typed.
-    values: &'a IndexMap<String, Value>,
+    values: &'a Fields,
     /// Title and summary of each translation.
     translations: IndexMap<&'a str, Translation<'a>>,
     /// The entry's page in each language it exists in.

@@ -1,13 +1,12 @@
 //! Turning an entry's field values into display HTML for one language: enum labels, links to
 //! taxonomy terms, mailto and web links, nested tables. Every piece of text is escaped here.
 
-use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::config::{FieldDef, FieldKind};
 use crate::model::Site;
 use crate::model::ids::{Lang, Slug};
-use crate::validate::Value;
+use crate::validate::{Fields, Value};
 
 /// Escape text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -70,19 +69,19 @@ impl Displayer<'_> {
     }
 
     /// Display rows for all shown fields of `values`, in schema order.
-    pub fn fields(&self, values: &IndexMap<String, Value>) -> Vec<DisplayField> {
+    pub fn fields(&self, values: &Fields) -> Vec<DisplayField> {
         self.site
             .config
             .schema
             .fields
             .values()
-            .filter(|d| !NOT_IN_TABLE.contains(&d.name.as_str()))
+            .filter(|d| !NOT_IN_TABLE.contains(&&*d.name))
             .filter_map(|def| {
                 let v = values.get(&def.name)?;
                 Some(DisplayField {
-                    name: def.name.clone(),
+                    name: def.name.to_string(),
                     label: self.label(def).to_string(),
-                    html: self.value(def, v, def.taxonomy.then_some(def.name.as_str())),
+                    html: self.value(def, v, def.taxonomy.then_some(&*def.name)),
                 })
             })
             .collect()
@@ -107,7 +106,7 @@ impl Displayer<'_> {
             (FieldKind::Enum { options }, Value::Text(key)) => {
                 let label = options
                     .iter()
-                    .find(|o| &o.key == key)
+                    .find(|o| *o.key == **key)
                     .map(|o| {
                         o.labels
                             .get(self.lang.as_str(), self.site.default_lang().as_str(), key)

@@ -86,7 +86,7 @@ pub fn new_release(root: &Path, id: &str) -> Result<PathBuf, ScaffoldError> {
 /// A placeholder value that passes validation for `def`.
 fn placeholder(def: &FieldDef, title: &str) -> String {
     match &def.kind {
-        FieldKind::Text { .. } if def.name == "title" => quote(title),
+        FieldKind::Text { .. } if &*def.name == "title" => quote(title),
         FieldKind::Text { .. } | FieldKind::Markdown => quote("TODO"),
         FieldKind::Integer { min, .. } => min.unwrap_or(0).to_string(),
         FieldKind::Enum { options } => quote(&options[0].key),

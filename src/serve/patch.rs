@@ -71,5 +71,5 @@ pub fn patch_entry(
 }
 
 fn same_values(a: &EntryVersion, b: &EntryVersion, fields: &[&str]) -> bool {
-    fields.iter().all(|f| a.values.get(*f) == b.values.get(*f))
+    fields.iter().all(|f| a.values.get(f) == b.values.get(f))
 }

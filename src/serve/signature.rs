@@ -58,7 +58,7 @@ pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
                 .chain(group_by.as_slice())
                 .map(|f| {
                     v.values
-                        .get(*f)
+                        .get(f)
                         .map(|x| serde_json::to_string(x).unwrap_or_default())
                 })
                 .collect();

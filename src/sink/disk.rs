@@ -188,10 +188,13 @@ impl Staging {
 
     /// Create the folders that will hold these files (paths relative to the output folder),
     /// so that [`Staging::write`] never has to.
-    pub fn create_dirs<'p>(&self, files: impl Iterator<Item = &'p str>) -> Result<(), Diagnostic> {
+    pub fn create_dirs(
+        &self,
+        files: impl Iterator<Item = impl AsRef<str>>,
+    ) -> Result<(), Diagnostic> {
         let mut dirs = BTreeSet::new();
         for f in files {
-            if let Some(parent) = Path::new(f).parent() {
+            if let Some(parent) = Path::new(f.as_ref()).parent() {
                 dirs.insert(self.dir.join(parent));
             }
         }

@@ -41,7 +41,7 @@ fn field(name: &str, kind: FieldKind, required: bool) -> (String, FieldDef) {
     (
         name.to_string(),
         FieldDef {
-            name: name.to_string(),
+            name: name.into(),
             kind,
             required,
             taxonomy: false,

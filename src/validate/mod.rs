@@ -16,13 +16,13 @@ use crate::config::{FieldDef, FieldKind};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::ParsedDoc;
 use crate::load::source::SourceFile;
-pub use value::Value;
+pub use value::{Fields, Value};
 
 /// The checked fields of one document.
 #[derive(Debug, Clone, Default)]
 pub struct Checked {
     /// Values in schema order.
-    pub values: IndexMap<String, Value>,
+    pub values: Fields,
     /// Absolute byte span of each top-level value, for later diagnostics.
     pub spans: HashMap<String, Range<usize>>,
 }
@@ -98,7 +98,7 @@ impl Checker<'_> {
         fields: &IndexMap<String, FieldDef>,
         path: &str,
         spans: Option<&mut HashMap<String, Range<usize>>>,
-    ) -> IndexMap<String, Value> {
+    ) -> Fields {
         let mut given: HashMap<&str, &Spanned<DeValue<'_>>> = HashMap::new();
         for (k, v) in table.iter() {
             let key: &str = k.get_ref();
@@ -118,7 +118,7 @@ impl Checker<'_> {
             }
         }
         // Sized exactly: a site holds one such map per entry version, for the whole build.
-        let mut out = IndexMap::with_capacity(given.len());
+        let mut out = Fields::with_capacity(given.len());
         let mut spans = spans;
         for (name, def) in fields {
             let full = join(path, name);
@@ -128,7 +128,7 @@ impl Checker<'_> {
                         s.insert(name.clone(), self.span(v.span()));
                     }
                     if let Some(val) = self.value(def, v, &full) {
-                        out.insert(name.clone(), val);
+                        out.insert(def.name.clone(), val);
                     }
                 }
                 None if def.required && self.require => {
@@ -170,9 +170,9 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                Some(Value::Text(s.to_string()))
+                Some(Value::Text(Box::from(&**s)))
             }
-            (FieldKind::Markdown, DeValue::String(s)) => Some(Value::Text(s.to_string())),
+            (FieldKind::Markdown, DeValue::String(s)) => Some(Value::Text(Box::from(&**s))),
             (FieldKind::Integer { min, max }, DeValue::Integer(i)) => {
                 let digits = i.as_str().replace('_', "");
                 let digits = digits
@@ -199,7 +199,7 @@ impl Checker<'_> {
             }
             (FieldKind::Enum { options }, DeValue::String(s)) => {
                 if options.iter().any(|o| o.key == **s) {
-                    return Some(Value::Text(s.to_string()));
+                    return Some(Value::Text(Box::from(&**s)));
                 }
                 let by_label = options
                     .iter()
@@ -227,7 +227,7 @@ impl Checker<'_> {
                         None => ok = false,
                     }
                 }
-                ok.then_some(Value::List(out))
+                ok.then_some(Value::List(out.into_boxed_slice()))
             }
             (FieldKind::Date, DeValue::Datetime(dt)) => match (dt.date, dt.time) {
                 (Some(d), None) => {
@@ -251,7 +251,7 @@ impl Checker<'_> {
             (FieldKind::DateTime, DeValue::String(s)) => self.datetime(s, span, path),
             (FieldKind::Url, DeValue::String(s)) => {
                 if is_url(s) {
-                    Some(Value::Text(s.to_string()))
+                    Some(Value::Text(Box::from(&**s)))
                 } else {
                     self.report(
                         Problem::BadUrl {
@@ -265,7 +265,7 @@ impl Checker<'_> {
             }
             (FieldKind::Email, DeValue::String(s)) => {
                 if is_email(s) {
-                    Some(Value::Text(s.to_string()))
+                    Some(Value::Text(Box::from(&**s)))
                 } else {
                     self.report(
                         Problem::BadEmail {
