@@ -287,36 +287,88 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
     Ok(loaded)
 }
 
-/// Build the search index of `plan` and write its shard files into `staging`; they are then
-/// taken out of `plan` and the index forgets them. Returns how many were written.
-fn write_search_shards(
+/// Build the search index of `plan` and, as documents stream into it chunk by chunk, write
+/// those entries' pages and search documents into `staging`, then let go of their bodies'
+/// HTML: a large site then never holds every body together with the whole index. Then the
+/// shard files are written, and shard and document files are taken out of `plan` (the index
+/// forgets its shards). Problems go to `problems`. Returns which of `plan.pages` were
+/// written, and how many files.
+fn write_entries_and_search(
     site: &Site,
     plan: &mut plan::Plan,
+    renderer: &render::Renderer<'_>,
     staging: &sink::disk::Staging,
-) -> Result<usize, Diagnostic> {
-    fn shard(f: &plan::PlannedFile) -> Option<&search::SearchFile> {
-        match &f.kind {
-            plan::FileKind::Search(s @ search::SearchFile::Shard { .. }) => Some(s),
-            _ => None,
+    problems: &render::Problems,
+) -> (Vec<bool>, usize) {
+    use plan::{FileKind, PageKind, PlannedFile, PlannedPage};
+    use search::SearchFile;
+    let mut done = vec![false; plan.pages.len()];
+    if plan.search.docs.is_empty() {
+        return (done, 0);
+    }
+    let p: &plan::Plan = plan;
+    let mut pages_of: Vec<Vec<usize>> = vec![Vec::new(); site.entries.len()];
+    for (k, page) in p.pages.iter().enumerate() {
+        if let PageKind::Entry(e) = page.kind {
+            pages_of[e].push(k);
         }
     }
-    if plan.search.docs.is_empty() {
-        return Ok(0);
+    let mut files_of: Vec<Vec<usize>> = vec![Vec::new(); p.search.docs.len()];
+    for (k, f) in p.files.iter().enumerate() {
+        if let FileKind::Search(SearchFile::Doc { doc, .. }) = f.kind {
+            files_of[doc].push(k);
+        }
     }
-    plan.search.built(site);
-    let shards: Vec<(&str, &search::SearchFile)> = plan
+    let mut written = 0;
+    p.search.build_streaming(site, &mut |first, entries| {
+        let pages: Vec<&PlannedPage> = entries
+            .iter()
+            .flat_map(|&e| &pages_of[e])
+            .map(|&k| &p.pages[k])
+            .collect();
+        let files: Vec<&PlannedFile> = (first..first + entries.len())
+            .flat_map(|d| &files_of[d])
+            .map(|&k| &p.files[k])
+            .collect();
+        render::render_some(p, &pages, &files, renderer, staging, problems);
+        written += pages.len() + files.len();
+        for &e in entries {
+            for v in site.entries[e].versions.values() {
+                v.body_html.release();
+            }
+        }
+    });
+    for &e in &p.search.docs {
+        for &k in &pages_of[e] {
+            done[k] = true;
+        }
+    }
+    let shards: Vec<(&str, &SearchFile)> = p
         .files
         .iter()
-        .filter_map(|f| Some((f.site_path.as_str(), shard(f)?)))
+        .filter_map(|f| match &f.kind {
+            FileKind::Search(s @ SearchFile::Shard { .. }) => Some((f.site_path.as_str(), s)),
+            _ => None,
+        })
         .collect();
-    shards.par_iter().try_for_each(|(path, s)| {
-        let json = search::render(site, &plan.search, s);
-        staging.write(&model::urls::output_file(path), &json)
-    })?;
-    let written = shards.len();
-    plan.files.retain(|f| shard(f).is_none());
+    shards.par_iter().for_each(|(path, s)| {
+        if problems.failed() {
+            return;
+        }
+        let json = search::render(site, &p.search, s);
+        if let Err(d) = staging.write(&model::urls::output_file(path), &json) {
+            problems.add(d);
+        }
+    });
+    written += shards.len();
+    plan.files.retain(|f| {
+        !matches!(
+            f.kind,
+            FileKind::Search(SearchFile::Shard { .. } | SearchFile::Doc { .. })
+        )
+    });
     plan.search.forget_shards();
-    Ok(written)
+    (done, written)
 }
 
 /// Build the site into its output folder. With any error nothing is written.
@@ -356,29 +408,41 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         )
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("dirs");
-    // The search index first, on every core, its shard files written and dropped at once:
-    // a large site's index is then never held together with the cards the renderer makes.
-    let shards = write_search_shards(&loaded.site, &mut plan, &staging)
-        .map_err(|d| fail(vec![d], SourceMap::default()))?;
-    trace.mark("search index");
-    let renderer = match render::Renderer::new(&loaded.site, &opts.root) {
+    // Entry pages first, without cards, written as their documents stream into the search
+    // index, which lets go of each body's HTML once written; then the index's shards. A
+    // large site's body HTML, its index and its cards are so never all held at once.
+    let renderer = match render::Renderer::without_cards(&loaded.site, &opts.root) {
         Ok(r) => r,
         Err(d) => return Err(fail(d, loaded.sources)),
     };
+    let problems = render::Problems::default();
+    let (done, streamed) =
+        write_entries_and_search(&loaded.site, &mut plan, &renderer, &staging, &problems);
+    trace.mark("search index+entry pages");
+    let renderer = renderer.with_cards();
     trace.mark("renderer");
-    let (rendered, copied) = rayon::join(
-        || render::render_each(&plan, &renderer, &staging),
+    let pages: Vec<&plan::PlannedPage> = plan
+        .pages
+        .iter()
+        .zip(&done)
+        .filter(|(_, done)| !**done)
+        .map(|(p, _)| p)
+        .collect();
+    let files: Vec<&plan::PlannedFile> = plan.files.iter().collect();
+    let ((), copied) = rayon::join(
+        || render::render_some(&plan, &pages, &files, &renderer, &staging, &problems),
         || {
             plan.copies
                 .par_iter()
                 .try_for_each(|c| staging.copy(&opts.root, c))
         },
     );
-    let written = match (rendered, copied) {
-        (Ok(n), Ok(())) => n + shards + plan.copies.len(),
-        (Err(d), _) => return Err(fail(d, loaded.sources)),
-        (_, Err(d)) => return Err(fail(vec![d], loaded.sources)),
-    };
+    if let Err(d) = copied {
+        problems.add(d);
+    }
+    let written = problems
+        .result(streamed + pages.len() + files.len() + plan.copies.len())
+        .map_err(|d| fail(d, loaded.sources))?;
     trace.mark("render+write");
     staging
         .commit()

@@ -36,6 +36,7 @@ fn fuzz_entry_html(root: &Path) -> String {
         .next()
         .unwrap()
         .body_html
+        .get()
         .to_string()
 }
 

@@ -155,7 +155,7 @@ impl Slot {
         match self {
             Slot::Entry(i, l) => {
                 if let Some(v) = Arc::make_mut(&mut site.entries[*i]).versions.get_mut(l) {
-                    v.body_html = html;
+                    v.body_html.set(html);
                     drop(&mut v.source, &mut v.body);
                 }
             }

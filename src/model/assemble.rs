@@ -82,7 +82,7 @@ pub fn original_version(fields: Checked, source: SourceFile, body: Body) -> Entr
         summary: text(&fields, "summary"),
         values: fields.values,
         body,
-        body_html: String::new(),
+        body_html: Default::default(),
         source,
     }
 }
@@ -118,7 +118,7 @@ pub fn translated_version(
             .map(str::to_string),
         values,
         body,
-        body_html: String::new(),
+        body_html: Default::default(),
         source,
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod assemble;
 pub mod checks;
+pub mod html;
 pub mod ids;
 pub mod reorder;
 pub mod taxonomy;
@@ -19,6 +20,7 @@ use crate::load::Body;
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
 use crate::validate::Fields;
+pub use html::BodyHtml;
 use ids::{Lang, ReleaseId, Slug};
 pub use taxonomy::{Taxonomy, Term};
 use urls::Urls;
@@ -57,7 +59,7 @@ pub struct EntryVersion {
     pub title: String,
     pub summary: Option<String>,
     pub body: Body,
-    pub body_html: String,
+    pub body_html: BodyHtml,
 }
 
 /// Why an entry may not be public.

@@ -129,21 +129,40 @@ pub(crate) fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> St
 
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
+        Ok(Renderer::without_cards(site, root)?.with_cards())
+    }
+
+    /// A renderer for entry pages only, which show no cards: a build renders them while it
+    /// still holds their bodies' HTML and makes the cards after letting go of it, so a large
+    /// site never holds both. [`Renderer::with_cards`] makes it fit for every page.
+    pub fn without_cards(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
         let (tera, strings) = templates::load(root, &site.config.theme)?;
         let search = crate::search::enabled(root, &site.config.theme);
-        let (cards, langs) = rayon::join(
-            || shared::cards(site),
-            || shared::lang_values(site, &strings, search),
-        );
+        let langs = shared::lang_values(site, &strings, search);
         Ok(Renderer {
             site,
             prepared: Arc::new(Prepared {
                 tera: Arc::new(tera),
                 strings: Arc::new(strings),
-                cards,
+                cards: Vec::new(),
                 langs: Arc::new(langs),
             }),
         })
+    }
+
+    /// This renderer with every entry's cards made (see [`Renderer::without_cards`]).
+    pub fn with_cards(self) -> Self {
+        let p = &self.prepared;
+        let prepared = Prepared {
+            tera: p.tera.clone(),
+            strings: p.strings.clone(),
+            cards: shared::cards(self.site),
+            langs: p.langs.clone(),
+        };
+        Renderer {
+            site: self.site,
+            prepared: Arc::new(prepared),
+        }
     }
 
     /// A renderer for `site` with values prepared earlier (see [`Prepared::with_entries`]).
@@ -281,9 +300,14 @@ impl<'a> Renderer<'a> {
     }
 
     fn cards(&self, entries: &[usize], lang: &Lang) -> TeraValue {
+        let cards = &self.prepared.cards;
+        debug_assert!(
+            entries.is_empty() || !cards.is_empty(),
+            "cards asked of a renderer without cards"
+        );
         let list: Vec<TeraValue> = entries
             .iter()
-            .map(|&i| self.prepared.cards[i][self.lang_index(lang)].clone())
+            .filter_map(|&i| cards.get(i)?.get(self.lang_index(lang)).cloned())
             .collect();
         TeraValue::from(list)
     }
@@ -471,7 +495,7 @@ impl<'a> Renderer<'a> {
                         "url": u.href(&page.site_path),
                         "date": e.date.to_string(),
                         "date_display": localized_date(&e.date, lang),
-                        "body_html": v.body_html,
+                        "body_html": &*v.body_html.get(),
                         "fields": d.fields(&v.values),
                         "values": v.values,
                         "cover": cover,

@@ -175,61 +175,96 @@ fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), D
     })
 }
 
-/// Render every page and generated file of `plan` in parallel and hand each to `sink` as
-/// soon as it is ready (or stream it into the sink, see [`Sink::open`]), so a build never
-/// holds the whole site in memory. The order of the calls is not defined. After the first
-/// problem nothing more is handed to `sink`, but rendering goes on so that every problem is
-/// reported. Returns the number of files.
-pub fn render_each(
+/// Problems met while rendering into a sink, kept across calls of [`render_some`]: after
+/// the first, nothing more is handed to the sink, but rendering goes on so that every
+/// problem is reported.
+#[derive(Default)]
+pub struct Problems {
+    errors: Mutex<Vec<Diagnostic>>,
+    failed: AtomicBool,
+}
+
+impl Problems {
+    /// Note a problem (one report per distinct problem).
+    pub fn add(&self, d: Diagnostic) {
+        self.failed.store(true, Ordering::Relaxed);
+        push_once(
+            &mut self.errors.lock().unwrap_or_else(|e| e.into_inner()),
+            d,
+        );
+    }
+
+    /// Has anything gone wrong yet?
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// `Ok(value)` when nothing went wrong, else every problem.
+    pub fn result<T>(self, value: T) -> Result<T, Vec<Diagnostic>> {
+        let errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Render `pages` and `files` (of `plan`) in parallel and hand each to `sink` as soon as it
+/// is ready (or stream it into the sink, see [`Sink::open`]). The order of the calls is not
+/// defined. Problems go to `problems`; after the first, nothing more is handed to `sink`.
+pub fn render_some(
     plan: &Plan,
+    pages: &[&PlannedPage],
+    files: &[&PlannedFile],
     renderer: &Renderer<'_>,
     sink: &impl Sink,
-) -> Result<usize, Vec<Diagnostic>> {
+    problems: &Problems,
+) {
     let site = renderer.site();
-    let errors: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
-    let failed = AtomicBool::new(false);
-    let fail = |d: Diagnostic| {
-        failed.store(true, Ordering::Relaxed);
-        push_once(&mut errors.lock().unwrap_or_else(|e| e.into_inner()), d);
-    };
     let deliver = |r: Result<RenderedFile, Diagnostic>| {
         let r = r.and_then(|f| {
-            if failed.load(Ordering::Relaxed) {
+            if problems.failed() {
                 Ok(())
             } else {
                 sink.put(f)
             }
         });
         if let Err(d) = r {
-            fail(d);
+            problems.add(d);
         }
     };
     // After a problem nothing more is streamed either (files are still rendered, whole,
     // for their problems).
     let deliver_file = |f: &PlannedFile| {
-        let streamed = if failed.load(Ordering::Relaxed) {
+        let streamed = if problems.failed() {
             None
         } else {
             stream(site, f, sink)
         };
         match streamed {
             Some(Ok(())) => {}
-            Some(Err(d)) => fail(d),
+            Some(Err(d)) => problems.add(d),
             None => deliver(file(site, plan, f)),
         }
     };
     rayon::join(
-        || {
-            plan.pages
-                .par_iter()
-                .for_each(|p| deliver(page(renderer, p)))
-        },
-        || plan.files.par_iter().for_each(deliver_file),
+        || pages.par_iter().for_each(|p| deliver(page(renderer, p))),
+        || files.par_iter().for_each(|f| deliver_file(f)),
     );
-    let errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
-    if errors.is_empty() {
-        Ok(plan.pages.len() + plan.files.len())
-    } else {
-        Err(errors)
-    }
+}
+
+/// Render every page and generated file of `plan` in parallel into `sink` (see
+/// [`render_some`]), so a build never holds the whole site in memory. Every problem is
+/// reported. Returns the number of files.
+pub fn render_each(
+    plan: &Plan,
+    renderer: &Renderer<'_>,
+    sink: &impl Sink,
+) -> Result<usize, Vec<Diagnostic>> {
+    let problems = Problems::default();
+    let pages: Vec<&PlannedPage> = plan.pages.iter().collect();
+    let files: Vec<&PlannedFile> = plan.files.iter().collect();
+    render_some(plan, &pages, &files, renderer, sink, &problems);
+    problems.result(pages.len() + files.len())
 }

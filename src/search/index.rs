@@ -71,13 +71,16 @@ impl Index {
     /// Tokenize the records of `docs` (indexes into `site.entries`) in every language,
     /// reusing `cache`, and cut the shards. With `keep` (watch mode), `cache` is left with
     /// exactly this index's records and the index keeps every body text for the document
-    /// files; without, both are dropped as the documents stream past.
+    /// files; without, both are dropped as the documents stream past. After each chunk of
+    /// documents is in the shards, `each_chunk` gets the number of its first document and
+    /// its entries.
     fn build(
         site: &Site,
         docs: &[usize],
         shards: usize,
         cache: &Mutex<Cache>,
         keep: bool,
+        each_chunk: &mut dyn FnMut(usize, &[usize]),
     ) -> Index {
         let default = site.default_lang();
         let langs = &site.config.languages;
@@ -87,7 +90,7 @@ impl Index {
             langs.iter().map(|_| ShardBuilder::new(shards)).collect();
         let mut bodies: Vec<Vec<Arc<str>>> = langs.iter().map(|_| Vec::new()).collect();
         let mut tokenized = 0;
-        for chunk in docs.chunks(CHUNK) {
+        for (n, chunk) in docs.chunks(CHUNK).enumerate() {
             // The chunk's records in every language; an untranslated entry is the same
             // record in every language, tokenized once.
             let mut ready: HashMap<u64, Arc<DocTokens>> = HashMap::new();
@@ -130,6 +133,7 @@ impl Index {
             if keep {
                 kept.extend(ready);
             }
+            each_chunk(n * CHUNK, chunk);
         }
         *cache.lock().unwrap_or_else(|e| e.into_inner()) = kept;
         let shards = langs
@@ -183,8 +187,20 @@ impl std::fmt::Debug for Memo {
 impl Memo {
     /// The index, built on first use.
     pub fn index(&self, site: &Site, docs: &[usize], shards: usize) -> &Index {
+        self.index_streaming(site, docs, shards, &mut |_, _| {})
+    }
+
+    /// [`Memo::index`], calling `each_chunk` as documents stream into it (see
+    /// [`Index::build`]); when the index is built already, it is not called.
+    pub fn index_streaming(
+        &self,
+        site: &Site,
+        docs: &[usize],
+        shards: usize,
+        each_chunk: &mut dyn FnMut(usize, &[usize]),
+    ) -> &Index {
         self.index
-            .get_or_init(|| Index::build(site, docs, shards, &self.cache, self.keep))
+            .get_or_init(|| Index::build(site, docs, shards, &self.cache, self.keep, each_chunk))
     }
 
     /// Drop the built shards' JSON (a build that has written them; the index is not built

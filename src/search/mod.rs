@@ -116,6 +116,14 @@ impl SearchPlan {
     pub fn built(&self, site: &Site) -> &index::Index {
         self.memo.index(site, &self.docs, self.shards)
     }
+
+    /// Build the shards now, calling `each_chunk(first document, its entries)` after each
+    /// chunk of documents is in them: a build writes those entries' pages and document
+    /// files then and lets go of their bodies' HTML.
+    pub fn build_streaming(&self, site: &Site, each_chunk: &mut dyn FnMut(usize, &[usize])) {
+        self.memo
+            .index_streaming(site, &self.docs, self.shards, each_chunk);
+    }
 }
 
 /// Whether the site has search: its theme or its own templates have `search.html`.
@@ -330,7 +338,7 @@ fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
     let body = match sp.memo.ready().and_then(|i| i.body(lang, doc)) {
         Some(b) => b,
         None => {
-            extracted = text::html_to_text(r.body_html);
+            extracted = text::html_to_text(&r.body_html);
             &extracted
         }
     };

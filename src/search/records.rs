@@ -18,7 +18,7 @@ pub struct Record<'a> {
     pub summary: &'a str,
     pub institutions: Vec<&'a str>,
     pub keywords: Vec<&'a str>,
-    pub body_html: &'a str,
+    pub body_html: Arc<str>,
 }
 
 fn texts<'a>(v: &'a EntryVersion, field: &str) -> Vec<&'a str> {
@@ -34,7 +34,7 @@ impl<'a> Record<'a> {
             summary: v.summary.as_deref().unwrap_or(""),
             institutions: texts(v, "institutions"),
             keywords: texts(v, "keywords"),
-            body_html: &v.body_html,
+            body_html: v.body_html.get(),
         }
     }
 
@@ -182,7 +182,7 @@ pub(super) fn group(rev: u32, bits: u32) -> usize {
 impl DocTokens {
     /// Tokenize a record: the title, institutions and keywords count as title text.
     pub fn of(r: &Record<'_>) -> DocTokens {
-        let body = text::html_to_text(r.body_html);
+        let body = text::html_to_text(&r.body_html);
         let mut texts: Vec<(String, bool)> = vec![(normalize(r.title), true)];
         for t in r.institutions.iter().chain(&r.keywords) {
             texts.push((normalize(t), true));
@@ -278,7 +278,7 @@ pub(super) mod tests {
             summary: "",
             institutions: vec!["浙大"],
             keywords: vec!["MMA"],
-            body_html: body,
+            body_html: body.into(),
         }
     }
 

@@ -198,7 +198,7 @@ impl Engine {
                 if diags.iter().any(Diagnostic::is_error) {
                     return Err("a link in the body is broken");
                 }
-                v.body_html = html;
+                v.body_html.set(html);
             }
             if card_hash(&entry, group_by) != card_hash(old, group_by) {
                 cards_changed.push(i);

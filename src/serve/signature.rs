@@ -40,7 +40,13 @@ pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
     let versions: Vec<(&str, u64, u64)> = e
         .versions
         .iter()
-        .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), hash_of(&v.body_html)))
+        .map(|(l, v)| {
+            (
+                l.as_str(),
+                file_hash(&v.source.path),
+                hash_of(&*v.body_html.get()),
+            )
+        })
         .collect();
     hash_of((identity_hash(e), versions))
 }
