@@ -213,7 +213,7 @@ for n in "${SIZES[@]}"; do
         sync
         run_timed "$WORK/cp.time" cp -r "$out" "$floor"
         floors+=("$(awk '{ print $1 }' "$WORK/cp.time")")
-        echo "N=$n run $run/$RUNS: build ${wall} s (CPU ${cpus[-1]} s, peak RSS $((rss / 1024)) MB), cp -r ${floors[-1]} s" >&2
+        echo "N=$n run $run/$RUNS: build ${wall} s (CPU ${cpus[-1]} s, peak RSS $((rss / 1024)) MiB), cp -r ${floors[-1]} s" >&2
         if [ "$run" -lt "$RUNS" ]; then
             retire "$floor"
             if [ "$run" -gt 1 ]; then retire "$WORK/out-$n-$((run - 1))"; fi
@@ -260,7 +260,7 @@ done
 echo
 echo "Machine: $MACHINE. Medians of $RUNS runs; each build writes a new output folder${BENCH_NICE:+; timed commands at nice $BENCH_NICE}. Output MB = 10^6 bytes (du -sb); RSS in MiB."
 echo
-echo "| N | pages | output MB | build s (median) | CPU s | peak RSS MB | cp -r floor s | build/floor ratio | watch: save → reload (body edit, median) |"
+echo "| N | pages | output MB | build s (median) | CPU s | peak RSS MiB | cp -r floor s | build/floor ratio | watch: save → reload (body edit, median) |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
