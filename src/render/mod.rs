@@ -8,6 +8,7 @@ pub mod context;
 pub mod data;
 pub mod display;
 pub mod feed;
+pub mod head;
 pub mod shared;
 pub mod sitemap;
 pub mod structured;

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use crate::model::Site;
 use crate::model::ids::Lang;
 use crate::plan::{PageKind, Plan};
-use crate::render::context::{Match, page_in};
+use crate::render::head::{Match, page_in};
 use crate::render::xml::xml_escape;
 
 const HEADER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
