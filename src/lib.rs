@@ -343,23 +343,12 @@ fn write_entries_and_search(
             done[k] = true;
         }
     }
-    let shards: Vec<(&str, &SearchFile)> = p
+    let shards: Vec<&PlannedFile> = p
         .files
         .iter()
-        .filter_map(|f| match &f.kind {
-            FileKind::Search(s @ SearchFile::Shard { .. }) => Some((f.site_path.as_str(), s)),
-            _ => None,
-        })
+        .filter(|f| matches!(f.kind, FileKind::Search(SearchFile::Shard { .. })))
         .collect();
-    shards.par_iter().for_each(|(path, s)| {
-        if problems.failed() {
-            return;
-        }
-        let json = search::render(site, &p.search, s);
-        if let Err(d) = staging.write(&model::urls::output_file(path), &json) {
-            problems.add(d);
-        }
-    });
+    render::render_some(p, &[], &shards, renderer, staging, problems);
     written += shards.len();
     plan.files.retain(|f| {
         !matches!(

@@ -94,19 +94,12 @@ pub fn render_pages(
         .map(|p| page(renderer, p))
         .chain(plan.files.par_iter().map(|f| file(site, plan, f)))
         .collect();
-    let mut files = Vec::with_capacity(results.len());
-    let mut errors: Vec<Diagnostic> = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => push_once(&mut errors, d),
-        }
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+    let problems = Problems::default();
+    let files = results
+        .into_iter()
+        .filter_map(|r| r.map_err(|d| problems.add(d)).ok())
+        .collect();
+    problems.result(files)
 }
 
 /// Where [`render_each`] hands the files it renders. A closure taking a [`RenderedFile`] is
