@@ -8,13 +8,26 @@ use std::time::{Duration, Instant};
 pub struct Trace {
     on: bool,
     last: Instant,
-    phases: Vec<(&'static str, Duration, Option<Memory>)>,
+    last_cpu: Option<u64>,
+    phases: Vec<(&'static str, Duration, Option<u64>, Option<Memory>)>,
 }
 
 /// Resident memory now and its peak so far, in MiB.
 struct Memory {
     now: u64,
     peak: u64,
+}
+
+/// CPU time (user and system, every thread) the process has used so far, in milliseconds,
+/// from /proc/self/stat (in clock ticks, assumed to be the usual 100 per second).
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut f = rest.split_whitespace();
+    let utime: u64 = f.nth(11)?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    Some((utime + stime) * 10)
 }
 
 /// [`Memory`] from `VmRSS` and `VmHWM` of /proc/self/status, where there is such a file.
@@ -42,6 +55,7 @@ impl Trace {
         Trace {
             on: std::env::var_os("GAZETTE_TRACE").is_some(),
             last: Instant::now(),
+            last_cpu: cpu_ms(),
             phases: Vec::new(),
         }
     }
@@ -49,8 +63,11 @@ impl Trace {
     pub fn mark(&mut self, phase: &'static str) {
         if self.on {
             let now = Instant::now();
-            self.phases.push((phase, now - self.last, rss_mib()));
+            let cpu = cpu_ms();
+            let used = cpu.zip(self.last_cpu).map(|(c, l)| c.saturating_sub(l));
+            self.phases.push((phase, now - self.last, used, rss_mib()));
             self.last = now;
+            self.last_cpu = cpu;
         }
     }
 
@@ -59,18 +76,19 @@ impl Trace {
             let parts: Vec<String> = self
                 .phases
                 .iter()
-                .map(|(p, d, rss)| match rss {
-                    Some(Memory { now, peak }) => {
-                        format!(
-                            "{p} {:.1} ({now} MiB, peak {peak})",
+                .map(|(p, d, cpu, rss)| {
+                    let cpu = cpu.map(|c| format!(", cpu {c}")).unwrap_or_default();
+                    match rss {
+                        Some(Memory { now, peak }) => format!(
+                            "{p} {:.1} ({now} MiB, peak {peak}{cpu})",
                             d.as_secs_f64() * 1000.0
-                        )
+                        ),
+                        None => format!("{p} {:.1}{cpu}", d.as_secs_f64() * 1000.0),
                     }
-                    None => format!("{p} {:.1}", d.as_secs_f64() * 1000.0),
                 })
                 .collect();
             eprintln!(
-                "trace (ms, resident memory after, in MiB): {}",
+                "trace (ms, resident memory after, in MiB, CPU ms of every thread): {}",
                 parts.join(", ")
             );
         }

@@ -31,6 +31,14 @@ fn hostile_site() -> tempfile::TempDir {
         "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(10)</script></svg>",
     )
     .unwrap();
+    // Hostile plain Markdown, without raw HTML: the build writes it without the sanitiser,
+    // so it must catch these itself.
+    let plain = "+++\ntitle = \"纯文本\"\nsummary = \"摘要\"\ninstitutions = [\"浙江大学\"]\nfields = [\"new-materials\"]\nstage = \"pilot\"\n\n[contact]\nname = \"王\"\nemail = \"a@example.org\"\n+++\n\n## 小节 {onclick=alert(11) onmouseover=alert(12)}\n\n[a](javascript:alert(13)) [b](JaVaScRiPt:alert(14)) [c](vbscript:x) <javascript:alert(15)>\n\n![d](data:image/svg+xml;base64,PHN2Zz4=) [e](data:text/html;base64,PHNjcmlwdD4=)\n\n[ok](https://example.org/ok)\n";
+    fs::write(
+        root.join("content/releases/2024-02/plain-hostile.md"),
+        plain,
+    )
+    .unwrap();
     // A file name with markup in it, linked from the body.
     fs::write(root.join("content/releases/2024-02/x/\"><b>.pdf"), "pdf").unwrap();
     let p = root.join("content/releases/2024-02/hostile.md");
@@ -95,6 +103,28 @@ fn every_html_page_is_inert() {
     assert_eq!(attrs(&entry, ".cover img", "alt"), [P]);
     assert!(texts(&entry, ".field-contact dd")[0].contains(P));
     assert!(texts(&entry, ".field-institutions dd")[0].contains(&format!("单位{P}")));
+    // Plain Markdown's links keep only web and relative URLs, and get the sanitiser's rel.
+    let plain = html(&out.join("releases/2024-02/plain-hostile/index.html"));
+    let mut urls = attrs(&plain, ".prose a", "href");
+    urls.extend(attrs(&plain, ".prose img", "src"));
+    assert!(
+        urls.contains(&"https://example.org/ok".to_string()),
+        "{urls:?}"
+    );
+    for u in &urls {
+        let lower = u.to_lowercase();
+        assert!(
+            !["javascript:", "vbscript:", "data:"]
+                .iter()
+                .any(|s| lower.contains(s)),
+            "{u}"
+        );
+    }
+    assert!(
+        attrs(&plain, ".prose a", "rel")
+            .iter()
+            .all(|r| r == "noopener noreferrer")
+    );
     // The file with markup in its name is linked, percent-encoded.
     let links = attrs(&entry, ".prose a", "href");
     assert!(

@@ -1,9 +1,11 @@
 //! Markdown to HTML: pulldown-cmark with tables, footnotes, strikethrough and task lists;
 //! heading ids (pinyin for Chinese headings); `@/` internal links and relative file paths
 //! resolved through a `Resolver` (problems are returned with their spans); raw HTML
-//! sanitised with ammonia unless the site opts out. It never reads files.
+//! sanitised with ammonia unless the site opts out (a document without raw HTML or unusual
+//! URLs needs no sanitising: see `safe`). It never reads files.
 
 pub mod resolve;
+pub mod safe;
 pub mod site;
 
 use std::collections::HashSet;
@@ -233,15 +235,25 @@ pub fn render(
         }
     }
     problems.extend(alt_problems);
-    let mut html_out = String::with_capacity(text.len() * 3 / 2);
-    html::push_html(&mut html_out, out.into_iter());
-    if !unsafe_html {
-        html_out = sanitize(&html_out);
-    }
     Rendered {
-        html: html_out,
+        html: write_html(text, out, unsafe_html),
         problems,
     }
+}
+
+/// The HTML of `events` (parsed from `source`), sanitised unless `unsafe_html` or unless
+/// nothing in them needs it (see [`safe`]).
+fn write_html(source: &str, mut events: Vec<Event<'_>>, unsafe_html: bool) -> String {
+    let sanitize_after = !unsafe_html && safe::needs_sanitizer(source, &events);
+    if !unsafe_html && !sanitize_after {
+        safe::add_link_rel(&mut events);
+    }
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, events.into_iter());
+    if sanitize_after {
+        out = sanitize(&out);
+    }
+    out
 }
 
 /// Decode `%XX` escapes in a relative path (editors may write `my%20file.pdf`).
