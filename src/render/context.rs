@@ -22,6 +22,87 @@ use crate::render::structured;
 use crate::render::templates::{self, Strings};
 use crate::validate::Value;
 
+// What templates see under each name. Serialised straight into template values (one
+// copy of each text, no JSON in between).
+
+/// `page`: every page's own URLs and `<head>` metadata.
+#[derive(Serialize)]
+struct PageContext {
+    kind: &'static str,
+    url: String,
+    permalink: String,
+    translations: Vec<Link>,
+    title: String,
+    description: String,
+    og_type: &'static str,
+    locale: String,
+    locale_alternates: Vec<String>,
+    image: Option<String>,
+    jsonld: Option<String>,
+    feed_url: Option<String>,
+    feeds: Vec<crate::render::head::FeedLink>,
+}
+
+/// `entry`: an entry page's version of the entry.
+#[derive(Serialize)]
+struct EntryContext<'a> {
+    slug: &'a str,
+    title: &'a str,
+    summary: Option<&'a str>,
+    url: String,
+    date: String,
+    date_display: String,
+    body_html: &'a str,
+    fields: Vec<crate::render::display::DisplayField>,
+    values: &'a crate::validate::Fields,
+    cover: Option<String>,
+    cover_alt: Option<&'a str>,
+    hold: Option<crate::render::shared::HoldInfo>,
+    source: std::borrow::Cow<'a, str>,
+}
+
+/// `downloads`: a release's open data and feed.
+#[derive(Serialize)]
+struct Downloads {
+    json: String,
+    csv: String,
+    feed: String,
+}
+
+/// `term`: the taxonomy term a term page lists.
+#[derive(Serialize)]
+struct TermContext<'a> {
+    label: &'a str,
+    slug: &'a str,
+    count: usize,
+    url: String,
+}
+
+/// `paginator`: where a term page is among that term's pages.
+#[derive(Serialize)]
+struct Paginator {
+    page: usize,
+    pages: usize,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `standalone`: a page from `content/pages/`.
+#[derive(Serialize)]
+struct Standalone<'a> {
+    title: &'a str,
+    body_html: &'a str,
+}
+
+/// `search`: where the search page finds its index and script.
+#[derive(Serialize)]
+struct SearchContext {
+    url: String,
+    root: String,
+    default_root: String,
+    script: String,
+}
+
 #[derive(Serialize, Clone)]
 struct Link {
     lang: String,
@@ -263,21 +344,21 @@ impl<'a> Renderer<'a> {
             .collect();
         ctx.insert(
             "page",
-            &serde_json::json!({
-                "kind": page.kind.template().trim_end_matches(".html"),
-                "url": u.href(&page.site_path),
-                "permalink": u.permalink(&page.site_path),
-                "translations": translations,
-                "title": head.title,
-                "description": head.description,
-                "og_type": head.og_type,
-                "locale": structured::og_locale(lang),
-                "locale_alternates": locale_alternates,
-                "image": head.image,
-                "jsonld": head.jsonld,
-                "feed_url": head.feeds.first().map(|f| f.url.clone()),
-                "feeds": head.feeds,
-            }),
+            &PageContext {
+                kind: page.kind.template().trim_end_matches(".html"),
+                url: u.href(&page.site_path),
+                permalink: u.permalink(&page.site_path),
+                translations,
+                title: head.title,
+                description: head.description,
+                og_type: head.og_type,
+                locale: structured::og_locale(lang),
+                locale_alternates,
+                image: head.image,
+                jsonld: head.jsonld,
+                feed_url: head.feeds.first().map(|f| f.url.clone()),
+                feeds: head.feeds,
+            },
         );
 
         let release_ctx = |i: usize, with_intro: bool| -> TeraValue {
@@ -304,11 +385,11 @@ impl<'a> Renderer<'a> {
                 let id = &s.releases[*i].id;
                 ctx.insert(
                     "downloads",
-                    &serde_json::json!({
-                        "json": u.href(&u.data_release(id, "json")),
-                        "csv": u.href(&u.data_release(id, "csv")),
-                        "feed": u.href(&u.release_feed(lang, id)),
-                    }),
+                    &Downloads {
+                        json: u.href(&u.data_release(id, "json")),
+                        csv: u.href(&u.data_release(id, "csv")),
+                        feed: u.href(&u.release_feed(lang, id)),
+                    },
                 );
                 ctx.insert_value("groups", self.groups(&s.releases[*i].entries, lang));
                 ctx.insert_value("entries", self.cards(&s.releases[*i].entries, lang));
@@ -325,21 +406,21 @@ impl<'a> Renderer<'a> {
                 let cover = cover_path(s, v).map(|p| u.href(&p));
                 ctx.insert(
                     "entry",
-                    &serde_json::json!({
-                        "slug": e.slug,
-                        "title": v.title,
-                        "summary": v.summary,
-                        "url": u.href(&page.site_path),
-                        "date": e.date.to_string(),
-                        "date_display": localized_date(&e.date, lang),
-                        "body_html": &*v.body_html.get(),
-                        "fields": d.fields(&v.values),
-                        "values": v.values,
-                        "cover": cover,
-                        "cover_alt": v.values.get("cover_alt").and_then(Value::as_text),
-                        "hold": hold_info(&e.hold),
-                        "source": v.source.path.to_string_lossy(),
-                    }),
+                    &EntryContext {
+                        slug: e.slug.as_str(),
+                        title: &v.title,
+                        summary: v.summary.as_deref(),
+                        url: u.href(&page.site_path),
+                        date: e.date.to_string(),
+                        date_display: localized_date(&e.date, lang),
+                        body_html: &v.body_html.get(),
+                        fields: d.fields(&v.values),
+                        values: &v.values,
+                        cover,
+                        cover_alt: v.values.get("cover_alt").and_then(Value::as_text),
+                        hold: hold_info(&e.hold),
+                        source: v.source.path.to_string_lossy(),
+                    },
                 );
                 ctx.insert_value("release", release_ctx(e.release_index, false));
             }
@@ -367,21 +448,21 @@ impl<'a> Renderer<'a> {
                 ctx.insert_value("taxonomy", shared.taxonomies[*taxonomy].clone());
                 ctx.insert(
                     "term",
-                    &serde_json::json!({
-                        "label": t.label,
-                        "slug": t.slug,
-                        "count": t.entries.len(),
-                        "url": page_url(1),
-                    }),
+                    &TermContext {
+                        label: &t.label,
+                        slug: t.slug.as_str(),
+                        count: t.entries.len(),
+                        url: page_url(1),
+                    },
                 );
                 ctx.insert(
                     "paginator",
-                    &serde_json::json!({
-                        "page": n,
-                        "pages": pages,
-                        "prev": (*n > 1).then(|| page_url(n - 1)),
-                        "next": (n < pages).then(|| page_url(n + 1)),
-                    }),
+                    &Paginator {
+                        page: *n,
+                        pages: *pages,
+                        prev: (*n > 1).then(|| page_url(n - 1)),
+                        next: (n < pages).then(|| page_url(n + 1)),
+                    },
                 );
                 ctx.insert_value("entries", self.cards(&slice, lang));
             }
@@ -390,7 +471,10 @@ impl<'a> Renderer<'a> {
                 let v = &p.versions[lang];
                 ctx.insert(
                     "standalone",
-                    &serde_json::json!({ "title": v.title, "body_html": v.body_html }),
+                    &Standalone {
+                        title: &v.title,
+                        body_html: &v.body_html,
+                    },
                 );
             }
             PageKind::NotFound => {}
@@ -409,12 +493,12 @@ impl<'a> Renderer<'a> {
                 let default = s.default_lang();
                 ctx.insert(
                     "search",
-                    &serde_json::json!({
-                        "url": u.href(&u.search(lang)),
-                        "root": u.href(&u.search_data(lang, "")),
-                        "default_root": u.href(&u.search_data(default, "")),
-                        "script": u.href(&u.search_data(default, "search.js")),
-                    }),
+                    &SearchContext {
+                        url: u.href(&u.search(lang)),
+                        root: u.href(&u.search_data(lang, "")),
+                        default_root: u.href(&u.search_data(default, "")),
+                        script: u.href(&u.search_data(default, "search.js")),
+                    },
                 );
             }
         }
