@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod import;
 pub mod load;
 pub mod markdown;
+pub mod memory;
 pub mod model;
 pub mod plan;
 pub mod render;
@@ -128,6 +129,7 @@ fn load_site_traced(
         })?;
     }
     let found = load::discover::discover(root, &config);
+    memory::site_size(found.files.len());
     trace.mark("discover");
     let mut diags = found.problems;
     diags.extend(config.warnings.iter().map(|w| {

@@ -36,15 +36,20 @@ fn business_function(mode: &str) -> Option<&'static str> {
 /// `<!--` in the data cannot end the script element.
 pub fn script_text(v: &Json) -> String {
     let text = serde_json::to_string(v).unwrap_or_default();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut kept = 0; // `text[kept..i]` is still to be copied as it is
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            _ => continue,
+        };
+        out.push_str(&text[kept..i]);
+        out.push_str(escape);
+        kept = i + 1;
     }
+    out.push_str(&text[kept..]);
     out
 }
 

@@ -71,9 +71,9 @@ impl Index {
     /// Tokenize the records of `docs` (indexes into `site.entries`) in every language,
     /// reusing `cache`, and cut the shards. With `keep` (watch mode), `cache` is left with
     /// exactly this index's records and the index keeps every body text for the document
-    /// files; without, both are dropped as the documents stream past. After each chunk of
-    /// documents is in the shards, `each_chunk` gets the number of its first document and
-    /// its entries.
+    /// files; without, both are dropped as the documents stream past. Once each chunk of
+    /// documents is tokenized, `each_chunk` gets the number of its first document and its
+    /// entries, and runs while the chunk goes into the shards (so it must not need them).
     fn build(
         site: &Site,
         docs: &[usize],
@@ -96,14 +96,20 @@ impl Index {
             let mut ready: HashMap<u64, Arc<DocTokens>> = HashMap::new();
             let mut todo: Vec<(u64, Record<'_>)> = Vec::new();
             let mut queued = std::collections::HashSet::new();
+            // Hashing a record reads its whole body: on every core.
+            let record = |e: usize, lang| Record::of(site.entries[e].version(lang, default));
+            let hashed: Vec<Vec<u64>> = par_map(chunk, |&e| {
+                langs.iter().map(|l| record(e, l).key()).collect()
+            });
             let keys: Vec<Vec<u64>> = langs
                 .iter()
-                .map(|lang| {
+                .enumerate()
+                .map(|(l, lang)| {
                     chunk
                         .iter()
-                        .map(|&e| {
-                            let r = Record::of(site.entries[e].version(lang, default));
-                            let key = r.key();
+                        .zip(&hashed)
+                        .map(|(&e, hashes)| {
+                            let key = hashes[l];
                             if !ready.contains_key(&key) && !queued.contains(&key) {
                                 match previous.remove(&key).or_else(|| kept.get(&key).cloned()) {
                                     Some(t) => {
@@ -111,7 +117,7 @@ impl Index {
                                     }
                                     None => {
                                         queued.insert(key);
-                                        todo.push((key, r));
+                                        todo.push((key, record(e, lang)));
                                     }
                                 }
                             }
@@ -123,17 +129,24 @@ impl Index {
             tokenized += todo.len();
             let fresh = par_map(&todo, |(_, r)| Arc::new(DocTokens::of(r)));
             ready.extend(todo.iter().map(|(k, _)| *k).zip(fresh));
-            for ((builder, ks), bodies) in builders.iter_mut().zip(&keys).zip(&mut bodies) {
-                let toks: Vec<&DocTokens> = ks.iter().map(|k| &*ready[k]).collect();
-                builder.add(&toks);
-                if keep {
-                    bodies.extend(toks.iter().map(|t| t.body.clone()));
+            // Each language's shards take the chunk on a thread of their own while
+            // `each_chunk` (writing the chunk's pages, on rayon's threads) runs beside them.
+            let ready = &ready;
+            std::thread::scope(|s| {
+                for ((builder, ks), bodies) in builders.iter_mut().zip(&keys).zip(&mut bodies) {
+                    s.spawn(move || {
+                        let toks: Vec<&DocTokens> = ks.iter().map(|k| &*ready[k]).collect();
+                        builder.add(&toks);
+                        if keep {
+                            bodies.extend(toks.iter().map(|t| t.body.clone()));
+                        }
+                    });
                 }
-            }
+                each_chunk(n * CHUNK, chunk);
+            });
             if keep {
-                kept.extend(ready);
+                kept.extend(ready.iter().map(|(k, t)| (*k, t.clone())));
             }
-            each_chunk(n * CHUNK, chunk);
         }
         *cache.lock().unwrap_or_else(|e| e.into_inner()) = kept;
         let shards = langs

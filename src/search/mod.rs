@@ -117,9 +117,9 @@ impl SearchPlan {
         self.memo.index(site, &self.docs, self.shards)
     }
 
-    /// Build the shards now, calling `each_chunk(first document, its entries)` after each
-    /// chunk of documents is in them: a build writes those entries' pages and document
-    /// files then and lets go of their bodies' HTML.
+    /// Build the shards now, calling `each_chunk(first document, its entries)` once each
+    /// chunk of documents is tokenized, while it goes into the shards: a build writes those
+    /// entries' pages and document files then and lets go of their bodies' HTML.
     pub fn build_streaming(&self, site: &Site, each_chunk: &mut dyn FnMut(usize, &[usize])) {
         self.memo
             .index_streaming(site, &self.docs, self.shards, each_chunk);

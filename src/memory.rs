@@ -1,0 +1,21 @@
+//! What the program does about memory once it knows how large a site is. The library does
+//! not own the allocator (the binary chooses it), so the binary registers a hook with
+//! [`on_site_size`] and the loader calls it with the number of files under `content/` before
+//! it holds anything large. It must never change what a build produces.
+
+use std::sync::OnceLock;
+
+static HOOK: OnceLock<fn(usize)> = OnceLock::new();
+
+/// Call `hook` with the number of content files of every site loaded from now on (the first
+/// hook registered stays).
+pub fn on_site_size(hook: fn(usize)) {
+    let _ = HOOK.set(hook);
+}
+
+/// Tell the hook, if there is one, how many content files the site being loaded has.
+pub(crate) fn site_size(files: usize) {
+    if let Some(hook) = HOOK.get() {
+        hook(files);
+    }
+}
