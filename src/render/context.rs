@@ -288,8 +288,8 @@ impl<'a> Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    /// Render one planned page.
-    pub fn render(&self, page: &PlannedPage) -> Result<String, Diagnostic> {
+    /// Render one planned page: its HTML, as UTF-8 bytes.
+    pub fn render(&self, page: &PlannedPage) -> Result<Vec<u8>, Diagnostic> {
         let ctx = self.context(page);
         templates::render(&self.prepared.tera, page.kind.template(), &ctx)
     }

@@ -61,9 +61,9 @@ pub struct RenderedFile {
 }
 
 fn page(renderer: &Renderer<'_>, p: &PlannedPage) -> Result<RenderedFile, Diagnostic> {
-    renderer.render(p).map(|html| RenderedFile {
+    renderer.render(p).map(|bytes| RenderedFile {
         path: output_file(&p.site_path),
-        bytes: html.into_bytes(),
+        bytes,
     })
 }
 

@@ -110,12 +110,17 @@ pub fn load(root: &Path, theme: &str) -> Result<(Tera, Strings), Vec<Diagnostic>
     }
 }
 
-/// Render `template` and turn a failure into a diagnostic.
-pub fn render(tera: &Tera, template: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
-    tera.render(template, ctx).map_err(|e| {
-        Diagnostic::error(Problem::Template {
-            template: template.to_string(),
-            message: template_error(&e),
+/// Render `template` into bytes (UTF-8: templates and values are text) and turn a failure
+/// into a diagnostic. Rendering to bytes spares checking every page's UTF-8 again, which
+/// `Tera::render` does to make a `String` (2.4 % of a build's CPU, perf).
+pub fn render(tera: &Tera, template: &str, ctx: &tera::Context) -> Result<Vec<u8>, Diagnostic> {
+    let mut out = Vec::with_capacity(32 * 1024);
+    tera.render_to(template, ctx, &mut out)
+        .map(|()| out)
+        .map_err(|e| {
+            Diagnostic::error(Problem::Template {
+                template: template.to_string(),
+                message: template_error(&e),
+            })
         })
-    })
 }

@@ -391,7 +391,7 @@ impl Engine {
                     return Ok((path, sig, bytes.clone(), false));
                 }
                 let html = renderer.render(p)?;
-                Ok((path, sig, Arc::new(html.into_bytes()), true))
+                Ok((path, sig, Arc::new(html), true))
             })
             .collect();
         let mut pages = HashMap::with_capacity(results.len());

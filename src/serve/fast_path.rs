@@ -297,7 +297,7 @@ impl Engine {
                 renderer
                     .render(p)
                     .ok()
-                    .map(|html| (output_file(&p.site_path), html.into_bytes()))
+                    .map(|html| (output_file(&p.site_path), html))
             })
             .collect::<Option<Vec<_>>>()
             .ok_or("a page failed to render")?;
