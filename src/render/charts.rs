@@ -97,6 +97,22 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
         Scope::Release(r) => site.entries[i].release_index == r,
     };
     let scoped: Vec<usize> = (0..site.entries.len()).filter(|&i| in_scope(i)).collect();
+    // Entries are in site order, release by release, so the scope's entries are one run of
+    // indexes, and a term's list of entries is in site order too: a term's count in the
+    // scope is then two binary searches instead of a pass over the term (a pass per term
+    // per release stats page made the stats pages quadratic in the size of the site).
+    let run = match (scoped.first(), scoped.last()) {
+        (Some(&lo), Some(&hi)) if hi - lo + 1 == scoped.len() => Some(lo..=hi),
+        _ => None,
+    };
+    let count = |entries: &[usize]| match &run {
+        Some(r) => {
+            debug_assert!(entries.is_sorted(), "a term's entries are in site order");
+            entries.partition_point(|&i| i <= *r.end())
+                - entries.partition_point(|&i| i < *r.start())
+        }
+        None => entries.iter().filter(|&&i| in_scope(i)).count(),
+    };
     let held = scoped
         .iter()
         .filter(|&&i| site.entries[i].hold.is_some())
@@ -117,7 +133,7 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
             .map(|t| Bar {
                 key: t.slug.to_string(),
                 label: t.label.clone(),
-                value: t.entries.iter().filter(|&&i| in_scope(i)).count(),
+                value: count(&t.entries),
                 path: u.term(lang, &tax.slug, &t.slug, 1),
                 number: None,
                 date: None,
