@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde::Serialize;
 use tera::{Context, Tera, Value as TeraValue};
 
 use crate::diagnostics::Diagnostic;
@@ -20,97 +19,10 @@ use crate::render::head::{Match, page_in};
 use crate::render::shared::{self, LangValues, hold_info, localized_date};
 use crate::render::structured;
 use crate::render::templates::{self, Strings};
+use crate::render::variables::{
+    Downloads, EntryContext, Link, PageContext, Paginator, SearchContext, Standalone, TermContext,
+};
 use crate::validate::Value;
-
-// What templates see under each name. Serialised straight into template values (one
-// copy of each text, no JSON in between).
-
-/// `page`: every page's own URLs and `<head>` metadata.
-#[derive(Serialize)]
-struct PageContext {
-    kind: &'static str,
-    url: String,
-    permalink: String,
-    translations: Vec<Link>,
-    title: String,
-    description: String,
-    og_type: &'static str,
-    locale: String,
-    locale_alternates: Vec<String>,
-    image: Option<String>,
-    jsonld: Option<String>,
-    feed_url: Option<String>,
-    feeds: Vec<crate::render::head::FeedLink>,
-}
-
-/// `entry`: an entry page's version of the entry.
-#[derive(Serialize)]
-struct EntryContext<'a> {
-    slug: &'a str,
-    title: &'a str,
-    summary: Option<&'a str>,
-    url: String,
-    date: String,
-    date_display: String,
-    body_html: &'a str,
-    fields: Vec<crate::render::display::DisplayField>,
-    values: &'a crate::validate::Fields,
-    cover: Option<String>,
-    cover_alt: Option<&'a str>,
-    hold: Option<crate::render::shared::HoldInfo>,
-    source: std::borrow::Cow<'a, str>,
-}
-
-/// `downloads`: a release's open data and feed.
-#[derive(Serialize)]
-struct Downloads {
-    json: String,
-    csv: String,
-    feed: String,
-}
-
-/// `term`: the taxonomy term a term page lists.
-#[derive(Serialize)]
-struct TermContext<'a> {
-    label: &'a str,
-    slug: &'a str,
-    count: usize,
-    url: String,
-}
-
-/// `paginator`: where a term page is among that term's pages.
-#[derive(Serialize)]
-struct Paginator {
-    page: usize,
-    pages: usize,
-    prev: Option<String>,
-    next: Option<String>,
-}
-
-/// `standalone`: a page from `content/pages/`.
-#[derive(Serialize)]
-struct Standalone<'a> {
-    title: &'a str,
-    body_html: &'a str,
-}
-
-/// `search`: where the search page finds its index and script.
-#[derive(Serialize)]
-struct SearchContext {
-    url: String,
-    root: String,
-    default_root: String,
-    script: String,
-}
-
-#[derive(Serialize, Clone)]
-struct Link {
-    lang: String,
-    label: String,
-    url: String,
-    permalink: String,
-    current: bool,
-}
 
 /// What a renderer prepares before its first page: the template engine, strings, cards and
 /// per-language values. `serve` keeps it between rebuilds and refreshes only the cards of

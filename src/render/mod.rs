@@ -13,6 +13,7 @@ pub mod shared;
 pub mod sitemap;
 pub mod structured;
 pub mod templates;
+mod variables;
 pub mod xml;
 
 use std::io::Write;
