@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::model::Site;
 use crate::model::ids::Lang;
@@ -57,8 +57,8 @@ pub struct Index {
     /// Records tokenized for this index (the others came from the cache).
     pub tokenized: usize,
     /// `bodies[lang][n]`: the body text of document `n` in `lang`; only kept in watch mode
-    /// (a build extracts it again for the document file rather than hold every body).
-    bodies: BTreeMap<Lang, Vec<Arc<str>>>,
+    /// (a build's document files take it while their chunk streams, see [`Streaming`]).
+    bodies: Bodies,
 }
 
 type Cache = HashMap<u64, Arc<DocTokens>>;
@@ -80,6 +80,7 @@ impl Index {
         shards: usize,
         cache: &Mutex<Cache>,
         keep: bool,
+        streaming: &Streaming,
         each_chunk: &mut dyn FnMut(usize, &[usize]),
     ) -> Index {
         let default = site.default_lang();
@@ -129,6 +130,18 @@ impl Index {
             tokenized += todo.len();
             let fresh = par_map(&todo, |(_, r)| Arc::new(DocTokens::of(r)));
             ready.extend(todo.iter().map(|(k, _)| *k).zip(fresh));
+            // The chunk's body texts, for its document files (see [`Memo::body`]).
+            streaming.start(
+                n * CHUNK,
+                langs
+                    .iter()
+                    .zip(&keys)
+                    .map(|(lang, ks)| {
+                        let bodies = ks.iter().map(|k| ready[k].body.clone()).collect();
+                        (lang.clone(), bodies)
+                    })
+                    .collect(),
+            );
             // Each language's shards take the chunk on a thread of their own while
             // `each_chunk` (writing the chunk's pages, on rayon's threads) runs beside them.
             let ready = &ready;
@@ -144,6 +157,7 @@ impl Index {
                 }
                 each_chunk(n * CHUNK, chunk);
             });
+            streaming.stop();
             if keep {
                 kept.extend(ready.iter().map(|(k, t)| (*k, t.clone())));
             }
@@ -166,11 +180,6 @@ impl Index {
         }
     }
 
-    /// The body text of document `n` in `lang` (as [`text::html_to_text`] gives it).
-    pub fn body(&self, lang: &Lang, n: usize) -> Option<&str> {
-        self.bodies.get(lang)?.get(n).map(|b| &**b)
-    }
-
     /// The JSON of shard `n` of `lang`.
     pub fn shard(&self, lang: &Lang, n: usize) -> Vec<u8> {
         self.shards
@@ -181,11 +190,38 @@ impl Index {
     }
 }
 
+/// The body texts of the chunk of documents streaming through [`Index::build`] now: its
+/// first document and, per language, each document's text. A build writes the chunk's
+/// document files meanwhile and finds their texts here instead of extracting them from the
+/// HTML again (which cost as much as it did for the tokenizer).
+#[derive(Default)]
+struct Streaming(RwLock<Option<(usize, Bodies)>>);
+
+/// Body texts per language, in document order.
+type Bodies = BTreeMap<Lang, Vec<Arc<str>>>;
+
+impl Streaming {
+    fn start(&self, first: usize, bodies: Bodies) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((first, bodies));
+    }
+
+    fn stop(&self) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn body(&self, lang: &Lang, n: usize) -> Option<Arc<str>> {
+        let now = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let (first, bodies) = now.as_ref()?;
+        bodies.get(lang)?.get(n.checked_sub(*first)?).cloned()
+    }
+}
+
 /// The lazily built index of one plan, and the token cache it shares with the plans of
 /// later rebuilds (see [`crate::search::SearchPlan::reuse`]).
 #[derive(Clone, Default)]
 pub struct Memo {
     index: Arc<OnceLock<Index>>,
+    streaming: Arc<Streaming>,
     cache: Arc<Mutex<Cache>>,
     /// Keep the token lists for a later rebuild (watch mode); a one-off build drops them.
     keep: bool,
@@ -212,8 +248,27 @@ impl Memo {
         shards: usize,
         each_chunk: &mut dyn FnMut(usize, &[usize]),
     ) -> &Index {
-        self.index
-            .get_or_init(|| Index::build(site, docs, shards, &self.cache, self.keep, each_chunk))
+        self.index.get_or_init(|| {
+            let streaming = &self.streaming;
+            Index::build(
+                site,
+                docs,
+                shards,
+                &self.cache,
+                self.keep,
+                streaming,
+                each_chunk,
+            )
+        })
+    }
+
+    /// The body text of document `n` in `lang` as the index extracted it, if the index is
+    /// built and kept it (watch mode) or document `n` is streaming through it now.
+    pub fn body(&self, lang: &Lang, n: usize) -> Option<Arc<str>> {
+        match self.index.get() {
+            Some(index) => index.bodies.get(lang)?.get(n).cloned(),
+            None => self.streaming.body(lang, n),
+        }
     }
 
     /// Drop the built shards' JSON (a build that has written them; the index is not built
@@ -223,11 +278,6 @@ impl Memo {
         if let Some(index) = Arc::get_mut(&mut self.index).and_then(OnceLock::get_mut) {
             index.shards.clear();
         }
-    }
-
-    /// The index if it is built already (never builds it).
-    pub fn ready(&self) -> Option<&Index> {
-        self.index.get()
     }
 
     /// Keep the token lists for the next rebuild, and start from `previous`'s.

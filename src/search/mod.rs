@@ -29,6 +29,7 @@ pub mod text;
 pub mod tokenize;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -328,19 +329,16 @@ struct DocFile<'a> {
     b: &'a str,
 }
 
-/// `doc/<n>.json` of `lang`: what a result shows. The body text comes from the index when it
-/// is built (a build builds it before any file; `serve` when a shard was asked for first).
+/// `doc/<n>.json` of `lang`: what a result shows. The body text comes from the index while
+/// the document streams through it (a build) or once it is built (`serve`, when a shard was
+/// asked for first), else from the body's HTML.
 fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
     let e = &site.entries[sp.docs[doc]];
     let v = e.version(lang, site.default_lang());
     let r = records::Record::of(v);
-    let extracted;
-    let body = match sp.memo.ready().and_then(|i| i.body(lang, doc)) {
+    let body: Arc<str> = match sp.memo.body(lang, doc) {
         Some(b) => b,
-        None => {
-            extracted = text::html_to_text(&r.body_html);
-            &extracted
-        }
+        None => text::html_to_text(&r.body_html).into(),
     };
     let file = DocFile {
         t: r.title,
@@ -351,7 +349,7 @@ fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
         i: r.institutions,
         k: r.keywords,
         m: r.summary,
-        b: body,
+        b: &body,
     };
     serde_json::to_vec(&file).unwrap_or_default()
 }
