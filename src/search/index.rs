@@ -144,11 +144,11 @@ impl Index {
             );
             // Each language's shards take the chunk on a thread of their own while
             // `each_chunk` (writing the chunk's pages, on rayon's threads) runs beside them.
-            let ready = &ready;
+            let chunk_tokens = &ready;
             std::thread::scope(|s| {
                 for ((builder, ks), bodies) in builders.iter_mut().zip(&keys).zip(&mut bodies) {
                     s.spawn(move || {
-                        let toks: Vec<&DocTokens> = ks.iter().map(|k| &*ready[k]).collect();
+                        let toks: Vec<&DocTokens> = ks.iter().map(|k| &*chunk_tokens[k]).collect();
                         builder.add(&toks);
                         if keep {
                             bodies.extend(toks.iter().map(|t| t.body.clone()));
@@ -159,7 +159,7 @@ impl Index {
             });
             streaming.stop();
             if keep {
-                kept.extend(ready.iter().map(|(k, t)| (*k, t.clone())));
+                kept.extend(ready);
             }
         }
         *cache.lock().unwrap_or_else(|e| e.into_inner()) = kept;
@@ -248,17 +248,9 @@ impl Memo {
         shards: usize,
         each_chunk: &mut dyn FnMut(usize, &[usize]),
     ) -> &Index {
+        let (cache, streaming) = (&self.cache, &self.streaming);
         self.index.get_or_init(|| {
-            let streaming = &self.streaming;
-            Index::build(
-                site,
-                docs,
-                shards,
-                &self.cache,
-                self.keep,
-                streaming,
-                each_chunk,
-            )
+            Index::build(site, docs, shards, cache, self.keep, streaming, each_chunk)
         })
     }
 
