@@ -84,7 +84,6 @@ fn split_lang(stem: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Walk `root/content` and classify every file.
 /// Every file and folder under `content/` (ignored names left out), in the order of one
 /// walk sorted by name. Folders two levels down (a release's) are walked in parallel:
 /// reading thousands of small folders one after the other was a serial 40 ms at 4,016
@@ -114,6 +113,7 @@ fn walk(content: &Path) -> Vec<walkdir::Result<walkdir::DirEntry>> {
         .collect()
 }
 
+/// Walk `root/content` and classify every file.
 pub fn discover(root: &Path, config: &SiteConfig) -> Discovered {
     let content = root.join("content");
     let mut files = Vec::new();
