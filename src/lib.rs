@@ -410,7 +410,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let (done, streamed) =
         write_entries_and_search(&loaded.site, &mut plan, &renderer, &staging, &problems);
     trace.mark("search index+entry pages");
-    let renderer = renderer.with_cards();
+    let renderer = match renderer.with_cards() {
+        Ok(r) => r,
+        Err(d) => return Err(fail(d, loaded.sources)),
+    };
     trace.mark("renderer");
     let pages: Vec<&plan::PlannedPage> = plan
         .pages

@@ -384,6 +384,46 @@ fn site_templates_override_theme_templates() {
 }
 
 #[test]
+fn a_site_card_template_is_what_every_list_shows() {
+    let site = fixture("basic");
+    fs::create_dir_all(site.path().join("templates")).unwrap();
+    // A card that uses every variable its context promises: `e`, `t`, `lang`,
+    // `default_lang` and `site`.
+    fs::write(
+        site.path().join("templates/card.html"),
+        "<p class=\"mine\" data-lang=\"{{ lang }}/{{ default_lang }}\" data-site=\"{{ site.title }}\">\
+         <a href=\"{{ e.url }}\">{{ e.title }}</a> <span>{{ t.releases }}</span></p>",
+    )
+    .unwrap();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let release = html(&out.join("releases/2024-01/index.html"));
+    assert!(
+        select(&release, ".card").is_empty(),
+        "the theme's card is not used"
+    );
+    let mut titles = texts(&release, ".mine a");
+    titles.sort();
+    // Grouped by field, each entry once per group it is in.
+    assert_eq!(titles, ["贝塔精细化工", "阿尔法新材料"]);
+    assert_eq!(attrs(&release, ".mine", "data-lang")[0], "zh/zh");
+    assert_eq!(attrs(&release, ".mine", "data-site")[0], "测试站");
+    let term = html(&out.join("stage/research/index.html"));
+    let mut t = texts(&term, ".mine a");
+    t.sort();
+    assert_eq!(t, ["德尔塔新材料", "贝塔精细化工"]);
+    let en = html(&out.join("en/releases/2024-01/index.html"));
+    let langs = attrs(&en, ".mine", "data-lang");
+    assert!(
+        !langs.is_empty() && langs.iter().all(|l| l == "en/zh"),
+        "{langs:?}"
+    );
+    assert!(texts(&en, ".mine span").iter().all(|s| s == "Releases"));
+    let home = html(&out.join("index.html"));
+    assert!(!select(&home, ".mine").is_empty());
+}
+
+#[test]
 fn values_are_escaped_in_pages() {
     let site = fixture("basic");
     let p = site.path().join("content/releases/2024-02/gamma.md");

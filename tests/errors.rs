@@ -368,6 +368,31 @@ fn template_errors_are_reported() {
 }
 
 #[test]
+fn card_template_errors_are_reported_once() {
+    let site = fixture("basic");
+    gazette::build(&opts(site.path())).unwrap();
+    let home = site.path().join("output/index.html");
+    let before = fs::read(&home).unwrap();
+    fs::create_dir_all(site.path().join("templates")).unwrap();
+    fs::write(
+        site.path().join("templates/card.html"),
+        "{{ e.title | no_such_filter }}",
+    )
+    .unwrap();
+    let f = gazette::build(&opts(site.path())).unwrap_err();
+    let cards: Vec<_> = f
+        .diagnostics
+        .iter()
+        .filter(|d| d.problem.message().contains("card.html"))
+        .collect();
+    assert_eq!(cards.len(), 1, "{f:?}");
+    assert_eq!(cards[0].problem.code(), "template");
+    assert_eq!(fs::read(&home).unwrap(), before, "the last output stays");
+    let f = gazette::check(&opts(site.path())).unwrap_err();
+    assert_eq!(f.diagnostics[0].problem.code(), "template", "{f:?}");
+}
+
+#[test]
 fn missing_labels_are_warnings_not_errors() {
     let site = fixture("basic");
     let loaded = gazette::check(&opts(site.path())).expect("warnings do not fail a check");

@@ -43,12 +43,13 @@ impl Prepared {
     /// `order`, in the order of entries inside their releases: cards move with their
     /// entries, those of `entries` (indexes into the new order) are built again, everything
     /// else is shared.
+    /// Fails if an entry's `card.html` does not render.
     pub fn with_entries(
         &self,
         site: &Site,
         entries: &[usize],
         order: Option<&Reorder>,
-    ) -> Prepared {
+    ) -> Result<Prepared, Diagnostic> {
         let mut p = self.clone();
         for (o, b) in order
             .iter()
@@ -58,11 +59,18 @@ impl Prepared {
                 p.cards[o.new_index(i)] = self.cards[i].clone();
             }
         }
-        let parts = shared::CardParts::new(site);
+        let parts = shared::CardParts::new(site, self.card_template());
         for &i in entries {
-            p.cards[i] = shared::entry_cards(site, &parts, &site.entries[i]);
+            p.cards[i] = shared::entry_cards(site, &parts, &site.entries[i])?;
         }
-        p
+        Ok(p)
+    }
+
+    fn card_template(&self) -> shared::CardTemplate<'_> {
+        shared::CardTemplate {
+            tera: &self.tera,
+            langs: &self.langs,
+        }
     }
 }
 
@@ -103,7 +111,7 @@ pub(crate) fn enum_label(site: &Site, field: &str, key: &str, lang: &Lang) -> St
 
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
-        Ok(Renderer::without_cards(site, root)?.with_cards())
+        Renderer::without_cards(site, root)?.with_cards()
     }
 
     /// A renderer for entry pages only, which show no cards: a build renders them while it
@@ -124,19 +132,20 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// This renderer with every entry's cards made (see [`Renderer::without_cards`]).
-    pub fn with_cards(self) -> Self {
+    /// This renderer with every entry's cards made (see [`Renderer::without_cards`]); fails
+    /// if `card.html` does not render.
+    pub fn with_cards(self) -> Result<Self, Vec<Diagnostic>> {
         let p = &self.prepared;
         let prepared = Prepared {
             tera: p.tera.clone(),
             strings: p.strings.clone(),
-            cards: shared::cards(self.site),
+            cards: shared::cards(self.site, p.card_template())?,
             langs: p.langs.clone(),
         };
-        Renderer {
+        Ok(Renderer {
             site: self.site,
             prepared: Arc::new(prepared),
-        }
+        })
     }
 
     /// A renderer for `site` with values prepared earlier (see [`Prepared::with_entries`]).

@@ -76,7 +76,7 @@ fn file(site: &Site, plan: &Plan, f: &PlannedFile) -> Result<RenderedFile, Diagn
 }
 
 /// Keep one report per distinct problem: one broken template fails every page that uses it.
-fn push_once(errors: &mut Vec<Diagnostic>, d: Diagnostic) {
+pub(crate) fn push_once(errors: &mut Vec<Diagnostic>, d: Diagnostic) {
     if !errors.iter().any(|e| e.problem == d.problem) {
         errors.push(d);
     }

@@ -288,7 +288,11 @@ impl Engine {
             .filter(|(_, p)| shows(&p.kind, &p.lang))
             .map(|(n, _)| n)
             .collect();
-        let prepared = Arc::new(last.prepared.with_entries(&site, &touched, order.as_ref()));
+        let prepared = Arc::new(
+            last.prepared
+                .with_entries(&site, &touched, order.as_ref())
+                .map_err(|_| "a card did not render")?,
+        );
         let renderer = Renderer::from_prepared(&site, prepared.clone());
         let rendered: Vec<(String, Vec<u8>)> = todo
             .par_iter()
