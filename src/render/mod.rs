@@ -30,13 +30,24 @@ pub use context::Renderer;
 
 /// Render one generated file of `plan`.
 pub fn render_file(site: &Site, plan: &Plan, file: &PlannedFile) -> Result<Vec<u8>, Diagnostic> {
+    render_file_sharing(site, plan, file, &feed::SharedEntries::none())
+}
+
+/// [`render_file`], with the feed entries several of a build's feeds list serialized once
+/// (see [`feed::SharedEntries`]).
+fn render_file_sharing(
+    site: &Site,
+    plan: &Plan,
+    file: &PlannedFile,
+    shared: &feed::SharedEntries<'_>,
+) -> Result<Vec<u8>, Diagnostic> {
     let path = &file.site_path;
     match &file.kind {
         FileKind::Feed {
             lang,
             scope,
             entries,
-        } => feed::atom(site, lang, scope, entries, path),
+        } => feed::atom(site, lang, scope, entries, path, shared),
         FileKind::Sitemap { pages } => Ok(sitemap::sitemap(site, plan, pages)),
         FileKind::SitemapIndex { parts } => Ok(sitemap::index(site, parts)),
         FileKind::Robots { sitemap } => Ok(sitemap::robots(site, sitemap)),
@@ -68,8 +79,13 @@ fn page(renderer: &Renderer<'_>, p: &PlannedPage) -> Result<RenderedFile, Diagno
     })
 }
 
-fn file(site: &Site, plan: &Plan, f: &PlannedFile) -> Result<RenderedFile, Diagnostic> {
-    render_file(site, plan, f).map(|bytes| RenderedFile {
+fn file(
+    site: &Site,
+    plan: &Plan,
+    f: &PlannedFile,
+    shared: &feed::SharedEntries<'_>,
+) -> Result<RenderedFile, Diagnostic> {
+    render_file_sharing(site, plan, f, shared).map(|bytes| RenderedFile {
         path: output_file(&f.site_path),
         bytes,
     })
@@ -89,11 +105,13 @@ pub fn render_pages(
     renderer: &Renderer<'_>,
 ) -> Result<Vec<RenderedFile>, Vec<Diagnostic>> {
     let site = renderer.site();
+    let all: Vec<&PlannedFile> = plan.files.iter().collect();
+    let shared = feed::SharedEntries::new(&all);
     let results: Vec<Result<RenderedFile, Diagnostic>> = plan
         .pages
         .par_iter()
         .map(|p| page(renderer, p))
-        .chain(plan.files.par_iter().map(|f| file(site, plan, f)))
+        .chain(plan.files.par_iter().map(|f| file(site, plan, f, &shared)))
         .collect();
     let problems = Problems::default();
     let files = results
@@ -229,6 +247,7 @@ pub fn render_some(
             problems.add(d);
         }
     };
+    let shared = feed::SharedEntries::new(files);
     // After a problem nothing more is streamed either (files are still rendered, whole,
     // for their problems).
     let deliver_file = |f: &PlannedFile| {
@@ -240,7 +259,7 @@ pub fn render_some(
         match streamed {
             Some(Ok(())) => {}
             Some(Err(d)) => problems.add(d),
-            None => deliver(file(site, plan, f)),
+            None => deliver(file(site, plan, f, &shared)),
         }
     };
     rayon::join(
