@@ -8,7 +8,7 @@
 //! It builds JSON values and the escaped script text (templates only print that text); it
 //! does not render templates, and lists no draft or embargoed entry.
 
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
 
 use crate::model::Site;
 use crate::model::ids::Lang;
@@ -34,7 +34,7 @@ fn business_function(mode: &str) -> Option<&'static str> {
 /// JSON-LD text safe inside `<script type="application/ld+json">`: `<`, `>` and `&` only
 /// occur inside JSON strings, where `\u003c`-style escapes mean the same, so `</script>` or
 /// `<!--` in the data cannot end the script element.
-pub fn script_text(v: &Json) -> String {
+pub fn script_text(v: &impl Serialize) -> String {
     let text = serde_json::to_string(v).unwrap_or_default();
     let mut out = String::with_capacity(text.len() + 16);
     let mut kept = 0; // `text[kept..i]` is still to be copied as it is
@@ -80,45 +80,210 @@ pub fn og_locale(lang: &Lang) -> String {
     format!("{code}_{territory}")
 }
 
-fn organization(name: &str) -> Json {
-    json!({ "@type": "Organization", "name": name })
+// The JSON-LD nodes, as typed values serialized in field order (serde_json keeps it).
+
+#[derive(Serialize, Clone, Copy)]
+struct Organization<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+}
+
+fn organization(name: &str) -> Organization<'_> {
+    Organization {
+        kind: "Organization",
+        name,
+    }
+}
+
+#[derive(Serialize)]
+struct Series<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    name: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Issue<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    issue_number: String,
+    name: &'a str,
+    date_published: String,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    publisher: Option<Organization<'a>>,
+    is_part_of: Series<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PropertyValue {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Property {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "propertyID")]
+    property_id: &'static str,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'static str>,
+    value: PropertyValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_value: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_value: Option<i64>,
+}
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct ContactPoint<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    contact_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telephone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+/// Who offers a result: an organisation or a person, with the contact point.
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Agent<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    contact_point: ContactPoint<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Offer<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    business_function: Option<String>,
+    offered_by: Agent<'a>,
+}
+
+/// An entry: a `Product` + `CreativeWork`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Work<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: [&'static str; 2],
+    #[serde(rename = "@id")]
+    id: String,
+    identifier: String,
+    url: String,
+    name: &'a str,
+    #[serde(rename = "abstract", skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    in_language: &'a str,
+    date_published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creator: Option<Vec<Organization<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_organization: Option<Organization<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keywords: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    category: Vec<String>,
+    is_part_of: Issue<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    additional_property: Vec<Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offers: Option<Vec<Offer<'a>>>,
+}
+
+#[derive(Serialize)]
+struct ListItem<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    position: usize,
+    url: String,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemList<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    number_of_items: usize,
+    item_list_element: Vec<ListItem<'a>>,
+}
+
+/// A release page: a `CollectionPage`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    url: String,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    in_language: &'a str,
+    date_published: String,
+    about: Issue<'a>,
+    main_entity: ItemList<'a>,
 }
 
 /// The site as a series of publications.
-fn series(site: &Site, lang: &Lang) -> Json {
+fn series<'a>(site: &'a Site, lang: &Lang) -> Series<'a> {
     let u = &site.urls;
-    json!({
-        "@type": "CreativeWorkSeries",
-        "@id": format!("{}#series", u.permalink(&u.home(site.default_lang()))),
-        "name": site.config.title_in(lang),
-        "url": u.permalink(&u.home(lang)),
-    })
+    Series {
+        kind: "CreativeWorkSeries",
+        id: format!("{}#series", u.permalink(&u.home(site.default_lang()))),
+        name: site.config.title_in(lang),
+        url: u.permalink(&u.home(lang)),
+    }
 }
 
 /// Release `i` as an issue of the series.
-fn issue(site: &Site, i: usize, lang: &Lang) -> Json {
+fn issue<'a>(site: &'a Site, i: usize, lang: &Lang) -> Issue<'a> {
     let u = &site.urls;
     let r = &site.releases[i];
     let t = r.text.get(lang).unwrap_or(&r.text[site.default_lang()]);
-    let mut m = Map::new();
-    m.insert("@type".into(), "PublicationIssue".into());
-    m.insert(
-        "@id".into(),
-        format!(
+    Issue {
+        kind: "PublicationIssue",
+        id: format!(
             "{}#issue",
             u.permalink(&u.release(site.default_lang(), &r.id))
-        )
-        .into(),
-    );
-    m.insert("issueNumber".into(), r.number.to_string().into());
-    m.insert("name".into(), t.title.clone().into());
-    m.insert("datePublished".into(), r.date.to_string().into());
-    m.insert("url".into(), u.permalink(&u.release(lang, &r.id)).into());
-    if let Some(issuer) = &t.issuer {
-        m.insert("publisher".into(), organization(issuer));
+        ),
+        issue_number: r.number.to_string(),
+        name: &t.title,
+        date_published: r.date.to_string(),
+        url: u.permalink(&u.release(lang, &r.id)),
+        publisher: t.issuer.as_deref().map(organization),
+        is_part_of: series(site, lang),
     }
-    m.insert("isPartOf".into(), series(site, lang));
-    Json::Object(m)
 }
 
 fn table_text<'v>(values: &'v Value, key: &str) -> Option<&'v str> {
@@ -129,17 +294,13 @@ fn table_text<'v>(values: &'v Value, key: &str) -> Option<&'v str> {
 }
 
 /// JSON-LD of entry `i` on its page in `lang`; `image` is the cover's absolute URL.
-pub fn entry(site: &Site, i: usize, lang: &Lang, image: Option<String>) -> Json {
+pub fn entry<'a>(site: &'a Site, i: usize, lang: &'a Lang, image: Option<String>) -> Work<'a> {
     let u = &site.urls;
     let default = site.default_lang();
     let e = &site.entries[i];
     let v = e.version(lang, default);
-    let texts = |name: &str| -> Vec<String> {
-        v.values
-            .get(name)
-            .map(|x| x.texts().into_iter().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
+    let texts =
+        |name: &str| -> Vec<&'a str> { v.values.get(name).map(|x| x.texts()).unwrap_or_default() };
     let label = |name: &str| {
         site.config
             .schema
@@ -152,130 +313,97 @@ pub fn entry(site: &Site, i: usize, lang: &Lang, image: Option<String>) -> Json 
             })
             .unwrap_or_else(|| name.to_string())
     };
-    let mut m = Map::new();
-    m.insert("@context".into(), SCHEMA_ORG.into());
-    m.insert("@type".into(), json!(["Product", "CreativeWork"]));
-    m.insert(
-        "@id".into(),
-        format!(
-            "{}#result",
-            u.permalink(&u.entry(default, &e.release, &e.slug))
-        )
-        .into(),
-    );
-    m.insert(
-        "identifier".into(),
-        format!("{}/{}", e.release, e.slug).into(),
-    );
-    m.insert(
-        "url".into(),
-        u.permalink(&u.entry(lang, &e.release, &e.slug)).into(),
-    );
-    m.insert("name".into(), v.title.clone().into());
-    if let Some(s) = &v.summary {
-        m.insert("abstract".into(), s.clone().into());
-        m.insert("description".into(), s.clone().into());
-    }
-    m.insert("inLanguage".into(), lang.as_str().into());
-    m.insert("datePublished".into(), e.date.to_string().into());
-    if let Some(img) = image {
-        m.insert("image".into(), img.into());
-    }
     let institutions = texts("institutions");
-    if let Some(lead) = institutions.first() {
-        m.insert(
-            "creator".into(),
-            institutions.iter().map(|n| organization(n)).collect(),
-        );
-        m.insert("sourceOrganization".into(), organization(lead));
-    }
-    let keywords = texts("keywords");
-    if !keywords.is_empty() {
-        m.insert("keywords".into(), keywords.into());
-    }
-    let fields: Vec<String> = texts("fields")
-        .iter()
-        .map(|k| enum_label(site, "fields", k, lang))
-        .collect();
-    if !fields.is_empty() {
-        m.insert("category".into(), fields.into());
-    }
-    m.insert("isPartOf".into(), issue(site, e.release_index, lang));
-
     let mut props = Vec::new();
     if let Some(Value::Integer(trl)) = v.values.get("trl") {
-        props.push(json!({
-            "@type": "PropertyValue",
-            "propertyID": "TRL",
-            "name": label("trl"),
-            "description": "Technology readiness level (1–9)",
-            "value": trl,
-            "minValue": 1,
-            "maxValue": 9,
-        }));
+        props.push(Property {
+            kind: "PropertyValue",
+            property_id: "TRL",
+            name: label("trl"),
+            description: Some("Technology readiness level (1–9)"),
+            value: PropertyValue::Number(*trl),
+            min_value: Some(1),
+            max_value: Some(9),
+        });
     }
     if let Some(stage) = v.values.get("stage").and_then(Value::as_text) {
-        props.push(json!({
-            "@type": "PropertyValue",
-            "propertyID": "stage",
-            "name": label("stage"),
-            "value": enum_label(site, "stage", stage, lang),
-        }));
+        props.push(Property {
+            kind: "PropertyValue",
+            property_id: "stage",
+            name: label("stage"),
+            description: None,
+            value: PropertyValue::Text(enum_label(site, "stage", stage, lang)),
+            min_value: None,
+            max_value: None,
+        });
     }
-    if !props.is_empty() {
-        m.insert("additionalProperty".into(), props.into());
-    }
-
     let modes = texts("modes");
-    if !modes.is_empty() {
-        let contact = v.values.get("contact");
-        let field = |k: &str| contact.and_then(|c| table_text(c, k));
-        let mut point = Map::new();
-        point.insert("@type".into(), "ContactPoint".into());
-        point.insert("contactType".into(), "technology transfer".into());
-        for (key, prop) in [("name", "name"), ("phone", "telephone"), ("email", "email")] {
-            if let Some(x) = field(key) {
-                point.insert(prop.into(), x.into());
-            }
-        }
-        // The offer comes from the contact's organisation, else the lead institution, else
-        // from the contact person.
-        let offered_by = match field("org").or(institutions.first().map(String::as_str)) {
-            Some(org) => json!({ "@type": "Organization", "name": org, "contactPoint": point }),
-            None => json!({
-                "@type": "Person",
-                "name": field("name").unwrap_or_default(),
-                "contactPoint": point,
-            }),
-        };
-        let offers: Vec<Json> = modes
+    let contact = v.values.get("contact");
+    let field = |k: &str| contact.and_then(|c| table_text(c, k));
+    // The offer comes from the contact's organisation, else the lead institution, else
+    // from the contact person.
+    let (kind, name) = match field("org").or(institutions.first().copied()) {
+        Some(org) => ("Organization", org),
+        None => ("Person", field("name").unwrap_or_default()),
+    };
+    let offered_by = Agent {
+        kind,
+        name,
+        contact_point: ContactPoint {
+            kind: "ContactPoint",
+            contact_type: "technology transfer",
+            name: field("name"),
+            telephone: field("phone"),
+            email: field("email"),
+        },
+    };
+    let offers = (!modes.is_empty()).then(|| {
+        modes
             .iter()
-            .map(|mode| {
-                let mut o = Map::new();
-                o.insert("@type".into(), "Offer".into());
-                o.insert("name".into(), enum_label(site, "modes", mode, lang).into());
-                if let Some(f) = business_function(mode) {
-                    o.insert(
-                        "businessFunction".into(),
-                        format!("{GOOD_RELATIONS}{f}").into(),
-                    );
-                }
-                o.insert("offeredBy".into(), offered_by.clone());
-                Json::Object(o)
+            .map(|mode| Offer {
+                kind: "Offer",
+                name: enum_label(site, "modes", mode, lang),
+                business_function: business_function(mode).map(|f| format!("{GOOD_RELATIONS}{f}")),
+                offered_by: offered_by.clone(),
             })
-            .collect();
-        m.insert("offers".into(), offers.into());
+            .collect()
+    });
+    Work {
+        context: SCHEMA_ORG,
+        kind: ["Product", "CreativeWork"],
+        id: format!(
+            "{}#result",
+            u.permalink(&u.entry(default, &e.release, &e.slug))
+        ),
+        identifier: format!("{}/{}", e.release, e.slug),
+        url: u.permalink(&u.entry(lang, &e.release, &e.slug)),
+        name: &v.title,
+        summary: v.summary.as_deref(),
+        description: v.summary.as_deref(),
+        in_language: lang.as_str(),
+        date_published: e.date.to_string(),
+        image,
+        creator: (!institutions.is_empty())
+            .then(|| institutions.iter().map(|n| organization(n)).collect()),
+        source_organization: institutions.first().map(|n| organization(n)),
+        keywords: texts("keywords"),
+        category: texts("fields")
+            .iter()
+            .map(|k| enum_label(site, "fields", k, lang))
+            .collect(),
+        is_part_of: issue(site, e.release_index, lang),
+        additional_property: props,
+        offers,
     }
-    Json::Object(m)
 }
 
 /// JSON-LD of release `i`'s page in `lang`: its public entries as an `ItemList`.
-pub fn release(site: &Site, i: usize, lang: &Lang) -> Json {
+pub fn release<'a>(site: &'a Site, i: usize, lang: &'a Lang) -> Collection<'a> {
     let u = &site.urls;
     let default = site.default_lang();
     let r = &site.releases[i];
     let t = r.text.get(lang).unwrap_or(&r.text[default]);
-    let items: Vec<Json> = r
+    let items: Vec<ListItem> = r
         .entries
         .iter()
         .map(|&e| &site.entries[e])
@@ -287,41 +415,37 @@ pub fn release(site: &Site, i: usize, lang: &Lang) -> Json {
             } else {
                 default
             };
-            json!({
-                "@type": "ListItem",
-                "position": n + 1,
-                "url": u.permalink(&u.entry(shown, &e.release, &e.slug)),
-                "name": e.version(lang, default).title,
-            })
+            ListItem {
+                kind: "ListItem",
+                position: n + 1,
+                url: u.permalink(&u.entry(shown, &e.release, &e.slug)),
+                name: &e.version(lang, default).title,
+            }
         })
         .collect();
-    let mut m = Map::new();
-    m.insert("@context".into(), SCHEMA_ORG.into());
-    m.insert("@type".into(), "CollectionPage".into());
     let permalink = u.permalink(&u.release(lang, &r.id));
-    m.insert("@id".into(), permalink.clone().into());
-    m.insert("url".into(), permalink.into());
-    m.insert("name".into(), t.title.clone().into());
-    if let Some(s) = &t.summary {
-        m.insert("description".into(), s.clone().into());
+    Collection {
+        context: SCHEMA_ORG,
+        kind: "CollectionPage",
+        id: permalink.clone(),
+        url: permalink,
+        name: &t.title,
+        description: t.summary.as_deref(),
+        in_language: lang.as_str(),
+        date_published: r.date.to_string(),
+        about: issue(site, i, lang),
+        main_entity: ItemList {
+            kind: "ItemList",
+            number_of_items: items.len(),
+            item_list_element: items,
+        },
     }
-    m.insert("inLanguage".into(), lang.as_str().into());
-    m.insert("datePublished".into(), r.date.to_string().into());
-    m.insert("about".into(), issue(site, i, lang));
-    m.insert(
-        "mainEntity".into(),
-        json!({
-            "@type": "ItemList",
-            "numberOfItems": items.len(),
-            "itemListElement": items,
-        }),
-    );
-    Json::Object(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn script_text_cannot_close_the_script_element() {
