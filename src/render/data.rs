@@ -1,19 +1,17 @@
-//! Open data: the entries the plan chose as JSON (typed values, translations, URLs; shape in
-//! README.md, "Open data"), as CSV (UTF-8 with a BOM so Excel reads Chinese; one row per
-//! entry; list values joined with `|`; tables flattened into `table.field` columns; lists of
-//! tables as JSON text; cells that a spreadsheet would run as a formula prefixed with `'`), and
-//! the W3C CSVW metadata describing the CSV columns. The CSV layout is derived from the schema
-//! alone, so every CSV of a site has the same columns. It renders; it does not choose entries.
+//! Open data as CSV (UTF-8 with a BOM so Excel reads Chinese; one row per entry; list values
+//! joined with `|`; tables flattened into `table.field` columns; lists of tables as JSON text;
+//! cells that a spreadsheet would run as a formula prefixed with `'`), and the W3C CSVW
+//! metadata describing the CSV columns. The CSV layout is derived from the schema alone, so
+//! every CSV of a site has the same columns; rows are made on every core a batch at a time.
+//! The JSON export is `data_json.rs`. It renders; it does not choose entries.
 
 use std::io::Write;
 
-use indexmap::IndexMap;
-use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::config::{FieldDef, FieldKind};
 use crate::diagnostics::{Diagnostic, Problem};
-use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::model::ids::Lang;
 use crate::model::{Entry, Site};
 use crate::validate::{Fields, Value};
 
@@ -205,224 +203,54 @@ fn csv_error(path: &str, e: impl std::fmt::Display) -> Diagnostic {
     })
 }
 
-/// Write the CSV of `entries`, with a UTF-8 byte order mark, into `out` as it is made.
+/// Write the CSV of `entries`, with a UTF-8 byte order mark, into `out` as it is made, the
+/// rows of each batch on every core (see [`super::pieces`]).
 pub fn write_csv(
     site: &Site,
     entries: &[usize],
     site_path: &str,
     out: &mut dyn Write,
 ) -> Result<(), Diagnostic> {
-    let cols = columns(site)?;
-    out.write_all("\u{FEFF}".as_bytes())
-        .map_err(|e| csv_error(site_path, e))?;
-    let mut w = csv::WriterBuilder::new()
+    write_csv_in(site, entries, site_path, out, super::pieces::TASK)
+}
+
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    w.write_record(cols.iter().map(|c| defuse(c.header.clone())))
-        .map_err(|e| csv_error(site_path, e))?;
-    for &i in entries {
-        let e = &site.entries[i];
-        w.write_record(cols.iter().map(|c| cell(site, e, c)))
-            .map_err(|e| csv_error(site_path, e))?;
-    }
-    w.flush().map_err(|e| csv_error(site_path, e))
+        .from_writer(out)
 }
 
-/// Labels as a JSON object in the site's language order.
-fn labels_json(def: &FieldDef, site: &Site) -> Map<String, Json> {
-    site.config
-        .languages
-        .iter()
-        .filter_map(|l| {
-            def.label
-                .0
-                .get(l.as_str())
-                .map(|s| (l.to_string(), s.clone().into()))
-        })
-        .collect()
-}
-
-/// A field's definition as JSON: `kind`, `required`, `label`, and per kind `options`,
-/// `item` or `fields`.
-fn field_json(def: &FieldDef, site: &Site) -> Json {
-    let mut m = Map::new();
-    let kind = match &def.kind {
-        FieldKind::Text { .. } => "text",
-        FieldKind::Markdown => "markdown",
-        FieldKind::Integer { .. } => "integer",
-        FieldKind::Enum { .. } => "enum",
-        FieldKind::List { .. } => "list",
-        FieldKind::Date => "date",
-        FieldKind::DateTime => "datetime",
-        FieldKind::Url => "url",
-        FieldKind::Email => "email",
-        FieldKind::Bool => "bool",
-        FieldKind::Table { .. } => "table",
-    };
-    m.insert("kind".into(), kind.into());
-    m.insert("required".into(), def.required.into());
-    let label = labels_json(def, site);
-    if !label.is_empty() {
-        m.insert("label".into(), Json::Object(label));
-    }
-    match &def.kind {
-        FieldKind::Enum { options } => {
-            let opts: Vec<Json> = options
-                .iter()
-                .map(|o| {
-                    let label: Map<String, Json> = site
-                        .config
-                        .languages
-                        .iter()
-                        .filter_map(|l| {
-                            o.labels
-                                .0
-                                .get(l.as_str())
-                                .map(|s| (l.to_string(), s.clone().into()))
-                        })
-                        .collect();
-                    json!({ "key": o.key, "label": label })
-                })
-                .collect();
-            m.insert("options".into(), opts.into());
-        }
-        FieldKind::List { item } => {
-            m.insert("item".into(), field_json(item, site));
-        }
-        FieldKind::Table { fields } => {
-            let f: Map<String, Json> = fields
-                .iter()
-                .map(|(k, d)| (k.clone(), field_json(d, site)))
-                .collect();
-            m.insert("fields".into(), Json::Object(f));
-        }
-        _ => {}
-    }
-    Json::Object(m)
-}
-
-#[derive(Serialize)]
-struct Translation<'a> {
-    title: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct EntryRecord<'a> {
-    /// `<release>/<slug>`: stable, never reused.
-    id: String,
-    release: &'a ReleaseId,
-    slug: &'a Slug,
-    /// The entry's `date`, or its release's.
-    date: String,
-    /// Every schema value of the original, typed.
-    values: &'a Fields,
-    /// Title and summary of each translation.
-    translations: IndexMap<&'a str, Translation<'a>>,
-    /// The entry's page in each language it exists in.
-    urls: IndexMap<&'a str, String>,
-}
-
-/// A whole JSON export. Serialised as it is: the entries, most of the file, go straight to
-/// the output rather than through a `serde_json::Value` first (same bytes, field order is
-/// declaration order).
-#[derive(Serialize)]
-struct DataDoc<'a> {
-    title: &'a str,
-    base_url: &'a str,
-    default_language: &'a Lang,
-    languages: &'a [Lang],
-    schema: Map<String, Json>,
-    releases: Vec<Json>,
-    count: usize,
-    entries: Vec<EntryRecord<'a>>,
-}
-
-/// Write the JSON of `entries`, covering `releases` (indexes into `Site::releases`), into
-/// `out` as it is made: the site-wide file is as large as all the entries' fields together.
-pub fn write_json(
+fn write_csv_in(
     site: &Site,
     entries: &[usize],
-    releases: &[usize],
+    site_path: &str,
     out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let u = &site.urls;
-    let default = site.default_lang();
-    let langs = &site.config.languages;
-    let release_list: Vec<Json> = releases
-        .iter()
-        .map(|&i| {
-            let r = &site.releases[i];
-            let titles: Map<String, Json> = langs
-                .iter()
-                .filter_map(|l| Some((l.to_string(), r.text.get(l)?.title.clone().into())))
-                .collect();
-            let urls: Map<String, Json> = langs
-                .iter()
-                .map(|l| (l.to_string(), u.permalink(&u.release(l, &r.id)).into()))
-                .collect();
-            json!({
-                "id": r.id,
-                "number": r.number,
-                "date": r.date.to_string(),
-                "title": titles,
-                "urls": urls,
-            })
-        })
-        .collect();
-    let records: Vec<EntryRecord<'_>> = entries
-        .iter()
-        .map(|&i| {
-            let e = &site.entries[i];
-            let original = &e.versions[default];
-            EntryRecord {
-                id: format!("{}/{}", e.release, e.slug),
-                release: &e.release,
-                slug: &e.slug,
-                date: e.date.to_string(),
-                values: &original.values,
-                translations: langs
-                    .iter()
-                    .filter(|l| *l != default)
-                    .filter_map(|l| {
-                        let v = e.versions.get(l)?;
-                        Some((
-                            l.as_str(),
-                            Translation {
-                                title: &v.title,
-                                summary: v.summary.as_deref(),
-                            },
-                        ))
-                    })
-                    .collect(),
-                urls: langs
-                    .iter()
-                    .filter(|l| e.versions.contains_key(*l))
-                    .map(|l| (l.as_str(), u.permalink(&u.entry(l, &e.release, &e.slug))))
-                    .collect(),
+    task: usize,
+) -> Result<(), Diagnostic> {
+    let cols = columns(site)?;
+    let err = |e: &dyn std::fmt::Display| csv_error(site_path, e);
+    let mut head = csv_writer(Vec::from("\u{FEFF}".as_bytes()));
+    head.write_record(cols.iter().map(|c| defuse(c.header.clone())))
+        .map_err(|e| err(&e))?;
+    let head = head.into_inner().map_err(|e| err(&e))?;
+    out.write_all(&head).map_err(|e| err(&e))?;
+    // Rows are independent: each task's rows go through a writer of their own.
+    super::pieces::write(
+        entries,
+        task,
+        out,
+        |e| err(&e),
+        |_, rows, buf| {
+            let mut w = csv_writer(buf);
+            for &i in rows {
+                let e = &site.entries[i];
+                w.write_record(cols.iter().map(|c| cell(site, e, c)))
+                    .map_err(|e| err(&e))?;
             }
-        })
-        .collect();
-    let schema: Map<String, Json> = site
-        .config
-        .schema
-        .fields
-        .iter()
-        .map(|(k, d)| (k.clone(), field_json(d, site)))
-        .collect();
-    let doc = DataDoc {
-        title: &site.config.title,
-        base_url: &site.config.base_url.absolute,
-        default_language: default,
-        languages: langs,
-        schema,
-        releases: release_list,
-        count: records.len(),
-        entries: records,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")
+            w.flush().map_err(|e| err(&e))
+        },
+    )?;
+    out.flush().map_err(|e| err(&e))
 }
 
 /// A CSVW column name: RFC 6570 variable characters, everything else percent-encoded.
@@ -575,6 +403,32 @@ pub fn csv_metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample() -> crate::Loaded {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        crate::load_site(&crate::BuildOptions::new(root))
+            .unwrap_or_else(|_| panic!("the sample site loads"))
+    }
+
+    /// CSV rows are the same however they are cut into pieces.
+    #[test]
+    fn csv_written_in_pieces_is_the_same() {
+        let loaded = sample();
+        let site = &loaded.site;
+        let all: Vec<usize> = (0..site.entries.len()).collect();
+        let mut whole = Vec::new();
+        write_csv_in(site, &all, "/data/entries.csv", &mut whole, usize::MAX).unwrap();
+        let text = String::from_utf8(whole.clone()).unwrap();
+        assert!(text.starts_with('\u{FEFF}'));
+        // A header and a row per entry (CRLF-terminated; no value of the sample site
+        // holds a line break).
+        assert_eq!(text.matches("\r\n").count(), all.len() + 1);
+        for task in [1, 3] {
+            let mut out = Vec::new();
+            write_csv_in(site, &all, "/data/entries.csv", &mut out, task).unwrap();
+            assert_eq!(out, whole, "{task} per task");
+        }
+    }
 
     #[test]
     fn formulas_are_neutralised_and_plain_text_is_not() {

@@ -6,9 +6,11 @@
 pub mod charts;
 pub mod context;
 pub mod data;
+pub mod data_json;
 pub mod display;
 pub mod feed;
 pub mod head;
+mod pieces;
 pub mod shared;
 pub mod sitemap;
 pub mod structured;
@@ -162,7 +164,7 @@ fn write_data(
                 DataScope::Site => (0..site.releases.len()).collect(),
                 DataScope::Release(i) => vec![*i],
             };
-            data::write_json(site, entries, &releases, out).map_err(write_err)
+            data_json::write_json(site, entries, &releases, out).map_err(write_err)
         }
         DataFormat::Csv => data::write_csv(site, entries, site_path, out),
     }?;
