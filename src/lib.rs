@@ -443,7 +443,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("swap");
     trace.print();
-    Ok(Summary {
+    let summary = Summary {
         entries: loaded.site.entries.len(),
         releases: loaded.site.releases.len(),
         pages: plan.pages.len(),
@@ -452,5 +452,16 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         warnings: loaded.warnings,
         elapsed: start.elapsed(),
         output: out,
-    })
+    };
+    // Freeing the model, the plan and the cards is millions of deallocations at 100,000
+    // entries (about 20 ms at 4,016) that nothing waits for: a thread does it while the
+    // caller goes on, and a process that exits first just exits. (Should no thread start,
+    // the closure is dropped here, and its values with it.)
+    let prepared = renderer.prepared();
+    drop((renderer, pages, files));
+    let site = loaded.site;
+    let _ = std::thread::Builder::new()
+        .name("gazette-free".into())
+        .spawn(move || drop((prepared, plan, site)));
+    Ok(summary)
 }
