@@ -362,6 +362,13 @@ fn write_entries_and_search(
     (done, written)
 }
 
+/// The repository's sample site, loaded, for unit tests that need a whole site.
+#[cfg(test)]
+pub(crate) fn sample_site() -> Loaded {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_site(&BuildOptions::new(root)).unwrap_or_else(|_| panic!("the sample site loads"))
+}
+
 /// Build the site into its output folder. With any error nothing is written.
 pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let start = Instant::now();

@@ -163,7 +163,8 @@ const WELL_KNOWN: &[(&str, &str)] = &[
     ("cover_alt", "text"),
 ];
 
-fn kind_name(k: &FieldKind) -> &'static str {
+/// The name of a field kind, as `site.toml` spells it.
+pub(crate) fn kind_name(k: &FieldKind) -> &'static str {
     match k {
         FieldKind::Text { .. } => "text",
         FieldKind::Markdown => "markdown",

@@ -404,16 +404,10 @@ pub fn csv_metadata(
 mod tests {
     use super::*;
 
-    fn sample() -> crate::Loaded {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        crate::load_site(&crate::BuildOptions::new(root))
-            .unwrap_or_else(|_| panic!("the sample site loads"))
-    }
-
     /// CSV rows are the same however they are cut into pieces.
     #[test]
     fn csv_written_in_pieces_is_the_same() {
-        let loaded = sample();
+        let loaded = crate::sample_site();
         let site = &loaded.site;
         let all: Vec<usize> = (0..site.entries.len()).collect();
         let mut whole = Vec::new();

@@ -33,19 +33,7 @@ fn labels_json(def: &FieldDef, site: &Site) -> Map<String, Json> {
 /// `item` or `fields`.
 fn field_json(def: &FieldDef, site: &Site) -> Json {
     let mut m = Map::new();
-    let kind = match &def.kind {
-        FieldKind::Text { .. } => "text",
-        FieldKind::Markdown => "markdown",
-        FieldKind::Integer { .. } => "integer",
-        FieldKind::Enum { .. } => "enum",
-        FieldKind::List { .. } => "list",
-        FieldKind::Date => "date",
-        FieldKind::DateTime => "datetime",
-        FieldKind::Url => "url",
-        FieldKind::Email => "email",
-        FieldKind::Bool => "bool",
-        FieldKind::Table { .. } => "table",
-    };
+    let kind = crate::config::kind_name(&def.kind);
     m.insert("kind".into(), kind.into());
     m.insert("required".into(), def.required.into());
     let label = labels_json(def, site);
@@ -276,17 +264,11 @@ fn data_doc<'a>(site: &'a Site, releases: &[usize], records: Vec<EntryRecord<'a>
 mod tests {
     use super::*;
 
-    fn sample() -> crate::Loaded {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        crate::load_site(&crate::BuildOptions::new(root))
-            .unwrap_or_else(|_| panic!("the sample site loads"))
-    }
-
     /// Entries written in pieces, however they are cut, make the document `serde_json`
     /// writes whole; so do no entries.
     #[test]
     fn json_written_in_pieces_is_the_whole_document() {
-        let loaded = sample();
+        let loaded = crate::sample_site();
         let site = &loaded.site;
         let all: Vec<usize> = (0..site.entries.len()).collect();
         assert!(all.len() > 10);
