@@ -331,8 +331,7 @@ pub fn atom(
     for &i in entries {
         match shared.cells.get(&(i, lang)) {
             Some(cell) => {
-                let xml =
-                    cell.get_or_init(|| entry_xml(site, i, lang, &mut Lookup::new(site, lang)));
+                let xml = cell.get_or_init(|| entry_xml(site, i, lang, &mut look));
                 out.extend_from_slice(xml.as_ref().map_err(|e| failed(e.clone()))?);
             }
             None => out.extend(entry_xml(site, i, lang, &mut look).map_err(failed)?),

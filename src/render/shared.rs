@@ -65,7 +65,8 @@ pub(crate) struct CardParts<'a> {
     keys: Vec<Key<'static>>,
     /// `releases[release][language index]`: id, title and URL.
     releases: Vec<Vec<[TeraValue; 3]>>,
-    template: CardTemplate<'a>,
+    /// None if the theme has no `card.html`.
+    template: Option<CardTemplate<'a>>,
 }
 
 /// The theme's `card.html` and the values its context takes from the card's language.
@@ -81,16 +82,13 @@ pub(crate) struct CardTemplate<'a> {
 
 impl CardTemplate<'_> {
     /// `card` rendered by `card.html` with `e` (the card), `t`, `lang`, `default_lang` and
-    /// `site` in its context; none if the theme has no `card.html`.
+    /// `site` in its context.
     fn render(
         &self,
         site: &Site,
         card: &IndexMap<Key<'static>, TeraValue>,
         lang: &Lang,
     ) -> Result<TeraValue, Diagnostic> {
-        if !self.tera.contains_template(CARD_TEMPLATE) {
-            return Ok(TeraValue::none());
-        }
         let shared = &self.langs[lang];
         let mut ctx = Context::new();
         ctx.insert_value("e", TeraValue::from(card.clone()));
@@ -139,7 +137,10 @@ impl<'a> CardParts<'a> {
                 .map(|k| Key::String(std::sync::Arc::from(*k)))
                 .collect(),
             releases,
-            template,
+            template: template
+                .tera
+                .contains_template(CARD_TEMPLATE)
+                .then_some(template),
         }
     }
 }
@@ -211,7 +212,10 @@ fn card(
             (key.clone(), value)
         })
         .collect();
-    let html = parts.template.render(site, &map, lang)?;
+    let html = match &parts.template {
+        Some(t) => t.render(site, &map, lang)?,
+        None => TeraValue::none(),
+    };
     map.insert(parts.keys[CARD_KEYS.len() - 1].clone(), html);
     Ok(TeraValue::from(map))
 }

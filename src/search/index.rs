@@ -89,7 +89,7 @@ impl Index {
         let mut kept: Cache = HashMap::new();
         let mut builders: Vec<ShardBuilder> =
             langs.iter().map(|_| ShardBuilder::new(shards)).collect();
-        let mut bodies: Vec<Vec<Arc<str>>> = langs.iter().map(|_| Vec::new()).collect();
+        let mut bodies = Bodies::new();
         let mut tokenized = 0;
         for (n, chunk) in docs.chunks(CHUNK).enumerate() {
             // The chunk's records in every language; an untranslated entry is the same
@@ -146,19 +146,19 @@ impl Index {
             // `each_chunk` (writing the chunk's pages, on rayon's threads) runs beside them.
             let chunk_tokens = &ready;
             std::thread::scope(|s| {
-                for ((builder, ks), bodies) in builders.iter_mut().zip(&keys).zip(&mut bodies) {
+                for (builder, ks) in builders.iter_mut().zip(&keys) {
                     s.spawn(move || {
                         let toks: Vec<&DocTokens> = ks.iter().map(|k| &*chunk_tokens[k]).collect();
                         builder.add(&toks);
-                        if keep {
-                            bodies.extend(toks.iter().map(|t| t.body.clone()));
-                        }
                     });
                 }
                 each_chunk(n * CHUNK, chunk);
             });
-            streaming.stop();
+            let chunk_bodies = streaming.stop();
             if keep {
+                for (lang, b) in chunk_bodies {
+                    bodies.entry(lang).or_default().extend(b);
+                }
                 kept.extend(ready);
             }
         }
@@ -168,11 +168,6 @@ impl Index {
             .cloned()
             .zip(builders.into_iter().map(ShardBuilder::finish))
             .collect();
-        let bodies = if keep {
-            langs.iter().cloned().zip(bodies).collect()
-        } else {
-            BTreeMap::new()
-        };
         Index {
             shards,
             tokenized,
@@ -205,8 +200,10 @@ impl Streaming {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((first, bodies));
     }
 
-    fn stop(&self) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+    /// The chunk's body texts, no longer offered.
+    fn stop(&self) -> Bodies {
+        let taken = self.0.write().unwrap_or_else(|e| e.into_inner()).take();
+        taken.map(|(_, bodies)| bodies).unwrap_or_default()
     }
 
     fn body(&self, lang: &Lang, n: usize) -> Option<Arc<str>> {
