@@ -142,7 +142,8 @@ fn load_site_traced(
         .map(|f| check_file(root, f, &config))
         .collect();
     trace.mark("read+validate");
-    let mut docs: Vec<Doc> = Vec::new();
+    // Sized once: growing a vector of 100,000 documents moved them all again and again.
+    let mut docs: Vec<Doc> = Vec::with_capacity(found.files.len());
     // Link keys of originals that failed validation: links and translations pointing at them
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();

@@ -476,6 +476,13 @@ fn generated_files_take_part_in_the_collision_check() {
     let site = discovery_site();
     fs::create_dir_all(site.path().join("static/releases/2024-01")).unwrap();
     fs::write(site.path().join("static/releases/2024-01/feed.xml"), "<x/>").unwrap();
+    // A copied file over an entry's page, too: each report names both owners.
+    fs::create_dir_all(site.path().join("static/releases/2024-02/omega")).unwrap();
+    fs::write(
+        site.path().join("static/releases/2024-02/omega/index.html"),
+        "<p>x</p>",
+    )
+    .unwrap();
     let f = gazette::check(&opts(site.path())).unwrap_err();
     let collisions: Vec<String> = f
         .diagnostics
@@ -483,11 +490,24 @@ fn generated_files_take_part_in_the_collision_check() {
         .filter(|d| d.problem.code() == "url-collision")
         .map(|d| d.to_string())
         .collect();
-    assert_eq!(collisions.len(), 1, "{f:?}");
+    assert_eq!(collisions.len(), 2, "{f:?}");
+    let about = |url: &str| {
+        collisions
+            .iter()
+            .find(|c| c.contains(url))
+            .unwrap_or_else(|| panic!("no collision for {url}: {collisions:?}"))
+    };
+    let feed = about("`/releases/2024-01/feed.xml`");
+    assert!(feed.contains("the first is the Atom feed"), "{feed}");
+    assert!(feed.contains("static/releases/2024-01/feed.xml"), "{feed}");
+    let page = about("`/releases/2024-02/omega/index.html`");
     assert!(
-        collisions[0].contains("/releases/2024-01/feed.xml"),
-        "{}",
-        collisions[0]
+        page.contains("the first is content/releases/2024-02/omega.md"),
+        "{page}"
+    );
+    assert!(
+        page.contains("static/releases/2024-02/omega/index.html"),
+        "{page}"
     );
 }
 

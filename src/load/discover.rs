@@ -84,180 +84,246 @@ fn split_lang(stem: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// A file or folder under `content/`, or a folder that could not be read.
+enum Found {
+    Item {
+        path: PathBuf,
+        file_type: std::fs::FileType,
+    },
+    Unreadable {
+        path: Option<PathBuf>,
+        message: String,
+    },
+}
+
+impl From<walkdir::Result<walkdir::DirEntry>> for Found {
+    fn from(item: walkdir::Result<walkdir::DirEntry>) -> Self {
+        match item {
+            Ok(e) => Found::Item {
+                file_type: e.file_type(),
+                path: e.into_path(),
+            },
+            Err(e) => Found::Unreadable {
+                path: e.path().map(Path::to_path_buf),
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
 /// Every file and folder under `content/` (ignored names left out), in the order of one
-/// walk sorted by name. Folders two levels down (a release's) are walked in parallel:
+/// walk sorted by name. The folders two levels down (a release's) are walked in parallel:
 /// reading thousands of small folders one after the other was a serial 40 ms at 4,016
-/// entries.
-fn walk(content: &Path) -> Vec<walkdir::Result<walkdir::DirEntry>> {
+/// entries. They are listed here rather than by a walk two levels deep, because walkdir
+/// reads a folder at its maximum depth before it knows it will not descend, which read
+/// every release folder twice, once on a single core.
+fn walk(content: &Path) -> Vec<Found> {
+    // A release folder's files and folders are walked as roots (`content` being the first
+    // root, which may be a link): links among them are reported, not followed, as
+    // everywhere else.
     let walker = |dir: &Path, max_depth: usize| {
         WalkDir::new(dir)
             .follow_links(false)
+            .follow_root_links(dir == content)
             .sort_by_file_name()
             .max_depth(max_depth)
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()))
     };
-    let top: Vec<_> = walker(content, 2).collect();
-    let below: Vec<Vec<_>> = top
-        .par_iter()
-        .map(|item| match item {
-            Ok(e) if e.depth() == 2 && e.file_type().is_dir() => {
-                walker(e.path(), usize::MAX).skip(1).collect()
+    let mut found = Vec::new();
+    for item in walker(content, 1) {
+        let folder = match &item {
+            Ok(e) if e.depth() == 1 && e.file_type().is_dir() => Some(e.path().to_path_buf()),
+            _ => None,
+        };
+        found.push(Found::from(item));
+        let Some(folder) = folder else {
+            continue;
+        };
+        let listed = std::fs::read_dir(&folder).and_then(|list| {
+            list.map(|e| e.map(|e| (e.file_name(), e.path())))
+                .collect::<std::io::Result<Vec<_>>>()
+        });
+        let mut children = match listed {
+            Ok(children) => children,
+            Err(e) => {
+                found.push(Found::Unreadable {
+                    message: format!("IO error for operation on {}: {e}", folder.display()),
+                    path: Some(folder),
+                });
+                continue;
             }
-            _ => Vec::new(),
-        })
-        .collect();
-    top.into_iter()
-        .zip(below)
-        .flat_map(|(item, below)| std::iter::once(item).chain(below))
-        .collect()
+        };
+        children.retain(|(name, _)| !is_ignored_name(&name.to_string_lossy()));
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        let below: Vec<Vec<Found>> = children
+            .par_iter()
+            .map(|(_, path)| walker(path, usize::MAX).map(Found::from).collect())
+            .collect();
+        found.extend(below.into_iter().flatten());
+    }
+    found
 }
 
-/// Walk `root/content` and classify every file.
+/// What one found thing is: a content file, or problems, and the release it belongs to
+/// (with whether it is that release's metadata).
+#[derive(Default)]
+struct Classified {
+    file: Option<ContentFile>,
+    problems: Vec<Diagnostic>,
+    release: Option<(ReleaseId, bool)>,
+}
+
+/// Classify one found thing (relative to the site `root` and its `content` folder).
+fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> Classified {
+    let mut out = Classified::default();
+    let (full, file_type) = match found {
+        Found::Item { path, file_type } => (path, file_type),
+        Found::Unreadable { path, message } => {
+            let mut d = Diagnostic::error(Problem::Io { message });
+            if let Some(p) = path {
+                d = d.in_file(p.strip_prefix(root).unwrap_or(&p));
+            }
+            out.problems.push(d);
+            return out;
+        }
+    };
+    if file_type.is_dir() {
+        return out;
+    }
+    let path = full.strip_prefix(root).unwrap_or(&full).to_path_buf();
+    if file_type.is_symlink() {
+        out.problems.push(
+            Diagnostic::warning(Problem::Io {
+                message: "symbolic links in content/ are not followed; the file was skipped".into(),
+            })
+            .in_file(&path),
+        );
+        return out;
+    }
+    let Ok(rel_path) = full.strip_prefix(content) else {
+        return out;
+    };
+    let parts: Vec<String> = rel_path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rel = parts.join("/");
+    let name = parts.last().cloned().unwrap_or_default();
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s.to_string(), e.to_string()),
+        None => (name.clone(), String::new()),
+    };
+    let is_doc = ext == "md" || ext == "toml";
+    let problems = &mut out.problems;
+    let mut lang_of = |suffix: Option<&str>| -> Option<Lang> {
+        match suffix {
+            None => Some(config.default_language.clone()),
+            Some(code) if config.is_language(code) => Lang::parse(code),
+            Some(code) => {
+                problems.push(
+                    Diagnostic::error(Problem::UnknownLanguage {
+                        lang: code.to_string(),
+                        known: config.languages.iter().map(|l| l.to_string()).collect(),
+                    })
+                    .in_file(&path),
+                );
+                None
+            }
+        }
+    };
+    let kind = match (parts.first().map(String::as_str), parts.len(), is_doc) {
+        (Some("releases"), 3, true) => {
+            let Some(release) = ReleaseId::parse(&parts[1]) else {
+                out.problems.push(
+                    Diagnostic::error(Problem::BadReleaseId {
+                        id: parts[1].clone(),
+                    })
+                    .in_file(&path),
+                );
+                return out;
+            };
+            let (base, suffix) = split_lang(&stem);
+            let Some(lang) = lang_of(suffix) else {
+                return out;
+            };
+            let is_meta = (base, ext.as_str(), suffix) == ("_release", "toml", None);
+            out.release = Some((release.clone(), is_meta));
+            match (base, ext.as_str()) {
+                ("_release", "toml") => ContentKind::ReleaseMeta { release, lang },
+                ("_release", _) => ContentKind::ReleaseIntro { release, lang },
+                _ => {
+                    let Some(slug) = Slug::from_text(base) else {
+                        out.problems.push(
+                            Diagnostic::error(Problem::BadSlug {
+                                name: base.to_string(),
+                            })
+                            .in_file(&path),
+                        );
+                        return out;
+                    };
+                    let format = if ext == "md" {
+                        Format::Markdown
+                    } else {
+                        Format::Toml
+                    };
+                    ContentKind::Entry {
+                        release,
+                        slug,
+                        lang,
+                        format,
+                    }
+                }
+            }
+        }
+        (Some("pages"), 2, true) if ext == "md" => {
+            let (base, suffix) = split_lang(&stem);
+            let Some(lang) = lang_of(suffix) else {
+                return out;
+            };
+            let Some(slug) = Slug::from_text(base) else {
+                out.problems.push(
+                    Diagnostic::error(Problem::BadSlug {
+                        name: base.to_string(),
+                    })
+                    .in_file(&path),
+                );
+                return out;
+            };
+            ContentKind::Page { slug, lang }
+        }
+        (_, _, true) if ext == "md" || parts.first().map(String::as_str) == Some("releases") => {
+            out.problems
+                .push(Diagnostic::error(Problem::EntryOutsideRelease).in_file(&path));
+            return out;
+        }
+        _ => ContentKind::Asset,
+    };
+    out.file = Some(ContentFile { path, rel, kind });
+    out
+}
+
+/// Walk `root/content` and classify every file (in parallel; the results keep the walk's
+/// order).
 pub fn discover(root: &Path, config: &SiteConfig) -> Discovered {
     let content = root.join("content");
-    let mut files = Vec::new();
+    let classified: Vec<Classified> = walk(&content)
+        .into_par_iter()
+        .map(|found| classify(root, &content, config, found))
+        .collect();
+    let mut files = Vec::with_capacity(classified.len());
     let mut problems = Vec::new();
     let mut releases_with_meta = BTreeSet::new();
     let mut releases_with_files = BTreeSet::new();
-    for item in walk(&content) {
-        let entry = match item {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| p.strip_prefix(root).unwrap_or(p).to_path_buf());
-                let mut d = Diagnostic::error(Problem::Io {
-                    message: e.to_string(),
-                });
-                if let Some(p) = path {
-                    d = d.in_file(&p);
-                }
-                problems.push(d);
-                continue;
+    for c in classified {
+        files.extend(c.file);
+        problems.extend(c.problems);
+        if let Some((release, is_meta)) = c.release {
+            if is_meta {
+                releases_with_meta.insert(release.clone());
             }
-        };
-        if entry.file_type().is_dir() {
-            continue;
+            releases_with_files.insert(release);
         }
-        let path = entry
-            .path()
-            .strip_prefix(root)
-            .unwrap_or(entry.path())
-            .to_path_buf();
-        if entry.file_type().is_symlink() {
-            problems.push(
-                Diagnostic::warning(Problem::Io {
-                    message: "symbolic links in content/ are not followed; the file was skipped"
-                        .into(),
-                })
-                .in_file(&path),
-            );
-            continue;
-        }
-        let Ok(rel_path) = entry.path().strip_prefix(&content) else {
-            continue;
-        };
-        let parts: Vec<String> = rel_path
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        let rel = parts.join("/");
-        let name = parts.last().cloned().unwrap_or_default();
-        let (stem, ext) = match name.rsplit_once('.') {
-            Some((s, e)) => (s.to_string(), e.to_string()),
-            None => (name.clone(), String::new()),
-        };
-        let is_doc = ext == "md" || ext == "toml";
-        let mut lang_of = |suffix: Option<&str>| -> Option<Lang> {
-            match suffix {
-                None => Some(config.default_language.clone()),
-                Some(code) if config.is_language(code) => Lang::parse(code),
-                Some(code) => {
-                    problems.push(
-                        Diagnostic::error(Problem::UnknownLanguage {
-                            lang: code.to_string(),
-                            known: config.languages.iter().map(|l| l.to_string()).collect(),
-                        })
-                        .in_file(&path),
-                    );
-                    None
-                }
-            }
-        };
-        let kind = match (parts.first().map(String::as_str), parts.len(), is_doc) {
-            (Some("releases"), 3, true) => {
-                let Some(release) = ReleaseId::parse(&parts[1]) else {
-                    problems.push(
-                        Diagnostic::error(Problem::BadReleaseId {
-                            id: parts[1].clone(),
-                        })
-                        .in_file(&path),
-                    );
-                    continue;
-                };
-                let (base, suffix) = split_lang(&stem);
-                let Some(lang) = lang_of(suffix) else {
-                    continue;
-                };
-                releases_with_files.insert(release.clone());
-                match (base, ext.as_str()) {
-                    ("_release", "toml") => {
-                        if suffix.is_none() {
-                            releases_with_meta.insert(release.clone());
-                        }
-                        ContentKind::ReleaseMeta { release, lang }
-                    }
-                    ("_release", _) => ContentKind::ReleaseIntro { release, lang },
-                    _ => {
-                        let Some(slug) = Slug::from_text(base) else {
-                            problems.push(
-                                Diagnostic::error(Problem::BadSlug {
-                                    name: base.to_string(),
-                                })
-                                .in_file(&path),
-                            );
-                            continue;
-                        };
-                        let format = if ext == "md" {
-                            Format::Markdown
-                        } else {
-                            Format::Toml
-                        };
-                        ContentKind::Entry {
-                            release,
-                            slug,
-                            lang,
-                            format,
-                        }
-                    }
-                }
-            }
-            (Some("pages"), 2, true) if ext == "md" => {
-                let (base, suffix) = split_lang(&stem);
-                let Some(lang) = lang_of(suffix) else {
-                    continue;
-                };
-                let Some(slug) = Slug::from_text(base) else {
-                    problems.push(
-                        Diagnostic::error(Problem::BadSlug {
-                            name: base.to_string(),
-                        })
-                        .in_file(&path),
-                    );
-                    continue;
-                };
-                ContentKind::Page { slug, lang }
-            }
-            (_, _, true)
-                if ext == "md" || parts.first().map(String::as_str) == Some("releases") =>
-            {
-                problems.push(Diagnostic::error(Problem::EntryOutsideRelease).in_file(&path));
-                continue;
-            }
-            _ => ContentKind::Asset,
-        };
-        files.push(ContentFile { path, rel, kind });
     }
     for missing in releases_with_files.difference(&releases_with_meta) {
         let folder = PathBuf::from("content/releases").join(missing.as_str());

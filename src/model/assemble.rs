@@ -7,6 +7,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::Body;
@@ -150,8 +152,14 @@ pub fn assemble(
 
     let mut metas = Vec::new();
     let mut intros = Vec::new();
-    let mut originals = Vec::new();
-    let mut translations = Vec::new();
+    // Sized once: growing vectors and maps of 100,000 documents moved them again and again.
+    let entry_docs = |original: bool| {
+        docs.iter()
+            .filter(|d| matches!(d, Doc::Entry(e) if (e.lang == default) == original))
+            .count()
+    };
+    let mut originals = Vec::with_capacity(entry_docs(true));
+    let mut translations = Vec::with_capacity(entry_docs(false));
     let mut pages_docs = Vec::new();
     for d in docs {
         match d {
@@ -274,8 +282,9 @@ pub fn assemble(
     let mut held_back = HeldBack::default();
     let mut held = Vec::new();
     let mut withheld = HashSet::new();
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> = HashMap::new();
+    let mut entries: Vec<Entry> = Vec::with_capacity(originals.len());
+    let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> =
+        HashMap::with_capacity(originals.len());
     for d in originals {
         let EntryDoc {
             release,
@@ -363,45 +372,53 @@ pub fn assemble(
             versions: BTreeMap::from([(lang, Box::new(version))]),
         });
     }
+    // Translations: which entry each belongs to, here; their merged versions, in parallel
+    // (a copy of the original's values each, tens of thousands on a large site).
+    let mut merges = Vec::with_capacity(translations.len());
+    let mut translated: HashMap<(usize, Lang), PathBuf> =
+        HashMap::with_capacity(translations.len());
     for d in translations {
-        let EntryDoc {
-            release,
-            slug,
-            lang,
-            source,
-            fields,
-            body,
-        } = d;
-        let key = (release.clone(), slug.clone());
-        let Some((i, _)) = by_key.get(&key) else {
-            let key = format!("releases/{release}/{slug}");
+        let key = (d.release.clone(), d.slug.clone());
+        let Some(&(i, _)) = by_key.get(&key) else {
+            let key = format!("releases/{}/{}", d.release, d.slug);
             if !withheld.contains(&key) && !invalid.contains(&key) {
-                let original = source.path.with_file_name(format!("{slug}.md"));
+                let original = d.source.path.with_file_name(format!("{}.md", d.slug));
                 diags.push(
                     Diagnostic::error(Problem::OrphanTranslation { original })
-                        .in_file(&source.path),
+                        .in_file(&d.source.path),
                 );
             }
             continue;
         };
-        let entry = &mut entries[*i];
-        if let Some(existing) = entry.versions.get(&lang) {
+        if let Some(existing) = translated.get(&(i, d.lang.clone())) {
             diags.push(
                 Diagnostic::error(Problem::DuplicateSlug {
-                    slug: slug.to_string(),
-                    other: existing.source.path.clone(),
+                    slug: d.slug.to_string(),
+                    other: existing.clone(),
                 })
-                .in_file(&source.path),
+                .in_file(&d.source.path),
             );
             continue;
         }
-        let version = translated_version(config, &entry.versions[&default], fields, source, body);
-        entry.versions.insert(lang, Box::new(version));
+        translated.insert((i, d.lang.clone()), d.source.path.clone());
+        merges.push((i, d));
+    }
+    let versions: Vec<(usize, Lang, EntryVersion)> = merges
+        .into_par_iter()
+        .map(|(i, d)| {
+            let original = &entries[i].versions[&default];
+            let version = translated_version(config, original, d.fields, d.source, d.body);
+            (i, d.lang, version)
+        })
+        .collect();
+    for (i, lang, version) in versions {
+        entries[i].versions.insert(lang, Box::new(version));
     }
 
     // Site order: newest release first, then by title; stable and deterministic.
     entries.sort_by(|a, b| site_order(a, b, &default));
-    let mut seen_titles: HashMap<(usize, &str), &SourceFile> = HashMap::new();
+    let mut seen_titles: HashMap<(usize, &str), &SourceFile> =
+        HashMap::with_capacity(entries.len());
     for e in &entries {
         let v = &e.versions[&default];
         if let Some(first) = seen_titles.insert((e.release_index, v.title.as_str()), &v.source) {

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 mod reorder;
@@ -362,6 +363,18 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     .iter()
     .any(|dir| root.join(dir).join("stats.html").is_file());
     let search = crate::search::enabled(root, &site.config.theme);
+    // Entry pages' paths, made in parallel (one string per entry and language).
+    let entry_paths: Vec<Vec<(String, usize)>> = site
+        .config
+        .languages
+        .iter()
+        .map(|lang| {
+            (site.entries.par_iter().enumerate())
+                .filter(|(_, e)| e.versions.contains_key(lang))
+                .map(|(i, e)| (urls.entry(lang, &e.release, &e.slug), i))
+                .collect()
+        })
+        .collect();
     let mut pages = Vec::new();
     let mut add = |lang: &Lang, site_path: String, kind: PageKind| {
         pages.push(PlannedPage {
@@ -370,7 +383,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             kind,
         })
     };
-    for lang in &site.config.languages {
+    for (lang, entry_paths) in site.config.languages.iter().zip(entry_paths) {
         add(lang, urls.home(lang), PageKind::Home);
         add(lang, urls.releases(lang), PageKind::ReleaseIndex);
         if stats {
@@ -386,14 +399,8 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
                 );
             }
         }
-        for (i, e) in site.entries.iter().enumerate() {
-            if e.versions.contains_key(lang) {
-                add(
-                    lang,
-                    urls.entry(lang, &e.release, &e.slug),
-                    PageKind::Entry(i),
-                );
-            }
+        for (site_path, i) in entry_paths {
+            add(lang, site_path, PageKind::Entry(i));
         }
         for (ti, t) in site.taxonomies.iter().enumerate() {
             add(
@@ -468,52 +475,56 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         files.retain(|f| !matches!(f.kind, FileKind::Robots { .. }));
     }
 
-    // Two outputs for one file is an error, whatever produced them.
+    // Two outputs for one file is an error, whatever produced them. The files' paths are
+    // made in parallel, and who made a file is only spelled out for a collision.
+    let outputs: Vec<String> = (pages.par_iter().map(|p| output_file(&p.site_path)))
+        .chain(files.par_iter().map(|f| output_file(&f.site_path)))
+        .chain(copies.par_iter().map(|c| c.to.clone()))
+        .collect();
+    let owner = |i: usize| -> String {
+        if let Some(p) = pages.get(i) {
+            return match &p.kind {
+                PageKind::Entry(i) => site.entries[*i]
+                    .version(&p.lang, default)
+                    .source
+                    .path
+                    .display()
+                    .to_string(),
+                PageKind::Page(i) => site.pages[*i]
+                    .versions
+                    .get(&p.lang)
+                    .map(|v| v.source.path.display().to_string())
+                    .unwrap_or_default(),
+                PageKind::Release(i) => site.releases[*i].source.display().to_string(),
+                k => format!("the {} page", k.template().trim_end_matches(".html")),
+            };
+        }
+        match files.get(i - pages.len()).map(|f| &f.kind) {
+            Some(FileKind::Feed { .. }) => "the Atom feed".into(),
+            Some(FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. }) => "the sitemap".into(),
+            Some(FileKind::Robots { .. }) => "robots.txt".into(),
+            Some(FileKind::Data { .. } | FileKind::CsvMetadata { .. }) => "the open data".into(),
+            Some(FileKind::Search(_)) => "the search index".into(),
+            None => copies[i - pages.len() - files.len()]
+                .from
+                .display()
+                .to_string(),
+        }
+    };
     let mut diags = Vec::new();
-    let mut owners: HashMap<String, String> = HashMap::new();
-    let mut claim = |file: String, owner: String, diags: &mut Vec<Diagnostic>| {
-        if let Some(first) = owners.get(&file) {
+    let mut first_owner: HashMap<&str, usize> = HashMap::with_capacity(outputs.len());
+    for (i, file) in outputs.iter().enumerate() {
+        if let Some(&first) = first_owner.get(file.as_str()) {
             diags.push(
                 Diagnostic::error(Problem::UrlCollision {
                     url: format!("/{file}"),
-                    first: first.clone(),
+                    first: owner(first),
                 })
-                .in_file(Path::new(&owner)),
+                .in_file(Path::new(&owner(i))),
             );
         } else {
-            owners.insert(file, owner);
+            first_owner.insert(file, i);
         }
-    };
-    for p in &pages {
-        let owner = match &p.kind {
-            PageKind::Entry(i) => site.entries[*i]
-                .version(&p.lang, default)
-                .source
-                .path
-                .display()
-                .to_string(),
-            PageKind::Page(i) => site.pages[*i]
-                .versions
-                .get(&p.lang)
-                .map(|v| v.source.path.display().to_string())
-                .unwrap_or_default(),
-            PageKind::Release(i) => site.releases[*i].source.display().to_string(),
-            k => format!("the {} page", k.template().trim_end_matches(".html")),
-        };
-        claim(output_file(&p.site_path), owner, &mut diags);
-    }
-    for f in &files {
-        let owner = match &f.kind {
-            FileKind::Feed { .. } => "the Atom feed",
-            FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. } => "the sitemap",
-            FileKind::Robots { .. } => "robots.txt",
-            FileKind::Data { .. } | FileKind::CsvMetadata { .. } => "the open data",
-            FileKind::Search(_) => "the search index",
-        };
-        claim(output_file(&f.site_path), owner.to_string(), &mut diags);
-    }
-    for c in &copies {
-        claim(c.to.clone(), c.from.display().to_string(), &mut diags);
     }
     (
         Plan {

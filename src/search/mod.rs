@@ -31,6 +31,7 @@ pub mod tokenize;
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::model::Site;
@@ -170,17 +171,18 @@ pub fn plan(site: &Site, docs: Vec<usize>) -> (SearchPlan, Vec<(String, SearchFi
                 },
             ));
         }
-        for (doc, &e) in docs.iter().enumerate() {
-            if site.entries[e].versions.contains_key(lang) {
-                files.push((
-                    doc_path(site, lang, doc),
-                    SearchFile::Doc {
+        // One file per document, its path made in parallel.
+        files.par_extend(
+            (docs.par_iter().enumerate())
+                .filter(|&(_, &e)| site.entries[e].versions.contains_key(lang))
+                .map(|(doc, _)| {
+                    let file = SearchFile::Doc {
                         lang: lang.clone(),
                         doc,
-                    },
-                ));
-            }
-        }
+                    };
+                    (doc_path(site, lang, doc), file)
+                }),
+        );
     }
     files.push((
         urls.search_data(site.default_lang(), "search.js"),

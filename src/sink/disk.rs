@@ -3,7 +3,7 @@
 //! paths and never deletes anything but its own staging folders and previous outputs that
 //! carry its marker file.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -186,23 +186,49 @@ impl Staging {
         })
     }
 
-    /// Create the folders that will hold these files (paths relative to the output folder),
-    /// so that [`Staging::write`] never has to.
+    /// Create the folders that will hold these files (paths relative to the output folder,
+    /// `/`-separated), so that [`Staging::write`] never has to.
     pub fn create_dirs(
         &self,
         files: impl Iterator<Item = impl AsRef<str>>,
     ) -> Result<(), Diagnostic> {
-        let mut dirs = BTreeSet::new();
+        // Every folder with its ancestors, in a hash set: ordering a set of paths by their
+        // components was a serial 60 ms at 10,000 entries. A folder present means its
+        // ancestors are too, so the climb stops there.
+        let mut dirs: HashSet<String> = HashSet::new();
         for f in files {
-            if let Some(parent) = Path::new(f.as_ref()).parent() {
-                dirs.insert(self.dir.join(parent));
+            let mut path = f.as_ref();
+            while let Some((parent, _)) = path.rsplit_once('/') {
+                if parent.is_empty() || dirs.contains(parent) {
+                    break;
+                }
+                dirs.insert(parent.to_owned());
+                path = parent;
             }
         }
-        // In parallel: creating folders is kernel time, thousands of them on a big site.
-        // create_dir_all copes with another thread creating a shared parent meanwhile.
-        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
-        dirs.par_iter()
-            .try_for_each(|d| fs::create_dir_all(d).map_err(|e| write_err(d, e)))
+        // Level by level, each level in parallel (creating folders is kernel time, thousands
+        // of them on a big site): a folder's parent always exists when it is made, so each
+        // costs one `mkdir`.
+        let mut levels: Vec<Vec<String>> = Vec::new();
+        for d in dirs {
+            let depth = d.matches('/').count();
+            if levels.len() <= depth {
+                levels.resize_with(depth + 1, Vec::new);
+            }
+            levels[depth].push(d);
+        }
+        for level in &levels {
+            level.par_iter().try_for_each(|d| {
+                let path = self.dir.join(d);
+                match fs::create_dir(&path) {
+                    Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir()) => {
+                        Err(write_err(&path, e))
+                    }
+                    _ => Ok(()),
+                }
+            })?;
+        }
+        Ok(())
     }
 
     /// Write one file (its folder must exist, see [`Staging::create_dirs`]).
