@@ -5,7 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::diagnostics::{LinkFailure, Problem};
+use crate::load::discover::ContentFile;
 use crate::model::Site;
 use crate::model::ids::{Lang, Slug};
 use crate::model::urls::resolve_content_path;
@@ -29,7 +32,13 @@ pub struct Resolver<'a> {
     targets: Arc<Targets>,
     withheld: &'a HashSet<String>,
     invalid: &'a HashSet<String>,
-    assets: HashSet<&'a str>,
+    assets: Arc<HashSet<&'a str>>,
+}
+
+/// The paths (relative to `content/`) of a site's files, shareable between resolvers of
+/// one site (see [`Resolver::sharing`]).
+pub fn asset_set(assets: &[ContentFile]) -> HashSet<&str> {
+    assets.iter().map(|a| a.rel.as_str()).collect()
 }
 
 impl<'a> Resolver<'a> {
@@ -38,9 +47,11 @@ impl<'a> Resolver<'a> {
         withheld: &'a HashSet<String>,
         invalid: &'a HashSet<String>,
     ) -> Self {
-        let mut targets = HashMap::new();
-        for (i, e) in site.entries.iter().enumerate() {
-            targets.insert(e.link_key(), Target::Entry(i));
+        // The entries' keys are made on every core (one string each).
+        let keys: Vec<String> = site.entries.par_iter().map(|e| e.link_key()).collect();
+        let mut targets = HashMap::with_capacity(keys.len() + 2 * site.releases.len());
+        for (i, key) in keys.into_iter().enumerate() {
+            targets.insert(key, Target::Entry(i));
         }
         for (i, r) in site.releases.iter().enumerate() {
             targets.insert(format!("releases/{}/_release", r.id), Target::Release(i));
@@ -61,12 +72,25 @@ impl<'a> Resolver<'a> {
         withheld: &'a HashSet<String>,
         invalid: &'a HashSet<String>,
     ) -> Self {
+        let assets = Arc::new(asset_set(&site.assets));
+        Resolver::sharing(site, targets, assets, withheld, invalid)
+    }
+
+    /// [`Resolver::reusing`] with the site's file paths made once already (a large site
+    /// has a hundred thousand files, and its bodies are rendered in many rounds).
+    pub fn sharing(
+        site: &'a Site,
+        targets: Arc<Targets>,
+        assets: Arc<HashSet<&'a str>>,
+        withheld: &'a HashSet<String>,
+        invalid: &'a HashSet<String>,
+    ) -> Self {
         Resolver {
             site,
             targets,
             withheld,
             invalid,
-            assets: site.assets.iter().map(|a| a.rel.as_str()).collect(),
+            assets,
         }
     }
 

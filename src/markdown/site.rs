@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostics::{Diagnostic, Problem, Severity};
 use crate::load::Body;
 use crate::load::source::SourceFile;
-use crate::markdown::{Resolver, render};
+use crate::markdown::{Resolver, render, resolve};
 use crate::model::Site;
 use crate::model::ids::Lang;
 
@@ -83,8 +83,10 @@ pub fn render_all(
     let unsafe_html = site.config.unsafe_html;
     let mut diags = Vec::new();
     let empty: Arc<str> = Arc::from("");
+    let files = site.assets.clone();
+    let assets = Arc::new(resolve::asset_set(&files));
     for chunk in slots.chunks(CHUNK) {
-        let resolver = Resolver::reusing(site, targets.clone(), withheld, invalid);
+        let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;
         let results: Vec<(String, Vec<Diagnostic>)> = chunk
             .par_iter()

@@ -134,6 +134,81 @@ pub fn site_order(a: &Entry, b: &Entry, default: &Lang) -> std::cmp::Ordering {
         .then_with(|| a.slug.cmp(&b.slug))
 }
 
+/// An original entry document made ready on its own (see [`assemble`]).
+struct Prepared {
+    release: ReleaseId,
+    slug: Slug,
+    lang: Lang,
+    release_index: usize,
+    hold: Option<Hold>,
+    /// The checks of its cover, reported only if the entry is kept.
+    checks: Vec<Diagnostic>,
+    date: jiff::civil::Date,
+    version: EntryVersion,
+}
+
+/// Ready one original entry document of release `release_index` (dated `release_date`).
+fn prepare(
+    d: EntryDoc,
+    release_index: usize,
+    release_date: jiff::civil::Date,
+    now: jiff::Timestamp,
+    asset_set: &HashSet<&str>,
+    urls: &Urls,
+) -> Prepared {
+    let EntryDoc {
+        release,
+        slug,
+        lang,
+        source,
+        fields,
+        body,
+    } = d;
+    let draft = fields.values.get("draft").and_then(Value::as_bool) == Some(true);
+    let embargo = match fields.values.get("embargo") {
+        Some(Value::DateTime(t)) if *t > now => Some(*t),
+        _ => None,
+    };
+    let hold = if draft {
+        Some(Hold::Draft)
+    } else {
+        embargo.map(Hold::Embargoed)
+    };
+    let mut checks = Vec::new();
+    if let Some(cover) = text(&fields, "cover") {
+        if text(&fields, "cover_alt").is_none() {
+            let mut d = source
+                .diagnostic(
+                    Problem::MissingAlt {
+                        target: cover.clone(),
+                    },
+                    fields.spans.get("cover").cloned().unwrap_or(0..0),
+                )
+                .with_field("cover_alt");
+            d.severity = crate::diagnostics::Severity::Warning;
+            checks.push(d);
+        }
+        let span = fields.spans.get("cover");
+        if let Err(d) = asset_path(&source, span, "cover", &cover, asset_set, urls) {
+            checks.push(d);
+        }
+    }
+    let date = match fields.values.get("date") {
+        Some(Value::Date(d)) => *d,
+        _ => release_date,
+    };
+    Prepared {
+        release,
+        slug,
+        lang,
+        release_index,
+        hold,
+        checks,
+        date,
+        version: original_version(fields, source, body),
+    }
+}
+
 /// Build the site model from checked documents.
 pub fn assemble(
     config: &SiteConfig,
@@ -285,19 +360,35 @@ pub fn assemble(
     let mut entries: Vec<Entry> = Vec::with_capacity(originals.len());
     let mut by_key: HashMap<(ReleaseId, Slug), (usize, PathBuf)> =
         HashMap::with_capacity(originals.len());
-    for d in originals {
-        let EntryDoc {
+    // What each original needs of no other file (its hold, the checks of its cover, its
+    // version), on every core: done one after the other, this was 0.4 s at 100,000 entries.
+    // Which originals are kept is decided after, in order.
+    let prepared: Vec<Option<Prepared>> = originals
+        .into_par_iter()
+        .map(|d| {
+            let ri = *release_index.get(&d.release)?;
+            Some(prepare(
+                d,
+                ri,
+                release_list[ri].date,
+                options.now,
+                &asset_set,
+                &urls,
+            ))
+        })
+        .collect();
+    // Not there: reported by discovery as a release without _release.toml.
+    for p in prepared.into_iter().flatten() {
+        let Prepared {
             release,
             slug,
             lang,
-            source,
-            fields,
-            body,
-        } = d;
-        let Some(&ri) = release_index.get(&release) else {
-            // Reported by discovery as a release without _release.toml.
-            continue;
-        };
+            release_index: ri,
+            hold,
+            checks,
+            date,
+            version,
+        } = p;
         let key = (release.clone(), slug.clone());
         if let Some((_, other)) = by_key.get(&key) {
             diags.push(
@@ -305,63 +396,25 @@ pub fn assemble(
                     slug: slug.to_string(),
                     other: other.clone(),
                 })
-                .in_file(&source.path),
+                .in_file(&version.source.path),
             );
             continue;
         }
-        let draft = fields.values.get("draft").and_then(Value::as_bool) == Some(true);
-        let embargo = match fields.values.get("embargo") {
-            Some(Value::DateTime(t)) if *t > options.now => Some(*t),
-            _ => None,
-        };
-        let hold = if draft {
-            Some(Hold::Draft)
-        } else {
-            embargo.map(Hold::Embargoed)
-        };
-        if hold.is_some() && !options.include_held {
+        if let Some(hold) = hold
+            && !options.include_held
+        {
             match hold {
-                Some(Hold::Draft) => held_back.drafts += 1,
-                _ => held_back.embargoed += 1,
+                Hold::Draft => held_back.drafts += 1,
+                Hold::Embargoed(_) => held_back.embargoed += 1,
             }
             withheld.insert(format!("releases/{release}/{slug}"));
-            if let Some(hold) = hold {
-                held.push(HeldEntry {
-                    source: source.path.clone(),
-                    hold,
-                });
-            }
+            held.push(HeldEntry {
+                source: version.source.path.clone(),
+                hold,
+            });
             continue;
         }
-        if text(&fields, "cover").is_some() && text(&fields, "cover_alt").is_none() {
-            let mut d = source
-                .diagnostic(
-                    Problem::MissingAlt {
-                        target: text(&fields, "cover").unwrap_or_default(),
-                    },
-                    fields.spans.get("cover").cloned().unwrap_or(0..0),
-                )
-                .with_field("cover_alt");
-            d.severity = crate::diagnostics::Severity::Warning;
-            diags.push(d);
-        }
-        if let Some(cover) = text(&fields, "cover")
-            && let Err(d) = asset_path(
-                &source,
-                fields.spans.get("cover"),
-                "cover",
-                &cover,
-                &asset_set,
-                &urls,
-            )
-        {
-            diags.push(d);
-        }
-        let date = match fields.values.get("date") {
-            Some(Value::Date(d)) => *d,
-            _ => release_list[ri].date,
-        };
-        let version = original_version(fields, source, body);
+        diags.extend(checks);
         by_key.insert(key, (entries.len(), version.source.path.clone()));
         entries.push(Entry {
             release,
@@ -416,7 +469,7 @@ pub fn assemble(
     }
 
     // Site order: newest release first, then by title; stable and deterministic.
-    entries.sort_by(|a, b| site_order(a, b, &default));
+    entries.par_sort_by(|a, b| site_order(a, b, &default));
     let mut seen_titles: HashMap<(usize, &str), &SourceFile> =
         HashMap::with_capacity(entries.len());
     for e in &entries {
