@@ -197,14 +197,23 @@ fn symlinks_are_not_followed() {
     .unwrap();
     std::os::unix::fs::symlink(root.join("content"), root.join(R2).join("loop")).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", root.join(R2).join("passwd.txt")).unwrap();
+    // Links one level up, where release folders and pages are, too: a whole release folder
+    // and a page.
+    std::os::unix::fs::symlink(secret.path(), root.join("content/releases/2099-01")).unwrap();
+    std::os::unix::fs::symlink(
+        secret.path().join("outside.md"),
+        root.join("content/pages/outside.md"),
+    )
+    .unwrap();
     let s = build_ok(&opts(root));
     let skipped = s
         .warnings
         .iter()
         .filter(|w| w.problem.message().contains("symbolic links"))
         .count();
-    assert_eq!(skipped, 3, "{:?}", s.warnings);
+    assert_eq!(skipped, 5, "{:?}", s.warnings);
     let out = files(&root.join("output"));
+    assert!(!out.keys().any(|k| k.contains("2099-01")));
     assert!(
         !out.keys()
             .any(|k| k.contains("outside") || k.contains("passwd") || k.contains("loop"))
