@@ -419,3 +419,33 @@ fn missing_labels_are_warnings_not_errors() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn file_names_that_make_no_slug() {
+    let page = "+++\ntitle = \"关于\"\n+++\n正文\n";
+    let d = problems(&[
+        ("content/releases/2024-01/---.md", entry("", "").as_bytes()),
+        ("content/pages/!!!.md", page.as_bytes()),
+    ]);
+    let bad: Vec<&Diagnostic> = d
+        .iter()
+        .filter(|e| e.problem.code() == "bad-slug")
+        .collect();
+    assert_eq!(bad.len(), 2, "{d:#?}");
+    let files: Vec<String> = bad
+        .iter()
+        .map(|e| e.location.as_ref().unwrap().file.display().to_string())
+        .collect();
+    assert!(
+        files.contains(&"content/releases/2024-01/---.md".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"content/pages/!!!.md".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        bad.iter()
+            .all(|e| e.problem.message().contains("!!!") || e.problem.message().contains("---"))
+    );
+}

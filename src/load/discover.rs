@@ -174,6 +174,20 @@ struct Classified {
     release: Option<(ReleaseId, bool)>,
 }
 
+/// The slug a file name gives, or a problem for `path` if the name makes none.
+fn slug_of(base: &str, path: &Path, problems: &mut Vec<Diagnostic>) -> Option<Slug> {
+    let slug = Slug::from_text(base);
+    if slug.is_none() {
+        problems.push(
+            Diagnostic::error(Problem::BadSlug {
+                name: base.to_string(),
+            })
+            .in_file(path),
+        );
+    }
+    slug
+}
+
 /// Classify one found thing (relative to the site `root` and its `content` folder).
 fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> Classified {
     let mut out = Classified::default();
@@ -253,13 +267,7 @@ fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> C
                 ("_release", "toml") => ContentKind::ReleaseMeta { release, lang },
                 ("_release", _) => ContentKind::ReleaseIntro { release, lang },
                 _ => {
-                    let Some(slug) = Slug::from_text(base) else {
-                        out.problems.push(
-                            Diagnostic::error(Problem::BadSlug {
-                                name: base.to_string(),
-                            })
-                            .in_file(&path),
-                        );
+                    let Some(slug) = slug_of(base, &path, &mut out.problems) else {
                         return out;
                     };
                     let format = if ext == "md" {
@@ -281,13 +289,7 @@ fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> C
             let Some(lang) = lang_of(suffix) else {
                 return out;
             };
-            let Some(slug) = Slug::from_text(base) else {
-                out.problems.push(
-                    Diagnostic::error(Problem::BadSlug {
-                        name: base.to_string(),
-                    })
-                    .in_file(&path),
-                );
+            let Some(slug) = slug_of(base, &path, &mut out.problems) else {
                 return out;
             };
             ContentKind::Page { slug, lang }
