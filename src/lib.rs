@@ -391,16 +391,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // output only when everything succeeded.
     let staging =
         sink::disk::Staging::begin(&out).map_err(|d| fail(vec![d], SourceMap::default()))?;
-    // The paths are made on every core and dropped once their folders are noted.
-    let outputs: Vec<String> = (plan.pages.par_iter())
-        .map(|p| model::urls::output_file(&p.site_path))
-        .chain((plan.files.par_iter()).map(|f| model::urls::output_file(&f.site_path)))
-        .collect();
-    let copies = plan.copies.iter().map(|c| c.to.as_str());
+    // Site paths name the folders as well as the output files do (a page's ends in `/`),
+    // without making the files' paths again.
+    let paths = (plan.pages.iter().map(|p| p.site_path.as_str()))
+        .chain(plan.files.iter().map(|f| f.site_path.as_str()))
+        .chain(plan.copies.iter().map(|c| c.to.as_str()));
     staging
-        .create_dirs(outputs.iter().map(String::as_str).chain(copies))
+        .create_dirs(paths)
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
-    drop(outputs);
     trace.mark("dirs");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A

@@ -41,12 +41,9 @@ pub fn asset_set(assets: &[ContentFile]) -> HashSet<&str> {
     assets.iter().map(|a| a.rel.as_str()).collect()
 }
 
-impl<'a> Resolver<'a> {
-    pub fn new(
-        site: &'a Site,
-        withheld: &'a HashSet<String>,
-        invalid: &'a HashSet<String>,
-    ) -> Self {
+impl Targets {
+    /// Every link target of `site`.
+    pub fn of(site: &Site) -> Arc<Targets> {
         // The entries' keys are made on every core (one string each).
         let keys: Vec<String> = site.entries.par_iter().map(|e| e.link_key()).collect();
         let mut targets = HashMap::with_capacity(keys.len() + 2 * site.releases.len());
@@ -60,7 +57,17 @@ impl<'a> Resolver<'a> {
         for (i, p) in site.pages.iter().enumerate() {
             targets.insert(format!("pages/{}", p.slug), Target::Page(i));
         }
-        Resolver::reusing(site, Arc::new(Targets(targets)), withheld, invalid)
+        Arc::new(Targets(targets))
+    }
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(
+        site: &'a Site,
+        withheld: &'a HashSet<String>,
+        invalid: &'a HashSet<String>,
+    ) -> Self {
+        Resolver::reusing(site, Targets::of(site), withheld, invalid)
     }
 
     /// A resolver for `site` with the targets of an earlier resolver, for a site whose

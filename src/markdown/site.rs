@@ -79,7 +79,7 @@ pub fn render_all(
     drop_texts: bool,
 ) -> Vec<Diagnostic> {
     let slots = slots(site);
-    let targets = Resolver::new(site, withheld, invalid).targets();
+    let targets = resolve::Targets::of(site);
     let unsafe_html = site.config.unsafe_html;
     let mut diags = Vec::new();
     let empty: Arc<str> = Arc::from("");

@@ -10,18 +10,18 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
-use crate::config::{FieldDef, FieldKind};
+use crate::config::{FieldDef, FieldKind, Labels};
 use crate::model::Site;
 use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::validate::Fields;
 
 /// Labels as a JSON object in the site's language order.
-fn labels_json(def: &FieldDef, site: &Site) -> Map<String, Json> {
+fn labels_json(labels: &Labels, site: &Site) -> Map<String, Json> {
     site.config
         .languages
         .iter()
         .filter_map(|l| {
-            def.label
+            labels
                 .0
                 .get(l.as_str())
                 .map(|s| (l.to_string(), s.clone().into()))
@@ -36,7 +36,7 @@ fn field_json(def: &FieldDef, site: &Site) -> Json {
     let kind = crate::config::kind_name(&def.kind);
     m.insert("kind".into(), kind.into());
     m.insert("required".into(), def.required.into());
-    let label = labels_json(def, site);
+    let label = labels_json(&def.label, site);
     if !label.is_empty() {
         m.insert("label".into(), Json::Object(label));
     }
@@ -44,20 +44,7 @@ fn field_json(def: &FieldDef, site: &Site) -> Json {
         FieldKind::Enum { options } => {
             let opts: Vec<Json> = options
                 .iter()
-                .map(|o| {
-                    let label: Map<String, Json> = site
-                        .config
-                        .languages
-                        .iter()
-                        .filter_map(|l| {
-                            o.labels
-                                .0
-                                .get(l.as_str())
-                                .map(|s| (l.to_string(), s.clone().into()))
-                        })
-                        .collect();
-                    json!({ "key": o.key, "label": label })
-                })
+                .map(|o| json!({ "key": o.key, "label": labels_json(&o.labels, site) }))
                 .collect();
             m.insert("options".into(), opts.into());
         }

@@ -187,7 +187,8 @@ impl Staging {
     }
 
     /// Create the folders that will hold these files (paths relative to the output folder,
-    /// `/`-separated), so that [`Staging::write`] never has to.
+    /// `/`-separated; a path ending in `/` is a folder's own, such as a page's site path),
+    /// so that [`Staging::write`] never has to.
     pub fn create_dirs(
         &self,
         files: impl Iterator<Item = impl AsRef<str>>,
@@ -197,7 +198,7 @@ impl Staging {
         // ancestors are too, so the climb stops there.
         let mut dirs: HashSet<String> = HashSet::new();
         for f in files {
-            let mut path = f.as_ref();
+            let mut path = f.as_ref().trim_start_matches('/');
             while let Some((parent, _)) = path.rsplit_once('/') {
                 if parent.is_empty() || dirs.contains(parent) {
                     break;
