@@ -44,7 +44,11 @@ pub fn is_cjk(c: char) -> bool {
 
 /// A character of a word: a letter or digit that is not CJK.
 pub fn is_word_char(c: char) -> bool {
-    !is_cjk(c) && c.is_alphanumeric()
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        !is_cjk(c) && c.is_alphanumeric()
+    }
 }
 
 fn fold_width(c: char) -> char {
@@ -67,7 +71,8 @@ pub fn normalize(text: &str) -> String {
         let same = if c.is_ascii() {
             !c.is_ascii_uppercase()
         } else {
-            is_cjk(c) || c.to_lowercase().eq([c])
+            // CJK, and the CJK punctuation between its words, has no case.
+            is_cjk(c) || matches!(c, '\u{3000}'..='\u{303F}') || c.to_lowercase().eq([c])
         };
         if same && fold_width(c) == c {
             continue;
@@ -99,7 +104,7 @@ pub fn scan<'a>(normalized: &'a str, mut gram: impl FnMut(&[char]), mut word: im
     for (i, c) in normalized.char_indices() {
         if is_cjk(c) {
             end_word(&mut start, end);
-            window.rotate_left(1);
+            window.copy_within(1.., 0);
             window[NGRAM - 1] = c;
             run = (run + 1).min(NGRAM);
             for n in 1..=run {
@@ -372,6 +377,18 @@ mod tests {
             let want: String = text.to_lowercase().chars().map(fold_width).collect();
             assert_eq!(normalize(text), want, "{text}");
         }
+    }
+
+    /// Every character, in runs of each kind `normalize` copies whole or maps: the fast paths
+    /// (ASCII, CJK, CJK punctuation) must agree with the case tables everywhere.
+    #[test]
+    fn normalize_agrees_with_the_case_tables_for_every_character() {
+        let every: String = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| c != 'Σ')
+            .collect();
+        let want: String = every.to_lowercase().chars().map(fold_width).collect();
+        assert_eq!(normalize(&every), want);
     }
 
     #[test]
