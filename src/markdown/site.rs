@@ -33,7 +33,7 @@ fn folder_in_content(source: &SourceFile) -> String {
 /// Rendered bodies kept between rebuilds (`serve`), keyed by everything the HTML depends on.
 #[derive(Default)]
 pub struct BodyCache {
-    entries: HashMap<u64, (String, Vec<Diagnostic>)>,
+    entries: HashMap<u64, (Arc<str>, Vec<Diagnostic>)>,
 }
 
 /// Render one body written in `source`; its HTML and the problems found in its links and
@@ -44,7 +44,7 @@ pub fn render_body(
     lang: &Lang,
     resolver: &Resolver<'_>,
     unsafe_html: bool,
-) -> (String, Vec<Diagnostic>) {
+) -> (Arc<str>, Vec<Diagnostic>) {
     let folder = folder_in_content(source);
     let r = render(body.text(), &folder, lang, resolver, unsafe_html);
     let diags = r
@@ -59,7 +59,7 @@ pub fn render_body(
             d
         })
         .collect();
-    (r.html, diags)
+    (Arc::from(r.html), diags)
 }
 
 /// Bodies rendered at a time by [`render_all`]: enough to keep every core busy, few enough
@@ -88,7 +88,7 @@ pub fn render_all(
     for chunk in slots.chunks(CHUNK) {
         let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;
-        let results: Vec<(String, Vec<Diagnostic>)> = chunk
+        let results: Vec<(Arc<str>, Vec<Diagnostic>)> = chunk
             .par_iter()
             .map(|slot| {
                 slot.input(site_ref)
@@ -147,7 +147,7 @@ impl Slot {
     }
 
     /// Store the HTML of this body; with `empty`, replace its source text and body by it.
-    fn store(&self, site: &mut Site, html: String, empty: Option<&Arc<str>>) {
+    fn store(&self, site: &mut Site, html: Arc<str>, empty: Option<&Arc<str>>) {
         let drop = |source: &mut SourceFile, body: &mut Body| {
             if let Some(empty) = empty {
                 source.text = empty.clone();
@@ -163,12 +163,12 @@ impl Slot {
             }
             Slot::Intro(i, l) => {
                 if let Some(t) = site.releases[*i].text.get_mut(l) {
-                    t.intro_html = html;
+                    t.intro_html = html.to_string();
                 }
             }
             Slot::Page(i, l) => {
                 if let Some(v) = site.pages[*i].versions.get_mut(l) {
-                    v.body_html = html;
+                    v.body_html = html.to_string();
                     drop(&mut v.source, &mut v.body);
                 }
             }
@@ -189,7 +189,7 @@ pub fn render_all_cached(
     let unsafe_html = site.config.unsafe_html;
     let epoch = resolver.epoch();
     let previous = &cache.entries;
-    let results: Vec<(u64, String, Vec<Diagnostic>)> = slots
+    let results: Vec<(u64, Arc<str>, Vec<Diagnostic>)> = slots
         .par_iter()
         .map(|slot| {
             let Some((source, body, lang)) = slot.input(site) else {

@@ -24,9 +24,9 @@ impl BodyHtml {
         self.html.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Store the rendered HTML.
-    pub fn set(&mut self, html: String) {
-        *self.html.get_mut().unwrap_or_else(|e| e.into_inner()) = Arc::from(html);
+    /// Store the rendered HTML (shared: the preview's cache of bodies holds it too).
+    pub fn set(&mut self, html: Arc<str>) {
+        *self.html.get_mut().unwrap_or_else(|e| e.into_inner()) = html;
         *self.released.get_mut() = false;
     }
 
@@ -61,7 +61,7 @@ mod tests {
     fn release_lets_go_of_the_text_and_clones_share_it() {
         let mut h = BodyHtml::default();
         assert_eq!(&*h.get(), "");
-        h.set("<p>甲</p>".to_string());
+        h.set(Arc::from("<p>甲</p>"));
         let copy = h.clone();
         assert!(
             Arc::ptr_eq(&h.get(), &copy.get()),
@@ -70,7 +70,7 @@ mod tests {
         h.release();
         assert_eq!(h.html.read().unwrap().len(), 0, "released");
         assert_eq!(&*copy.get(), "<p>甲</p>", "the clone keeps its own");
-        h.set("<p>乙</p>".to_string());
+        h.set(Arc::from("<p>乙</p>"));
         assert_eq!(&*h.get(), "<p>乙</p>", "set again after a release");
     }
 }

@@ -25,6 +25,7 @@ use crate::plan::{FileKind, Plan};
 use crate::render::Renderer;
 use crate::render::context::Prepared;
 use crate::search::SearchPlan;
+use crate::serve::packed::Packed;
 use crate::serve::signature::Signer;
 use crate::trace::Trace;
 use crate::validate::documents::{Doc, check_file};
@@ -33,7 +34,7 @@ use crate::{Failure, config};
 pub(super) type Checked = (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>);
 type Stamp = Option<(SystemTime, u64)>;
 /// A page after signing: output path, signature, bytes, and whether it was rendered now.
-type SignedPage = (String, u64, Arc<Vec<u8>>, bool);
+type SignedPage = (String, u64, Packed, bool);
 
 pub(super) struct CachedDoc {
     pub stamp: (SystemTime, u64),
@@ -42,7 +43,7 @@ pub(super) struct CachedDoc {
 }
 
 /// Rendered pages by output path, with the signature they were rendered for.
-pub(super) type SignedPages = HashMap<String, (u64, Arc<Vec<u8>>)>;
+pub(super) type SignedPages = HashMap<String, (u64, Packed)>;
 
 /// What the server sends for a path.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ pub struct Snapshot {
     /// Pages of the last full rebuild by output path, with their signature.
     pub(super) pages: Arc<SignedPages>,
     /// Pages the fast path rendered since, which take precedence over `pages`.
-    pub(super) patched: HashMap<String, Arc<Vec<u8>>>,
+    pub(super) patched: HashMap<String, Packed>,
     pub(super) files: Arc<HashMap<String, usize>>,
     pub(super) copies: Arc<HashMap<String, PathBuf>>,
     pub(super) rendered_files: Mutex<HashMap<usize, Arc<Vec<u8>>>>,
@@ -71,10 +72,10 @@ impl Snapshot {
     /// The output at `path` (relative to the site root, e.g. `releases/x/index.html`).
     pub fn get(&self, path: &str) -> Option<Served> {
         if let Some(b) = self.patched.get(path) {
-            return Some(Served::Bytes(b.clone()));
+            return Some(Served::Bytes(Arc::new(b.unpack())));
         }
         if let Some((_, b)) = self.pages.get(path) {
-            return Some(Served::Bytes(b.clone()));
+            return Some(Served::Bytes(Arc::new(b.unpack())));
         }
         if let Some(from) = self.copies.get(path) {
             return Some(Served::File(from.clone()));
@@ -92,6 +93,12 @@ impl Snapshot {
         let bytes = Arc::new(bytes);
         cache.insert(i, bytes.clone());
         Some(Served::Bytes(bytes))
+    }
+
+    /// A rendered page as held in memory: the same [`Packed`] for as long as the page is
+    /// not rendered again.
+    pub fn held(&self, path: &str) -> Option<Packed> {
+        (self.patched.get(path).cloned()).or_else(|| self.pages.get(path).map(|(_, b)| b.clone()))
     }
 
     /// Every output path, sorted.
@@ -391,7 +398,7 @@ impl Engine {
                     return Ok((path, sig, bytes.clone(), false));
                 }
                 let html = renderer.render(p)?;
-                Ok((path, sig, Arc::new(html), true))
+                Ok((path, sig, Packed::new(&html), true))
             })
             .collect();
         let mut pages = HashMap::with_capacity(results.len());

@@ -29,6 +29,7 @@ use crate::model::{Entry, Site};
 use crate::plan::PageKind;
 use crate::render::Renderer;
 use crate::serve::engine::{CachedDoc, Engine, Report, Snapshot, hash_bytes, stamp};
+use crate::serve::packed::Packed;
 use crate::serve::patch::patch_entry;
 use crate::serve::signature::card_hash;
 use crate::trace::Trace;
@@ -294,14 +295,14 @@ impl Engine {
                 .map_err(|_| "a card did not render")?,
         );
         let renderer = Renderer::from_prepared(&site, prepared.clone());
-        let rendered: Vec<(String, Vec<u8>)> = todo
+        let rendered: Vec<(String, Packed)> = todo
             .par_iter()
             .map(|&n| {
                 let p = &plan.pages[n];
                 renderer
                     .render(p)
                     .ok()
-                    .map(|html| (output_file(&p.site_path), html))
+                    .map(|html| (output_file(&p.site_path), Packed::new(&html)))
             })
             .collect::<Option<Vec<_>>>()
             .ok_or("a page failed to render")?;
@@ -311,7 +312,7 @@ impl Engine {
         let mut patched = current.patched.clone();
         let count = rendered.len();
         for (path, bytes) in rendered {
-            patched.insert(path, Arc::new(bytes));
+            patched.insert(path, bytes);
         }
         let total = current.pages.len();
         // Search documents renumbered by a move have new paths.

@@ -5,6 +5,7 @@
 pub mod engine;
 mod fast_path;
 pub mod http;
+pub mod packed;
 pub mod patch;
 pub mod signature;
 pub mod watch;
