@@ -164,16 +164,40 @@ impl HanSet {
     }
 }
 
-/// One distinct token of a record.
+/// One distinct token of a record: 12 bytes, not 16 (the preview keeps every record's
+/// tokens, some thousand a record, so that a rebuild re-tokenizes only what changed).
 #[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
 pub(super) struct Tok {
     /// The token's hash with its bits reversed: sorting by it puts the tokens of each shard
     /// next to each other, for any power-of-two number of shards.
     pub(super) rev: u32,
-    /// Also in the title, an institution or a keyword.
-    pub(super) title: bool,
-    /// A packed CJK token, or `WORD | offset << 8 | length` into `DocTokens::words`.
+    /// A packed CJK token, or `WORD | offset << 8 | length` into `DocTokens::words`; with
+    /// [`TITLE`] set when the token is also in the title, an institution or a keyword.
     key: u64,
+}
+
+/// The bit of [`Tok::key`] that says the token is also in the title text (no CJK key and no
+/// word offset reaches it).
+const TITLE: u64 = 1 << 62;
+
+impl Tok {
+    fn new(rev: u32, title: bool, key: u64) -> Tok {
+        Tok {
+            rev,
+            key: key | u64::from(title) << 62,
+        }
+    }
+
+    /// Also in the title, an institution or a keyword.
+    pub(super) fn title(&self) -> bool {
+        self.key & TITLE != 0
+    }
+
+    /// The key without the title flag.
+    fn token(&self) -> u64 {
+        self.key & !TITLE
+    }
 }
 
 /// Sort `toks` by `rev`: a least-significant-digit radix sort, a byte per pass, some
@@ -265,11 +289,8 @@ impl DocTokens {
             );
         }
         let mut toks = Vec::with_capacity(cjk.len() + han.len() + words.len());
-        let cjk_tok = |key: u64, title: bool| Tok {
-            rev: hash_key(cjk_chars(key)).reverse_bits(),
-            title,
-            key,
-        };
+        let cjk_tok =
+            |key: u64, title: bool| Tok::new(hash_key(cjk_chars(key)).reverse_bits(), title, key);
         toks.extend(han.chars().map(|(c, title)| cjk_tok(cjk_key(&[c]), title)));
         toks.extend(cjk.into_iter().map(|(key, title)| cjk_tok(key, title)));
         // Words are first keyed by their position in `list`, then, once sorted, copied into
@@ -279,19 +300,20 @@ impl DocTokens {
             .into_iter()
             .enumerate()
             .map(|(i, (w, title))| {
-                toks.push(Tok {
-                    rev: hash_key(w.chars().take(PREFIX_MIN)).reverse_bits(),
-                    title,
-                    key: WORD | i as u64,
-                });
+                let rev = hash_key(w.chars().take(PREFIX_MIN)).reverse_bits();
+                toks.push(Tok::new(rev, title, WORD | i as u64));
                 w
             })
             .collect();
         sort_by_rev(&mut toks);
         let mut arena = String::with_capacity(list.iter().map(|w| w.len()).sum());
-        for t in toks.iter_mut().filter(|t| t.key & WORD != 0) {
-            let w = list[(t.key & !WORD) as usize];
-            t.key = WORD | (arena.len() as u64) << 8 | w.len() as u64;
+        for t in toks.iter_mut().filter(|t| t.token() & WORD != 0) {
+            let w = list[(t.token() & !WORD) as usize];
+            *t = Tok::new(
+                t.rev,
+                t.title(),
+                WORD | (arena.len() as u64) << 8 | w.len() as u64,
+            );
             arena.push_str(w);
         }
         DocTokens {
@@ -302,12 +324,13 @@ impl DocTokens {
     }
 
     pub(super) fn key_ref(&self, t: &Tok) -> KeyRef<'_> {
-        if t.key & WORD != 0 {
-            let start = ((t.key & !WORD) >> 8) as usize;
-            let len = (t.key & 0xFF) as usize;
+        let key = t.token();
+        if key & WORD != 0 {
+            let start = ((key & !WORD) >> 8) as usize;
+            let len = (key & 0xFF) as usize;
             KeyRef::Word(&self.words[start..start + len])
         } else {
-            KeyRef::Cjk(t.key)
+            KeyRef::Cjk(key)
         }
     }
 
@@ -325,7 +348,7 @@ impl DocTokens {
         let mut v: Vec<(String, bool)> = self
             .toks
             .iter()
-            .map(|t| (self.key_ref(t).text(), t.title))
+            .map(|t| (self.key_ref(t).text(), t.title()))
             .collect();
         v.sort();
         v
@@ -349,16 +372,13 @@ pub(super) mod tests {
     #[test]
     fn radix_sort_sorts_by_rev() {
         let mut toks: Vec<Tok> = (0..3000u32)
-            .map(|i| Tok {
-                rev: i.wrapping_mul(0x9e37_79b9) ^ (i >> 3),
-                title: i % 2 == 0,
-                key: i as u64,
-            })
+            .map(|i| Tok::new(i.wrapping_mul(0x9e37_79b9) ^ (i >> 3), i % 2 == 0, i as u64))
             .collect();
         let mut want: Vec<(u32, u64)> = toks.iter().map(|t| (t.rev, t.key)).collect();
         want.sort_unstable();
         sort_by_rev(&mut toks);
-        assert!(toks.windows(2).all(|w| w[0].rev <= w[1].rev));
+        assert!(toks.windows(2).all(|w| { w[0].rev } <= { w[1].rev }));
+        assert_eq!(std::mem::size_of::<Tok>(), 12);
         let mut got: Vec<(u32, u64)> = toks.iter().map(|t| (t.rev, t.key)).collect();
         got.sort_unstable();
         assert_eq!(got, want);

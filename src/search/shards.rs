@@ -118,7 +118,7 @@ impl ShardBuilder {
                     if g >= end {
                         break;
                     }
-                    groups[g - start].push(doc.key_ref(t), d, t.title);
+                    groups[g - start].push(doc.key_ref(t), d, t.title());
                 }
             }
         };
