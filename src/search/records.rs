@@ -185,7 +185,7 @@ impl Tok {
     fn new(rev: u32, title: bool, key: u64) -> Tok {
         Tok {
             rev,
-            key: key | u64::from(title) << 62,
+            key: if title { key | TITLE } else { key },
         }
     }
 

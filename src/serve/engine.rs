@@ -460,7 +460,7 @@ impl Engine {
         let total = pages.len();
         trace.mark("statics");
         let search = plan.search.clone();
-        self.current = Some(Arc::new(Snapshot {
+        let replaced = self.current.replace(Arc::new(Snapshot {
             site,
             plan: Arc::new(plan),
             search,
@@ -470,6 +470,8 @@ impl Engine {
             copies: Arc::new(copies),
             rendered_files: Mutex::new(HashMap::new()),
         }));
+        // The reload need not wait for the last snapshot to be freed.
+        crate::memory::free_later(replaced);
         self.last = Some(LastFull {
             files: files_by_path,
             withheld: assembled.withheld,

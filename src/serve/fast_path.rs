@@ -344,12 +344,8 @@ impl Engine {
             rendered_files: Mutex::new(Default::default()),
         }));
         let old_cards = (self.last.as_mut()).map(|l| std::mem::replace(&mut l.prepared, prepared));
-        // Freeing the last snapshot's site and plan and the old cards is tens of milliseconds
-        // at 100,000 entries that the reload need not wait for. (Should no thread start, the
-        // closure is dropped here, and its values with it.)
-        let _ = std::thread::Builder::new()
-            .name("gazette-free".into())
-            .spawn(move || drop((replaced, current, old_cards)));
+        // The reload need not wait for the last snapshot and the old cards to be freed.
+        crate::memory::free_later((replaced, current, old_cards));
         trace.mark("snapshot");
         trace.print();
         Ok(Report {

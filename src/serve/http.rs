@@ -161,7 +161,8 @@ fn with_script(html: &[u8], build: u64) -> Vec<u8> {
 
 async fn load(served: Served) -> Option<Vec<u8>> {
     match served {
-        Served::Bytes(b) => Some(b.as_ref().clone()),
+        // Pages are unpacked for each request, so the bytes are usually this request's own.
+        Served::Bytes(b) => Some(Arc::try_unwrap(b).unwrap_or_else(|b| b.as_ref().clone())),
         Served::File(path) => {
             // Never follow a link that replaced a planned file.
             let meta = tokio::fs::symlink_metadata(&path).await.ok()?;
