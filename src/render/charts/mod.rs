@@ -99,7 +99,16 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
         Scope::Site => true,
         Scope::Release(r) => site.entries[i].release_index == r,
     };
-    let scoped: Vec<usize> = (0..site.entries.len()).filter(|&i| in_scope(i)).collect();
+    // A release lists its own entries: going through every entry of the site for each
+    // release's statistics page made those pages quadratic in the size of the site.
+    let scoped: Vec<usize> = match scope {
+        Scope::Site => (0..site.entries.len()).collect(),
+        Scope::Release(r) => site.releases[r].entries.clone(),
+    };
+    debug_assert!(
+        scoped.iter().all(|&i| in_scope(i)),
+        "a release lists its own entries"
+    );
     // Entries are in site order, release by release, so the scope's entries are one run of
     // indexes, and a term's list of entries is in site order too: a term's count in the
     // scope is then two binary searches instead of a pass over the term (a pass per term
