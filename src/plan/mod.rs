@@ -1,8 +1,8 @@
 //! Plan: turn the model into the list of outputs a build produces (every HTML page with its
 //! language, URL and template; every generated file such as feeds, sitemaps and open data,
-//! with the entries it covers; every file to copy). Which entries are public enough for feeds,
-//! sitemaps and open data is decided here, once. Two outputs wanting one path is an error
-//! found here. It decides *what* is written, never *how* (that is `render` and `sink`).
+//! with the entries it covers, see [`files`]; every file to copy). Two outputs wanting one
+//! path is an error found here. It decides *what* is written, never *how* (that is `render`
+//! and `sink`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+mod files;
 mod reorder;
+
+pub(crate) use files::{is_public, newest};
 
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::discover::is_ignored_name;
@@ -205,156 +208,6 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
     plan_with(site, root, Limits::default())
 }
 
-/// Entries that may appear in feeds, sitemaps and open data: neither draft nor embargoed.
-pub(crate) fn is_public(site: &Site, i: usize) -> bool {
-    site.entries[i].hold.is_none()
-}
-
-/// The newest public entries among `entries` (newest date first, then site order), at most
-/// `limit`.
-pub(crate) fn newest(
-    site: &Site,
-    entries: impl Iterator<Item = usize>,
-    limit: usize,
-) -> Vec<usize> {
-    let mut list: Vec<usize> = entries.filter(|&i| is_public(site, i)).collect();
-    let newer = |a: &usize, b: &usize| {
-        let date = |i: &usize| site.entries[*i].date;
-        date(b).cmp(&date(a)).then(a.cmp(b))
-    };
-    // The first `limit` picked out in linear time before they are sorted: sorting every
-    // entry of the site for a feed of fifty was the plan's largest cost at 100,000 entries.
-    // (The order is total, so the unstable sort and selection are deterministic.)
-    if list.len() > limit {
-        list.select_nth_unstable_by(limit, newer);
-        list.truncate(limit);
-    }
-    list.sort_unstable_by(newer);
-    list
-}
-
-/// Feeds, sitemaps, robots.txt and open data for the planned `pages`.
-fn generated_files(site: &Site, pages: &[PlannedPage], limits: Limits) -> Vec<PlannedFile> {
-    let urls = &site.urls;
-    let mut files = Vec::new();
-    let mut add = |site_path: String, kind: FileKind| files.push(PlannedFile { site_path, kind });
-    let all = 0..site.entries.len();
-    for lang in &site.config.languages {
-        add(
-            urls.feed(lang),
-            FileKind::Feed {
-                lang: lang.clone(),
-                scope: FeedScope::Site,
-                entries: newest(site, all.clone(), limits.feed_entries),
-            },
-        );
-        for (i, r) in site.releases.iter().enumerate() {
-            add(
-                urls.release_feed(lang, &r.id),
-                FileKind::Feed {
-                    lang: lang.clone(),
-                    scope: FeedScope::Release(i),
-                    entries: newest(site, r.entries.iter().copied(), usize::MAX),
-                },
-            );
-        }
-        for (ti, t) in site.taxonomies.iter().enumerate() {
-            for (term_i, term) in t.terms.get(lang).into_iter().flatten().enumerate() {
-                add(
-                    urls.term_feed(lang, &t.slug, &term.slug),
-                    FileKind::Feed {
-                        lang: lang.clone(),
-                        scope: FeedScope::Term {
-                            taxonomy: ti,
-                            term: term_i,
-                        },
-                        entries: newest(site, term.entries.iter().copied(), limits.feed_entries),
-                    },
-                );
-            }
-        }
-    }
-
-    // Every HTML page but the 404 pages and the pages of held entries.
-    let listed: Vec<usize> = pages
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| match p.kind {
-            PageKind::NotFound => false,
-            PageKind::Entry(i) => is_public(site, i),
-            _ => true,
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let max = limits.sitemap_urls.max(1);
-    if listed.len() <= max {
-        add(urls.sitemap(), FileKind::Sitemap { pages: listed });
-    } else {
-        let mut parts = Vec::new();
-        for (n, chunk) in listed.chunks(max).enumerate() {
-            let path = urls.sitemap_part(n + 1);
-            parts.push(path.clone());
-            add(
-                path,
-                FileKind::Sitemap {
-                    pages: chunk.to_vec(),
-                },
-            );
-        }
-        add(urls.sitemap(), FileKind::SitemapIndex { parts });
-    }
-    add(
-        urls.robots(),
-        FileKind::Robots {
-            sitemap: urls.sitemap(),
-        },
-    );
-
-    let public: Vec<usize> = all.filter(|&i| is_public(site, i)).collect();
-    let mut tables = Vec::new();
-    let mut data = |json: String, csv: String, scope: DataScope, entries: Vec<usize>| {
-        tables.push(csv.clone());
-        add(
-            json,
-            FileKind::Data {
-                scope,
-                format: DataFormat::Json,
-                entries: entries.clone(),
-            },
-        );
-        add(
-            csv,
-            FileKind::Data {
-                scope,
-                format: DataFormat::Csv,
-                entries,
-            },
-        );
-    };
-    data(
-        urls.data_entries("json"),
-        urls.data_entries("csv"),
-        DataScope::Site,
-        public,
-    );
-    for (i, r) in site.releases.iter().enumerate() {
-        let entries = r
-            .entries
-            .iter()
-            .copied()
-            .filter(|&e| is_public(site, e))
-            .collect();
-        data(
-            urls.data_release(&r.id, "json"),
-            urls.data_release(&r.id, "csv"),
-            DataScope::Release(i),
-            entries,
-        );
-    }
-    add(urls.csv_metadata(), FileKind::CsvMetadata { tables });
-    files
-}
-
 /// [`plan`] with explicit limits.
 pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnostic>) {
     let urls = &site.urls;
@@ -439,7 +292,7 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         }
         add(lang, urls.not_found(lang), PageKind::NotFound);
     }
-    let mut files = generated_files(site, &pages, limits);
+    let mut files = files::generated_files(site, &pages, limits);
     // The search index covers the public entries, like feeds and open data.
     let (search, search_files) = if search {
         let public = (0..site.entries.len()).filter(|&i| is_public(site, i));
@@ -540,37 +393,4 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         },
         diags,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `newest` picks the first `limit` before sorting them: it must give what sorting
-    /// every public entry and cutting gives, for any limit (the sample site has entries
-    /// with equal dates, which the site order breaks).
-    #[test]
-    fn newest_is_the_sorted_list_cut_to_the_limit() {
-        let loaded = crate::sample_site();
-        let site = &loaded.site;
-        let all = 0..site.entries.len();
-        let mut want: Vec<usize> = all.clone().filter(|&i| is_public(site, i)).collect();
-        want.sort_by(|&a, &b| (site.entries[b].date.cmp(&site.entries[a].date)).then(a.cmp(&b)));
-        let dates: std::collections::BTreeSet<_> =
-            want.iter().map(|&i| site.entries[i].date).collect();
-        assert!(
-            want.len() > 10 && dates.len() < want.len(),
-            "equal dates to break"
-        );
-        // Given backwards, so that the input's order is not already the answer.
-        for limit in [0, 1, 2, 5, want.len() - 1, want.len(), want.len() + 3] {
-            let got = newest(site, all.clone().rev(), limit);
-            assert_eq!(got, want[..limit.min(want.len())], "limit {limit}");
-        }
-        // Any subset, in any order, as a term's or a release's entries are.
-        let some: Vec<usize> = all.clone().rev().step_by(3).collect();
-        let got = newest(site, some.iter().copied(), 4);
-        let want_some = want.iter().copied().filter(|i| some.contains(i)).take(4);
-        assert_eq!(got, want_some.collect::<Vec<_>>());
-    }
 }

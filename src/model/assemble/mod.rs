@@ -1,6 +1,7 @@
 //! Assembling checked documents into the `Site`: attach translations to originals, decide
 //! what is held back (drafts, embargoes), sort, and build taxonomies. Problems that involve
-//! more than one file are found here.
+//! more than one file are found here. Releases and standalone pages are assembled in
+//! [`releases`] and [`pages`]; entries, which need both the releases and each other, here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -16,12 +17,12 @@ use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
 use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::model::urls::{Urls, resolve_content_path};
-use crate::model::{
-    Entry, EntryVersion, HeldBack, HeldEntry, Hold, Page, PageVersion, Release, ReleaseText, Site,
-    taxonomy,
-};
+use crate::model::{Entry, EntryVersion, HeldBack, HeldEntry, Hold, Site, taxonomy};
 use crate::validate::documents::{Doc, EntryDoc};
 use crate::validate::{Checked, Value};
+
+mod pages;
+mod releases;
 
 /// Options that change what the model contains.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +42,7 @@ pub struct Assembled {
     pub invalid: HashSet<String>,
 }
 
-fn text(fields: &Checked, name: &str) -> Option<String> {
+pub(super) fn text(fields: &Checked, name: &str) -> Option<String> {
     fields
         .values
         .get(name)
@@ -50,7 +51,7 @@ fn text(fields: &Checked, name: &str) -> Option<String> {
 }
 
 /// Check that a path written in `source` names an asset; return its site path.
-fn asset_path(
+pub(super) fn asset_path(
     source: &SourceFile,
     span: Option<&Range<usize>>,
     field: &str,
@@ -246,107 +247,8 @@ pub fn assemble(
         }
     }
 
-    // Releases.
-    let mut releases: BTreeMap<ReleaseId, Release> = BTreeMap::new();
-    let mut release_translations = Vec::new();
-    for d in metas {
-        let Doc::ReleaseMeta {
-            release,
-            lang,
-            source,
-            fields,
-        } = d
-        else {
-            continue;
-        };
-        if lang != default {
-            release_translations.push((release, lang, fields));
-            continue;
-        }
-        let cover = text(&fields, "cover").and_then(|c| {
-            asset_path(
-                &source,
-                fields.spans.get("cover"),
-                "cover",
-                &c,
-                &asset_set,
-                &urls,
-            )
-            .map_err(|d| diags.push(d))
-            .ok()
-        });
-        let number = match fields.values.get("number") {
-            Some(Value::Integer(n)) => *n,
-            _ => 0,
-        };
-        let date = match fields.values.get("date") {
-            Some(Value::Date(d)) => *d,
-            _ => jiff::civil::Date::constant(1970, 1, 1),
-        };
-        let t = ReleaseText {
-            title: text(&fields, "title").unwrap_or_default(),
-            summary: text(&fields, "summary"),
-            issuer: text(&fields, "issuer"),
-            intro: None,
-            intro_html: String::new(),
-        };
-        releases.insert(
-            release.clone(),
-            Release {
-                id: release,
-                source: source.path.clone(),
-                number,
-                date,
-                cover,
-                text: BTreeMap::from([(lang, t)]),
-                entries: Vec::new(),
-            },
-        );
-    }
-    for (id, lang, fields) in release_translations {
-        let Some(r) = releases.get_mut(&id) else {
-            continue;
-        };
-        let base = r.text[&default].clone();
-        r.text.insert(
-            lang,
-            ReleaseText {
-                title: text(&fields, "title").unwrap_or(base.title),
-                summary: text(&fields, "summary").or(base.summary),
-                issuer: text(&fields, "issuer").or(base.issuer),
-                intro: None,
-                intro_html: String::new(),
-            },
-        );
-    }
-    for d in intros {
-        let Doc::ReleaseIntro {
-            release,
-            lang,
-            source,
-            body,
-        } = d
-        else {
-            continue;
-        };
-        let Some(r) = releases.get_mut(&release) else {
-            continue;
-        };
-        let base = r.text[&default].clone();
-        let t = r.text.entry(lang).or_insert(ReleaseText {
-            intro: None,
-            intro_html: String::new(),
-            ..base
-        });
-        t.intro = Some((source, body));
-    }
-    let mut release_list: Vec<Release> = releases.into_values().collect();
-    release_list.sort_by(|a, b| {
-        b.date
-            .cmp(&a.date)
-            .then(b.number.cmp(&a.number))
-            .then(a.id.cmp(&b.id))
-    });
+    let mut release_list =
+        releases::assemble(metas, intros, &default, &asset_set, &urls, &mut diags);
     let release_index: HashMap<ReleaseId, usize> = release_list
         .iter()
         .enumerate()
@@ -492,55 +394,7 @@ pub fn assemble(
         release_list[e.release_index].entries.push(i);
     }
 
-    // Standalone pages.
-    let mut pages: BTreeMap<Slug, Page> = BTreeMap::new();
-    let mut page_translations = Vec::new();
-    for d in pages_docs {
-        let Doc::Page {
-            slug,
-            lang,
-            source,
-            fields,
-            body,
-        } = d
-        else {
-            continue;
-        };
-        let version = PageVersion {
-            title: text(&fields, "title").unwrap_or_default(),
-            body,
-            body_html: String::new(),
-            source,
-        };
-        if lang == default {
-            pages.insert(
-                slug.clone(),
-                Page {
-                    slug,
-                    versions: BTreeMap::from([(lang, version)]),
-                },
-            );
-        } else {
-            page_translations.push((slug, lang, version));
-        }
-    }
-    for (slug, lang, mut version) in page_translations {
-        match pages.get_mut(&slug) {
-            Some(p) => {
-                if version.title.is_empty() {
-                    version.title = p.versions[&default].title.clone();
-                }
-                p.versions.insert(lang, version);
-            }
-            None if invalid.contains(&format!("pages/{slug}")) => {}
-            None => diags.push(
-                Diagnostic::error(Problem::OrphanTranslation {
-                    original: version.source.path.with_file_name(format!("{slug}.md")),
-                })
-                .in_file(&version.source.path),
-            ),
-        }
-    }
+    let pages = pages::assemble(pages_docs, &default, invalid, &mut diags);
 
     let taxonomies = taxonomy::build(config, &entries);
     let site = Site {
@@ -548,7 +402,7 @@ pub fn assemble(
         urls,
         releases: release_list,
         entries: entries.into_iter().map(Arc::new).collect(),
-        pages: pages.into_values().collect(),
+        pages,
         taxonomies: Arc::new(taxonomies),
         assets: Arc::new(assets),
         held_back,
