@@ -1,6 +1,7 @@
 //! `gazette serve`: a preview server. The `engine` keeps the site built in memory and
-//! rebuilds incrementally; `http` serves it on loopback with live reload and an error
-//! overlay; `watch` turns file-system events into rebuilds. Nothing is written to `output/`.
+//! rebuilds incrementally into a `snapshot`; `http` serves it on loopback with live reload
+//! and an error overlay; `watch` turns file-system events into rebuilds. Nothing is written
+//! to `output/`.
 
 pub mod engine;
 mod fast_path;
@@ -8,6 +9,7 @@ pub mod http;
 pub mod packed;
 pub mod patch;
 pub mod signature;
+mod snapshot;
 pub mod watch;
 
 use std::fmt;
