@@ -40,11 +40,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// The output at `path` (relative to the site root, e.g. `releases/x/index.html`).
     pub fn get(&self, path: &str) -> Option<Served> {
-        if let Some(b) = self.patched.get(path) {
-            return Some(Served::Bytes(Arc::new(b.unpack())));
-        }
-        if let Some((_, b)) = self.pages.get(path) {
-            return Some(Served::Bytes(Arc::new(b.unpack())));
+        if let Some(page) = self.page(path) {
+            return Some(Served::Bytes(Arc::new(page.unpack())));
         }
         if let Some(from) = self.copies.get(path) {
             return Some(Served::File(from.clone()));
@@ -67,7 +64,13 @@ impl Snapshot {
     /// A rendered page as held in memory: the same [`Packed`] for as long as the page is
     /// not rendered again.
     pub fn held(&self, path: &str) -> Option<Packed> {
-        (self.patched.get(path).cloned()).or_else(|| self.pages.get(path).map(|(_, b)| b.clone()))
+        self.page(path).cloned()
+    }
+
+    /// The page at `path`: the fast path's rendering if it made one since the last full
+    /// rebuild, else that rebuild's.
+    fn page(&self, path: &str) -> Option<&Packed> {
+        (self.patched.get(path)).or_else(|| self.pages.get(path).map(|(_, b)| b))
     }
 
     /// Every output path, sorted.
