@@ -165,7 +165,60 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
+    /// `dir`, held open: what is written goes in relative to it.
+    open: OpenDir,
     committed: bool,
+}
+
+/// A folder held open, in which files and folders are made relative to it (`openat`,
+/// `mkdirat` on Unix), so that for each of a site's tens of thousands of files the kernel
+/// walks only the path inside the output, not every folder above it. Elsewhere it joins
+/// paths.
+struct OpenDir {
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+    #[cfg(not(unix))]
+    path: PathBuf,
+}
+
+impl OpenDir {
+    fn open(path: &Path) -> std::io::Result<OpenDir> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(path, flags, Mode::empty())?;
+            Ok(OpenDir { fd })
+        }
+        #[cfg(not(unix))]
+        Ok(OpenDir {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Create (or truncate) the file at `rel`, as `File::create` would.
+    fn create_file(&self, rel: &str) -> std::io::Result<fs::File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+            let fd = rustix::fs::openat(&self.fd, rel, flags, Mode::from_raw_mode(0o666))?;
+            Ok(fs::File::from(fd))
+        }
+        #[cfg(not(unix))]
+        fs::File::create(self.path.join(rel))
+    }
+
+    /// Make the folder `rel`, whose parent exists, as `fs::create_dir` would.
+    fn create_dir(&self, rel: &str) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            let mode = rustix::fs::Mode::from_raw_mode(0o777);
+            rustix::fs::mkdirat(&self.fd, rel, mode).map_err(std::io::Error::from)
+        }
+        #[cfg(not(unix))]
+        fs::create_dir(self.path.join(rel))
+    }
 }
 
 impl Staging {
@@ -179,9 +232,11 @@ impl Staging {
         }
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir(&dir).map_err(|e| write_err(&dir, e))?;
+        let open = OpenDir::open(&dir).map_err(|e| write_err(&dir, e))?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
+            open,
             committed: false,
         })
     }
@@ -219,32 +274,35 @@ impl Staging {
             levels[depth].push(d);
         }
         for level in &levels {
-            level.par_iter().try_for_each(|d| {
-                let path = self.dir.join(d);
-                match fs::create_dir(&path) {
-                    Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir()) => {
-                        Err(write_err(&path, e))
+            level
+                .par_iter()
+                .try_for_each(|d| match self.open.create_dir(d) {
+                    Err(e)
+                        if !(e.kind() == std::io::ErrorKind::AlreadyExists
+                            && self.dir.join(d).is_dir()) =>
+                    {
+                        Err(write_err(&self.dir.join(d), e))
                     }
                     _ => Ok(()),
-                }
-            })?;
+                })?;
         }
         Ok(())
     }
 
     /// Write one file (its folder must exist, see [`Staging::create_dirs`]).
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
-        let dest = self.dir.join(path);
-        fs::write(&dest, bytes).map_err(|e| write_err(&dest, e))
+        use std::io::Write;
+        (self.open.create_file(path))
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| write_err(&self.dir.join(path), e))
     }
 
     /// A buffered writer for one file (its folder must exist), for files written as they
     /// are made.
     pub fn create(&self, path: &str) -> Result<std::io::BufWriter<fs::File>, Diagnostic> {
-        let dest = self.dir.join(path);
-        fs::File::create(&dest)
+        (self.open.create_file(path))
             .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
-            .map_err(|e| write_err(&dest, e))
+            .map_err(|e| write_err(&self.dir.join(path), e))
     }
 
     /// Copy a file of the site (its source relative to `root`).
