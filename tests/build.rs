@@ -145,6 +145,46 @@ fn taxonomy_pages_list_the_right_entries_and_paginate() {
 }
 
 #[test]
+fn free_text_terms_that_make_one_slug_are_one_term_labelled_by_its_first_entry() {
+    let site = fixture("basic");
+    let release = site.path().join("content/releases/2024-02");
+    let set = |file: &str, from: &str, to: &str| {
+        let path = release.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has {from}");
+        fs::write(&path, text.replace(from, to)).unwrap();
+    };
+    // In site order gamma (伽马) comes before delta (德尔塔); delta names the same
+    // institution twice more, spelled as the same slug.
+    set(
+        "gamma.md",
+        r#"institutions = ["浙江大学"]"#,
+        r#"institutions = ["Ningbo University", "浙江大学"]"#,
+    );
+    set(
+        "delta.md",
+        r#"institutions = ["宁波大学"]"#,
+        r#"institutions = ["宁波大学", "ningbo university", "NINGBO UNIVERSITY"]"#,
+    );
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    // By number of entries, then label: 浙江大学 (gamma, alpha, beta; the draft and the
+    // embargoed entry held back), then the two with 2, "N" before "宁".
+    let index = html(&out.join("institutions/index.html"));
+    assert_eq!(
+        texts(&index, ".terms a"),
+        ["浙江大学", "Ningbo University", "宁波大学"]
+    );
+    assert_eq!(texts(&index, ".terms .count"), ["3", "2", "2"]);
+    let term = html(&out.join("institutions/ningbo-university/index.html"));
+    assert_eq!(
+        texts(&term, ".card-title"),
+        ["伽马新材料", "德尔塔新材料"],
+        "each entry once, in site order"
+    );
+}
+
+#[test]
 fn release_page_groups_entries_by_field_with_counts() {
     let site = fixture("basic");
     build_ok(&opts(site.path()));
