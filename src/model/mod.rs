@@ -46,7 +46,8 @@ pub struct Release {
     pub cover: Option<String>,
     /// Text per language; the default language is always present.
     pub text: BTreeMap<Lang, ReleaseText>,
-    /// Indexes into `Site::entries`, in display order.
+    /// Indexes into `Site::entries`, in display order: one ascending run, as entries are in
+    /// site order, release by release (statistics count a release's entries by that run).
     pub entries: Vec<usize>,
 }
 

@@ -11,6 +11,8 @@
 //! says how many of them it counts). A chart whose field is not a taxonomy of the schema is
 //! left out, and so is a chart with nothing to count.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use crate::config::FieldKind;
@@ -95,39 +97,29 @@ pub struct Tally {
 pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
     let default = site.default_lang();
     let u = &site.urls;
-    let in_scope = |i: usize| match scope {
-        Scope::Site => true,
-        Scope::Release(r) => site.entries[i].release_index == r,
-    };
-    // A release lists its own entries: going through every entry of the site for each
-    // release's statistics page made those pages quadratic in the size of the site.
-    let scoped: Vec<usize> = match scope {
-        Scope::Site => (0..site.entries.len()).collect(),
-        Scope::Release(r) => site.releases[r].entries.clone(),
-    };
-    debug_assert!(
-        scoped.iter().all(|&i| in_scope(i)),
-        "a release lists its own entries"
-    );
-    // Entries are in site order, release by release, so the scope's entries are one run of
-    // indexes, and a term's list of entries is in site order too: a term's count in the
-    // scope is then two binary searches instead of a pass over the term (a pass per term
-    // per release stats page made the stats pages quadratic in the size of the site).
-    let run = match (scoped.first(), scoped.last()) {
-        (Some(&lo), Some(&hi)) if hi - lo + 1 == scoped.len() => Some(lo..=hi),
-        _ => None,
-    };
-    let count = |entries: &[usize]| match &run {
-        Some(r) => {
-            debug_assert!(entries.is_sorted(), "a term's entries are in site order");
-            entries.partition_point(|&i| i <= *r.end())
-                - entries.partition_point(|&i| i < *r.start())
+    // Entries are in site order, release by release, so a scope's entries are one run of
+    // indexes (a release lists its own run, see `Release::entries`), and a term's list of
+    // entries is in site order too: a term's count in the scope is then two binary searches.
+    // A pass over every entry of the site per release, or over every term's entries per
+    // release, made the statistics pages quadratic in the size of the site.
+    let run: Range<usize> = match scope {
+        Scope::Site => 0..site.entries.len(),
+        Scope::Release(r) => {
+            let listed = &site.releases[r].entries;
+            let run = listed.first().map_or(0..0, |&lo| lo..lo + listed.len());
+            debug_assert!(
+                run.clone().eq(listed.iter().copied()),
+                "a release's entries are one run of the site's"
+            );
+            run
         }
-        None => entries.iter().filter(|&&i| in_scope(i)).count(),
     };
-    let held = scoped
-        .iter()
-        .filter(|&&i| site.entries[i].hold.is_some())
+    let count = |entries: &[usize]| {
+        debug_assert!(entries.is_sorted(), "a term's entries are in site order");
+        entries.partition_point(|&i| i < run.end) - entries.partition_point(|&i| i < run.start)
+    };
+    let held = (run.clone())
+        .filter(|&i| site.entries[i].hold.is_some())
         .count();
     let mut series = Vec::new();
     for &(field, order) in CHARTS {
@@ -213,7 +205,7 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
         });
     }
     Tally {
-        entries: scoped.len(),
+        entries: run.len(),
         held,
         series,
     }
