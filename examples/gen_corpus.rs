@@ -1,8 +1,12 @@
 //! A deterministic generator of large Gazette sites, for benchmarks (issue 6).
 //!
 //! ```sh
-//! cargo run --release --example gen_corpus -- --entries 4016 --releases 8 --out /tmp/corpus [--seed 1] [--jobs 4] [--from SITE]
+//! cargo run --release --example gen_corpus -- --entries 4016 --releases 8 --out /tmp/corpus [--seed 1] [--jobs 4] [--from SITE] [--demands N]
 //! ```
+//!
+//! With `--demands N` (and a site.toml declaring `[collections.demands]`, as this repository's
+//! does) it also writes N enterprise demands in `content/demands/`, each about a topic of the
+//! results but worded as a company would, for the matching benchmark (issue 20).
 //!
 //! It writes a complete site into `--out` (which must not exist or be empty): `site.toml` and
 //! `themes/` copied from this repository (or from the site folder given with `--from`),
@@ -1623,6 +1627,64 @@ fn write_entry(
     Ok(())
 }
 
+/// Needs a company may put about a topic (`{T}`, the topic's object; `{A}` an application).
+const DEMAND_TITLES: &[&str] = &[
+    "{T}国产化替代需求",
+    "面向{A}的{T}工艺改进",
+    "{T}降本增效技术攻关",
+    "寻求{T}中试放大合作",
+    "{A}用{T}性能提升",
+];
+
+/// One enterprise demand: a topic of the results, worded as a need.
+fn write_demand(i: usize, seed: u64, dir: &Path, stats: &Stats) -> io::Result<()> {
+    let mut rng = Rng::stream(seed, 7, i as u64);
+    let topic = TOPICS[rng.below(TOPICS.len())];
+    let field = &FIELDS[topic.0];
+    let app = field.apps[rng.below(field.apps.len())];
+    let city = CITIES[rng.below(CITIES.len())];
+    let title = DEMAND_TITLES[rng.below(DEMAND_TITLES.len())]
+        .replace("{T}", topic.3)
+        .replace("{A}", app.0);
+    let kws: Vec<&str> = topic.5.iter().map(|k| k.0).chain([app.0]).collect();
+    let mut md = String::from("+++\n");
+    push_kv(&mut md, "title", &format!("{title}（{i}）"));
+    push_kv(
+        &mut md,
+        "summary",
+        &format!(
+            "公司在{}业务中需要{}，现有方案成本高、稳定性不足，希望与高校院所合作解决。",
+            app.0, topic.3
+        ),
+    );
+    push_kv(&mut md, "company", &format!("{}某企业{i}（示例）", city.3));
+    push_list(&mut md, "fields", &[field.key]);
+    push_kv(
+        &mut md,
+        "demand_type",
+        ["tackle", "introduce", "joint", "acquire"][rng.below(4)],
+    );
+    push_list(&mut md, "keywords", &kws);
+    push_kv(&mut md, "region", city.3);
+    writeln!(md, "date = {}", fmt_date(19_000 + rng.range(0, 700) as i64)).unwrap();
+    writeln!(
+        md,
+        "closes = {}",
+        fmt_date(21_000 + rng.range(0, 700) as i64)
+    )
+    .unwrap();
+    md.push_str("\n[contact]\n");
+    push_kv(&mut md, "name", "联系人");
+    md.push_str("+++\n\n");
+    writeln!(
+        md,
+        "需求背景：{}领域的{}用于{}，需要在性能与成本上取得突破。",
+        field.zh, topic.3, app.0
+    )
+    .unwrap();
+    stats.write(&dir.join(format!("demand-{i:06}.md")), md.as_bytes())
+}
+
 fn write_release(plan: &Plan, k: usize, dir: &Path, stats: &Stats) -> io::Result<()> {
     let r = &plan.releases[k];
     let mut order: Vec<usize> = (0..FIELDS.len()).collect();
@@ -1850,11 +1912,13 @@ struct Args {
     from: PathBuf,
     seed: u64,
     jobs: usize,
+    /// Enterprise demands to write (0: none).
+    demands: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: gen_corpus --entries N --releases R --out DIR [--seed S] [--jobs J] [--from SITE]\n\
+        "usage: gen_corpus --entries N --releases R --out DIR [--seed S] [--jobs J] [--from SITE] [--demands N]\n\
          DIR must not exist or be empty. site.toml and themes/ are copied from SITE\n\
          (default: the repository this generator was built from)."
     );
@@ -1869,6 +1933,7 @@ fn parse_args() -> Args {
         seed: 1,
         from: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+        demands: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -1881,6 +1946,7 @@ fn parse_args() -> Args {
             "--jobs" => a.jobs = (num() as usize).max(1),
             "--out" => a.out = PathBuf::from(&v),
             "--from" => a.from = PathBuf::from(&v),
+            "--demands" => a.demands = num() as usize,
             _ => usage(),
         }
     }
@@ -1927,6 +1993,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let d = releases_dir.join(&r.id);
         fs::create_dir_all(&d)?;
         write_release(&plan, k, &d, &stats)?;
+    }
+
+    if args.demands > 0 {
+        let dir = content.join("demands");
+        fs::create_dir_all(&dir)?;
+        for i in 0..args.demands {
+            write_demand(i, args.seed, &dir, &stats)?;
+        }
     }
 
     // Entries in parallel; each depends only on its own PRNG stream, so output is deterministic.

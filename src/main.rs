@@ -103,7 +103,7 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
-    /// Scaffold a release or an entry.
+    /// Scaffold a release, an entry or an item of a collection.
     New {
         #[command(subcommand)]
         what: NewWhat,
@@ -142,6 +142,8 @@ enum NewWhat {
     Release { id: String },
     /// An entry file in a release, every schema field present.
     Entry { release: String, title: String },
+    /// An item of a collection (a demand, a pilot base…), every field of its schema present.
+    Item { collection: String, title: String },
 }
 
 fn main() -> ExitCode {
@@ -291,6 +293,9 @@ fn main() -> ExitCode {
                 NewWhat::Release { id } => scaffold::new_release(&cli.root, &id),
                 NewWhat::Entry { release, title } => {
                     scaffold::new_entry(&cli.root, &release, &title)
+                }
+                NewWhat::Item { collection, title } => {
+                    scaffold::new_item(&cli.root, &collection, &title)
                 }
             };
             finish(r)

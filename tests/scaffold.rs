@@ -136,3 +136,49 @@ fn scaffolding_never_overwrites_and_checks_ids() {
         mma
     );
 }
+
+#[test]
+fn new_item_writes_every_field_of_its_collection_and_builds() {
+    let site = sample_site();
+    let root = site.path();
+    let out = gazette(&["new", "item", "demands", "海水淡化膜需求"], root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = root.join("content/demands/hai-shui-dan-hua-mo-xu-qiu.md");
+    let text = fs::read_to_string(&path).unwrap();
+    let (config, _) = gazette::config::load(root).unwrap();
+    let demands = config
+        .collections
+        .iter()
+        .find(|c| c.name.as_str() == "demands")
+        .unwrap();
+    for (name, def) in &demands.schema.fields {
+        let line = |l: &str| l.starts_with(&format!("{name} =")) || l == format!("[{name}]");
+        assert!(
+            text.lines().any(|l| line(l.trim_start_matches("# "))),
+            "field {name} missing from scaffold:\n{text}"
+        );
+        if def.required {
+            assert!(
+                text.lines().any(line),
+                "required field {name} is commented out"
+            );
+        }
+    }
+    build_ok(&opts(root));
+    assert!(
+        root.join("output/demands/hai-shui-dan-hua-mo-xu-qiu/index.html")
+            .is_file()
+    );
+    // A collection the site does not have is named in the message, with the ones it has.
+    let out = gazette(&["new", "item", "offers", "x"], root);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[collections.offers]") && err.contains("demands, bases"),
+        "{err}"
+    );
+}

@@ -34,6 +34,8 @@ pub(crate) struct RawCollection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMatching {
+    #[serde(default = "yes")]
+    enabled: bool,
     #[serde(default = "default_top")]
     top: usize,
     #[serde(default = "default_top")]
@@ -51,6 +53,7 @@ pub(crate) struct RawMatching {
 impl Default for RawMatching {
     fn default() -> Self {
         RawMatching {
+            enabled: true,
             top: default_top(),
             related: default_top(),
             min_score: default_min_score(),
@@ -61,6 +64,9 @@ impl Default for RawMatching {
     }
 }
 
+fn yes() -> bool {
+    true
+}
 fn default_top() -> usize {
     5
 }
@@ -101,6 +107,8 @@ impl Default for Weights {
 /// The checked `[matching]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchingConfig {
+    /// Off: no matches are computed or shown (collections and references still are).
+    pub enabled: bool,
     /// How many matches an item lists.
     pub top: usize,
     /// How many related results a result lists (0: none).
@@ -159,6 +167,7 @@ pub(crate) fn build(
         errors.push("[matching] synonyms: each group lists at least two words".into());
     }
     let config = MatchingConfig {
+        enabled: matching.enabled,
         top: matching.top,
         related: matching.related,
         min_score: matching.min_score,

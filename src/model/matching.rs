@@ -431,7 +431,7 @@ pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Colle
     let default = &config.default_language;
     // The marketplace is on when the site declares collections; a site of results alone
     // keeps its build as it was (and its preview's fast path, which matches would defeat).
-    if collections.is_empty() {
+    if collections.is_empty() || !matching.enabled {
         return Matches::default();
     }
     let synonyms: Vec<Vec<String>> = matching

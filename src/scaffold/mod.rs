@@ -15,6 +15,8 @@ pub enum ScaffoldError {
     BadReleaseId(String),
     NoRelease(String),
     BadTitle(String),
+    /// No `[collections.<name>]` of that name; the names the site has.
+    NoCollection(String, Vec<String>),
     Io(PathBuf, std::io::Error),
     Config(String),
 }
@@ -28,6 +30,15 @@ impl fmt::Display for ScaffoldError {
             ScaffoldError::BadReleaseId(id) => write!(
                 f,
                 "`{id}` is not a valid release id (use lowercase letters, digits, '-' and '_', e.g. 2025-02)"
+            ),
+            ScaffoldError::NoCollection(name, names) => write!(
+                f,
+                "site.toml declares no [collections.{name}] (it has: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             ),
             ScaffoldError::NoRelease(id) => write!(
                 f,
@@ -165,16 +176,49 @@ pub fn entry_front_matter(schema: &config::Schema, title: &str) -> String {
     format!("+++\n{plain}{tables}+++\n")
 }
 
-/// `gazette new entry <release> <title>`: a Markdown entry with every schema field present.
-pub fn new_entry(root: &Path, release: &str, title: &str) -> Result<PathBuf, ScaffoldError> {
-    let (config, _) = config::load(root).map_err(|d| {
+fn load_config(root: &Path) -> Result<config::SiteConfig, ScaffoldError> {
+    config::load(root).map(|(c, _)| c).map_err(|d| {
         ScaffoldError::Config(
             d.iter()
                 .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })?;
+    })
+}
+
+/// `gazette new item <collection> <title>`: a Markdown item with every field of the
+/// collection's schema present (required ones filled, optional ones commented).
+pub fn new_item(root: &Path, collection: &str, title: &str) -> Result<PathBuf, ScaffoldError> {
+    let config = load_config(root)?;
+    let Some(def) = config
+        .collections
+        .iter()
+        .find(|c| c.name.as_str() == collection)
+    else {
+        let names = config
+            .collections
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect();
+        return Err(ScaffoldError::NoCollection(collection.into(), names));
+    };
+    let slug = Slug::from_text(title).ok_or_else(|| ScaffoldError::BadTitle(title.into()))?;
+    let dir = root.join("content").join(collection);
+    if dir.join(format!("{slug}.toml")).exists() {
+        return Err(ScaffoldError::Exists(dir.join(format!("{slug}.toml"))));
+    }
+    let path = dir.join(format!("{slug}.md"));
+    write_new(
+        &path,
+        format!("{}\nTODO\n", entry_front_matter(&def.schema, title)),
+    )?;
+    Ok(path)
+}
+
+/// `gazette new entry <release> <title>`: a Markdown entry with every schema field present.
+pub fn new_entry(root: &Path, release: &str, title: &str) -> Result<PathBuf, ScaffoldError> {
+    let config = load_config(root)?;
     let id =
         ReleaseId::parse(release).ok_or_else(|| ScaffoldError::BadReleaseId(release.into()))?;
     let dir = root.join("content/releases").join(id.as_str());
