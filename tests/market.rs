@@ -131,6 +131,34 @@ fn collections_get_list_pages_item_pages_translations_navigation_and_open_data()
         .collect();
     assert!(locs.contains(&"https://example.org/results/demands/pmma-monomer/"));
     assert!(locs.contains(&"https://example.org/results/bases/page/2/"));
+    // Each collection has an Atom feed per language, linked from its pages.
+    assert_eq!(
+        attrs(&list, "link[type=\"application/atom+xml\"]", "href")[0],
+        "/results/demands/feed.xml"
+    );
+    let feed = fs::read_to_string(out.join("en/demands/feed.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&feed).unwrap();
+    let entries: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .collect();
+    assert_eq!(entries.len(), 15);
+    let closed: Vec<&str> = entries
+        .iter()
+        .filter(|e| {
+            e.children()
+                .any(|c| c.has_tag_name("category") && c.attribute("term") == Some("closed"))
+        })
+        .filter_map(|e| {
+            e.children()
+                .find(|c| c.has_tag_name("link"))
+                .and_then(|l| l.attribute("href"))
+        })
+        .collect();
+    assert_eq!(
+        closed,
+        ["https://example.org/results/demands/battery-pack-insulation/"]
+    );
 }
 
 #[test]

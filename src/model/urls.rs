@@ -58,6 +58,11 @@ impl Urls {
         }
     }
 
+    /// The Atom feed of a collection's newest items.
+    pub fn collection_feed(&self, lang: &Lang, name: &Slug) -> String {
+        format!("{}/{name}/feed.xml", self.lang_prefix(lang))
+    }
+
     /// An item of a collection.
     pub fn item(&self, lang: &Lang, collection: &Slug, slug: &Slug) -> String {
         format!("{}/{collection}/{slug}/", self.lang_prefix(lang))

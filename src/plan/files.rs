@@ -168,6 +168,15 @@ pub(super) fn generated_files(
             urls.data_collection(&col.name),
             FileKind::Market(MarketFile::Collection(c)),
         );
+        for lang in &site.config.languages {
+            add(
+                urls.collection_feed(lang, &col.name),
+                FileKind::Market(MarketFile::Feed {
+                    collection: c,
+                    lang: lang.clone(),
+                }),
+            );
+        }
     }
     if !site.collections.is_empty() {
         add(urls.data_matches(), FileKind::Market(MarketFile::Matches));

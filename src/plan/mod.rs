@@ -175,11 +175,13 @@ pub enum FileKind {
     Market(MarketFile),
 }
 
-/// Which open data of the marketplace a file holds (see `render::data_market`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which file of the marketplace: open data (see `render::data_market`) or a collection's
+/// feed (`render::market_feed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketFile {
     Collection(usize),
     Matches,
+    Feed { collection: usize, lang: Lang },
 }
 
 /// One generated file to render.
@@ -416,7 +418,9 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             };
         }
         match files.get(i - pages.len()).map(|f| &f.kind) {
-            Some(FileKind::Feed { .. }) => "the Atom feed".into(),
+            Some(FileKind::Feed { .. } | FileKind::Market(MarketFile::Feed { .. })) => {
+                "the Atom feed".into()
+            }
             Some(FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. }) => "the sitemap".into(),
             Some(FileKind::Robots { .. }) => "robots.txt".into(),
             Some(FileKind::Data { .. } | FileKind::CsvMetadata { .. } | FileKind::Market(_)) => {

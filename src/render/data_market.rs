@@ -262,10 +262,11 @@ fn matches_doc(site: &Site) -> MatchesDoc<'_> {
 }
 
 /// The bytes of one marketplace data file (`path` names it in errors).
-pub fn render(site: &Site, file: MarketFile, path: &str) -> Result<Vec<u8>, Diagnostic> {
+pub fn render(site: &Site, file: &MarketFile, path: &str) -> Result<Vec<u8>, Diagnostic> {
     let doc = match file {
-        MarketFile::Collection(c) => serde_json::to_vec_pretty(&collection_doc(site, c)),
+        MarketFile::Collection(c) => serde_json::to_vec_pretty(&collection_doc(site, *c)),
         MarketFile::Matches => serde_json::to_vec_pretty(&matches_doc(site)),
+        MarketFile::Feed { .. } => unreachable!("feeds are rendered by market_feed"),
     };
     let mut bytes = doc.map_err(|e| {
         Diagnostic::error(Problem::OutputWrite {

@@ -20,17 +20,17 @@ use crate::render::xml::xml_chars;
 
 /// Midnight UTC of `d` as an Atom date. Falls back to the Unix epoch for dates Atom cannot
 /// express (years before 0 or after 9999), which validation does not produce.
-fn timestamp(d: &jiff::civil::Date) -> FixedDateTime {
+pub(crate) fn timestamp(d: &jiff::civil::Date) -> FixedDateTime {
     format!("{d}T00:00:00Z").parse().unwrap_or_default()
 }
 
-fn text(s: &str, lang: Option<&Lang>) -> Text {
+pub(crate) fn text(s: &str, lang: Option<&Lang>) -> Text {
     let mut t = Text::plain(xml_chars(s));
     t.lang = lang.map(Lang::to_string);
     t
 }
 
-fn link(href: String, rel: &str, mime: &str, hreflang: Option<&Lang>) -> Link {
+pub(crate) fn link(href: String, rel: &str, mime: &str, hreflang: Option<&Lang>) -> Link {
     Link {
         href,
         rel: rel.to_string(),
@@ -41,7 +41,7 @@ fn link(href: String, rel: &str, mime: &str, hreflang: Option<&Lang>) -> Link {
     }
 }
 
-fn person(name: &str) -> Person {
+pub(crate) fn person(name: &str) -> Person {
     Person {
         name: xml_chars(name),
         email: None,
@@ -166,7 +166,7 @@ fn entry<'s>(site: &'s Site, i: usize, lang: &Lang, look: &mut Lookup<'s>) -> At
 }
 
 /// How feeds are written: one space of indentation per level, after an XML declaration.
-fn write_config() -> WriteConfig {
+pub(crate) fn write_config() -> WriteConfig {
     WriteConfig {
         write_document_declaration: true,
         indent_size: Some(1),

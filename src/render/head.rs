@@ -121,17 +121,27 @@ impl Renderer<'_> {
             }
             PageKind::Search => head.title = self.t(lang, "search"),
             PageKind::Collection { collection, .. } => {
-                let def = &s.config.collections[s.collections[*collection].def];
+                let c = &s.collections[*collection];
+                let def = &s.config.collections[c.def];
                 head.title = def
                     .label
                     .get(lang.as_str(), default.as_str(), def.name.as_str())
                     .to_string();
+                head.feeds
+                    .push(feed(head.title.clone(), u.collection_feed(lang, &c.name)));
             }
             PageKind::Item { collection, item } => {
-                let v = s.collections[*collection].items[*item].version(lang, default);
+                let c = &s.collections[*collection];
+                let v = c.items[*item].version(lang, default);
                 head.title = v.title.clone();
                 head.description = v.summary.clone().unwrap_or(site_description);
                 head.og_type = "article";
+                let def = &s.config.collections[c.def];
+                let label = def
+                    .label
+                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                head.feeds
+                    .push(feed(label.to_string(), u.collection_feed(lang, &c.name)));
             }
         }
         head.feeds

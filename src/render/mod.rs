@@ -12,6 +12,7 @@ pub mod display;
 pub mod feed;
 pub mod head;
 pub mod market;
+pub mod market_feed;
 mod pieces;
 pub mod shared;
 pub mod sitemap;
@@ -29,7 +30,7 @@ use rayon::prelude::*;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::model::Site;
 use crate::model::urls::output_file;
-use crate::plan::{DataFormat, DataScope, FileKind, Plan, PlannedFile, PlannedPage};
+use crate::plan::{DataFormat, DataScope, FileKind, MarketFile, Plan, PlannedFile, PlannedPage};
 pub use context::Renderer;
 
 /// Render one generated file of `plan`.
@@ -66,7 +67,10 @@ fn render_file_sharing(
         }
         FileKind::CsvMetadata { tables } => data::csv_metadata(site, path, tables),
         FileKind::Search(f) => Ok(crate::search::render(site, &plan.search, f)),
-        FileKind::Market(f) => data_market::render(site, *f, path),
+        FileKind::Market(MarketFile::Feed { collection, lang }) => {
+            market_feed::atom(site, *collection, lang, path)
+        }
+        FileKind::Market(f) => data_market::render(site, f, path),
     }
 }
 
