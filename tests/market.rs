@@ -202,6 +202,18 @@ fn references_show_as_links_and_every_referenced_page_shows_its_back_links() {
         .find(|e| e["id"] == "2024-03/mma-pilot")
         .unwrap();
     assert_eq!(mma["values"]["pilot_base"], "ningbo-fine-chemicals");
+    // And in the result's JSON-LD, by the base page's @id.
+    let ld: serde_json::Value = serde_json::from_str(
+        &select(&entry, "script[type=\"application/ld+json\"]")[0]
+            .text()
+            .collect::<String>(),
+    )
+    .unwrap();
+    assert_eq!(
+        ld["isRelatedTo"][0]["@id"],
+        "https://example.org/results/bases/ningbo-fine-chemicals/"
+    );
+    assert_eq!(ld["isRelatedTo"][0]["name"], "宁波精细化工中试基地（示例）");
 }
 
 #[test]

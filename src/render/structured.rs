@@ -215,6 +215,52 @@ pub struct Work<'a> {
     additional_property: Vec<Property>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offers: Option<Vec<Offer<'a>>>,
+    /// What the entry's `ref` fields name and who names it (a pilot base, demands it
+    /// answers), by the `@id` of their default-language pages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    is_related_to: Vec<Related>,
+}
+
+/// A node another item's JSON-LD points to by its page.
+#[derive(Serialize)]
+struct Related {
+    #[serde(rename = "@id")]
+    id: String,
+    name: String,
+}
+
+/// The `@id`s (default-language URLs) and names of the items `who` refers to or is referred
+/// to by, public ones only, in model order.
+fn related(site: &Site, who: crate::model::refs::ItemRef) -> Vec<Related> {
+    use crate::model::refs::ItemRef;
+    let default = site.default_lang();
+    let public = |r: &ItemRef| match *r {
+        ItemRef::Entry(i) => site.entries[i].hold.is_none(),
+        ItemRef::Item { collection, item } => {
+            site.collections[collection].items[item].hold.is_none()
+        }
+    };
+    let mut out: Vec<ItemRef> = Vec::new();
+    for (_, targets) in site.links.outgoing.get(&who).into_iter().flatten() {
+        out.extend(targets.iter().filter(|t| public(t)));
+    }
+    for (_, from) in site.links.incoming.get(&who).into_iter().flatten() {
+        if public(from) && !out.contains(from) {
+            out.push(*from);
+        }
+    }
+    out.into_iter()
+        .map(|r| {
+            let (name, url) = crate::render::market::title_and_url(site, r, default);
+            Related {
+                id: site.urls.permalink(
+                    url.strip_prefix(&site.config.base_url.path_prefix)
+                        .unwrap_or(&url),
+                ),
+                name,
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -394,6 +440,7 @@ pub fn entry<'a>(site: &'a Site, i: usize, lang: &'a Lang, image: Option<String>
         is_part_of: issue(site, e.release_index, lang),
         additional_property: props,
         offers,
+        is_related_to: related(site, crate::model::refs::ItemRef::Entry(i)),
     }
 }
 
