@@ -90,6 +90,8 @@ struct RawConfig {
     markdown: MarkdownSection,
     #[serde(default)]
     release_page: ReleasePageSection,
+    #[serde(default)]
+    check: crate::links::LinkCheckConfig,
     schema: IndexMap<String, schema::RawField>,
 }
 
@@ -120,6 +122,8 @@ pub struct SiteConfig {
     pub unsafe_html: bool,
     /// The taxonomy field used to group a release's entries, if any.
     pub group_by: Option<String>,
+    /// `[check]`: how `gazette check --external` checks links to other sites.
+    pub link_check: crate::links::LinkCheckConfig,
     pub schema: Schema,
     /// Things worth fixing that do not stop a build (e.g. labels missing for a language).
     pub warnings: Vec<String>,
@@ -227,6 +231,9 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
             raw.base_url
         )));
     };
+    if let Some(m) = raw.check.problem() {
+        return Err(whole(m));
+    }
     let default_language = Lang::parse(&raw.default_language).ok_or_else(|| {
         whole(format!(
             "default_language `{}` is not a language code",
@@ -340,6 +347,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         translations: raw.translations,
         unsafe_html: raw.markdown.unsafe_html,
         group_by: raw.release_page.group_by,
+        link_check: raw.check,
         schema,
     })
 }

@@ -24,6 +24,9 @@ pub use resolve::Resolver;
 pub struct Rendered {
     pub html: String,
     pub problems: Vec<(Range<usize>, Problem)>,
+    /// The web (`http:`, `https:`) URLs of links and images, Markdown's and raw HTML's, at
+    /// their body-relative spans (for `gazette check --external`).
+    pub external: Vec<(Range<usize>, String)>,
 }
 
 /// How deep lists, list items and block quotes may nest before they are flattened.
@@ -106,15 +109,20 @@ fn resolve_url(
 
 /// Resolve the URLs in the raw HTML of `events` (parsed from `source`) as Markdown's own
 /// links are: each block of raw HTML becomes one event with its URLs rewritten, and the
-/// problems are returned at the place of their attribute in `source`.
+/// problems (and the web URLs) are returned at the place of their attribute in `source`.
 #[allow(clippy::type_complexity)]
 fn fix_raw_html<'s>(
     source: &'s str,
     events: Vec<(Event<'s>, Range<usize>)>,
     resolve: &dyn Fn(&str, bool) -> (Option<String>, Option<Problem>),
-) -> (Vec<(Event<'s>, Range<usize>)>, Vec<(Range<usize>, Problem)>) {
+) -> (
+    Vec<(Event<'s>, Range<usize>)>,
+    Vec<(Range<usize>, Problem)>,
+    Vec<(Range<usize>, String)>,
+) {
     let mut out = Vec::with_capacity(events.len());
     let mut problems = Vec::new();
+    let mut external = Vec::new();
     // A run of raw HTML: its text and, per piece, (offset in text, offset in source,
     // whether the piece is the source's text as written).
     let mut html = String::new();
@@ -136,6 +144,9 @@ fn fix_raw_html<'s>(
         let found = raw_html::url_attributes(html);
         let mut changes = Vec::new();
         for attr in &found {
+            if is_web_url(&attr.url) {
+                external.push((at(attr.span.start)..at(attr.span.end), attr.url.clone()));
+            }
             let (fixed, problem) = resolve(&attr.url, attr.role == raw_html::Role::Embedded);
             if let Some(p) = problem {
                 problems.push((at(attr.span.start)..at(attr.span.end), p));
@@ -196,7 +207,13 @@ fn fix_raw_html<'s>(
     if let Some(r) = run.take() {
         flush(&mut html, &mut pieces, r, &mut out, false);
     }
-    (out, problems)
+    (out, problems, external)
+}
+
+/// Is `url` an `http:` or `https:` URL (any case)?
+pub fn is_web_url(url: &str) -> bool {
+    let lower = |n: usize| url.get(..n).map(|p| p.to_ascii_lowercase());
+    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
 }
 
 fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
@@ -223,19 +240,24 @@ pub fn render(
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
     let mut heading: Option<Vec<(Event<'_>, Range<usize>)>> = None;
+    let mut external = Vec::new();
     let parsed = Parser::new_ext(text, options()).into_offset_iter();
     // Raw HTML needs a '<'; documents without one skip looking for it.
     let events: Box<dyn Iterator<Item = (Event<'_>, Range<usize>)>> = if text.contains('<') {
-        let (events, raw_problems) =
+        let (events, raw_problems, raw_external) =
             fix_raw_html(text, parsed.collect(), &|url: &str, image: bool| {
                 resolve_url(url, image, from_dir, lang, resolver)
             });
         problems.extend(raw_problems);
+        external.extend(raw_external);
         Box::new(events.into_iter())
     } else {
         Box::new(parsed)
     };
     let mut fix_url = |url: CowStr<'_>, range: &Range<usize>, image: bool| -> CowStr<'static> {
+        if is_web_url(&url) {
+            external.push((range.clone(), url.to_string()));
+        }
         let (fixed, problem) = resolve_url(&url, image, from_dir, lang, resolver);
         if let Some(p) = problem {
             problems.push((range.clone(), p));
@@ -360,6 +382,7 @@ pub fn render(
     Rendered {
         html: write_html(text, out, unsafe_html),
         problems,
+        external,
     }
 }
 

@@ -51,7 +51,9 @@ fn url_attribute(tag: &str, attr: &str) -> Option<Holds> {
         ("img" | "source" | "video" | "audio" | "track" | "iframe" | "embed", "src") => {
             Holds::One(Role::Embedded)
         }
-        ("video", "poster") | ("object", "data") => Holds::One(Role::Embedded),
+        ("video", "poster") | ("object", "data") | ("script", "src") | ("link", "href") => {
+            Holds::One(Role::Embedded)
+        }
         ("img" | "source", "srcset") => Holds::Candidates,
         _ => return None,
     })
