@@ -162,6 +162,11 @@ fn external_links_are_checked_politely_cached_and_reported() {
         let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
             .args(["check", "--external", "--format", "json", "--root"])
             .arg(root)
+            // Loopback only: a proxy from the environment must not get these requests.
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .env_remove("all_proxy")
+            .env_remove("ALL_PROXY")
             .output()
             .unwrap();
         assert_eq!(
