@@ -335,6 +335,7 @@ fn check_inner(
         let mut uses = links::collect::from_bodies(&loaded.site);
         uses.extend(page_links.into_inner().unwrap_or_default());
         uses.forget_own(&loaded.site.config.base_url.absolute);
+        uses.find_in_sources(&loaded.site);
         let (diags, summary) = links::check(
             &uses,
             &loaded.site.config.link_check,

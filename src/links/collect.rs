@@ -1,7 +1,8 @@
 //! Where a site links to other sites: every web URL with each place that uses it. Bodies
 //! (Markdown and raw HTML) give file:line:column in their source; rendered pages give the
-//! rest (links from templates and front-matter fields), at their line in the page. It
-//! reads no files and asks no server.
+//! rest (links from templates and front-matter fields), at their line in the page, unless
+//! the URL is found written in a content file (a front-matter field). It reads no files
+//! and asks no server.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Location, Problem, Severity};
+use crate::load::source::SourceFile;
 use crate::markdown::{self, Resolver, raw_html};
 use crate::model::Site;
 
@@ -64,6 +66,27 @@ impl Uses {
     /// The places that use `url`.
     pub fn places(&self, url: &str) -> &[Place] {
         self.0.get(url).map_or(&[], Vec::as_slice)
+    }
+
+    /// Find where the URLs known only from pages were written in the site's files (a
+    /// front-matter field, say): each place in an entry's, page's or introduction's file
+    /// where the URL is written whole.
+    pub fn find_in_sources(&mut self, site: &Site) {
+        let wanted: HashSet<String> = self
+            .0
+            .iter()
+            .filter(|(_, places)| !places.iter().any(|p| matches!(p, Place::Source { .. })))
+            .map(|(u, _)| u.clone())
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let bodies = markdown::site::bodies(site);
+        let found: Vec<Vec<(String, Place)>> = bodies
+            .par_iter()
+            .map(|(source, _, _)| written_in(source, &wanted))
+            .collect();
+        self.extend(found.into_iter().flatten());
     }
 
     /// Forget URLs of the site itself (under its `base_url`): those are its own pages,
@@ -148,6 +171,31 @@ fn with_more_pages(problem: &Problem, n: usize) -> Problem {
     }
 }
 
+/// Each place in `source` where one of `wanted` is written whole (ended by a quote,
+/// space, bracket or the end of the text).
+fn written_in(source: &SourceFile, wanted: &HashSet<String>) -> Vec<(String, Place)> {
+    let text = &*source.text;
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("http") {
+        let rest = &text[i..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')' | ']'))
+            .unwrap_or(rest.len());
+        let url = &rest[..end];
+        if wanted.contains(url) {
+            let (line, column) = source.position(i);
+            let location = Location {
+                file: source.path.clone(),
+                line,
+                column,
+            };
+            let span = (i, i + end);
+            out.push((url.to_string(), Place::Source { location, span }));
+        }
+    }
+    out
+}
+
 /// The web URLs of every body of `site` (entries, release introductions, pages, in every
 /// language), at their place in the body's file.
 pub fn from_bodies(site: &Site) -> Uses {
@@ -208,4 +256,54 @@ pub fn from_page(path: &str, html: &str) -> Vec<(String, Place)> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_give_their_line_and_the_rest_are_counted() {
+        let mut uses = Uses::default();
+        let html = "<!doctype html>\n<p>\n  <a href=\"https://a.example/x\">a</a> <a href=\"/local\">l</a>\n";
+        for i in 0..7 {
+            uses.extend(from_page(&format!("p{i}/index.html"), html));
+        }
+        assert_eq!(uses.urls().collect::<Vec<_>>(), ["https://a.example/x"]);
+        let problem = Problem::ExternalBroken {
+            url: "https://a.example/x".into(),
+            why: "HTTP status 404 Not Found".into(),
+            more_pages: 0,
+        };
+        let d = uses.diagnostics("https://a.example/x", &problem, true);
+        assert_eq!(d.len(), PAGES_LISTED);
+        let loc = d[0].location.as_ref().unwrap();
+        assert_eq!(loc.file, PathBuf::from("output/p0/index.html"));
+        assert_eq!((loc.line, loc.column), (3, 6));
+        assert!(d[4].problem.message().ends_with("(and on 2 more pages)"));
+        assert!(!d[0].problem.message().contains("more page"));
+    }
+
+    #[test]
+    fn the_sites_own_urls_are_not_asked() {
+        let mut uses = Uses::default();
+        let page = Place::Page {
+            path: "index.html".into(),
+            line: 1,
+            column: 1,
+        };
+        for u in [
+            "https://example.org/results",
+            "https://example.org/results/en/",
+            "https://example.org/results-other/",
+            "https://example.org/",
+        ] {
+            uses.add(u.into(), page.clone());
+        }
+        uses.forget_own("https://example.org/results");
+        assert_eq!(
+            uses.urls().collect::<Vec<_>>(),
+            ["https://example.org/", "https://example.org/results-other/"]
+        );
+    }
 }
