@@ -30,8 +30,9 @@ pub struct UrlAttr {
     /// Where the attribute (or, in a `srcset`, the candidate URL) was written in the HTML.
     pub span: Range<usize>,
     /// The text to replace to change this URL (a quoted value's inside, an unquoted value,
-    /// or one URL of a `srcset`).
-    pub value: Range<usize>,
+    /// or one URL of a `srcset`); `None` when it cannot be changed in place (a `srcset`
+    /// written with character references).
+    pub value: Option<Range<usize>>,
     /// Whether `value` is an unquoted attribute value (a replacement must add quotes).
     pub unquoted: bool,
 }
@@ -168,7 +169,7 @@ fn find_urls(html: &str, within: Range<usize>, tag: &Tag, found: &mut Vec<UrlAtt
                 url: attr.value.trim().to_string(),
                 role,
                 span: attr_span,
-                value: shift(value),
+                value: Some(shift(value)),
                 unquoted: w.unquoted,
             }),
             // Candidates are found in the written text when it says what it means; with
@@ -180,7 +181,7 @@ fn find_urls(html: &str, within: Range<usize>, tag: &Tag, found: &mut Vec<UrlAtt
                         url: raw[c].to_string(),
                         role: Role::Embedded,
                         span: at.clone(),
-                        value: at,
+                        value: Some(at),
                         unquoted: w.unquoted,
                     });
                 }
@@ -191,8 +192,7 @@ fn find_urls(html: &str, within: Range<usize>, tag: &Tag, found: &mut Vec<UrlAtt
                         url: attr.value[c].to_string(),
                         role: Role::Embedded,
                         span: attr_span.clone(),
-                        // Not rewritable in place: left as written.
-                        value: attr_span.end..attr_span.end,
+                        value: None,
                         unquoted: false,
                     });
                 }
@@ -306,16 +306,19 @@ fn candidates(srcset: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// `html` with the URL of each of `changes` replaced (`(value range, new URL)`, in order,
-/// not overlapping), each new URL escaped for an attribute value.
+/// `html` with the URL of each of `changes` replaced (in order, not overlapping; those
+/// without a `value` are left as written), each new URL escaped for an attribute value.
 pub fn rewrite(html: &str, changes: &[(&UrlAttr, String)]) -> String {
     let mut out = String::with_capacity(html.len() + 32);
     let mut at = 0;
     for (attr, url) in changes {
-        if attr.value.start < at || attr.value.end > html.len() {
+        let Some(value) = attr.value.clone() else {
+            continue;
+        };
+        if value.start < at || value.end > html.len() {
             continue;
         }
-        out.push_str(&html[at..attr.value.start]);
+        out.push_str(&html[at..value.start]);
         if attr.unquoted {
             out.push('"');
         }
@@ -332,7 +335,7 @@ pub fn rewrite(html: &str, changes: &[(&UrlAttr, String)]) -> String {
         if attr.unquoted {
             out.push('"');
         }
-        at = attr.value.end;
+        at = value.end;
     }
     out.push_str(&html[at..]);
     out
@@ -373,6 +376,11 @@ mod tests {
         let html = "<a href=\"a&amp;b.pdf\">x</a><img src=c.png alt=y>";
         let found = url_attributes(html);
         assert_eq!(found[0].url, "a&b.pdf");
+        // A srcset written with a character reference is read, but left as written.
+        let odd = "<img srcset=\"a&amp;b.png 1x\">";
+        let f = url_attributes(odd);
+        assert_eq!(f[0].url, "a&b.png");
+        assert_eq!(rewrite(odd, &[(&f[0], "/x.png".into())]), odd);
         let changes = vec![
             (&found[0], "/x/a&b.pdf".to_string()),
             (&found[1], "/x/c.png".to_string()),
