@@ -22,6 +22,14 @@ type Answer = fn(&str, &str, u16) -> Option<(u16, Vec<String>)>;
 /// A loopback HTTP/1.1 server that answers each request with `answer` and closes the
 /// connection. Returns its port and the requests it got (method and path).
 fn server(answer: Answer, ok_port: u16) -> (u16, Arc<Mutex<Vec<String>>>) {
+    server_with(move |method, path| answer(method, path, ok_port))
+}
+
+/// [`server`] with any answering function.
+fn server_with(
+    answer: impl Fn(&str, &str) -> Option<(u16, Vec<String>)> + Send + Sync + 'static,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let answer = Arc::new(answer);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -30,6 +38,7 @@ fn server(answer: Answer, ok_port: u16) -> (u16, Arc<Mutex<Vec<String>>>) {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let log = log.clone();
+            let answer = answer.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut first = String::new();
@@ -46,7 +55,7 @@ fn server(answer: Answer, ok_port: u16) -> (u16, Arc<Mutex<Vec<String>>>) {
                 let method = parts.next().unwrap_or("").to_string();
                 let path = parts.next().unwrap_or("").to_string();
                 log.lock().unwrap().push(format!("{method} {path}"));
-                match answer(&method, &path, ok_port) {
+                match answer(&method, &path) {
                     Some((status, headers)) => {
                         let body = if method == "HEAD" { "" } else { "body" };
                         let mut head = format!(
@@ -306,4 +315,74 @@ fn external_links_are_checked_politely_cached_and_reported() {
     assert_eq!(again["external"]["cached"], 6);
     assert_eq!(again["diagnostics"], report["diagnostics"]);
     eprintln!("first run {first_took:?}, second run {second_took:?}");
+}
+
+/// Per-host politeness: with `per_host = 2`, a host never has more than two requests at
+/// once (though eight workers are free), and with `host_delay_ms`, requests to one host
+/// start that far apart. Measured on the server.
+#[test]
+fn one_host_gets_a_bounded_number_of_requests_spaced_out() {
+    let busy = Arc::new(Mutex::new((0usize, 0usize)));
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let (b, st) = (busy.clone(), starts.clone());
+    let (port, seen) = server_with(move |_, _| {
+        st.lock().unwrap().push(std::time::Instant::now());
+        {
+            let mut b = b.lock().unwrap();
+            b.0 += 1;
+            b.1 = b.1.max(b.0);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+        b.lock().unwrap().0 -= 1;
+        Some((200, vec![]))
+    });
+    let site = fixture("basic");
+    let root = site.path();
+    let delta_path = root.join("content/releases/2024-02/delta.md");
+    let mut delta = fs::read_to_string(&delta_path).unwrap();
+    for i in 0..8 {
+        delta.push_str(&format!("\n[第{i}](http://127.0.0.1:{port}/p{i})\n"));
+    }
+    fs::write(&delta_path, delta).unwrap();
+    let config = fs::read_to_string(root.join("site.toml")).unwrap();
+    let check = |settings: &str| {
+        fs::write(
+            root.join("site.toml"),
+            format!("{config}\n[check]\nskip_prefixes = [\"https://example.org/\"]\ncache_hours = 0\nconcurrency = 8\n{settings}\n"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(["check", "--external", "--root"])
+            .arg(root)
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .env_remove("all_proxy")
+            .env_remove("ALL_PROXY")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    check("per_host = 2");
+    assert_eq!(count(&seen), 8, "one HEAD each");
+    assert_eq!(
+        busy.lock().unwrap().1,
+        2,
+        "at most two at once, and two used"
+    );
+
+    seen.lock().unwrap().clear();
+    starts.lock().unwrap().clear();
+    *busy.lock().unwrap() = (0, 0);
+    check("per_host = 8\nhost_delay_ms = 300");
+    assert_eq!(count(&seen), 8, "cache_hours = 0 keeps nothing");
+    let starts = starts.lock().unwrap();
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(290), "requests {gap:?} apart");
+    }
 }
