@@ -445,3 +445,91 @@ fn fast_path_moves_retitled_entries_like_a_fresh_build() {
     ));
     assert_same(&mut engine, root, "full rebuild after moves");
 }
+
+/// The marketplace in the preview: editing a demand's text changes its matches and the
+/// result pages that offer it; closing it, referring it to a result, adding and deleting
+/// demands, and breaking and fixing a reference all serve what a fresh build gives.
+#[test]
+fn demand_edits_update_matches_and_result_pages_like_a_fresh_build() {
+    let site = sample_site();
+    let root = site.path();
+    let mut engine = Engine::new(root, BASE);
+    assert_same(&mut engine, root, "initial");
+    let demand = "content/demands/tea-garden-monitoring.md";
+    // The demand page's best match, as served.
+    let best = |engine: &Engine| {
+        let served = materialize(&engine.snapshot().unwrap());
+        let page = "demands/tea-garden-monitoring/index.html";
+        let doc = scraper::Html::parse_document(&String::from_utf8_lossy(&served[page]));
+        let first = scraper::Selector::parse(".match > a").unwrap();
+        doc.select(&first)
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(best(&engine), "/releases/2024-03/tea-pest-monitor/");
+    // Rewrite the demand about something else: its matches move (the preview does not take
+    // the single-entry fast path on a site with collections).
+    edit(root, demand, |t| {
+        t.replace("茶叶基地病虫害自动监测设备", "海水淡化反渗透膜组件国产化")
+            .replace(
+                "千亩茶园需要替代人工巡田，自动拍照识别茶小绿叶蝉等害虫并远程报警，减少农药使用。",
+                "沿海海岛需要耐腐蚀的电解制氢与海水处理装置。",
+            )
+            .replace(
+                "\"病虫害\", \"自动监测\", \"茶叶\", \"远程报警\"",
+                "\"海水\", \"电解\"",
+            )
+            .replace("fields = [\"agriculture\"]", "fields = [\"marine\"]")
+    });
+    assert!(!assert_same_after(
+        &mut engine,
+        root,
+        &[demand],
+        "rewrite demand"
+    ));
+    assert_eq!(best(&engine), "/releases/2024-03/seawater-hydrogen/");
+    // Close it (a deadline in the past).
+    edit(root, demand, |t| {
+        t.replace("closes = 2027-05-31", "closes = 2024-05-31")
+    });
+    assert_same_after(&mut engine, root, &[demand], "close demand");
+    // Refer it to a result: a back-link appears there.
+    edit(root, demand, |t| {
+        t.replace(
+            "closes = 2024-05-31",
+            "closes = 2024-05-31\nanswered_by = [\"2024-03/seawater-hydrogen\"]",
+        )
+    });
+    assert_same_after(&mut engine, root, &[demand], "answered_by");
+    // A broken reference is an error; fixing it serves the fresh build again.
+    edit(root, demand, |t| {
+        t.replace("2024-03/seawater-hydrogen", "2024-03/no-such-result")
+    });
+    assert!(engine.rebuild_changed(&[root.join(demand)]).is_err());
+    edit(root, demand, |t| {
+        t.replace("2024-03/no-such-result", "2024-03/seawater-hydrogen")
+    });
+    assert_same_after(&mut engine, root, &[demand], "fixed reference");
+    // A new demand, and a deleted one.
+    let added = "content/demands/new-demand.md";
+    fs::write(
+        root.join(added),
+        "+++\ntitle = \"茶园虫情远程监测\"\nsummary = \"需要茶园害虫识别与虫情监测。\"\ncompany = \"示例公司\"\nfields = [\"agriculture\"]\ndemand_type = \"introduce\"\ndate = 2025-06-01\n\n[contact]\nname = \"示例\"\n+++\n",
+    )
+    .unwrap();
+    assert_same_after(&mut engine, root, &[added], "new demand");
+    let removed = "content/demands/faucet-polishing.md";
+    fs::remove_file(root.join(removed)).unwrap();
+    assert_same_after(&mut engine, root, &[removed], "deleted demand");
+    // Editing a result's text re-scores the demands that match it.
+    let result = "content/releases/2024-03/seawater-hydrogen.md";
+    edit(root, result, |t| {
+        t.replace(
+            "海水直接电解制氢抗氯腐蚀阳极",
+            "海水直接电解制氢抗氯腐蚀阳极及反渗透膜",
+        )
+    });
+    assert_same_after(&mut engine, root, &[result], "result edit");
+}

@@ -37,6 +37,16 @@ fn init_makes_a_site_that_builds() {
         site.join("output/releases/first/example/index.html")
             .is_file()
     );
+    // With a demand and a pilot base, their pages and the theme's icons.
+    for p in [
+        "output/demands/example-demand/index.html",
+        "output/bases/example-base/index.html",
+        "output/demands/index.html",
+        "output/favicon.ico",
+        "output/apple-touch-icon.png",
+    ] {
+        assert!(site.join(p).is_file(), "{p}");
+    }
     // A second init refuses to overwrite.
     let again = Command::new(env!("CARGO_BIN_EXE_gazette"))
         .arg("init")

@@ -1,6 +1,7 @@
 //! `site.toml`: the site's title, languages, base URL, theme and entry schema. This module
 //! parses and checks the configuration; it must not look at content or templates.
 
+pub mod collections;
 pub mod schema;
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::source::SourceFile;
 use crate::model::ids::Lang;
+pub use collections::{CollectionDef, MatchingConfig, RESULTS};
 pub use schema::{EnumOption, FieldDef, FieldKind, Labels, Schema};
 
 /// The site's public address, split into what links need.
@@ -93,6 +95,10 @@ struct RawConfig {
     #[serde(default)]
     check: crate::links::LinkCheckConfig,
     schema: IndexMap<String, schema::RawField>,
+    #[serde(default)]
+    collections: IndexMap<String, collections::RawCollection>,
+    #[serde(default)]
+    matching: collections::RawMatching,
 }
 
 fn default_lang() -> String {
@@ -125,6 +131,9 @@ pub struct SiteConfig {
     /// `[check]`: how `gazette check --external` checks links to other sites.
     pub link_check: crate::links::LinkCheckConfig,
     pub schema: Schema,
+    /// Further collections (demands, pilot bases…), in `site.toml` order.
+    pub collections: Vec<CollectionDef>,
+    pub matching: MatchingConfig,
     /// Things worth fixing that do not stop a build (e.g. labels missing for a language).
     pub warnings: Vec<String>,
 }
@@ -165,6 +174,7 @@ const WELL_KNOWN: &[(&str, &str)] = &[
     ("embargo", "datetime"),
     ("cover", "text"),
     ("cover_alt", "text"),
+    ("closes", "date"),
 ];
 
 /// The name of a field kind, as `site.toml` spells it.
@@ -181,6 +191,7 @@ pub(crate) fn kind_name(k: &FieldKind) -> &'static str {
         FieldKind::Email => "email",
         FieldKind::Bool => "bool",
         FieldKind::Table { .. } => "table",
+        FieldKind::Ref { .. } => "ref",
     }
 }
 
@@ -252,33 +263,20 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         return Err(whole("paginate_by must be at least 1".into()));
     }
     let mut errors = Vec::new();
-    let mut fields = IndexMap::new();
-    for (name, f) in raw.schema {
-        if name == "body" {
-            errors
-                .push("schema field `body` is reserved for the entry's Markdown body".to_string());
-            continue;
-        }
-        match schema::build_field(&name, f, &format!("schema.{name}")) {
-            Ok(def) => {
-                fields.insert(name, def);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    let schema = Schema { fields };
-    match schema.fields.get("title") {
-        Some(f) if f.required => {}
-        _ => errors.push("the schema must declare a required `title` field of kind text".into()),
-    }
-    for (name, kind) in WELL_KNOWN {
-        if let Some(f) = schema.fields.get(*name)
-            && kind_name(&f.kind) != *kind
-        {
-            errors.push(format!(
-                "schema field `{name}` has a meaning in Gazette and must be of kind {kind}"
-            ));
-        }
+    let schema = collections::build_schema(raw.schema, "schema", &mut errors);
+    let taxonomy_names: Vec<&str> = schema.taxonomies().map(|f| &*f.name).collect();
+    let (collections, matching) =
+        collections::build(raw.collections, raw.matching, &taxonomy_names, &mut errors);
+    let mut names = vec![RESULTS];
+    names.extend(collections.iter().map(|c| c.name.as_str()));
+    collections::check_refs(&schema, "schema", &names, &mut errors);
+    for c in &collections {
+        collections::check_refs(
+            &c.schema,
+            &format!("collections.{}.schema", c.name),
+            &names,
+            &mut errors,
+        );
     }
     if let Some(g) = &raw.release_page.group_by
         && !schema.fields.get(g).is_some_and(|f| f.taxonomy)
@@ -324,13 +322,25 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
                 _ => {}
             }
         }
-        for (name, def) in &schema.fields {
-            // Fields never shown in the details table need no label.
-            if !matches!(
-                name.as_str(),
-                "title" | "summary" | "cover" | "cover_alt" | "draft" | "embargo" | "date"
-            ) {
-                walk(def, name, &languages, &mut warnings);
+        let schemas = std::iter::once((String::from("schema"), &schema)).chain(
+            collections
+                .iter()
+                .map(|c| (format!("collections.{}.schema", c.name), &c.schema)),
+        );
+        for (path, schema) in schemas {
+            for (name, def) in &schema.fields {
+                // Fields never shown in the details table need no label.
+                if !matches!(
+                    name.as_str(),
+                    "title" | "summary" | "cover" | "cover_alt" | "draft" | "embargo" | "date"
+                ) {
+                    let path = if path == "schema" {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    walk(def, &path, &languages, &mut warnings);
+                }
             }
         }
     }
@@ -349,6 +359,8 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         group_by: raw.release_page.group_by,
         link_check: raw.check,
         schema,
+        collections,
+        matching,
     })
 }
 

@@ -31,17 +31,34 @@ pub struct EnumOption {
 /// What a field holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
-    Text { max_length: Option<usize> },
+    Text {
+        max_length: Option<usize>,
+    },
     Markdown,
-    Integer { min: Option<i64>, max: Option<i64> },
-    Enum { options: Vec<EnumOption> },
-    List { item: Box<FieldDef> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Enum {
+        options: Vec<EnumOption>,
+    },
+    List {
+        item: Box<FieldDef>,
+    },
     Date,
     DateTime,
     Url,
     Email,
     Bool,
-    Table { fields: IndexMap<String, FieldDef> },
+    Table {
+        fields: IndexMap<String, FieldDef>,
+    },
+    /// A typed reference: the id of an item of `collection` (`results` for release entries,
+    /// written `<release>/<slug>`; the name of a `[collections.<name>]` for its items,
+    /// written `<slug>`). Resolved in the model (see `crate::model::refs`).
+    Ref {
+        collection: String,
+    },
 }
 
 impl FieldKind {
@@ -59,6 +76,9 @@ impl FieldKind {
             FieldKind::Email => "an e-mail address (a string)".into(),
             FieldKind::Bool => "true or false".into(),
             FieldKind::Table { .. } => "a table".into(),
+            FieldKind::Ref { collection } => {
+                format!("the id of an item of `{collection}` (a string)")
+            }
         }
     }
 
@@ -115,6 +135,8 @@ pub(crate) struct RawField {
     pub item: Option<Box<RawField>>,
     #[serde(default)]
     pub fields: IndexMap<String, RawField>,
+    /// For `kind = "ref"`: the collection referred to.
+    pub collection: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +160,7 @@ pub(crate) enum RawKind {
     Email,
     Bool,
     Table,
+    Ref,
 }
 
 /// Turn a raw field into a checked definition, or say what is wrong with it.
@@ -192,6 +215,14 @@ pub(crate) fn build_field(name: &str, raw: RawField, path: &str) -> Result<Field
         RawKind::Url => FieldKind::Url,
         RawKind::Email => FieldKind::Email,
         RawKind::Bool => FieldKind::Bool,
+        RawKind::Ref => match raw.collection {
+            Some(collection) => FieldKind::Ref { collection },
+            None => {
+                return Err(format!(
+                    "schema field `{path}` is a ref without `collection` (e.g. collection = \"results\")"
+                ));
+            }
+        },
         RawKind::Table => {
             if raw.fields.is_empty() {
                 return Err(format!("schema field `{path}` is a table without `fields`"));

@@ -94,6 +94,14 @@ pub enum Problem {
     MissingImage {
         path: String,
     },
+    /// A `ref` field names no public item of its collection.
+    BrokenRef {
+        collection: String,
+        id: String,
+        /// The item exists but is a draft or embargoed.
+        held: bool,
+        suggestion: Option<String>,
+    },
     PathEscapes {
         path: String,
     },
@@ -174,6 +182,7 @@ impl Problem {
             Problem::OrphanTranslation { .. } => "orphan-translation",
             Problem::BrokenLink { .. } => "broken-link",
             Problem::MissingImage { .. } => "missing-image",
+            Problem::BrokenRef { .. } => "broken-ref",
             Problem::PathEscapes { .. } => "path-escapes",
             Problem::Config { .. } => "config",
             Problem::Template { .. } => "template",
@@ -241,6 +250,15 @@ impl Problem {
                 LinkFailure::BadForm => format!("internal link `{target}` has an unknown form"),
             },
             Problem::MissingImage { path } => format!("referenced file `{path}` does not exist"),
+            Problem::BrokenRef {
+                collection,
+                id,
+                held: false,
+                ..
+            } => format!("`{id}` is not an item of `{collection}`"),
+            Problem::BrokenRef { collection, id, .. } => {
+                format!("`{id}` in `{collection}` is a draft or embargoed")
+            }
             Problem::PathEscapes { path } => {
                 format!("path `{path}` points outside the site's content")
             }
@@ -310,6 +328,12 @@ impl Problem {
             Problem::BadDate { expected, .. } => Some((*expected).into()),
             Problem::BadUrl { .. } => Some("an absolute http:// or https:// URL".into()),
             Problem::BadEmail { .. } => Some("an address like name@example.org".into()),
+            Problem::BrokenRef { collection, .. } if collection == crate::config::RESULTS => {
+                Some("`<release-id>/<slug>` of a published result, e.g. 2024-03/mma-pilot".into())
+            }
+            Problem::BrokenRef { collection, .. } => Some(format!(
+                "the file name (without .md or .toml) of a published item in content/{collection}/"
+            )),
             Problem::BadReleaseId { .. } => {
                 Some("lowercase ASCII letters, digits, '-' and '_', e.g. 2024-03".into())
             }
@@ -336,6 +360,13 @@ impl Problem {
                 Some("remove it, or declare it under [schema] in site.toml".into())
             }
             Problem::MissingRequired => Some("add the field; site.toml marks it required".into()),
+            Problem::BrokenRef {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            Problem::BrokenRef { held: true, .. } => {
+                Some("publish the item first, or remove the reference".into())
+            }
             Problem::InvalidUtf8 { .. } => Some("save the file as UTF-8".into()),
             Problem::FrontMatterMissing => {
                 Some("start the file with a line `+++`, or write the entry as a .toml file".into())

@@ -42,6 +42,14 @@ pub enum ContentKind {
         slug: Slug,
         lang: Lang,
     },
+    /// An item of `[collections.<name>]` (index `collection` in `SiteConfig::collections`):
+    /// `content/<name>/<slug>.md`, `.toml`, or a translation `<slug>.<lang>.md`.
+    Item {
+        collection: usize,
+        slug: Slug,
+        lang: Lang,
+        format: Format,
+    },
     /// Any other file: copied to the same path under the output folder.
     Asset,
 }
@@ -293,6 +301,31 @@ fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> C
                 return out;
             };
             ContentKind::Page { slug, lang }
+        }
+        (Some(folder), 2, true)
+            if let Some(collection) = config
+                .collections
+                .iter()
+                .position(|c| c.name.as_str() == folder) =>
+        {
+            let (base, suffix) = split_lang(&stem);
+            let Some(lang) = lang_of(suffix) else {
+                return out;
+            };
+            let Some(slug) = slug_of(base, &path, &mut out.problems) else {
+                return out;
+            };
+            let format = if ext == "md" {
+                Format::Markdown
+            } else {
+                Format::Toml
+            };
+            ContentKind::Item {
+                collection,
+                slug,
+                lang,
+                format,
+            }
         }
         (_, _, true) if ext == "md" || parts.first().map(String::as_str) == Some("releases") => {
             out.problems

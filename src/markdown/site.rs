@@ -19,6 +19,8 @@ enum Slot {
     Entry(usize, Lang),
     Intro(usize, Lang),
     Page(usize, Lang),
+    /// Item `1` of collection `0`.
+    Item(usize, usize, Lang),
 }
 
 pub(crate) fn folder_in_content(source: &SourceFile) -> String {
@@ -128,6 +130,11 @@ fn slots(site: &Site) -> Vec<Slot> {
     for (i, p) in site.pages.iter().enumerate() {
         slots.extend(p.versions.keys().map(|l| Slot::Page(i, l.clone())));
     }
+    for (c, col) in site.collections.iter().enumerate() {
+        for (i, item) in col.items.iter().enumerate() {
+            slots.extend(item.versions.keys().map(|l| Slot::Item(c, i, l.clone())));
+        }
+    }
     slots
 }
 
@@ -146,6 +153,11 @@ impl Slot {
             }
             Slot::Page(i, l) => {
                 let (l, v) = site.pages.get(*i)?.versions.get_key_value(l)?;
+                Some((&v.source, &v.body, l))
+            }
+            Slot::Item(c, i, l) => {
+                let item = site.collections.get(*c)?.items.get(*i)?;
+                let (l, v) = item.versions.get_key_value(l)?;
                 Some((&v.source, &v.body, l))
             }
         }
@@ -174,6 +186,13 @@ impl Slot {
             Slot::Page(i, l) => {
                 if let Some(v) = site.pages[*i].versions.get_mut(l) {
                     v.body_html = html.to_string();
+                    drop(&mut v.source, &mut v.body);
+                }
+            }
+            Slot::Item(c, i, l) => {
+                let col = &mut Arc::make_mut(&mut site.collections)[*c];
+                if let Some(v) = Arc::make_mut(&mut col.items[*i]).versions.get_mut(l) {
+                    v.body_html.set(html);
                     drop(&mut v.source, &mut v.body);
                 }
             }

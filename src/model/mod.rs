@@ -5,8 +5,11 @@
 
 pub mod assemble;
 pub mod checks;
+pub mod collections;
 pub mod html;
 pub mod ids;
+pub mod matching;
+pub mod refs;
 pub mod reorder;
 pub mod taxonomy;
 pub mod urls;
@@ -140,6 +143,12 @@ pub struct Site {
     /// Shared, so that `serve` can patch one entry into a copy of the site cheaply.
     pub entries: Vec<Arc<Entry>>,
     pub pages: Vec<Page>,
+    /// The items of `[collections.<name>]`, in `SiteConfig::collections` order.
+    pub collections: Arc<Vec<collections::Collection>>,
+    /// The resolved `ref` fields and their back-links.
+    pub links: Arc<refs::Links>,
+    /// Demands and results matched to each other, and related results.
+    pub matches: Arc<matching::Matches>,
     /// Taxonomies in schema order, with terms per language (shared like `entries`).
     pub taxonomies: Arc<Vec<Taxonomy>>,
     /// Files under content/ that are copied as they are.

@@ -49,6 +49,20 @@ impl Urls {
         }
     }
 
+    /// A collection's list of items; page 1 is the collection's own URL.
+    pub fn collection(&self, lang: &Lang, name: &Slug, page: usize) -> String {
+        if page <= 1 {
+            format!("{}/{name}/", self.lang_prefix(lang))
+        } else {
+            format!("{}/{name}/page/{page}/", self.lang_prefix(lang))
+        }
+    }
+
+    /// An item of a collection.
+    pub fn item(&self, lang: &Lang, collection: &Slug, slug: &Slug) -> String {
+        format!("{}/{collection}/{slug}/", self.lang_prefix(lang))
+    }
+
     pub fn page(&self, lang: &Lang, slug: &Slug) -> String {
         format!("{}/{slug}/", self.lang_prefix(lang))
     }
@@ -96,6 +110,16 @@ impl Urls {
     }
 
     /// Open data of every public entry: `ext` is `json` or `csv`.
+    /// Open data of a collection's public items.
+    pub fn data_collection(&self, name: &Slug) -> String {
+        format!("/data/{name}.json")
+    }
+
+    /// Every match of the site, as open data.
+    pub fn data_matches(&self) -> String {
+        "/data/matches.json".into()
+    }
+
     pub fn data_entries(&self, ext: &str) -> String {
         format!("/data/entries.{ext}")
     }

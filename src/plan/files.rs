@@ -5,7 +5,8 @@
 
 use crate::model::Site;
 use crate::plan::{
-    DataFormat, DataScope, FeedScope, FileKind, Limits, PageKind, PlannedFile, PlannedPage,
+    DataFormat, DataScope, FeedScope, FileKind, Limits, MarketFile, PageKind, PlannedFile,
+    PlannedPage,
 };
 
 /// Entries that may appear in feeds, sitemaps and open data: neither draft nor embargoed.
@@ -89,6 +90,9 @@ pub(super) fn generated_files(
         .filter(|(_, p)| match p.kind {
             PageKind::NotFound => false,
             PageKind::Entry(i) => is_public(site, i),
+            PageKind::Item { collection, item } => {
+                site.collections[collection].items[item].hold.is_none()
+            }
             _ => true,
         })
         .map(|(i, _)| i)
@@ -159,6 +163,15 @@ pub(super) fn generated_files(
         );
     }
     add(urls.csv_metadata(), FileKind::CsvMetadata { tables });
+    for (c, col) in site.collections.iter().enumerate() {
+        add(
+            urls.data_collection(&col.name),
+            FileKind::Market(MarketFile::Collection(c)),
+        );
+    }
+    if !site.collections.is_empty() {
+        add(urls.data_matches(), FileKind::Market(MarketFile::Matches));
+    }
     files
 }
 

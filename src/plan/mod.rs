@@ -44,6 +44,17 @@ pub enum PageKind {
     ReleaseStats(usize),
     /// The search page (see `crate::search`).
     Search,
+    /// Page `page` (1-based) of `pages` of a collection's list of items.
+    Collection {
+        collection: usize,
+        page: usize,
+        pages: usize,
+    },
+    /// An item of a collection.
+    Item {
+        collection: usize,
+        item: usize,
+    },
 }
 
 impl PageKind {
@@ -60,6 +71,8 @@ impl PageKind {
             PageKind::NotFound => "404.html",
             PageKind::Stats | PageKind::ReleaseStats(_) => "stats.html",
             PageKind::Search => "search.html",
+            PageKind::Collection { .. } => "collection.html",
+            PageKind::Item { .. } => "item.html",
         }
     }
 }
@@ -158,6 +171,15 @@ pub enum FileKind {
     CsvMetadata { tables: Vec<String> },
     /// A file of the search index over `Plan::search`'s entries, or the search client.
     Search(crate::search::SearchFile),
+    /// Open data of the marketplace: a collection's public items, or every match.
+    Market(MarketFile),
+}
+
+/// Which open data of the marketplace a file holds (see `render::data_market`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketFile {
+    Collection(usize),
+    Matches,
 }
 
 /// One generated file to render.
@@ -203,6 +225,14 @@ fn static_files(root: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// Whether the site's templates (or its theme's) can render the collections' pages: a theme
+/// made before collections existed has no `item.html`, and then they get no pages.
+pub fn collection_pages(root: &Path, theme: &str) -> bool {
+    ["templates", &format!("themes/{theme}/templates")]
+        .iter()
+        .any(|dir| root.join(dir).join("item.html").is_file())
+}
+
 /// Plan every page, generated file and copy for `site` (found at `root`).
 pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
     plan_with(site, root, Limits::default())
@@ -221,6 +251,8 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     .iter()
     .any(|dir| root.join(dir).join("stats.html").is_file());
     let search = crate::search::enabled(root, &site.config.theme);
+    // Likewise the collections' pages (demands, pilot bases…).
+    let collections = collection_pages(root, &site.config.theme);
     // Entry pages' paths, made in parallel (one string per entry and language).
     let entry_paths: Vec<Vec<(String, usize)>> = site
         .config
@@ -285,6 +317,32 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         for (i, p) in site.pages.iter().enumerate() {
             if p.versions.contains_key(lang) {
                 add(lang, urls.page(lang, &p.slug), PageKind::Page(i));
+            }
+        }
+        for (c, col) in site.collections.iter().enumerate().filter(|_| collections) {
+            let n = col.items.len().div_ceil(paginate).max(1);
+            for page in 1..=n {
+                add(
+                    lang,
+                    urls.collection(lang, &col.name, page),
+                    PageKind::Collection {
+                        collection: c,
+                        page,
+                        pages: n,
+                    },
+                );
+            }
+            for (i, item) in col.items.iter().enumerate() {
+                if item.versions.contains_key(lang) {
+                    add(
+                        lang,
+                        urls.item(lang, &col.name, &item.slug),
+                        PageKind::Item {
+                            collection: c,
+                            item: i,
+                        },
+                    );
+                }
             }
         }
         if search {
@@ -361,7 +419,9 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             Some(FileKind::Feed { .. }) => "the Atom feed".into(),
             Some(FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. }) => "the sitemap".into(),
             Some(FileKind::Robots { .. }) => "robots.txt".into(),
-            Some(FileKind::Data { .. } | FileKind::CsvMetadata { .. }) => "the open data".into(),
+            Some(FileKind::Data { .. } | FileKind::CsvMetadata { .. } | FileKind::Market(_)) => {
+                "the open data".into()
+            }
             Some(FileKind::Search(_)) => "the search index".into(),
             None => copies[i - pages.len() - files.len()]
                 .from

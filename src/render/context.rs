@@ -10,12 +10,14 @@ use tera::{Context, Tera, Value as TeraValue};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
+use crate::model::refs::ItemRef;
 use crate::model::reorder::Reorder;
 use crate::model::{EntryVersion, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
 use crate::render::display::Displayer;
 use crate::render::head::{Match, page_in};
+use crate::render::market;
 use crate::render::shared::{self, LangValues, hold_info, localized_date};
 use crate::render::structured;
 use crate::render::templates::{self, Strings};
@@ -120,7 +122,8 @@ impl<'a> Renderer<'a> {
     pub fn without_cards(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
         let (tera, strings) = templates::load(root, &site.config.theme)?;
         let search = crate::search::enabled(root, &site.config.theme);
-        let langs = shared::lang_values(site, &strings, search);
+        let market = crate::plan::collection_pages(root, &site.config.theme);
+        let langs = shared::lang_values(site, &strings, search, market);
         Ok(Renderer {
             site,
             prepared: Arc::new(Prepared {
@@ -344,6 +347,7 @@ impl<'a> Renderer<'a> {
                     },
                 );
                 ctx.insert_value("release", release_ctx(e.release_index, false));
+                self.market_of(&mut ctx, ItemRef::Entry(*i), lang);
             }
             PageKind::TaxonomyIndex(t) => {
                 ctx.insert_value("taxonomy", shared.taxonomies[*t].clone());
@@ -410,6 +414,61 @@ impl<'a> Renderer<'a> {
                 let t = |key: &str| self.t(lang, key);
                 ctx.insert("stats", &charts::context(s, scope, lang, &t));
             }
+            PageKind::Collection {
+                collection,
+                page: n,
+                pages,
+            } => {
+                let c = &s.collections[*collection];
+                let per = s.config.paginate_by;
+                let page_url = |k: usize| u.href(&u.collection(lang, &c.name, k));
+                let (yes, no) = (self.t(lang, "yes"), self.t(lang, "no"));
+                let d = Displayer {
+                    site: s,
+                    lang,
+                    yes: &yes,
+                    no: &no,
+                };
+                ctx.insert(
+                    "collection",
+                    &market::collection_context(s, *collection, lang),
+                );
+                ctx.insert(
+                    "items",
+                    &market::cards(s, *collection, (n - 1) * per..n * per, &d),
+                );
+                ctx.insert(
+                    "paginator",
+                    &Paginator {
+                        page: *n,
+                        pages: *pages,
+                        prev: (*n > 1).then(|| page_url(n - 1)),
+                        next: (n < pages).then(|| page_url(n + 1)),
+                    },
+                );
+            }
+            PageKind::Item { collection, item } => {
+                let (yes, no) = (self.t(lang, "yes"), self.t(lang, "no"));
+                let d = Displayer {
+                    site: s,
+                    lang,
+                    yes: &yes,
+                    no: &no,
+                };
+                ctx.insert(
+                    "item",
+                    &market::item_context(s, *collection, *item, u.href(&page.site_path), &d),
+                );
+                ctx.insert(
+                    "collection",
+                    &market::collection_context(s, *collection, lang),
+                );
+                let who = ItemRef::Item {
+                    collection: *collection,
+                    item: *item,
+                };
+                self.market_of(&mut ctx, who, lang);
+            }
             PageKind::Search => {
                 let default = s.default_lang();
                 ctx.insert(
@@ -424,6 +483,21 @@ impl<'a> Renderer<'a> {
             }
         }
         ctx
+    }
+
+    /// What the page of `who` shows of the marketplace: `backlinks` (who refers to it),
+    /// `matches` (for a result, the open demands and bases it may answer; for an item, the
+    /// results that answer it) and, for a result, `related` results.
+    fn market_of(&self, ctx: &mut Context, who: ItemRef, lang: &Lang) {
+        let s = self.site;
+        let t = |key: &str| self.t(lang, key);
+        let w = market::Words { t: &t, lang };
+        ctx.insert("backlinks", &market::backlinks(s, who, &w));
+        ctx.insert("matches", &market::matches(s, who, s.matches.of(who), &w));
+        if let ItemRef::Entry(i) = who {
+            let related = s.matches.related.get(i).map_or(&[][..], Vec::as_slice);
+            ctx.insert("related", &market::matches(s, who, related, &w));
+        }
     }
 
     /// A release's entries grouped by the `group_by` taxonomy's first value, in option order.

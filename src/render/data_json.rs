@@ -16,7 +16,7 @@ use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::validate::Fields;
 
 /// Labels as a JSON object in the site's language order.
-fn labels_json(labels: &Labels, site: &Site) -> Map<String, Json> {
+pub(crate) fn labels_json(labels: &Labels, site: &Site) -> Map<String, Json> {
     site.config
         .languages
         .iter()
@@ -31,7 +31,7 @@ fn labels_json(labels: &Labels, site: &Site) -> Map<String, Json> {
 
 /// A field's definition as JSON: `kind`, `required`, `label`, and per kind `options`,
 /// `item` or `fields`.
-fn field_json(def: &FieldDef, site: &Site) -> Json {
+pub(crate) fn field_json(def: &FieldDef, site: &Site) -> Json {
     let mut m = Map::new();
     let kind = crate::config::kind_name(&def.kind);
     m.insert("kind".into(), kind.into());

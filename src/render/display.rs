@@ -42,6 +42,8 @@ const NOT_IN_TABLE: &[&str] = &[
     "draft",
     "embargo",
     "date",
+    // An item's deadline is shown beside its date.
+    "closes",
 ];
 
 pub struct Displayer<'a> {
@@ -70,9 +72,12 @@ impl Displayer<'_> {
 
     /// Display rows for all shown fields of `values`, in schema order.
     pub fn fields(&self, values: &Fields) -> Vec<DisplayField> {
-        self.site
-            .config
-            .schema
+        self.fields_in(&self.site.config.schema, values)
+    }
+
+    /// [`Displayer::fields`] for a document of `schema` (an entry's or a collection's).
+    pub fn fields_in(&self, schema: &crate::config::Schema, values: &Fields) -> Vec<DisplayField> {
+        schema
             .fields
             .values()
             .filter(|d| !NOT_IN_TABLE.contains(&&*d.name))
@@ -128,6 +133,16 @@ impl Displayer<'_> {
             }
             (FieldKind::Url, Value::Text(s)) => {
                 format!("<a href=\"{0}\" rel=\"noopener\">{0}</a>", esc(s))
+            }
+            (FieldKind::Ref { collection }, Value::Text(id)) => {
+                match crate::model::refs::find(self.site, collection, id) {
+                    Some(target) => {
+                        let (title, url) =
+                            crate::render::market::title_and_url(self.site, target, self.lang);
+                        format!("<a href=\"{}\">{}</a>", esc(&url), esc(&title))
+                    }
+                    None => esc(id),
+                }
             }
             (FieldKind::Email, Value::Text(s)) => {
                 format!("<a href=\"mailto:{0}\">{0}</a>", esc(s))

@@ -120,6 +120,19 @@ impl Renderer<'_> {
                 head.feeds.push(release_feed(*i));
             }
             PageKind::Search => head.title = self.t(lang, "search"),
+            PageKind::Collection { collection, .. } => {
+                let def = &s.config.collections[s.collections[*collection].def];
+                head.title = def
+                    .label
+                    .get(lang.as_str(), default.as_str(), def.name.as_str())
+                    .to_string();
+            }
+            PageKind::Item { collection, item } => {
+                let v = s.collections[*collection].items[*item].version(lang, default);
+                head.title = v.title.clone();
+                head.description = v.summary.clone().unwrap_or(site_description);
+                head.og_type = "article";
+            }
         }
         head.feeds
             .push(feed(s.config.title_in(lang).to_string(), u.feed(lang)));
@@ -174,5 +187,14 @@ pub fn page_in(s: &Site, kind: &PageKind, from: &Lang, lang: &Lang, how: Match) 
         PageKind::Stats => u.stats(lang),
         PageKind::ReleaseStats(i) => u.release_stats(lang, &s.releases[*i].id),
         PageKind::Search => u.search(lang),
+        PageKind::Collection {
+            collection, page, ..
+        } => u.collection(lang, &s.collections[*collection].name, *page),
+        PageKind::Item { collection, item } => {
+            let c = &s.collections[*collection];
+            let it = &c.items[*item];
+            it.versions.get(lang)?;
+            u.item(lang, &c.name, &it.slug)
+        }
     })
 }

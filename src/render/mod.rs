@@ -7,9 +7,11 @@ pub mod charts;
 pub mod context;
 pub mod data;
 pub mod data_json;
+pub mod data_market;
 pub mod display;
 pub mod feed;
 pub mod head;
+pub mod market;
 mod pieces;
 pub mod shared;
 pub mod sitemap;
@@ -64,6 +66,7 @@ fn render_file_sharing(
         }
         FileKind::CsvMetadata { tables } => data::csv_metadata(site, path, tables),
         FileKind::Search(f) => Ok(crate::search::render(site, &plan.search, f)),
+        FileKind::Market(f) => data_market::render(site, *f, path),
     }
 }
 

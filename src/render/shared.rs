@@ -290,16 +290,23 @@ pub(crate) fn lang_values(
     site: &Site,
     strings: &Strings,
     search: bool,
+    market: bool,
 ) -> BTreeMap<Lang, LangValues> {
     site.config
         .languages
         .par_iter()
-        .map(|l| (l.clone(), LangValues::build(site, l, strings, search)))
+        .map(|l| {
+            (
+                l.clone(),
+                LangValues::build(site, l, strings, search, market),
+            )
+        })
         .collect()
 }
 
 impl LangValues {
-    fn build(s: &Site, lang: &Lang, strings: &Strings, search: bool) -> LangValues {
+    /// With `market`, `site.collections` lists the collections' pages for the navigation.
+    fn build(s: &Site, lang: &Lang, strings: &Strings, search: bool, market: bool) -> LangValues {
         let u = &s.urls;
         let default = s.default_lang();
         let t = strings.get(lang.as_str()).cloned().unwrap_or_default();
@@ -356,6 +363,15 @@ impl LangValues {
             "languages": [],
             "taxonomies": nav_tax,
             "pages": nav_pages,
+            "collections": s.collections.iter().filter(|_| market).map(|c| {
+                let def = &s.config.collections[c.def];
+                serde_json::json!({
+                    "name": c.name.as_str(),
+                    "label": def.label.get(lang.as_str(), default.as_str(), c.name.as_str()),
+                    "url": u.href(&u.collection(lang, &c.name, 1)),
+                    "count": c.items.len(),
+                })
+            }).collect::<Vec<_>>(),
             "stats": {
                 "entries": s.entries.len(),
                 "releases": s.releases.len(),

@@ -60,6 +60,12 @@ fn lastmod<'s>(
         PageKind::Home | PageKind::ReleaseIndex | PageKind::TaxonomyIndex(_) | PageKind::Stats => {
             site_date
         }
+        PageKind::Item { collection, item } => site.collections[*collection].items[*item].date,
+        PageKind::Collection { collection, .. } => site.collections[*collection]
+            .items
+            .iter()
+            .filter_map(|i| i.date)
+            .max(),
         PageKind::Page(_) | PageKind::NotFound | PageKind::Search => None,
     }
 }

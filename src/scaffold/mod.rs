@@ -42,7 +42,7 @@ impl fmt::Display for ScaffoldError {
 
 impl std::error::Error for ScaffoldError {}
 
-fn write_new(path: &Path, text: &str) -> Result<(), ScaffoldError> {
+fn write_new(path: &Path, text: impl AsRef<[u8]>) -> Result<(), ScaffoldError> {
     if path.exists() {
         return Err(ScaffoldError::Exists(path.to_path_buf()));
     }
@@ -87,7 +87,8 @@ pub fn new_release(root: &Path, id: &str) -> Result<PathBuf, ScaffoldError> {
 fn placeholder(def: &FieldDef, title: &str) -> String {
     match &def.kind {
         FieldKind::Text { .. } if &*def.name == "title" => quote(title),
-        FieldKind::Text { .. } | FieldKind::Markdown => quote("TODO"),
+        // A ref must name an existing item: the build says so until the editor fills it in.
+        FieldKind::Text { .. } | FieldKind::Markdown | FieldKind::Ref { .. } => quote("TODO"),
         FieldKind::Integer { min, .. } => min.unwrap_or(0).to_string(),
         FieldKind::Enum { options } => quote(&options[0].key),
         FieldKind::List { item } => format!("[{}]", placeholder(item, title)),
@@ -244,12 +245,44 @@ const THEME_FILES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/search.html"),
     ),
     (
+        "templates/collection.html",
+        include_str!("../../themes/default/templates/collection.html"),
+    ),
+    (
+        "templates/item.html",
+        include_str!("../../themes/default/templates/item.html"),
+    ),
+    (
+        "templates/matches.html",
+        include_str!("../../themes/default/templates/matches.html"),
+    ),
+    (
+        "templates/backlinks.html",
+        include_str!("../../themes/default/templates/backlinks.html"),
+    ),
+    (
+        "static/favicon.svg",
+        include_str!("../../themes/default/static/favicon.svg"),
+    ),
+    (
         "static/style.css",
         include_str!("../../themes/default/static/style.css"),
     ),
     (
         "strings.toml",
         include_str!("../../themes/default/strings.toml"),
+    ),
+];
+
+/// The default theme's icons.
+const THEME_BINARY: &[(&str, &[u8])] = &[
+    (
+        "static/favicon.ico",
+        include_bytes!("../../themes/default/static/favicon.ico"),
+    ),
+    (
+        "static/apple-touch-icon.png",
+        include_bytes!("../../themes/default/static/apple-touch-icon.png"),
     ),
 ];
 
@@ -264,9 +297,12 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
     for (rel, text) in THEME_FILES {
         write_new(&dir.join("themes/default").join(rel), text)?;
     }
+    for (rel, bytes) in THEME_BINARY {
+        write_new(&dir.join("themes/default").join(rel), bytes)?;
+    }
     write_new(
         &dir.join("content/releases/first/_release.toml"),
-        &format!(
+        format!(
             "number = 1\ntitle = \"第1批科技成果\"\ndate = {}\n",
             today()
         ),
@@ -278,6 +314,17 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
     write_new(
         &dir.join("content/pages/about.md"),
         "+++\ntitle = \"关于\"\n+++\n\n本站用 Gazette 生成。\n",
+    )?;
+    write_new(
+        &dir.join("content/demands/example-demand.md"),
+        format!(
+            "+++\ntitle = \"示例技术需求\"\nsummary = \"企业希望解决的技术问题。\"\ncompany = \"示例企业\"\ndemand_type = \"tackle\"\ndate = {}\n\n[contact]\nname = \"联系人\"\n+++\n\n在这里描述需求。\n",
+            today()
+        ),
+    )?;
+    write_new(
+        &dir.join("content/bases/example-base.md"),
+        "+++\ntitle = \"示例中试基地\"\nsummary = \"基地能为成果做什么。\"\noperator = \"示例运营单位\"\nregion = \"示例市\"\n\n[contact]\nname = \"联系人\"\n+++\n",
     )?;
     write_new(&dir.join(".gitignore"), "output/\n.gazette-cache/\n")?;
     Ok(dir.to_path_buf())

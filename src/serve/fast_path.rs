@@ -97,6 +97,11 @@ impl Engine {
         let last = self.last.as_ref().ok_or("no previous build")?;
         let root = self.root.clone();
         let default = current.site.default_lang().clone();
+        // An entry's text feeds the matches of demands and bases and the titles other items
+        // show of it: a site with collections rebuilds (incrementally) to recompute them.
+        if !current.site.collections.is_empty() {
+            return Err("the site has collections (matches and references are recomputed)");
+        }
 
         // Which entries changed: every reported path must be a known entry file that still
         // exists, or a file that neither existed before nor exists now (an editor's

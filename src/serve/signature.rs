@@ -85,6 +85,10 @@ pub struct Signer<'a> {
     pages: Vec<u64>,
     release_list: u64,
     stats: u64,
+    /// Everything the collections' pages show, and what entry pages show of them (back-links,
+    /// matches, referenced titles): their items, every card, references and matches. `None`
+    /// for a site without collections.
+    market: Option<u64>,
 }
 
 impl<'a> Signer<'a> {
@@ -219,8 +223,41 @@ impl<'a> Signer<'a> {
             count("institutions"),
             count("fields"),
         ));
+        let market = (!site.collections.is_empty()).then(|| {
+            let items: Vec<Vec<u64>> = site
+                .collections
+                .iter()
+                .map(|c| {
+                    c.items
+                        .iter()
+                        .map(|i| {
+                            let versions: Vec<(&str, u64, u64)> = i
+                                .versions
+                                .iter()
+                                .map(|(l, v)| {
+                                    (
+                                        l.as_str(),
+                                        file_hash(&v.source.path),
+                                        hash_of(&*v.body_html.get()),
+                                    )
+                                })
+                                .collect();
+                            hash_of((
+                                &i.slug,
+                                i.date.map(|d| d.to_string()),
+                                i.closed,
+                                hold_key(&i.hold),
+                                versions,
+                            ))
+                        })
+                        .collect()
+                })
+                .collect();
+            hash_of((items, &cards, site.links.fingerprint(), &*site.matches))
+        });
         Signer {
             site,
+            market,
             global,
             templates,
             entries,
@@ -264,7 +301,10 @@ impl<'a> Signer<'a> {
             }
             PageKind::Entry(i) => {
                 (self.entries[*i], self.releases[s.entries[*i].release_index]).hash(&mut h);
+                self.market.hash(&mut h);
             }
+            PageKind::Collection { page, pages, .. } => (page, pages, self.market).hash(&mut h),
+            PageKind::Item { .. } => self.market.hash(&mut h),
             PageKind::TaxonomyIndex(t) => {
                 let counts: Vec<usize> = s.taxonomies[*t]
                     .terms
@@ -320,4 +360,6 @@ pub const KIND_TEMPLATES: &[&str] = &[
     "404.html",
     "stats.html",
     "search.html",
+    "collection.html",
+    "item.html",
 ];

@@ -28,6 +28,7 @@ pub enum Doc {
         body: Body,
     },
     Entry(EntryDoc),
+    Item(ItemDoc),
     Page {
         slug: Slug,
         lang: Lang,
@@ -58,6 +59,18 @@ fn text() -> FieldKind {
 #[derive(Debug, Clone)]
 pub struct EntryDoc {
     pub release: ReleaseId,
+    pub slug: Slug,
+    pub lang: Lang,
+    pub source: SourceFile,
+    pub fields: Checked,
+    pub body: Body,
+}
+
+/// A checked item of a collection (an original or a translation).
+#[derive(Debug, Clone)]
+pub struct ItemDoc {
+    /// Index in `SiteConfig::collections`.
+    pub collection: usize,
     pub slug: Slug,
     pub lang: Lang,
     pub source: SourceFile,
@@ -138,16 +151,39 @@ pub fn check_file(
                 (doc, d)
             }
         },
+        ContentKind::Item {
+            collection,
+            slug,
+            lang,
+            format,
+        } => {
+            let schema = &config.collections[*collection].schema;
+            match parse_document(&source, *format) {
+                Err(d) => (None, d),
+                Ok(parsed) => {
+                    let (fields, d) = validate::check(&parsed, &schema.fields, original(lang));
+                    let body = parsed.body.clone().unwrap_or_default();
+                    let doc = d.is_empty().then(|| {
+                        Doc::Item(ItemDoc {
+                            collection: *collection,
+                            slug: slug.clone(),
+                            lang: lang.clone(),
+                            source: source.clone(),
+                            fields,
+                            body,
+                        })
+                    });
+                    (doc, d)
+                }
+            }
+        }
         ContentKind::Entry {
             release,
             slug,
             lang,
             format,
         } => {
-            let parsed = match format {
-                Format::Markdown => load::parse_markdown(&source),
-                Format::Toml => load::parse_toml_file(&source, true),
-            };
+            let parsed = parse_document(&source, *format);
             match parsed {
                 Err(d) => (None, d),
                 Ok(parsed) => {
@@ -185,4 +221,15 @@ pub fn check_file(
         },
     };
     (doc, keep, diags)
+}
+
+/// An entry or item file: Markdown with front matter, or plain TOML with a `body`.
+fn parse_document(
+    source: &SourceFile,
+    format: Format,
+) -> Result<load::ParsedDoc<'_>, Vec<Diagnostic>> {
+    match format {
+        Format::Markdown => load::parse_markdown(source),
+        Format::Toml => load::parse_toml_file(source, true),
+    }
 }

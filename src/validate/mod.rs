@@ -278,6 +278,10 @@ impl Checker<'_> {
                 }
             }
             (FieldKind::Bool, DeValue::Boolean(b)) => Some(Value::Bool(*b)),
+            // Whether the item exists is known only to the model (`model::refs`).
+            (FieldKind::Ref { .. }, DeValue::String(s)) if !s.trim().is_empty() => {
+                Some(Value::Text(Box::from(s.trim())))
+            }
             (FieldKind::Table { fields }, DeValue::Table(t)) => {
                 let before = self.diags.len();
                 let out = self.table(t, span, fields, path, None);

@@ -176,6 +176,7 @@ fn content_type(file: &Path) -> &'static str {
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("xml") => "application/xml",
+        Some("ico") => "image/x-icon",
         _ => "application/octet-stream",
     }
 }

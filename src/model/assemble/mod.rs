@@ -16,8 +16,11 @@ use crate::load::Body;
 use crate::load::discover::ContentFile;
 use crate::load::source::SourceFile;
 use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::model::taxonomy;
 use crate::model::urls::{Urls, resolve_content_path};
-use crate::model::{Entry, EntryVersion, HeldBack, HeldEntry, Hold, Site, taxonomy};
+use crate::model::{
+    Entry, EntryVersion, HeldBack, HeldEntry, Hold, Site, collections, matching, refs,
+};
 use crate::validate::documents::{Doc, EntryDoc};
 use crate::validate::{Checked, Value};
 
@@ -99,6 +102,17 @@ pub fn translated_version(
     source: SourceFile,
     body: Body,
 ) -> EntryVersion {
+    translated_in(&config.schema, original, fields, source, body)
+}
+
+/// [`translated_version`] for a document of `schema` (an entry's or a collection's).
+pub(crate) fn translated_in(
+    schema: &crate::config::Schema,
+    original: &EntryVersion,
+    fields: Checked,
+    source: SourceFile,
+    body: Body,
+) -> EntryVersion {
     let mut values = original.values.clone();
     for (k, v) in fields.values {
         match values.get_mut(&k) {
@@ -107,7 +121,7 @@ pub fn translated_version(
         }
     }
     // Keep schema order after merging.
-    values.sort_by_key(|k| config.schema.fields.get_index_of(k));
+    values.sort_by_key(|k| schema.fields.get_index_of(k));
     values.shrink_to_fit();
     EntryVersion {
         title: values
@@ -198,16 +212,7 @@ fn prepare(
         fields,
         body,
     } = d;
-    let draft = fields.values.get("draft").and_then(Value::as_bool) == Some(true);
-    let embargo = match fields.values.get("embargo") {
-        Some(Value::DateTime(t)) if *t > now => Some(*t),
-        _ => None,
-    };
-    let hold = if draft {
-        Some(Hold::Draft)
-    } else {
-        embargo.map(Hold::Embargoed)
-    };
+    let hold = hold_of(&fields, now);
     let mut checks = Vec::new();
     if let Some(cover) = text(&fields, "cover") {
         if text(&fields, "cover_alt").is_none() {
@@ -243,6 +248,20 @@ fn prepare(
     }
 }
 
+/// Why a document with these fields is held back at `now`, if it is (`draft`, `embargo`).
+pub(crate) fn hold_of(fields: &Checked, now: jiff::Timestamp) -> Option<Hold> {
+    let draft = fields.values.get("draft").and_then(Value::as_bool) == Some(true);
+    let embargo = match fields.values.get("embargo") {
+        Some(Value::DateTime(t)) if *t > now => Some(*t),
+        _ => None,
+    };
+    if draft {
+        Some(Hold::Draft)
+    } else {
+        embargo.map(Hold::Embargoed)
+    }
+}
+
 /// Build the site model from checked documents.
 pub fn assemble(
     config: &SiteConfig,
@@ -270,6 +289,8 @@ pub fn assemble(
     let mut originals = Vec::with_capacity(entry_docs(true));
     let mut translations = Vec::with_capacity(entry_docs(false));
     let mut pages_docs = Vec::new();
+    let mut item_docs = Vec::new();
+    let ref_uses = refs::gather(config, &docs);
     for d in docs {
         match d {
             Doc::Entry(e) if e.lang == default => originals.push(e),
@@ -277,6 +298,7 @@ pub fn assemble(
             d @ Doc::ReleaseMeta { .. } => metas.push(d),
             d @ Doc::ReleaseIntro { .. } => intros.push(d),
             d @ Doc::Page { .. } => pages_docs.push(d),
+            Doc::Item(i) => item_docs.push(i),
         }
     }
 
@@ -430,11 +452,26 @@ pub fn assemble(
     let pages = pages::assemble(pages_docs, &default, invalid, &mut diags);
 
     let taxonomies = taxonomy::build(config, &entries);
+    let col = collections::assemble(
+        config,
+        item_docs,
+        options,
+        &mut held_back,
+        &mut held,
+        &mut diags,
+    );
+    withheld.extend(col.withheld);
+    let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
+    let links = refs::resolve(ref_uses, &entries, &col.collections, &withheld, &mut diags);
+    let matches = matching::compute(config, &entries, &col.collections);
     let site = Site {
         config: config.clone(),
         urls,
         releases: release_list,
-        entries: entries.into_iter().map(Arc::new).collect(),
+        entries,
+        collections: Arc::new(col.collections),
+        links: Arc::new(links),
+        matches: Arc::new(matches),
         pages,
         taxonomies: Arc::new(taxonomies),
         assets: Arc::new(assets),

@@ -1,0 +1,599 @@
+//! Matching supply and demand: for every item of a collection with `match_results = true`
+//! (a demand, a pilot base) the results that answer it best, for every result the open items
+//! it may answer, and its most related results — each ranked with a score and the reasons a
+//! person can check (shared fields, shared keywords, shared terms in the text, the same
+//! region, synonyms the site taught it).
+//!
+//! Texts are cut into the search tokenizer's tokens (CJK bigrams and trigrams, words), so
+//! Chinese and English both work with no dictionary and no model. One inverted index over the
+//! results' profiles is built once; each query walks only the postings of its own tokens,
+//! skipping tokens too common to tell results apart, so the cost follows the postings shared,
+//! never results × items. Deterministic: ties are broken by model order. It reads the model
+//! only and renders nothing.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::{FieldKind, MatchingConfig, Schema, SiteConfig};
+use crate::model::collections::Collection;
+use crate::model::refs::ItemRef;
+use crate::model::{Entry, EntryVersion};
+use crate::search::tokenize::{Piece, normalize, pieces, scan};
+use crate::validate::Value;
+
+/// Why two items match, in words a person can check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Reason {
+    /// Both name this key of a taxonomy enum field (`fields`, `cluster`…).
+    Field { field: String, key: String },
+    /// Both list this keyword.
+    Keyword { keyword: String },
+    /// Both texts contain these words (longest first, at most five).
+    Terms { terms: Vec<String> },
+    /// Both name this region.
+    Region { region: String },
+    /// Both use words of this synonym group (its first word names it).
+    Synonym { word: String },
+}
+
+/// One ranked match.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Match {
+    #[serde(skip)]
+    pub target: ItemRef,
+    /// The score in hundredths (integers hash and compare exactly).
+    pub score: u32,
+    pub reasons: Vec<Reason>,
+}
+
+/// Every match of the site.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Matches {
+    /// Per collection and item: the best results (empty for collections that do not match).
+    pub for_items: Vec<Vec<Vec<Match>>>,
+    /// Per entry: the open items it may answer (demands, pilot bases), best first.
+    pub for_entries: Vec<Vec<Match>>,
+    /// Per entry: the most related other results.
+    pub related: Vec<Vec<Match>>,
+}
+
+impl Matches {
+    /// The matches listed on the page of `who`.
+    pub fn of(&self, who: ItemRef) -> &[Match] {
+        match who {
+            ItemRef::Entry(i) => self.for_entries.get(i).map_or(&[], Vec::as_slice),
+            ItemRef::Item { collection, item } => self
+                .for_items
+                .get(collection)
+                .and_then(|c| c.get(item))
+                .map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// How many candidates an item keeps before the best `top` are listed on its page: the rest
+/// still make it appear on the results' pages.
+const CANDIDATES: usize = 20;
+
+/// Body characters read into a profile: the opening of a text says what it is about.
+const BODY_CHARS: usize = 1200;
+
+type Hasher = foldhash::fast::FixedState;
+type Tok = u64;
+
+fn tok_hash(s: &str) -> Tok {
+    Hasher::with_seed(0x6761_7a65_7474_6521).hash_one(s)
+}
+
+/// What matching knows of one item.
+#[derive(Debug, Default)]
+struct Profile {
+    /// Token → weight (the largest weight of the parts it occurs in).
+    tokens: HashMap<Tok, f32, Hasher>,
+    /// (field, key) of taxonomy enum values.
+    fields: Vec<(Arc<str>, String)>,
+    keywords: Vec<String>,
+    region: Option<String>,
+    synonyms: Vec<usize>,
+}
+
+/// Words too common in English text to say anything.
+const STOP: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "in", "is", "it", "its",
+    "of", "on", "or", "that", "the", "this", "to", "with", "we", "can", "which",
+];
+
+/// Every token of `text` matching uses: CJK bigrams and trigrams, and words of two or more
+/// characters that are not stop words.
+fn each_token(text: &str, f: impl FnMut(&str)) {
+    let norm = normalize(text);
+    let state = std::cell::RefCell::new((String::new(), f));
+    scan(
+        &norm,
+        |g| {
+            if g.len() >= 2 {
+                let (buf, f) = &mut *state.borrow_mut();
+                buf.clear();
+                buf.extend(g);
+                f(buf);
+            }
+        },
+        |w| {
+            if w.chars().count() >= 2 && !STOP.contains(&w) {
+                (state.borrow_mut().1)(w);
+            }
+        },
+    );
+}
+
+fn profile(
+    v: &EntryVersion,
+    schema: &Schema,
+    config: &MatchingConfig,
+    synonyms: &[Vec<String>],
+) -> Profile {
+    let w = &config.weights;
+    let mut p = Profile::default();
+    let add = |text: &str, weight: f64, p: &mut Profile| {
+        if weight <= 0.0 {
+            return;
+        }
+        each_token(text, |t| {
+            let e = p.tokens.entry(tok_hash(t)).or_insert(0.0);
+            *e = e.max(weight as f32);
+        });
+        let norm = normalize(text);
+        for (g, words) in synonyms.iter().enumerate() {
+            if words.iter().any(|s| norm.contains(s.as_str())) && !p.synonyms.contains(&g) {
+                p.synonyms.push(g);
+            }
+        }
+    };
+    add(&v.title, w.title, &mut p);
+    if let Some(s) = &v.summary {
+        add(s, w.summary, &mut p);
+    }
+    let body = v.body.text();
+    let cut = body
+        .char_indices()
+        .nth(BODY_CHARS)
+        .map_or(body.len(), |(i, _)| i);
+    add(&body[..cut], w.body, &mut p);
+    if let Some(k) = v.values.get("keywords") {
+        for k in k.texts() {
+            add(k, w.keywords, &mut p);
+            p.keywords.push(normalize(k.trim()));
+        }
+    }
+    if let Some(r) = v.values.get("region").and_then(Value::as_text) {
+        p.region = Some(r.trim().to_string());
+    }
+    for (name, def) in &schema.fields {
+        if def.taxonomy && def.kind.enum_options().is_some() && config.fields.contains(name) {
+            for key in v.values.get(name).map(Value::texts).unwrap_or_default() {
+                p.fields.push((def.name.clone(), key.to_string()));
+            }
+        }
+    }
+    p.synonyms.sort_unstable();
+    p
+}
+
+/// The inverted index over the results' profiles.
+struct Index {
+    postings: HashMap<Tok, Vec<(u32, f32)>, Hasher>,
+    /// Per token, its inverse document frequency.
+    idf: HashMap<Tok, f32, Hasher>,
+    /// Tokens in more results than this are skipped (they tell nothing apart).
+    max_df: usize,
+    /// Per result, a length penalty: long texts share more tokens by chance.
+    norm: Vec<f32>,
+}
+
+impl Index {
+    fn new(profiles: &[Profile]) -> Index {
+        let mut postings: HashMap<Tok, Vec<(u32, f32)>, Hasher> = HashMap::default();
+        for (i, p) in profiles.iter().enumerate() {
+            for (&t, &w) in &p.tokens {
+                postings.entry(t).or_default().push((i as u32, w));
+            }
+        }
+        let n = profiles.len().max(1) as f32;
+        let idf = postings
+            .iter()
+            .map(|(&t, list)| (t, (1.0 + n / list.len() as f32).ln()))
+            .collect();
+        let avg = profiles.iter().map(|p| p.tokens.len()).sum::<usize>() as f32 / n;
+        let norm = profiles
+            .iter()
+            .map(|p| (p.tokens.len() as f32 / avg.max(1.0)).sqrt().max(0.5))
+            .collect();
+        Index {
+            postings,
+            idf,
+            max_df: (profiles.len() / 20).max(64),
+            norm,
+        }
+    }
+}
+
+/// Scores of one query against every result it shares something with.
+fn query(
+    q: &Profile,
+    index: &Index,
+    results: &[Profile],
+    config: &MatchingConfig,
+    acc: &mut Vec<f32>,
+    touched: &mut Vec<u32>,
+) -> Vec<(u32, f32)> {
+    acc.resize(results.len(), 0.0);
+    for (&t, &wq) in &q.tokens {
+        let Some(list) = index.postings.get(&t) else {
+            continue;
+        };
+        if list.len() > index.max_df {
+            continue;
+        }
+        let idf = index.idf[&t];
+        for &(r, wr) in list {
+            if acc[r as usize] == 0.0 {
+                touched.push(r);
+            }
+            acc[r as usize] += wq.min(wr) * idf;
+        }
+    }
+    let w = &config.weights;
+    let mut out = Vec::with_capacity(touched.len());
+    for &r in touched.iter() {
+        let text = acc[r as usize] / index.norm[r as usize];
+        acc[r as usize] = 0.0;
+        let p = &results[r as usize];
+        let extra = structured(q, p).len_score(w);
+        out.push((r, text + extra));
+    }
+    touched.clear();
+    out
+}
+
+/// What two profiles share besides text.
+#[derive(Default)]
+struct Shared {
+    fields: Vec<(String, String)>,
+    keywords: Vec<String>,
+    region: Option<String>,
+    synonyms: Vec<usize>,
+}
+
+impl Shared {
+    fn len_score(&self, w: &crate::config::collections::Weights) -> f32 {
+        (w.fields * self.fields.len() as f64
+            + w.keywords * 2.0 * self.keywords.len() as f64
+            + w.region * f64::from(u8::from(self.region.is_some()))
+            + w.keywords * self.synonyms.len() as f64) as f32
+    }
+}
+
+fn structured(a: &Profile, b: &Profile) -> Shared {
+    Shared {
+        fields: a
+            .fields
+            .iter()
+            .filter(|f| b.fields.contains(f))
+            .map(|(f, k)| (f.to_string(), k.clone()))
+            .collect(),
+        keywords: a
+            .keywords
+            .iter()
+            .filter(|k| !k.is_empty() && b.keywords.contains(k))
+            .cloned()
+            .collect(),
+        region: a.region.clone().filter(|r| b.region.as_ref() == Some(r)),
+        synonyms: a
+            .synonyms
+            .iter()
+            .filter(|g| b.synonyms.contains(g))
+            .copied()
+            .collect(),
+    }
+}
+
+/// Matches scoring less than this share of the best one are not listed: after a strong
+/// match, a weak one is noise.
+const RELATIVE_CUT: f32 = 0.15;
+
+/// The best `k` of `scored` (highest score, then lowest index), above `min` and above
+/// [`RELATIVE_CUT`] of the best.
+fn best(mut scored: Vec<(u32, f32)>, k: usize, min: f64) -> Vec<(u32, f32)> {
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = scored.first().map_or(0.0, |s| s.1);
+    scored.retain(|(_, s)| f64::from(*s) >= min && *s >= top * RELATIVE_CUT);
+    scored.truncate(k);
+    scored
+}
+
+/// Whether a shared token is worth naming as a reason: known to the index, and not in a
+/// quarter of the results or more (on sites large enough for that to say anything).
+fn telling(h: Tok, index: &Index) -> bool {
+    index.postings.get(&h).is_some_and(|l| {
+        l.len() <= index.max_df && (index.norm.len() < 8 || l.len() * 4 <= index.norm.len())
+    })
+}
+
+/// The words both `a` and `b` contain that tell them apart from other results: a CJK
+/// stretch whose overlapping bigrams are all shared is named whole (`有机玻璃`, not `有机`,
+/// `机玻`, `玻璃`); longest first, at most five.
+fn shared_terms(a: &str, b_tokens: &HashMap<Tok, f32, Hasher>, index: &Index) -> Vec<String> {
+    let shared = |t: &str| {
+        let h = tok_hash(t);
+        b_tokens.contains_key(&h) && telling(h, index)
+    };
+    let mut found: Vec<String> = Vec::new();
+    let push = |t: String, found: &mut Vec<String>| {
+        if !found.contains(&t) {
+            found.push(t);
+        }
+    };
+    for piece in pieces(&normalize(a)) {
+        match piece {
+            Piece::Cjk(chars) => {
+                let mut run_start: Option<usize> = None;
+                for i in 0..chars.len() {
+                    let ok =
+                        i + 1 < chars.len() && shared(&chars[i..i + 2].iter().collect::<String>());
+                    match (ok, run_start) {
+                        (true, None) => run_start = Some(i),
+                        (false, Some(st)) => {
+                            push(chars[st..=i].iter().collect(), &mut found);
+                            run_start = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Piece::Word(w) => {
+                if w.chars().count() >= 2
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                    && !STOP.contains(&w.as_str())
+                    && shared(&w)
+                {
+                    push(w, &mut found);
+                }
+            }
+        }
+    }
+    found.sort_by(|x, y| y.chars().count().cmp(&x.chars().count()).then(x.cmp(y)));
+    let mut kept: Vec<String> = Vec::new();
+    for t in found {
+        if !kept.iter().any(|k| k.contains(t.as_str())) {
+            kept.push(t);
+        }
+    }
+    kept.truncate(5);
+    kept
+}
+
+fn reasons(
+    q: &Profile,
+    q_text: &str,
+    r: &Profile,
+    index: &Index,
+    synonyms: &[Vec<String>],
+) -> Vec<Reason> {
+    let s = structured(q, r);
+    let mut out: Vec<Reason> = s
+        .fields
+        .into_iter()
+        .map(|(field, key)| Reason::Field { field, key })
+        .collect();
+    out.extend(
+        s.keywords
+            .into_iter()
+            .map(|keyword| Reason::Keyword { keyword }),
+    );
+    out.extend(s.synonyms.into_iter().map(|g| Reason::Synonym {
+        word: synonyms[g].join(" = "),
+    }));
+    let terms = shared_terms(q_text, &r.tokens, index);
+    if !terms.is_empty() {
+        out.push(Reason::Terms { terms });
+    }
+    if let Some(region) = s.region {
+        out.push(Reason::Region { region });
+    }
+    out
+}
+
+/// The text a profile's shared terms are looked for in.
+fn text_of(v: &EntryVersion) -> String {
+    let mut t = v.title.clone();
+    for part in [v.summary.as_deref().unwrap_or(""), v.body.text()] {
+        t.push('\n');
+        t.push_str(part);
+    }
+    if let Some(k) = v.values.get("keywords") {
+        for k in k.texts() {
+            t.push('\n');
+            t.push_str(k);
+        }
+    }
+    t
+}
+
+/// Compute every match of a site with collections (a site without has none). Held-back entries and items take no part; closed items
+/// still show their matches but are offered to no result.
+pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Collection]) -> Matches {
+    let matching = &config.matching;
+    let default = &config.default_language;
+    // The marketplace is on when the site declares collections; a site of results alone
+    // keeps its build as it was (and its preview's fast path, which matches would defeat).
+    if collections.is_empty() {
+        return Matches::default();
+    }
+    let synonyms: Vec<Vec<String>> = matching
+        .synonyms
+        .iter()
+        .map(|g| g.iter().map(|w| normalize(w.trim())).collect())
+        .collect();
+    let public: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].hold.is_none())
+        .collect();
+    let results: Vec<Profile> = public
+        .par_iter()
+        .map(|&i| {
+            profile(
+                &entries[i].versions[default],
+                &config.schema,
+                matching,
+                &synonyms,
+            )
+        })
+        .collect();
+    let index = Index::new(&results);
+    let top = matching.top;
+    let to_match = |q: &Profile, k: usize, skip: Option<u32>| -> Vec<(u32, f32)> {
+        let mut acc = Vec::new();
+        let mut touched = Vec::new();
+        let mut scored = query(q, &index, &results, matching, &mut acc, &mut touched);
+        if let Some(s) = skip {
+            scored.retain(|(r, _)| *r != s);
+        }
+        best(scored, k, matching.min_score)
+    };
+    let mut for_entries: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
+    let mut for_items = Vec::with_capacity(collections.len());
+    for (c, col) in collections.iter().enumerate() {
+        let def = &config.collections[col.def];
+        if !def.match_results {
+            for_items.push(vec![Vec::new(); col.items.len()]);
+            continue;
+        }
+        let lists: Vec<Vec<Match>> = col
+            .items
+            .par_iter()
+            .map(|item| {
+                if item.hold.is_some() {
+                    return Vec::new();
+                }
+                let v = &item.versions[default];
+                let q = profile(v, &def.schema, matching, &synonyms);
+                let text = text_of(v);
+                to_match(&q, CANDIDATES.max(top), None)
+                    .into_iter()
+                    .map(|(r, score)| Match {
+                        target: ItemRef::Entry(public[r as usize]),
+                        score: (score * 100.0).round() as u32,
+                        reasons: reasons(
+                            &q,
+                            &text,
+                            &results[r as usize],
+                            &index,
+                            &matching.synonyms,
+                        ),
+                    })
+                    .collect()
+            })
+            .collect();
+        for (i, list) in lists.iter().enumerate() {
+            if !col.items[i].is_open() {
+                continue;
+            }
+            for m in list {
+                if let ItemRef::Entry(e) = m.target {
+                    for_entries[e].push(Match {
+                        target: ItemRef::Item {
+                            collection: c,
+                            item: i,
+                        },
+                        score: m.score,
+                        reasons: m.reasons.clone(),
+                    });
+                }
+            }
+        }
+        for_items.push(
+            lists
+                .into_iter()
+                .map(|mut l| {
+                    l.truncate(top);
+                    l
+                })
+                .collect(),
+        );
+    }
+    for list in &mut for_entries {
+        list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
+        list.truncate(top);
+    }
+    let mut related: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
+    if matching.related > 0 {
+        let found: Vec<Vec<Match>> = (0..public.len())
+            .into_par_iter()
+            .map(|r| {
+                let e = &entries[public[r]];
+                let v = &e.versions[default];
+                let text = text_of(v);
+                to_match(&results[r], matching.related, Some(r as u32))
+                    .into_iter()
+                    .map(|(o, score)| Match {
+                        target: ItemRef::Entry(public[o as usize]),
+                        score: (score * 100.0).round() as u32,
+                        reasons: reasons(
+                            &results[r],
+                            &text,
+                            &results[o as usize],
+                            &index,
+                            &matching.synonyms,
+                        ),
+                    })
+                    .collect()
+            })
+            .collect();
+        for (r, list) in found.into_iter().enumerate() {
+            related[public[r]] = list;
+        }
+    }
+    Matches {
+        for_items,
+        for_entries,
+        related,
+    }
+}
+
+/// The schema a matched item is described by (for reason labels).
+pub fn schema_of<'a>(
+    config: &'a SiteConfig,
+    collections: &[Collection],
+    who: ItemRef,
+) -> &'a Schema {
+    match who {
+        ItemRef::Entry(_) => &config.schema,
+        ItemRef::Item { collection, .. } => &config.collections[collections[collection].def].schema,
+    }
+}
+
+/// The label of enum `key` of taxonomy `field` in `lang`, as the results' schema words it.
+pub fn field_labels(
+    schema: &Schema,
+    field: &str,
+    key: &str,
+    lang: &str,
+    default: &str,
+) -> (String, String) {
+    let Some(def) = schema.fields.get(field) else {
+        return (field.to_string(), key.to_string());
+    };
+    let label = def.label.get(lang, default, field).to_string();
+    let option = match &def.kind {
+        FieldKind::List { item } => item.kind.enum_options(),
+        k => k.enum_options(),
+    }
+    .and_then(|o| o.iter().find(|o| o.key == key))
+    .map(|o| o.labels.get(lang, default, key).to_string())
+    .unwrap_or_else(|| key.to_string());
+    (label, option)
+}

@@ -1,0 +1,267 @@
+//! Typed references between collections (`kind = "ref"` fields): which item each one names,
+//! checked against what the site publishes, and the back-links every referenced item shows.
+//! References are gathered from the checked documents (which still know where each value
+//! was written, for file:line:column errors) and resolved once the model is sorted. It must
+//! not render anything.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::config::{FieldDef, FieldKind, RESULTS, Schema, SiteConfig};
+use crate::diagnostics::{Diagnostic, Problem};
+use crate::load::source::SourceFile;
+use crate::model::Entry;
+use crate::model::collections::Collection;
+use crate::validate::documents::Doc;
+use crate::validate::{Checked, Value};
+
+/// An entry (result) or an item of a collection, by its index in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemRef {
+    Entry(usize),
+    Item { collection: usize, item: usize },
+}
+
+/// Whose field a reference was written in, before the model has indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Owner {
+    /// `<release>/<slug>`
+    Entry(String),
+    Item(usize, String),
+}
+
+/// One `ref` value as written.
+#[derive(Debug, Clone)]
+pub struct RefUse {
+    owner: Owner,
+    source: SourceFile,
+    field: Arc<str>,
+    span: Range<usize>,
+    collection: String,
+    id: String,
+}
+
+/// Every reference of the documents, in document order (originals and translations).
+pub fn gather(config: &SiteConfig, docs: &[Doc]) -> Vec<RefUse> {
+    let mut out = Vec::new();
+    for d in docs {
+        let (owner, source, fields, schema) = match d {
+            Doc::Entry(e) => (
+                Owner::Entry(format!("{}/{}", e.release, e.slug)),
+                &e.source,
+                &e.fields,
+                &config.schema,
+            ),
+            Doc::Item(i) => (
+                Owner::Item(i.collection, i.slug.to_string()),
+                &i.source,
+                &i.fields,
+                &config.collections[i.collection].schema,
+            ),
+            _ => continue,
+        };
+        gather_doc(&owner, source, fields, schema, &mut out);
+    }
+    out
+}
+
+fn gather_doc(
+    owner: &Owner,
+    source: &SourceFile,
+    fields: &Checked,
+    schema: &Schema,
+    out: &mut Vec<RefUse>,
+) {
+    fn walk(def: &FieldDef, v: &Value, found: &mut Vec<(String, String)>) {
+        match (&def.kind, v) {
+            (FieldKind::Ref { collection }, Value::Text(id)) => {
+                found.push((collection.clone(), id.to_string()));
+            }
+            (FieldKind::List { item }, Value::List(items)) => {
+                items.iter().for_each(|i| walk(item, i, found));
+            }
+            (FieldKind::Table { fields }, Value::Table(t)) => {
+                for (name, v) in t.iter() {
+                    if let Some(d) = fields.get(name) {
+                        walk(d, v, found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, v) in fields.values.iter() {
+        let Some(def) = schema.fields.get(name) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        walk(def, v, &mut found);
+        for (collection, id) in found {
+            out.push(RefUse {
+                owner: owner.clone(),
+                source: source.clone(),
+                field: def.name.clone(),
+                span: fields.spans.get(name).cloned().unwrap_or(0..0),
+                collection,
+                id,
+            });
+        }
+    }
+}
+
+/// What one item's `ref` fields name: per field (schema order), the targets in the order
+/// written.
+pub type Outgoing = Vec<(Arc<str>, Vec<ItemRef>)>;
+
+/// The resolved references of the site.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    /// Per referring item, per field (schema order), what it names.
+    pub outgoing: HashMap<ItemRef, Outgoing>,
+    /// Per referenced item, who names it and in which field, in model order.
+    pub incoming: HashMap<ItemRef, Vec<(Arc<str>, ItemRef)>>,
+}
+
+impl Links {
+    /// A hash of every reference, the same for the same references whatever the maps' order.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut all: Vec<_> = self.outgoing.iter().collect();
+        all.sort_by_key(|(k, _)| **k);
+        let mut h = std::hash::DefaultHasher::new();
+        all.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Resolve `uses` against the model. A reference to something missing or held back is an
+/// error at the value; references written by held-back documents are not checked (they are
+/// not published).
+pub fn resolve(
+    uses: Vec<RefUse>,
+    entries: &[Arc<Entry>],
+    collections: &[Collection],
+    withheld: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Links {
+    let entry_ids: HashMap<String, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("{}/{}", e.release, e.slug), i))
+        .collect();
+    let item_ids: HashMap<(&str, &str), ItemRef> = collections
+        .iter()
+        .enumerate()
+        .flat_map(|(c, col)| {
+            col.items.iter().enumerate().map(move |(i, it)| {
+                (
+                    (col.name.as_str(), it.slug.as_str()),
+                    ItemRef::Item {
+                        collection: c,
+                        item: i,
+                    },
+                )
+            })
+        })
+        .collect();
+    let find = |collection: &str, id: &str| -> Option<ItemRef> {
+        if collection == RESULTS {
+            entry_ids.get(id).map(|&i| ItemRef::Entry(i))
+        } else {
+            item_ids.get(&(collection, id)).copied()
+        }
+    };
+    let owner_of = |o: &Owner| -> Option<ItemRef> {
+        match o {
+            Owner::Entry(id) => find(RESULTS, id),
+            Owner::Item(c, slug) => find(collections[*c].name.as_str(), slug),
+        }
+    };
+    // Per owner and field, the targets in the order written (a translation may repeat the
+    // original's references: each target is kept once).
+    let mut outgoing: BTreeMap<ItemRef, Outgoing> = BTreeMap::new();
+    for u in uses {
+        let Some(owner) = owner_of(&u.owner) else {
+            continue;
+        };
+        let Some(target) = find(&u.collection, &u.id) else {
+            let held = if u.collection == RESULTS {
+                withheld.contains(&format!("releases/{}", u.id))
+            } else {
+                withheld.contains(&format!("{}/{}", u.collection, u.id))
+            };
+            let candidates: Vec<&str> = if u.collection == RESULTS {
+                entry_ids.keys().map(String::as_str).collect()
+            } else {
+                item_ids
+                    .keys()
+                    .filter(|(c, _)| *c == u.collection)
+                    .map(|(_, s)| *s)
+                    .collect()
+            };
+            let suggestion = (!held)
+                .then(|| crate::validate::suggest(&u.id, candidates.into_iter()))
+                .flatten();
+            diags.push(
+                u.source
+                    .diagnostic(
+                        Problem::BrokenRef {
+                            collection: u.collection.clone(),
+                            id: u.id.clone(),
+                            held,
+                            suggestion,
+                        },
+                        u.span.clone(),
+                    )
+                    .with_field(&*u.field),
+            );
+            continue;
+        };
+        let fields = outgoing.entry(owner).or_default();
+        match fields.iter_mut().find(|(f, _)| *f == u.field) {
+            Some((_, targets)) if targets.contains(&target) => {}
+            Some((_, targets)) => targets.push(target),
+            None => fields.push((u.field.clone(), vec![target])),
+        }
+    }
+    let mut incoming: HashMap<ItemRef, Vec<(Arc<str>, ItemRef)>> = HashMap::new();
+    for (owner, fields) in &outgoing {
+        for (field, targets) in fields {
+            for t in targets {
+                incoming
+                    .entry(*t)
+                    .or_default()
+                    .push((field.clone(), *owner));
+            }
+        }
+    }
+    Links {
+        outgoing: outgoing.into_iter().collect(),
+        incoming,
+    }
+}
+
+/// The item `id` of `collection` names in `site`, if it is there (for display: a build has
+/// already reported every reference that is not).
+pub fn find(site: &crate::model::Site, collection: &str, id: &str) -> Option<ItemRef> {
+    if collection == RESULTS {
+        let (release, slug) = id.split_once('/')?;
+        let r = site.releases.iter().find(|r| r.id.as_str() == release)?;
+        r.entries
+            .iter()
+            .copied()
+            .find(|&e| site.entries[e].slug.as_str() == slug)
+            .map(ItemRef::Entry)
+    } else {
+        let c = site
+            .collections
+            .iter()
+            .position(|c| c.name.as_str() == collection)?;
+        let item = site.collections[c].find(id)?;
+        Some(ItemRef::Item {
+            collection: c,
+            item,
+        })
+    }
+}

@@ -1,0 +1,336 @@
+//! Template values of the marketplace: the pages of collections (`collection.html`,
+//! `item.html`) and what entry pages show of them — back-links from referring items, the
+//! open demands a result may answer, related results — each match with its score and its
+//! reasons in the page's language. It builds values from the model; it decides nothing
+//! about matching (`model::matching`) or what pages exist (`plan`).
+
+use serde::Serialize;
+
+use crate::config::RESULTS;
+use crate::model::Site;
+use crate::model::ids::Lang;
+use crate::model::matching::{self, Match, Reason};
+use crate::model::refs::ItemRef;
+use crate::render::display::{DisplayField, Displayer};
+use crate::render::shared::{HoldInfo, hold_info, localized_date};
+
+/// The title (in `lang`, else the original's) and the URL of an entry or item.
+pub fn title_and_url(site: &Site, who: ItemRef, lang: &Lang) -> (String, String) {
+    let (u, default) = (&site.urls, site.default_lang());
+    match who {
+        ItemRef::Entry(i) => {
+            let e = &site.entries[i];
+            let l = if e.versions.contains_key(lang) {
+                lang
+            } else {
+                default
+            };
+            (
+                e.version(lang, default).title.clone(),
+                u.href(&u.entry(l, &e.release, &e.slug)),
+            )
+        }
+        ItemRef::Item { collection, item } => {
+            let c = &site.collections[collection];
+            let it = &c.items[item];
+            let l = if it.versions.contains_key(lang) {
+                lang
+            } else {
+                default
+            };
+            (
+                it.version(lang, default).title.clone(),
+                u.href(&u.item(l, &c.name, &it.slug)),
+            )
+        }
+    }
+}
+
+/// The name of the collection of `who` and its label in `lang`.
+fn collection_of(site: &Site, who: ItemRef, lang: &Lang, results_label: &str) -> (String, String) {
+    match who {
+        ItemRef::Entry(_) => (RESULTS.to_string(), results_label.to_string()),
+        ItemRef::Item { collection, .. } => {
+            let def = &site.config.collections[site.collections[collection].def];
+            let label = def.label.get(
+                lang.as_str(),
+                site.default_lang().as_str(),
+                def.name.as_str(),
+            );
+            (def.name.to_string(), label.to_string())
+        }
+    }
+}
+
+/// A link to an entry or item, as lists on other pages show it.
+#[derive(Serialize)]
+pub(crate) struct ItemLink {
+    pub title: String,
+    pub url: String,
+    /// `results`, or the collection's name.
+    pub collection: String,
+    pub collection_label: String,
+    /// An item past its `closes` date.
+    pub closed: bool,
+}
+
+/// A match as a page shows it.
+#[derive(Serialize)]
+pub(crate) struct MatchView {
+    #[serde(flatten)]
+    pub link: ItemLink,
+    /// The score, hundredths.
+    pub score: u32,
+    /// The score for people: `12.34`.
+    pub score_display: String,
+    /// Each reason as a sentence in the page's language.
+    pub reasons: Vec<String>,
+}
+
+/// Back-links of one field: the items that name this one in `field`.
+#[derive(Serialize)]
+pub(crate) struct BacklinkGroup {
+    pub field: String,
+    /// The referring field's label, and the referring collection's.
+    pub label: String,
+    pub items: Vec<ItemLink>,
+}
+
+/// `item`: an item page's version of the item.
+#[derive(Serialize)]
+pub(crate) struct ItemContext<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: Option<&'a str>,
+    pub url: String,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    pub closes: Option<String>,
+    pub closes_display: Option<String>,
+    pub closed: bool,
+    pub body_html: String,
+    pub fields: Vec<DisplayField>,
+    pub values: &'a crate::validate::Fields,
+    pub hold: Option<HoldInfo>,
+}
+
+/// `collection`: a collection's name, label and list URL (on its list and item pages).
+#[derive(Serialize)]
+pub(crate) struct CollectionContext {
+    pub name: String,
+    pub label: String,
+    pub url: String,
+    pub count: usize,
+    pub open: usize,
+}
+
+/// A card of an item in a collection's list.
+#[derive(Serialize)]
+pub(crate) struct ItemCard {
+    pub title: String,
+    pub summary: Option<String>,
+    pub url: String,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    pub closes_display: Option<String>,
+    pub closed: bool,
+    pub hold: Option<HoldInfo>,
+    /// Display rows of the item's taxonomy fields (fields, region…).
+    pub tags: Vec<DisplayField>,
+}
+
+/// What the marketplace words come from: the theme's strings in the page's language.
+pub(crate) struct Words<'w> {
+    pub t: &'w dyn Fn(&str) -> String,
+    pub lang: &'w Lang,
+}
+
+impl Words<'_> {
+    fn say(&self, key: &str, value: &str) -> String {
+        (self.t)(key).replace("{v}", value)
+    }
+}
+
+fn sep(lang: &Lang) -> &'static str {
+    if lang.as_str().starts_with("zh") {
+        "、"
+    } else {
+        ", "
+    }
+}
+
+fn reason_text(site: &Site, owner: ItemRef, r: &Reason, w: &Words<'_>) -> String {
+    let default = site.default_lang().as_str();
+    match r {
+        Reason::Field { field, key } => {
+            // Both sides name the key; the owner's schema labels it.
+            let schema = matching::schema_of(&site.config, &site.collections, owner);
+            let (label, option) =
+                matching::field_labels(schema, field, key, w.lang.as_str(), default);
+            w.say("match_field", &format!("{label}：{option}")).replace(
+                "：",
+                if w.lang.as_str().starts_with("zh") {
+                    "："
+                } else {
+                    ": "
+                },
+            )
+        }
+        Reason::Keyword { keyword } => w.say("match_keyword", keyword),
+        Reason::Terms { terms } => w.say("match_terms", &terms.join(sep(w.lang))),
+        Reason::Region { region } => w.say("match_region", region),
+        Reason::Synonym { word } => w.say("match_synonym", word),
+    }
+}
+
+fn link(site: &Site, who: ItemRef, w: &Words<'_>) -> ItemLink {
+    let (title, url) = title_and_url(site, who, w.lang);
+    let (collection, collection_label) = collection_of(site, who, w.lang, &(w.t)("results_label"));
+    let closed = match who {
+        ItemRef::Item { collection, item } => site.collections[collection].items[item].closed,
+        ItemRef::Entry(_) => false,
+    };
+    ItemLink {
+        title,
+        url,
+        collection,
+        collection_label,
+        closed,
+    }
+}
+
+/// The matches `list` of `owner`'s page.
+pub(crate) fn matches(
+    site: &Site,
+    owner: ItemRef,
+    list: &[Match],
+    w: &Words<'_>,
+) -> Vec<MatchView> {
+    list.iter()
+        .map(|m| MatchView {
+            link: link(site, m.target, w),
+            score: m.score,
+            score_display: format!("{}.{:02}", m.score / 100, m.score % 100),
+            reasons: m
+                .reasons
+                .iter()
+                .map(|r| reason_text(site, owner, r, w))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Who refers to `target`, grouped by the referring collection and field.
+pub(crate) fn backlinks(site: &Site, target: ItemRef, w: &Words<'_>) -> Vec<BacklinkGroup> {
+    let Some(incoming) = site.links.incoming.get(&target) else {
+        return Vec::new();
+    };
+    let default = site.default_lang().as_str();
+    let mut groups: Vec<BacklinkGroup> = Vec::new();
+    for (field, from) in incoming {
+        let schema = matching::schema_of(&site.config, &site.collections, *from);
+        let (coll, coll_label) = collection_of(site, *from, w.lang, &(w.t)("results_label"));
+        let key = format!("{coll}.{field}");
+        let field_label = schema
+            .fields
+            .get(&**field)
+            .map(|d| d.label.get(w.lang.as_str(), default, field).to_string())
+            .unwrap_or_else(|| field.to_string());
+        let item = link(site, *from, w);
+        match groups.iter_mut().find(|g| g.field == key) {
+            Some(g) => g.items.push(item),
+            None => groups.push(BacklinkGroup {
+                field: key,
+                label: format!("{coll_label} · {field_label}"),
+                items: vec![item],
+            }),
+        }
+    }
+    groups
+}
+
+/// The `item` value of an item page.
+pub(crate) fn item_context<'a>(
+    site: &'a Site,
+    collection: usize,
+    item: usize,
+    url: String,
+    d: &Displayer<'_>,
+) -> ItemContext<'a> {
+    let c = &site.collections[collection];
+    let it = &c.items[item];
+    let v = it.version(d.lang, site.default_lang());
+    let schema = &site.config.collections[c.def].schema;
+    ItemContext {
+        slug: it.slug.as_str(),
+        title: &v.title,
+        summary: v.summary.as_deref(),
+        url,
+        date: it.date.map(|x| x.to_string()),
+        date_display: it.date.map(|x| localized_date(&x, d.lang)),
+        closes: it.closes.map(|x| x.to_string()),
+        closes_display: it.closes.map(|x| localized_date(&x, d.lang)),
+        closed: it.closed,
+        body_html: v.body_html.get().to_string(),
+        fields: d.fields_in(schema, &v.values),
+        values: &v.values,
+        hold: hold_info(&it.hold),
+    }
+}
+
+/// The `collection` value of a collection's pages.
+pub(crate) fn collection_context(site: &Site, collection: usize, lang: &Lang) -> CollectionContext {
+    let c = &site.collections[collection];
+    let def = &site.config.collections[c.def];
+    let u = &site.urls;
+    CollectionContext {
+        name: c.name.to_string(),
+        label: def
+            .label
+            .get(lang.as_str(), site.default_lang().as_str(), c.name.as_str())
+            .to_string(),
+        url: u.href(&u.collection(lang, &c.name, 1)),
+        count: c.items.len(),
+        open: c.items.iter().filter(|i| !i.closed).count(),
+    }
+}
+
+/// Cards of items `range` of a collection.
+pub(crate) fn cards(
+    site: &Site,
+    collection: usize,
+    range: std::ops::Range<usize>,
+    d: &Displayer<'_>,
+) -> Vec<ItemCard> {
+    let c = &site.collections[collection];
+    let schema = &site.config.collections[c.def].schema;
+    let default = site.default_lang();
+    let u = &site.urls;
+    c.items[range.start.min(c.items.len())..range.end.min(c.items.len())]
+        .iter()
+        .map(|it| {
+            let v = it.version(d.lang, default);
+            let l = if it.versions.contains_key(d.lang) {
+                d.lang
+            } else {
+                default
+            };
+            let tags = d
+                .fields_in(schema, &v.values)
+                .into_iter()
+                .filter(|f| schema.fields.get(&f.name).is_some_and(|x| x.taxonomy))
+                .collect();
+            ItemCard {
+                title: v.title.clone(),
+                summary: v.summary.clone(),
+                url: u.href(&u.item(l, &c.name, &it.slug)),
+                date: it.date.map(|x| x.to_string()),
+                date_display: it.date.map(|x| localized_date(&x, d.lang)),
+                closes_display: it.closes.map(|x| localized_date(&x, d.lang)),
+                closed: it.closed,
+                hold: hold_info(&it.hold),
+                tags,
+            }
+        })
+        .collect()
+}
