@@ -213,7 +213,8 @@ fn local_paths_in_raw_html_are_resolved_and_reported() {
     let delta = root.join("content/releases/2024-02/delta.md");
     let good = "\n<figure>\n<img alt=\"图\" src=\"../2024-01/alpha/figure.svg\">\n<img alt=\"缺\"\n     src=\"missing.png\">\n</figure>\n\n\
         正文 <a href=\"nope.pdf\">pdf</a>、<a href=\"@/releases/2024-01/alpha.md\">alpha</a>、<a href=\"@/releases/2024-01/ghost.md\">ghost</a>。\n\n\
-        <picture><source srcset=\"../2024-01/alpha/figure.svg 1x, gone.webp 2x\"><img alt=\"p\" src=\"../2024-01/alpha/figure.svg\"></picture>\n";
+        <picture><source srcset=\"../2024-01/alpha/figure.svg 1x, gone.webp 2x\"><img alt=\"p\" src=\"../2024-01/alpha/figure.svg\"></picture>\n\n\
+        - 列表\n\n  > <img alt=\"引\" src=\"quoted.png\">\n";
     let text = fs::read_to_string(&delta).unwrap() + good;
     fs::write(&delta, &text).unwrap();
     let failure = gazette::check(&opts(root)).expect_err("missing files are errors");
@@ -241,6 +242,7 @@ fn local_paths_in_raw_html_are_resolved_and_reported() {
         at("missing-image", "href=\"nope.pdf\""),
         at("broken-link", "href=\"@/releases/2024-01/ghost.md\""),
         at("missing-image", "gone.webp"),
+        at("missing-image", "src=\"quoted.png\""),
     ];
     want.sort();
     assert_eq!(got, want, "{}", failure.report());
@@ -252,7 +254,8 @@ fn local_paths_in_raw_html_are_resolved_and_reported() {
         .replace("<img alt=\"缺\"\n     src=\"missing.png\">", "")
         .replace("nope.pdf", "../2024-01/alpha/figure.svg")
         .replace("<a href=\"@/releases/2024-01/ghost.md\">ghost</a>", "")
-        .replace(", gone.webp 2x", "");
+        .replace(", gone.webp 2x", "")
+        .replace("quoted.png", "../2024-01/alpha/figure.svg");
     fs::write(&delta, fixed).unwrap();
     gazette::check(&opts(root)).expect("nothing missing now");
     build_ok(&opts(root));

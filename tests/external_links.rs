@@ -314,6 +314,24 @@ fn external_links_are_checked_politely_cached_and_reported() {
     assert_eq!(again["external"]["requested"], 1);
     assert_eq!(again["external"]["cached"], 6);
     assert_eq!(again["diagnostics"], report["diagnostics"]);
+
+    // Answers older than cache_hours are asked again.
+    let cache_file = root.join(".gazette-cache/links.json");
+    let mut cache: serde_json::Value =
+        serde_json::from_slice(&fs::read(&cache_file).unwrap()).unwrap();
+    for (_, entry) in cache["links"].as_object_mut().unwrap() {
+        let checked = entry["checked"].as_i64().unwrap();
+        entry["checked"] = (checked - 3601).into();
+    }
+    fs::write(&cache_file, serde_json::to_vec(&cache).unwrap()).unwrap();
+    let third = run();
+    assert_eq!(third["external"]["requested"], 7);
+    assert_eq!(third["external"]["cached"], 0);
+    assert_eq!(
+        count(&missing_seen),
+        after[2] * 2,
+        "asked again, as the first time"
+    );
     eprintln!("first run {first_took:?}, second run {second_took:?}");
 }
 
@@ -380,9 +398,16 @@ fn one_host_gets_a_bounded_number_of_requests_spaced_out() {
     *busy.lock().unwrap() = (0, 0);
     check("per_host = 8\nhost_delay_ms = 300");
     assert_eq!(count(&seen), 8, "cache_hours = 0 keeps nothing");
+    // The client starts them 300 ms apart; the server sees them arrive with some jitter
+    // (threads on a busy machine), so each gap is allowed to shrink, the whole run not.
     let starts = starts.lock().unwrap();
     for pair in starts.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!(gap >= Duration::from_millis(290), "requests {gap:?} apart");
+        assert!(gap >= Duration::from_millis(150), "requests {gap:?} apart");
     }
+    let span = starts[7] - starts[0];
+    assert!(
+        span >= Duration::from_millis(2000),
+        "8 requests over {span:?}"
+    );
 }
