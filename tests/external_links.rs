@@ -144,7 +144,7 @@ fn external_links_are_checked_politely_cached_and_reported() {
     let delta_path = "content/releases/2024-02/delta.md";
     let delta = fs::read_to_string(root.join(delta_path)).unwrap()
         + &format!(
-            "\n[好]({good}) [搬走了]({old})\n\n[没了]({gone})\n\n<p>服务器 <a href=\"{boom}\">出错</a></p>\n\n![慢]({slow})\n[只认 GET]({head}) [内部]({private})\n"
+            "\n[好]({good}) [好的一节]({good}#part) [搬走了]({old})\n\n[没了]({gone})\n\n<p>服务器 <a href=\"{boom}\">出错</a></p>\n\n![慢]({slow})\n[只认 GET]({head}) [内部]({private})\n"
         );
     fs::write(root.join(delta_path), &delta).unwrap();
     let gamma_path = "content/releases/2024-02/gamma.md";
@@ -211,6 +211,17 @@ fn external_links_are_checked_politely_cached_and_reported() {
 
     // Working links are not reported; a HEAD refused with 405 is asked again with GET.
     assert!(about(&good).is_empty(), "{diags:#?}");
+    // A fragment is not sent: the page is asked once for both links.
+    assert!(about(&format!("{good}#part")).is_empty(), "{diags:#?}");
+    assert_eq!(
+        ok_seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| *r == "HEAD /page")
+            .count(),
+        1
+    );
     assert!(about(&head).is_empty(), "{diags:#?}");
     assert_eq!(*get_seen.lock().unwrap(), ["HEAD /no-head", "GET /no-head"]);
     // The skip list is honoured: that server never hears from us.

@@ -136,18 +136,23 @@ pub fn check(
     let max_age = config.cache_hours as i64 * 3600;
     let mut cached = cache::load(root);
     cached.retain(|_, c| now_secs.saturating_sub(c.checked) < max_age);
+    // Answers by URL without its fragment (never sent: `page#a` and `page#b` are one page).
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
-    let mut ask = Vec::new();
+    let mut ask = std::collections::BTreeSet::new();
     for url in uses.urls() {
+        let target = without_fragment(url);
         if config.skipped(url) {
             summary.skipped += 1;
-        } else if let Some(c) = cached.get(url) {
+        } else if outcomes.contains_key(target) || ask.contains(target) {
+            // Known already, through another fragment.
+        } else if let Some(c) = cached.get(target) {
             summary.cached += 1;
-            outcomes.insert(url, c.outcome.clone());
+            outcomes.insert(target, c.outcome.clone());
         } else {
-            ask.push(url.to_string());
+            ask.insert(target);
         }
     }
+    let ask: Vec<String> = ask.into_iter().map(str::to_string).collect();
     summary.requested = ask.len();
     let settings = http::Settings {
         timeout: Duration::from_secs(config.timeout_secs),
@@ -173,7 +178,13 @@ pub fn check(
         outcomes.insert(url, outcome.clone());
     }
     let mut diags = Vec::new();
-    for (url, outcome) in outcomes {
+    for url in uses.urls() {
+        if config.skipped(url) {
+            continue;
+        }
+        let Some(outcome) = outcomes.get(without_fragment(url)).cloned() else {
+            continue;
+        };
         let (problem, error) = match outcome {
             Outcome::Ok => continue,
             Outcome::Redirected { to } => (
@@ -212,6 +223,11 @@ pub fn check(
         diags.extend(uses.diagnostics(url, &problem, error));
     }
     (diags, summary)
+}
+
+/// `url` without its `#fragment`.
+fn without_fragment(url: &str) -> &str {
+    url.split_once('#').map_or(url, |(u, _)| u)
 }
 
 /// `404 Not Found`, or the bare code for one without a common name.
