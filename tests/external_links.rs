@@ -144,7 +144,7 @@ fn external_links_are_checked_politely_cached_and_reported() {
     let delta_path = "content/releases/2024-02/delta.md";
     let delta = fs::read_to_string(root.join(delta_path)).unwrap()
         + &format!(
-            "\n[好]({good}) [好的一节]({good}#part) [搬走了]({old})\n\n[没了]({gone})\n\n<p>服务器 <a href=\"{boom}\">出错</a></p>\n\n![慢]({slow})\n[只认 GET]({head}) [内部]({private})\n"
+            "\n[好]({good}) [好的一节]({good}#part) [中文路径]({good}/成果) [搬走了]({old})\n\n[没了]({gone})\n\n<p>服务器 <a href=\"{boom}\">出错</a></p>\n\n![慢]({slow})\n[只认 GET]({head}) [内部]({private})\n"
         );
     fs::write(root.join(delta_path), &delta).unwrap();
     let gamma_path = "content/releases/2024-02/gamma.md";
@@ -211,6 +211,14 @@ fn external_links_are_checked_politely_cached_and_reported() {
 
     // Working links are not reported; a HEAD refused with 405 is asked again with GET.
     assert!(about(&good).is_empty(), "{diags:#?}");
+    // A non-ASCII path is sent percent-encoded, as a browser does.
+    assert!(about(&format!("{good}/成果")).is_empty(), "{diags:#?}");
+    assert!(
+        ok_seen
+            .lock()
+            .unwrap()
+            .contains(&"HEAD /page/%E6%88%90%E6%9E%9C".to_string())
+    );
     // A fragment is not sent: the page is asked once for both links.
     assert!(about(&format!("{good}#part")).is_empty(), "{diags:#?}");
     assert_eq!(
@@ -287,8 +295,10 @@ fn external_links_are_checked_politely_cached_and_reported() {
         "{f:#?}"
     );
     let ext = &report["external"];
+    // Ten URLs as written; the pages' percent-encoded 成果 is the same URL.
+    assert_eq!(ext["urls"], 10, "{ext}");
     assert_eq!(ext["skipped"], 1, "{ext}");
-    assert_eq!(ext["requested"], 7, "{ext}");
+    assert_eq!(ext["requested"], 8, "{ext}");
     assert_eq!(ext["cached"], 0, "{ext}");
     assert_eq!(ext["broken"], 4, "{ext}");
     assert_eq!(ext["redirected"], 1, "{ext}");
@@ -323,7 +333,7 @@ fn external_links_are_checked_politely_cached_and_reported() {
     assert_eq!(count(&hang_seen), 2, "a timeout is not remembered");
     assert_eq!(count(&skip_seen), 0);
     assert_eq!(again["external"]["requested"], 1);
-    assert_eq!(again["external"]["cached"], 6);
+    assert_eq!(again["external"]["cached"], 7);
     assert_eq!(again["diagnostics"], report["diagnostics"]);
 
     // Answers older than cache_hours are asked again.
@@ -336,7 +346,7 @@ fn external_links_are_checked_politely_cached_and_reported() {
     }
     fs::write(&cache_file, serde_json::to_vec(&cache).unwrap()).unwrap();
     let third = run();
-    assert_eq!(third["external"]["requested"], 7);
+    assert_eq!(third["external"]["requested"], 8);
     assert_eq!(third["external"]["cached"], 0);
     assert_eq!(
         count(&missing_seen),

@@ -35,13 +35,31 @@ pub enum Place {
     },
 }
 
-/// Web URLs and the places that use them.
+/// Web URLs and the places that use them, by URL as a browser sends it (so `成果` and
+/// `%E6%88%90%E6%9E%9C` are one URL).
 #[derive(Debug, Default)]
-pub struct Uses(BTreeMap<String, Vec<Place>>);
+pub struct Uses(BTreeMap<String, Used>);
+
+#[derive(Debug, Default)]
+struct Used {
+    /// The URL as written in a file (or, if in none, in a page), for reports.
+    written: String,
+    places: Vec<Place>,
+}
+
+/// `url` as a browser sends it: non-ASCII percent-encoded, host in punycode.
+fn normal(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.to_string())
+}
 
 impl Uses {
     pub fn add(&mut self, url: String, place: Place) {
-        self.0.entry(url).or_default().push(place);
+        let used = self.0.entry(normal(&url)).or_default();
+        let in_file = |p: &Place| matches!(p, Place::Source { .. });
+        if used.written.is_empty() || (in_file(&place) && !used.places.iter().any(in_file)) {
+            used.written = url;
+        }
+        used.places.push(place);
     }
 
     pub fn extend(&mut self, found: impl IntoIterator<Item = (String, Place)>) {
@@ -59,13 +77,19 @@ impl Uses {
         self.0.is_empty()
     }
 
+    /// The URLs, as a browser sends them.
     pub fn urls(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
 
-    /// The places that use `url`.
+    /// `url` (one of [`Uses::urls`]) as the site writes it.
+    pub fn written<'u>(&'u self, url: &'u str) -> &'u str {
+        self.0.get(url).map_or(url, |u| u.written.as_str())
+    }
+
+    /// The places that use `url` (one of [`Uses::urls`]).
     pub fn places(&self, url: &str) -> &[Place] {
-        self.0.get(url).map_or(&[], Vec::as_slice)
+        self.0.get(url).map_or(&[], |u| u.places.as_slice())
     }
 
     /// Find where the URLs known only from pages were written in the site's files (a
@@ -75,8 +99,8 @@ impl Uses {
         let wanted: HashSet<String> = self
             .0
             .iter()
-            .filter(|(_, places)| !places.iter().any(|p| matches!(p, Place::Source { .. })))
-            .map(|(u, _)| u.clone())
+            .filter(|(_, u)| !u.places.iter().any(|p| matches!(p, Place::Source { .. })))
+            .map(|(_, u)| u.written.clone())
             .collect();
         if wanted.is_empty() {
             return;

@@ -161,7 +161,8 @@ fn failed(reason: &str) -> Outcome {
 
 /// Follow `url` through its redirects to an answer.
 fn probe(agent: &ureq::Agent, url: &str) -> Outcome {
-    let mut current = url.to_string();
+    // As a browser sends it: non-ASCII paths percent-encoded, hosts in punycode.
+    let mut current = url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.to_string());
     for hop in 0..=MAX_REDIRECTS {
         let (code, location) = match ask(agent, &current) {
             Ok(answer) => answer,

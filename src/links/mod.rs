@@ -65,10 +65,11 @@ impl LinkCheckConfig {
         None
     }
 
-    fn skipped(&self, url: &str) -> bool {
+    /// Is a URL (as sent, as written) to be left alone?
+    fn skipped(&self, urls: [&str; 2]) -> bool {
         self.skip_prefixes
             .iter()
-            .any(|p| url.starts_with(p.as_str()))
+            .any(|p| urls.iter().any(|u| u.starts_with(p.as_str())))
     }
 }
 
@@ -141,7 +142,7 @@ pub fn check(
     let mut ask = std::collections::BTreeSet::new();
     for url in uses.urls() {
         let target = without_fragment(url);
-        if config.skipped(url) {
+        if config.skipped([url, uses.written(url)]) {
             summary.skipped += 1;
         } else if outcomes.contains_key(target) || ask.contains(target) {
             // Known already, through another fragment.
@@ -179,7 +180,7 @@ pub fn check(
     }
     let mut diags = Vec::new();
     for url in uses.urls() {
-        if config.skipped(url) {
+        if config.skipped([url, uses.written(url)]) {
             continue;
         }
         let Some(outcome) = outcomes.get(without_fragment(url)).cloned() else {
@@ -189,7 +190,7 @@ pub fn check(
             Outcome::Ok => continue,
             Outcome::Redirected { to } => (
                 Problem::ExternalRedirect {
-                    url: url.to_string(),
+                    url: uses.written(url).to_string(),
                     to,
                     more_pages: 0,
                 },
@@ -197,7 +198,7 @@ pub fn check(
             ),
             Outcome::Status { code, at } => (
                 Problem::ExternalBroken {
-                    url: url.to_string(),
+                    url: uses.written(url).to_string(),
                     why: match at {
                         Some(at) => format!("{} (after redirects, at {at})", status_text(code)),
                         None => status_text(code),
@@ -208,7 +209,7 @@ pub fn check(
             ),
             Outcome::Failed { reason } => (
                 Problem::ExternalBroken {
-                    url: url.to_string(),
+                    url: uses.written(url).to_string(),
                     why: reason,
                     more_pages: 0,
                 },
