@@ -5,6 +5,7 @@
 pub mod config;
 pub mod diagnostics;
 pub mod import;
+pub mod links;
 pub mod load;
 pub mod markdown;
 pub mod memory;
@@ -271,20 +272,82 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// What `gazette check` does beyond what a build checks.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Also ask other sites whether the site's links to them work (`--external`).
+    pub external: bool,
+}
+
+/// What a check found.
+pub struct Checked {
+    /// The site with the warnings found, or every problem when there were errors.
+    pub result: Result<Loaded, Failure>,
+    /// What the external link check did, when asked for and run.
+    pub external: Option<links::Summary>,
+}
+
 /// Validate and render the site without writing anything (`gazette check`).
 /// Besides everything a build checks, it warns about what an editor should look at before
 /// publishing: near-duplicate titles, drafts and embargoed entries in releases, embargoes
 /// that have passed.
 pub fn check(opts: &BuildOptions) -> Result<Loaded, Failure> {
+    check_with(opts, &CheckOptions::default()).result
+}
+
+/// [`check`], and with `external`, a check of every link to another site (see [`links`]):
+/// broken ones are errors, redirected ones warnings.
+pub fn check_with(opts: &BuildOptions, options: &CheckOptions) -> Checked {
+    let mut external = None;
+    let result = check_inner(opts, options, &mut external);
+    Checked { result, external }
+}
+
+fn check_inner(
+    opts: &BuildOptions,
+    options: &CheckOptions,
+    external: &mut Option<links::Summary>,
+) -> Result<Loaded, Failure> {
     let mut loaded = load_site(opts)?;
-    // Render everything, keeping nothing: the problems are what a check is for.
+    // Render everything, keeping nothing but, for --external, the pages' web links: the
+    // problems are what a check is for.
+    let page_links = std::sync::Mutex::new(Vec::new());
+    let sink = |f: render::RenderedFile| {
+        if options.external
+            && f.path.ends_with(".html")
+            && let Ok(html) = std::str::from_utf8(&f.bytes)
+        {
+            let found = links::collect::from_page(&f.path, html);
+            if let Ok(mut all) = page_links.lock() {
+                all.extend(found);
+            }
+        }
+        Ok(())
+    };
     let rendered = prepare(&loaded, &opts.root)
-        .and_then(|(plan, renderer)| render::render_each(&plan, &renderer, &|_| Ok(())));
+        .and_then(|(plan, renderer)| render::render_each(&plan, &renderer, &sink));
     if let Err(d) = rendered {
         return Err(Failure::new(d, loaded.sources));
     }
     let mut warnings = model::checks::publishing_warnings(&loaded.site, jiff::Timestamp::now());
     warnings.append(&mut loaded.warnings);
+    if options.external {
+        let mut uses = links::collect::from_bodies(&loaded.site);
+        uses.extend(page_links.into_inner().unwrap_or_default());
+        uses.forget_own(&loaded.site.config.base_url.absolute);
+        uses.find_in_sources(&loaded.site);
+        let (diags, summary) = links::check(
+            &uses,
+            &loaded.site.config.link_check,
+            &opts.root,
+            jiff::Timestamp::now().as_second(),
+        );
+        warnings.extend(diags);
+        *external = Some(summary);
+        if warnings.iter().any(Diagnostic::is_error) {
+            return Err(Failure::new(warnings, loaded.sources));
+        }
+    }
     diagnostics::sort(&mut warnings);
     loaded.warnings = warnings;
     Ok(loaded)

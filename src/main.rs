@@ -72,6 +72,9 @@ enum Command {
         /// `text` for people, `json` for CI.
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
+        /// Also check links to other sites over HTTP (see [check] in site.toml).
+        #[arg(long)]
+        external: bool,
     },
     /// Import a spreadsheet of results (csv, xlsx, xls) into a release.
     Import {
@@ -179,8 +182,10 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Check { format } => {
-            let result = gazette::check(&BuildOptions::new(cli.root));
+        Command::Check { format, external } => {
+            let options = gazette::CheckOptions { external };
+            let checked = gazette::check_with(&BuildOptions::new(cli.root), &options);
+            let (result, summary) = (checked.result, checked.external);
             match format {
                 ReportFormat::Json => {
                     let (diags, ok) = match &result {
@@ -188,12 +193,22 @@ fn main() -> ExitCode {
                         Err(f) => (f.diagnostics.clone(), false),
                     };
                     let errors = diags.iter().filter(|d| d.is_error()).count();
-                    let report = serde_json::json!({
+                    let mut report = serde_json::json!({
                         "ok": ok,
                         "errors": errors,
                         "warnings": diags.len() - errors,
                         "diagnostics": diags.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
                     });
+                    if let Some(s) = &summary {
+                        report["external"] = serde_json::json!({
+                            "urls": s.urls,
+                            "requested": s.requested,
+                            "cached": s.cached,
+                            "skipped": s.skipped,
+                            "broken": s.broken,
+                            "redirected": s.redirected,
+                        });
+                    }
                     println!(
                         "{}",
                         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -209,6 +224,9 @@ fn main() -> ExitCode {
                         for w in &loaded.warnings {
                             eprintln!("{w}");
                         }
+                        if let Some(s) = &summary {
+                            println!("{s}");
+                        }
                         println!(
                             "ok: {} entries in {} releases, {} warning(s)",
                             loaded.site.entries.len(),
@@ -219,6 +237,9 @@ fn main() -> ExitCode {
                     }
                     Err(f) => {
                         eprint!("{}", f.report());
+                        if let Some(s) = &summary {
+                            eprintln!("{s}");
+                        }
                         eprintln!("check failed: {} error(s)", f.errors());
                         ExitCode::from(1)
                     }

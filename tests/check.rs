@@ -188,3 +188,98 @@ fn duplicate_titles_are_flagged_on_a_large_site_with_common_title_words() {
         ]
     );
 }
+
+/// Line and column (1-based, in characters) of the first `needle` in `text`.
+fn line_col(text: &str, needle: &str) -> (usize, usize) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// Raw HTML in a body is checked like Markdown: a missing file or a broken `@/` link in
+/// `<img src>`, `<a href>` or `<source srcset>` is an error at the attribute's line and
+/// column; files that exist are not reported, and the built page links to them.
+#[test]
+fn local_paths_in_raw_html_are_resolved_and_reported() {
+    let site = fixture("basic");
+    let root = site.path();
+    let delta = root.join("content/releases/2024-02/delta.md");
+    let good = "\n<figure>\n<img alt=\"图\" src=\"../2024-01/alpha/figure.svg\">\n<img alt=\"缺\"\n     src=\"missing.png\">\n</figure>\n\n\
+        正文 <a href=\"nope.pdf\">pdf</a>、<a href=\"@/releases/2024-01/alpha.md\">alpha</a>、<a href=\"@/releases/2024-01/ghost.md\">ghost</a>。\n\n\
+        <picture><source srcset=\"../2024-01/alpha/figure.svg 1x, gone.webp 2x\"><img alt=\"p\" src=\"../2024-01/alpha/figure.svg\"></picture>\n\n\
+        - 列表\n\n  > <img alt=\"引\" src=\"quoted.png\">\n";
+    let text = fs::read_to_string(&delta).unwrap() + good;
+    fs::write(&delta, &text).unwrap();
+    let failure = gazette::check(&opts(root)).expect_err("missing files are errors");
+    let mut got: Vec<(String, usize, usize)> = failure
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let l = d.location.as_ref().expect("a location");
+            assert_eq!(
+                l.file,
+                std::path::Path::new("content/releases/2024-02/delta.md")
+            );
+            assert!(d.problem.hint().is_some(), "{d}");
+            (d.problem.code().to_string(), l.line, l.column)
+        })
+        .collect();
+    got.sort();
+    let at = |code: &str, needle: &str| {
+        let (l, c) = line_col(&text, needle);
+        (code.to_string(), l, c)
+    };
+    let mut want = vec![
+        at("missing-image", "src=\"missing.png\""),
+        at("missing-image", "href=\"nope.pdf\""),
+        at("broken-link", "href=\"@/releases/2024-01/ghost.md\""),
+        at("missing-image", "gone.webp"),
+        at("missing-image", "src=\"quoted.png\""),
+    ];
+    want.sort();
+    assert_eq!(got, want, "{}", failure.report());
+    // The report quotes the line of the attribute.
+    assert!(failure.report().contains("src=\"missing.png\""));
+
+    // With the broken references gone, the page links to the files and pages that exist.
+    let fixed = text
+        .replace("<img alt=\"缺\"\n     src=\"missing.png\">", "")
+        .replace("nope.pdf", "../2024-01/alpha/figure.svg")
+        .replace("<a href=\"@/releases/2024-01/ghost.md\">ghost</a>", "")
+        .replace(", gone.webp 2x", "")
+        .replace("quoted.png", "../2024-01/alpha/figure.svg");
+    fs::write(&delta, fixed).unwrap();
+    gazette::check(&opts(root)).expect("nothing missing now");
+    build_ok(&opts(root));
+    let out = root.join("output");
+    let page = html(&out.join("releases/2024-02/delta/index.html"));
+    let body = page
+        .select(&scraper::Selector::parse("img[alt=图]").unwrap())
+        .next()
+        .expect("the raw <img> is kept");
+    assert_eq!(
+        body.attr("src"),
+        Some("/results/releases/2024-01/alpha/figure.svg")
+    );
+    assert!(out.join("releases/2024-01/alpha/figure.svg").is_file());
+    let hrefs: Vec<&str> = page
+        .select(&scraper::Selector::parse("a").unwrap())
+        .filter_map(|a| a.attr("href"))
+        .collect();
+    assert!(
+        hrefs.contains(&"/results/releases/2024-01/alpha/figure.svg"),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs.contains(&"/results/releases/2024-01/alpha/"),
+        "{hrefs:?}"
+    );
+}

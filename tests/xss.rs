@@ -8,14 +8,14 @@ use std::fs;
 
 use common::*;
 
-const P: &str = "<img src=x onerror=alert(1)>\"'<script>alert(2)</script>";
+const P: &str = "<img src=x/p.svg onerror=alert(1)>\"'<script>alert(2)</script>";
 
 fn hostile_site() -> tempfile::TempDir {
     let site = fixture("basic");
     let root = site.path();
     let t = |s: &str| toml::Value::String(s.to_string()).to_string();
     let entry = format!(
-        "+++\ntitle = {title}\nsummary = {summary}\ninstitutions = [{inst}, \"浙江大学\"]\nfields = [\"new-materials\"]\nstage = \"pilot\"\nkeywords = [{kw}, \"=cmd|' /C calc'!A0\"]\nwebsite = \"https://example.org/?q=%22%3E%3Cscript%3E\"\ncover = \"x/p.svg\"\ncover_alt = {alt}\n\n[contact]\nname = {name}\nemail = \"a@example.org\"\n+++\n\n## {heading}\n\n<script>alert(3)</script>\n<img src=x onerror=alert(4)>\n<svg onload=alert(5)><circle r=1 /></svg>\n<a href=\"javascript:alert(6)\">a</a> [b](javascript:alert(7)) <iframe src=\"https://evil.example\"></iframe>\n<p onclick=\"alert(8)\" style=\"background:url(javascript:alert(9))\">p</p>\n\n![x](x/p.svg \"{heading}\")\n",
+        "+++\ntitle = {title}\nsummary = {summary}\ninstitutions = [{inst}, \"浙江大学\"]\nfields = [\"new-materials\"]\nstage = \"pilot\"\nkeywords = [{kw}, \"=cmd|' /C calc'!A0\"]\nwebsite = \"https://example.org/?q=%22%3E%3Cscript%3E\"\ncover = \"x/p.svg\"\ncover_alt = {alt}\n\n[contact]\nname = {name}\nemail = \"a@example.org\"\n+++\n\n## {heading}\n\n<script>alert(3)</script>\n<img src=x/p.svg onerror=alert(4)>\n<svg onload=alert(5)><circle r=1 /></svg>\n<a href=\"javascript:alert(6)\">a</a> [b](javascript:alert(7)) <iframe src=\"https://evil.example\"></iframe>\n<p onclick=\"alert(8)\" style=\"background:url(javascript:alert(9))\">p</p>\n\n![x](x/p.svg \"{heading}\")\n",
         title = t(&format!("标题{P}")),
         summary = t(&format!("=SUM(A1) {P}")),
         inst = t(&format!("单位{P}")),

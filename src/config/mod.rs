@@ -92,6 +92,8 @@ struct RawConfig {
     markdown: MarkdownSection,
     #[serde(default)]
     release_page: ReleasePageSection,
+    #[serde(default)]
+    check: crate::links::LinkCheckConfig,
     schema: IndexMap<String, schema::RawField>,
     #[serde(default)]
     collections: IndexMap<String, collections::RawCollection>,
@@ -126,6 +128,8 @@ pub struct SiteConfig {
     pub unsafe_html: bool,
     /// The taxonomy field used to group a release's entries, if any.
     pub group_by: Option<String>,
+    /// `[check]`: how `gazette check --external` checks links to other sites.
+    pub link_check: crate::links::LinkCheckConfig,
     pub schema: Schema,
     /// Further collections (demands, pilot bases…), in `site.toml` order.
     pub collections: Vec<CollectionDef>,
@@ -238,6 +242,9 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
             raw.base_url
         )));
     };
+    if let Some(m) = raw.check.problem() {
+        return Err(whole(m));
+    }
     let default_language = Lang::parse(&raw.default_language).ok_or_else(|| {
         whole(format!(
             "default_language `{}` is not a language code",
@@ -350,6 +357,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         translations: raw.translations,
         unsafe_html: raw.markdown.unsafe_html,
         group_by: raw.release_page.group_by,
+        link_check: raw.check,
         schema,
         collections,
         matching,

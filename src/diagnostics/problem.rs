@@ -139,6 +139,19 @@ pub enum Problem {
         draft: bool,
         until: Option<String>,
     },
+    /// A link to another site that does not work (`gazette check --external`); `more_pages`
+    /// counts pages using it beyond those reported.
+    ExternalBroken {
+        url: String,
+        why: String,
+        more_pages: usize,
+    },
+    /// A link to another site that redirects to `to`.
+    ExternalRedirect {
+        url: String,
+        to: String,
+        more_pages: usize,
+    },
 }
 
 impl Problem {
@@ -180,6 +193,8 @@ impl Problem {
             Problem::SimilarTitle { .. } => "similar-title",
             Problem::EmbargoPassed { .. } => "embargo-passed",
             Problem::HeldBack { .. } => "held-back",
+            Problem::ExternalBroken { .. } => "broken-external-link",
+            Problem::ExternalRedirect { .. } => "redirected-external-link",
         }
     }
 
@@ -278,6 +293,22 @@ impl Problem {
             Problem::HeldBack { until, .. } => format!(
                 "embargoed until {}: not published yet",
                 until.as_deref().unwrap_or("?")
+            ),
+            Problem::ExternalBroken {
+                url,
+                why,
+                more_pages,
+            } => format!(
+                "external link `{url}` is broken: {why}{}",
+                more(*more_pages)
+            ),
+            Problem::ExternalRedirect {
+                url,
+                to,
+                more_pages,
+            } => format!(
+                "external link `{url}` redirects to `{to}`{}",
+                more(*more_pages)
             ),
         }
     }
@@ -382,7 +413,23 @@ impl Problem {
             Problem::HeldBack { draft: true, .. } => {
                 Some("remove `draft = true` to publish it, or move it out of the release".into())
             }
+            Problem::ExternalBroken { .. } => Some(
+                "fix or remove the link; if the site refuses link checkers, list its prefix in [check] skip_prefixes in site.toml"
+                    .into(),
+            ),
+            Problem::ExternalRedirect { .. } => {
+                Some("link to the final address: it saves readers a detour and outlives the redirect".into())
+            }
             _ => None,
         }
+    }
+}
+
+/// ` (and on N more pages)` for a link reported on a few pages of many.
+fn more(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (and on 1 more page)".into(),
+        n => format!(" (and on {n} more pages)"),
     }
 }

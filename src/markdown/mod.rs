@@ -4,6 +4,7 @@
 //! sanitised with ammonia unless the site opts out (a document without raw HTML or unusual
 //! URLs needs no sanitising: see `safe`). It never reads files.
 
+pub mod raw_html;
 pub mod resolve;
 pub mod safe;
 pub mod site;
@@ -23,6 +24,9 @@ pub use resolve::Resolver;
 pub struct Rendered {
     pub html: String,
     pub problems: Vec<(Range<usize>, Problem)>,
+    /// The web (`http:`, `https:`) URLs of links and images, Markdown's and raw HTML's, at
+    /// their body-relative spans (for `gazette check --external`).
+    pub external: Vec<(Range<usize>, String)>,
 }
 
 /// How deep lists, list items and block quotes may nest before they are flattened.
@@ -65,6 +69,153 @@ fn is_relative_file(url: &str) -> bool {
         && !url.contains(':')
 }
 
+/// What a URL written in a document becomes: `@/` links resolved to their page, relative
+/// file paths (always for images, for links when they name a file) to the file's URL.
+/// `None` keeps the URL as written; a problem says why it could not be resolved.
+fn resolve_url(
+    url: &str,
+    image: bool,
+    from_dir: &str,
+    lang: &Lang,
+    resolver: &Resolver,
+) -> (Option<String>, Option<Problem>) {
+    if let Some(target) = url.strip_prefix("@/") {
+        return match resolver.link(target, lang) {
+            Ok(href) => (Some(href), None),
+            Err(reason) => (
+                Some("#".into()),
+                Some(Problem::BrokenLink {
+                    target: url.to_string(),
+                    reason,
+                }),
+            ),
+        };
+    }
+    let has_ext = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .is_some_and(|name| name.contains('.') && !name.ends_with(".html"));
+    if is_relative_file(url) && (image || has_ext) {
+        let path = url.split(['?', '#']).next().unwrap_or("");
+        let path = percent_decode(path);
+        return match resolver.asset(from_dir, &path) {
+            Ok(href) => (Some(href), None),
+            Err(p) => (None, Some(p)),
+        };
+    }
+    (None, None)
+}
+
+/// Resolve the URLs in the raw HTML of `events` (parsed from `source`) as Markdown's own
+/// links are: each block of raw HTML becomes one event with its URLs rewritten, and the
+/// problems (and the web URLs) are returned at the place of their attribute in `source`.
+#[allow(clippy::type_complexity)]
+fn fix_raw_html<'s>(
+    source: &'s str,
+    events: Vec<(Event<'s>, Range<usize>)>,
+    resolve: &dyn Fn(&str, bool) -> (Option<String>, Option<Problem>),
+) -> (
+    Vec<(Event<'s>, Range<usize>)>,
+    Vec<(Range<usize>, Problem)>,
+    Vec<(Range<usize>, String)>,
+) {
+    let mut out = Vec::with_capacity(events.len());
+    let mut problems = Vec::new();
+    let mut external = Vec::new();
+    // A run of raw HTML: its text and, per piece, (offset in text, offset in source,
+    // whether the piece is the source's text as written).
+    let mut html = String::new();
+    let mut pieces: Vec<(usize, usize, bool)> = Vec::new();
+    let mut run: Option<Range<usize>> = None;
+    let mut flush = |html: &mut String,
+                     pieces: &mut Vec<(usize, usize, bool)>,
+                     run: Range<usize>,
+                     out: &mut Vec<(Event<'s>, Range<usize>)>,
+                     inline: bool| {
+        let at = |o: usize| -> usize {
+            let i = pieces.partition_point(|p| p.0 <= o).saturating_sub(1);
+            match pieces.get(i) {
+                Some(&(text, src, true)) => src + (o - text),
+                Some(&(_, src, false)) => src,
+                None => run.start,
+            }
+        };
+        let found = raw_html::url_attributes(html);
+        let mut changes = Vec::new();
+        for attr in &found {
+            if is_web_url(&attr.url) {
+                external.push((at(attr.span.start)..at(attr.span.end), attr.url.clone()));
+            }
+            let (fixed, problem) = resolve(&attr.url, attr.role == raw_html::Role::Embedded);
+            if let Some(p) = problem {
+                problems.push((at(attr.span.start)..at(attr.span.end), p));
+            }
+            if let Some(f) = fixed.filter(|f| *f != attr.url) {
+                changes.push((attr, f));
+            }
+        }
+        let text = if changes.is_empty() {
+            std::mem::take(html)
+        } else {
+            raw_html::rewrite(html, &changes)
+        };
+        html.clear();
+        pieces.clear();
+        let text = CowStr::from(text);
+        out.push((
+            if inline {
+                Event::InlineHtml(text)
+            } else {
+                Event::Html(text)
+            },
+            run,
+        ));
+    };
+    for (event, range) in events {
+        match event {
+            Event::Html(t) => {
+                let written = source.get(range.clone());
+                let (src, exact) = match written.and_then(|w| w.find(&*t)) {
+                    Some(i) => (range.start + i, true),
+                    None => (range.start, false),
+                };
+                pieces.push((html.len(), src, exact));
+                html.push_str(&t);
+                run = Some(match run {
+                    Some(r) => r.start..range.end,
+                    None => range,
+                });
+            }
+            Event::InlineHtml(t) => {
+                if let Some(r) = run.take() {
+                    flush(&mut html, &mut pieces, r, &mut out, false);
+                }
+                let exact = source.get(range.clone()).and_then(|w| w.find(&*t));
+                pieces.push((0, range.start + exact.unwrap_or(0), exact.is_some()));
+                html.push_str(&t);
+                flush(&mut html, &mut pieces, range, &mut out, true);
+            }
+            other => {
+                if let Some(r) = run.take() {
+                    flush(&mut html, &mut pieces, r, &mut out, false);
+                }
+                out.push((other, range));
+            }
+        }
+    }
+    if let Some(r) = run.take() {
+        flush(&mut html, &mut pieces, r, &mut out, false);
+    }
+    (out, problems, external)
+}
+
+/// Is `url` an `http:` or `https:` URL (any case)?
+pub fn is_web_url(url: &str) -> bool {
+    let lower = |n: usize| url.get(..n).map(|p| p.to_ascii_lowercase());
+    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+}
+
 fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
     let mut s = String::new();
     for (e, _) in events {
@@ -89,39 +240,32 @@ pub fn render(
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
     let mut heading: Option<Vec<(Event<'_>, Range<usize>)>> = None;
+    let mut external = Vec::new();
+    let parsed = Parser::new_ext(text, options()).into_offset_iter();
+    // Raw HTML needs a '<'; documents without one skip looking for it.
+    let events: Box<dyn Iterator<Item = (Event<'_>, Range<usize>)>> = if text.contains('<') {
+        let (events, raw_problems, raw_external) =
+            fix_raw_html(text, parsed.collect(), &|url: &str, image: bool| {
+                resolve_url(url, image, from_dir, lang, resolver)
+            });
+        problems.extend(raw_problems);
+        external.extend(raw_external);
+        Box::new(events.into_iter())
+    } else {
+        Box::new(parsed)
+    };
     let mut fix_url = |url: CowStr<'_>, range: &Range<usize>, image: bool| -> CowStr<'static> {
-        if let Some(target) = url.strip_prefix("@/") {
-            match resolver.link(target, lang) {
-                Ok(href) => return href.into(),
-                Err(reason) => {
-                    problems.push((
-                        range.clone(),
-                        Problem::BrokenLink {
-                            target: url.to_string(),
-                            reason,
-                        },
-                    ));
-                    return "#".into();
-                }
-            }
+        if is_web_url(&url) {
+            external.push((range.clone(), url.to_string()));
         }
-        let has_ext = url
-            .split(['?', '#'])
-            .next()
-            .and_then(|p| p.rsplit('/').next())
-            .is_some_and(|name| name.contains('.') && !name.ends_with(".html"));
-        if is_relative_file(&url) && (image || has_ext) {
-            let path = url.split(['?', '#']).next().unwrap_or("");
-            let path = percent_decode(path);
-            match resolver.asset(from_dir, &path) {
-                Ok(href) => return href.into(),
-                Err(p) => {
-                    problems.push((range.clone(), p));
-                    return url.to_string().into();
-                }
-            }
+        let (fixed, problem) = resolve_url(&url, image, from_dir, lang, resolver);
+        if let Some(p) = problem {
+            problems.push((range.clone(), p));
         }
-        url.to_string().into()
+        match fixed {
+            Some(f) => f.into(),
+            None => url.to_string().into(),
+        }
     };
     // Images being read: (target, alt text so far, span); alt text is the image's inner text.
     let mut image: Option<(String, String, Range<usize>)> = None;
@@ -130,7 +274,7 @@ pub fn render(
     // levels, and HTML tree building (the sanitiser) is quadratic in nesting depth.
     let mut containers: Vec<bool> = Vec::new();
     let mut depth = 0usize;
-    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+    for (event, range) in events {
         let event = match event {
             Event::Start(t @ (Tag::List(_) | Tag::Item | Tag::BlockQuote(_))) => {
                 let keep = depth < MAX_NESTING;
@@ -238,6 +382,7 @@ pub fn render(
     Rendered {
         html: write_html(text, out, unsafe_html),
         problems,
+        external,
     }
 }
 

@@ -23,7 +23,7 @@ enum Slot {
     Item(usize, usize, Lang),
 }
 
-fn folder_in_content(source: &SourceFile) -> String {
+pub(crate) fn folder_in_content(source: &SourceFile) -> String {
     source
         .path
         .parent()
@@ -107,6 +107,11 @@ pub fn render_all(
         }
     }
     diags
+}
+
+/// Every body of the site with its file and language, in model order.
+pub(crate) fn bodies(site: &Site) -> Vec<(&SourceFile, &Body, &Lang)> {
+    slots(site).iter().filter_map(|s| s.input(site)).collect()
 }
 
 /// Every body of the site, in model order.

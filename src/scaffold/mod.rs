@@ -370,6 +370,6 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
         &dir.join("content/bases/example-base.md"),
         "+++\ntitle = \"示例中试基地\"\nsummary = \"基地能为成果做什么。\"\noperator = \"示例运营单位\"\nregion = \"示例市\"\n\n[contact]\nname = \"联系人\"\n+++\n",
     )?;
-    write_new(&dir.join(".gitignore"), "output/\n")?;
+    write_new(&dir.join(".gitignore"), "output/\n.gazette-cache/\n")?;
     Ok(dir.to_path_buf())
 }
