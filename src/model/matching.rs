@@ -93,13 +93,34 @@ fn tok_hash(s: &str) -> Tok {
 /// What matching knows of one item.
 #[derive(Debug, Default)]
 struct Profile {
-    /// Token → weight (the largest weight of the parts it occurs in).
-    tokens: HashMap<Tok, f32, Hasher>,
+    /// (token, weight), sorted by token: the largest weight of the parts it occurs in.
+    tokens: Vec<(Tok, f32)>,
     /// (field, key) of taxonomy enum values.
     fields: Vec<(Arc<str>, String)>,
     keywords: Vec<String>,
     region: Option<String>,
     synonyms: Vec<usize>,
+    /// Hashes of `fields` and `keywords`, sorted: what scoring compares (the strings are
+    /// compared only for the reasons of the matches kept).
+    field_keys: Vec<u64>,
+    keyword_keys: Vec<u64>,
+}
+
+/// How many values two sorted lists share.
+fn common(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// Words too common in English text to say anything.
@@ -131,26 +152,34 @@ fn each_token(text: &str, f: impl FnMut(&str)) {
     );
 }
 
+/// The profile of version `v` of a document of `schema`. `body` says whether the opening of
+/// the body counts: it does for the items matched (demands say what they need in their
+/// text), not for the results indexed, whose title, keywords and summary say what they are
+/// (and whose bodies would make the index several times larger).
 fn profile(
     v: &EntryVersion,
     schema: &Schema,
     config: &MatchingConfig,
     synonyms: &[Vec<String>],
+    body: bool,
 ) -> Profile {
     let w = &config.weights;
     let mut p = Profile::default();
-    let add = |text: &str, weight: f64, p: &mut Profile| {
+    let mut tokens: HashMap<Tok, f32, Hasher> = HashMap::default();
+    let mut add = |text: &str, weight: f64, p: &mut Profile| {
         if weight <= 0.0 {
             return;
         }
         each_token(text, |t| {
-            let e = p.tokens.entry(tok_hash(t)).or_insert(0.0);
+            let e = tokens.entry(tok_hash(t)).or_insert(0.0);
             *e = e.max(weight as f32);
         });
-        let norm = normalize(text);
-        for (g, words) in synonyms.iter().enumerate() {
-            if words.iter().any(|s| norm.contains(s.as_str())) && !p.synonyms.contains(&g) {
-                p.synonyms.push(g);
+        if !synonyms.is_empty() {
+            let norm = normalize(text);
+            for (g, words) in synonyms.iter().enumerate() {
+                if words.iter().any(|s| norm.contains(s.as_str())) && !p.synonyms.contains(&g) {
+                    p.synonyms.push(g);
+                }
             }
         }
     };
@@ -158,12 +187,9 @@ fn profile(
     if let Some(s) = &v.summary {
         add(s, w.summary, &mut p);
     }
-    let body = v.body.text();
-    let cut = body
-        .char_indices()
-        .nth(BODY_CHARS)
-        .map_or(body.len(), |(i, _)| i);
-    add(&body[..cut], w.body, &mut p);
+    if body {
+        add(body_opening(v), w.body, &mut p);
+    }
     if let Some(k) = v.values.get("keywords") {
         for k in k.texts() {
             add(k, w.keywords, &mut p);
@@ -180,8 +206,51 @@ fn profile(
             }
         }
     }
+    p.tokens = tokens.into_iter().collect();
+    p.tokens.sort_unstable_by_key(|t| t.0);
     p.synonyms.sort_unstable();
+    p.field_keys = p
+        .fields
+        .iter()
+        .map(|(f, k)| tok_hash(&format!("{f}\u{0}{k}")))
+        .collect();
+    p.field_keys.sort_unstable();
+    p.field_keys.dedup();
+    p.keyword_keys = p
+        .keywords
+        .iter()
+        .filter(|k| !k.is_empty())
+        .map(|k| tok_hash(k))
+        .collect();
+    p.keyword_keys.sort_unstable();
+    p.keyword_keys.dedup();
     p
+}
+
+/// The weight of what `a` and `b` share besides text.
+fn structured_score(a: &Profile, b: &Profile, w: &crate::config::collections::Weights) -> f32 {
+    let region = a.region.is_some() && a.region == b.region;
+    (w.fields * common(&a.field_keys, &b.field_keys) as f64
+        + w.keywords * 2.0 * common(&a.keyword_keys, &b.keyword_keys) as f64
+        + w.region * f64::from(u8::from(region))
+        + w.keywords * a.synonyms.iter().filter(|g| b.synonyms.contains(g)).count() as f64)
+        as f32
+}
+
+/// The first [`BODY_CHARS`] characters of a version's body.
+fn body_opening(v: &EntryVersion) -> &str {
+    let body = v.body.text();
+    let cut = body
+        .char_indices()
+        .nth(BODY_CHARS)
+        .map_or(body.len(), |(i, _)| i);
+    &body[..cut]
+}
+
+impl Profile {
+    fn has(&self, t: Tok) -> bool {
+        self.tokens.binary_search_by_key(&t, |x| x.0).is_ok()
+    }
 }
 
 /// The inverted index over the results' profiles.
@@ -199,7 +268,7 @@ impl Index {
     fn new(profiles: &[Profile]) -> Index {
         let mut postings: HashMap<Tok, Vec<(u32, f32)>, Hasher> = HashMap::default();
         for (i, p) in profiles.iter().enumerate() {
-            for (&t, &w) in &p.tokens {
+            for &(t, w) in &p.tokens {
                 postings.entry(t).or_default().push((i as u32, w));
             }
         }
@@ -222,21 +291,29 @@ impl Index {
     }
 }
 
-/// Scores of one query against every result it shares something with.
+/// Scores of one query against every result it shares something with. Only the query's
+/// tokens weighing at least `min_weight` are looked up, and only those in at most `max_df`
+/// results. `acc` and `touched` are scratch space, left empty.
+#[allow(clippy::too_many_arguments)]
 fn query(
     q: &Profile,
     index: &Index,
     results: &[Profile],
     config: &MatchingConfig,
+    min_weight: f32,
+    max_df: usize,
     acc: &mut Vec<f32>,
     touched: &mut Vec<u32>,
 ) -> Vec<(u32, f32)> {
     acc.resize(results.len(), 0.0);
-    for (&t, &wq) in &q.tokens {
+    for &(t, wq) in &q.tokens {
+        if wq < min_weight {
+            continue;
+        }
         let Some(list) = index.postings.get(&t) else {
             continue;
         };
-        if list.len() > index.max_df {
+        if list.len() > max_df {
             continue;
         }
         let idf = index.idf[&t];
@@ -252,8 +329,7 @@ fn query(
     for &r in touched.iter() {
         let text = acc[r as usize] / index.norm[r as usize];
         acc[r as usize] = 0.0;
-        let p = &results[r as usize];
-        let extra = structured(q, p).len_score(w);
+        let extra = structured_score(q, &results[r as usize], w);
         out.push((r, text + extra));
     }
     touched.clear();
@@ -267,15 +343,6 @@ struct Shared {
     keywords: Vec<String>,
     region: Option<String>,
     synonyms: Vec<usize>,
-}
-
-impl Shared {
-    fn len_score(&self, w: &crate::config::collections::Weights) -> f32 {
-        (w.fields * self.fields.len() as f64
-            + w.keywords * 2.0 * self.keywords.len() as f64
-            + w.region * f64::from(u8::from(self.region.is_some()))
-            + w.keywords * self.synonyms.len() as f64) as f32
-    }
 }
 
 fn structured(a: &Profile, b: &Profile) -> Shared {
@@ -324,27 +391,67 @@ fn telling(h: Tok, index: &Index) -> bool {
     })
 }
 
+/// A query's text cut into runs once, with the hash of each bigram and word that could be
+/// named as a reason ([`telling`]), so each of its matches only looks them up in the other
+/// profile.
+struct QueryText {
+    runs: Vec<Run>,
+}
+
+enum Run {
+    /// CJK characters and, per position, the telling bigram starting there.
+    Cjk(Vec<char>, Vec<Option<Tok>>),
+    Word(String, Tok),
+}
+
+impl QueryText {
+    fn new(text: &str, index: &Index) -> QueryText {
+        let mut buf = String::new();
+        let runs = pieces(&normalize(text))
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Cjk(chars) => {
+                    let grams = (0..chars.len())
+                        .map(|i| {
+                            let pair = chars.get(i..i + 2)?;
+                            buf.clear();
+                            buf.extend(pair);
+                            let h = tok_hash(&buf);
+                            telling(h, index).then_some(h)
+                        })
+                        .collect();
+                    Some(Run::Cjk(chars, grams))
+                }
+                Piece::Word(w) => {
+                    let h = tok_hash(&w);
+                    let useful = w.chars().count() >= 2
+                        && !w.chars().all(|c| c.is_ascii_digit())
+                        && !STOP.contains(&w.as_str())
+                        && telling(h, index);
+                    useful.then_some(Run::Word(w, h))
+                }
+            })
+            .collect();
+        QueryText { runs }
+    }
+}
+
 /// The words both `a` and `b` contain that tell them apart from other results: a CJK
 /// stretch whose overlapping bigrams are all shared is named whole (`有机玻璃`, not `有机`,
 /// `机玻`, `玻璃`); longest first, at most five.
-fn shared_terms(a: &str, b_tokens: &HashMap<Tok, f32, Hasher>, index: &Index) -> Vec<String> {
-    let shared = |t: &str| {
-        let h = tok_hash(t);
-        b_tokens.contains_key(&h) && telling(h, index)
-    };
+fn shared_terms(a: &QueryText, b: &Profile) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let push = |t: String, found: &mut Vec<String>| {
         if !found.contains(&t) {
             found.push(t);
         }
     };
-    for piece in pieces(&normalize(a)) {
-        match piece {
-            Piece::Cjk(chars) => {
+    for run in &a.runs {
+        match run {
+            Run::Cjk(chars, grams) => {
                 let mut run_start: Option<usize> = None;
                 for i in 0..chars.len() {
-                    let ok =
-                        i + 1 < chars.len() && shared(&chars[i..i + 2].iter().collect::<String>());
+                    let ok = grams[i].is_some_and(|h| b.has(h));
                     match (ok, run_start) {
                         (true, None) => run_start = Some(i),
                         (false, Some(st)) => {
@@ -355,13 +462,9 @@ fn shared_terms(a: &str, b_tokens: &HashMap<Tok, f32, Hasher>, index: &Index) ->
                     }
                 }
             }
-            Piece::Word(w) => {
-                if w.chars().count() >= 2
-                    && !w.chars().all(|c| c.is_ascii_digit())
-                    && !STOP.contains(&w.as_str())
-                    && shared(&w)
-                {
-                    push(w, &mut found);
+            Run::Word(w, h) => {
+                if b.has(*h) {
+                    push(w.clone(), &mut found);
                 }
             }
         }
@@ -377,13 +480,7 @@ fn shared_terms(a: &str, b_tokens: &HashMap<Tok, f32, Hasher>, index: &Index) ->
     kept
 }
 
-fn reasons(
-    q: &Profile,
-    q_text: &str,
-    r: &Profile,
-    index: &Index,
-    synonyms: &[Vec<String>],
-) -> Vec<Reason> {
+fn reasons(q: &Profile, q_text: &QueryText, r: &Profile, synonyms: &[Vec<String>]) -> Vec<Reason> {
     let s = structured(q, r);
     let mut out: Vec<Reason> = s
         .fields
@@ -398,7 +495,7 @@ fn reasons(
     out.extend(s.synonyms.into_iter().map(|g| Reason::Synonym {
         word: synonyms[g].join(" = "),
     }));
-    let terms = shared_terms(q_text, &r.tokens, index);
+    let terms = shared_terms(q_text, r);
     if !terms.is_empty() {
         out.push(Reason::Terms { terms });
     }
@@ -411,7 +508,7 @@ fn reasons(
 /// The text a profile's shared terms are looked for in.
 fn text_of(v: &EntryVersion) -> String {
     let mut t = v.title.clone();
-    for part in [v.summary.as_deref().unwrap_or(""), v.body.text()] {
+    for part in [v.summary.as_deref().unwrap_or(""), body_opening(v)] {
         t.push('\n');
         t.push_str(part);
     }
@@ -450,15 +547,28 @@ pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Colle
                 &config.schema,
                 matching,
                 &synonyms,
+                false,
             )
         })
         .collect();
     let index = Index::new(&results);
     let top = matching.top;
-    let to_match = |q: &Profile, k: usize, skip: Option<u32>| -> Vec<(u32, f32)> {
-        let mut acc = Vec::new();
-        let mut touched = Vec::new();
-        let mut scored = query(q, &index, &results, matching, &mut acc, &mut touched);
+    // Related results are looked up by a result's title and keyword tokens only, and only
+    // tokens in a two-hundredth of the results: every result is a query, so this is what
+    // keeps the work in proportion to the site.
+    let strong = matching.weights.title.min(matching.weights.keywords) as f32;
+    let related_df = (results.len() / 200).max(16);
+    type Scratch = (Vec<f32>, Vec<u32>);
+    let to_match = |scratch: &mut Scratch,
+                    q: &Profile,
+                    k: usize,
+                    skip: Option<u32>,
+                    (min_weight, max_df): (f32, usize)|
+     -> Vec<(u32, f32)> {
+        let (acc, touched) = scratch;
+        let mut scored = query(
+            q, &index, &results, matching, min_weight, max_df, acc, touched,
+        );
         if let Some(s) = skip {
             scored.retain(|(r, _)| *r != s);
         }
@@ -475,25 +585,19 @@ pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Colle
         let lists: Vec<Vec<Match>> = col
             .items
             .par_iter()
-            .map(|item| {
+            .map_init(Scratch::default, |scratch, item| {
                 if item.hold.is_some() {
                     return Vec::new();
                 }
                 let v = &item.versions[default];
-                let q = profile(v, &def.schema, matching, &synonyms);
-                let text = text_of(v);
-                to_match(&q, CANDIDATES.max(top), None)
+                let q = profile(v, &def.schema, matching, &synonyms, true);
+                let text = QueryText::new(&text_of(v), &index);
+                to_match(scratch, &q, CANDIDATES.max(top), None, (0.0, index.max_df))
                     .into_iter()
                     .map(|(r, score)| Match {
                         target: ItemRef::Entry(public[r as usize]),
                         score: (score * 100.0).round() as u32,
-                        reasons: reasons(
-                            &q,
-                            &text,
-                            &results[r as usize],
-                            &index,
-                            &matching.synonyms,
-                        ),
+                        reasons: reasons(&q, &text, &results[r as usize], &matching.synonyms),
                     })
                     .collect()
             })
@@ -533,24 +637,25 @@ pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Colle
     if matching.related > 0 {
         let found: Vec<Vec<Match>> = (0..public.len())
             .into_par_iter()
-            .map(|r| {
+            .map_init(Scratch::default, |scratch, r| {
                 let e = &entries[public[r]];
                 let v = &e.versions[default];
-                let text = text_of(v);
-                to_match(&results[r], matching.related, Some(r as u32))
-                    .into_iter()
-                    .map(|(o, score)| Match {
-                        target: ItemRef::Entry(public[o as usize]),
-                        score: (score * 100.0).round() as u32,
-                        reasons: reasons(
-                            &results[r],
-                            &text,
-                            &results[o as usize],
-                            &index,
-                            &matching.synonyms,
-                        ),
-                    })
-                    .collect()
+                let text = QueryText::new(&text_of(v), &index);
+                let k = matching.related;
+                to_match(
+                    scratch,
+                    &results[r],
+                    k,
+                    Some(r as u32),
+                    (strong, related_df),
+                )
+                .into_iter()
+                .map(|(o, score)| Match {
+                    target: ItemRef::Entry(public[o as usize]),
+                    score: (score * 100.0).round() as u32,
+                    reasons: reasons(&results[r], &text, &results[o as usize], &matching.synonyms),
+                })
+                .collect()
             })
             .collect();
         for (r, list) in found.into_iter().enumerate() {
