@@ -279,6 +279,7 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
         &dir.join("content/pages/about.md"),
         "+++\ntitle = \"关于\"\n+++\n\n本站用 Gazette 生成。\n",
     )?;
-    write_new(&dir.join(".gitignore"), "output/\n")?;
+    // The output and, beside it, what Gazette keeps between builds (see `sink::disk`).
+    write_new(&dir.join(".gitignore"), "output/\n.output.gazette/\n")?;
     Ok(dir.to_path_buf())
 }

@@ -1,0 +1,401 @@
+//! Writing a file into the staging folder only when its bytes differ from what the folder
+//! already holds there: by the hash in the folder's manifest when the file is as recorded,
+//! by reading it back otherwise, and, for files written as they are made, by comparing each
+//! piece as it comes and rewriting only from the first difference on. Every file of the new
+//! site, written or not, gets a record for the next manifest.
+//!
+//! This module owns the content of files; folders and the swap belong to `disk`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::manifest::{self, Fingerprint, Record};
+use super::survey::Known;
+
+/// A folder held open, in which files and folders are made relative to it (`openat`,
+/// `mkdirat` on Unix), so that for each of a site's tens of thousands of files the kernel
+/// walks only the path inside the output, not every folder above it. Elsewhere it joins
+/// paths.
+pub(crate) struct OpenDir {
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+    path: PathBuf,
+}
+
+impl OpenDir {
+    pub(crate) fn open(path: &Path) -> std::io::Result<OpenDir> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(path, flags, Mode::empty())?;
+            Ok(OpenDir {
+                fd,
+                path: path.to_path_buf(),
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(OpenDir {
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The folder's own fingerprint's inode (0 where there are none).
+    pub(crate) fn ino(&self) -> std::io::Result<u64> {
+        fs::metadata(&self.path).map(|m| Fingerprint::of(&m).ino)
+    }
+
+    /// Open the file at `rel` for writing: created if missing, emptied with `truncate`.
+    fn open_write(&self, rel: &str, truncate: bool) -> std::io::Result<fs::File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let mut flags = OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC;
+            if truncate {
+                flags |= OFlags::TRUNC;
+            }
+            let fd = rustix::fs::openat(&self.fd, rel, flags, Mode::from_raw_mode(0o666))?;
+            Ok(fs::File::from(fd))
+        }
+        #[cfg(not(unix))]
+        fs::File::options()
+            .write(true)
+            .create(true)
+            .truncate(truncate)
+            .open(self.path.join(rel))
+    }
+
+    fn open_read(&self, rel: &str) -> std::io::Result<fs::File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+            let fd = rustix::fs::openat(&self.fd, rel, flags, Mode::empty())?;
+            Ok(fs::File::from(fd))
+        }
+        #[cfg(not(unix))]
+        fs::File::open(self.path.join(rel))
+    }
+
+    /// Make the folder `rel`, whose parent exists, as `fs::create_dir` would.
+    pub(crate) fn create_dir(&self, rel: &str) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            let mode = rustix::fs::Mode::from_raw_mode(0o777);
+            rustix::fs::mkdirat(&self.fd, rel, mode).map_err(std::io::Error::from)
+        }
+        #[cfg(not(unix))]
+        fs::create_dir(self.path.join(rel))
+    }
+}
+
+/// The staging folder being brought up to date, and the records of the new site's files.
+pub(crate) struct Target {
+    pub(crate) dir: OpenDir,
+    known: HashMap<String, Known>,
+    records: Mutex<Vec<(String, Record)>>,
+    written: AtomicUsize,
+    kept: AtomicUsize,
+}
+
+/// How many files a build wrote and how many it found already right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub written: usize,
+    pub unchanged: usize,
+}
+
+impl Target {
+    pub(crate) fn new(dir: OpenDir, known: HashMap<String, Known>) -> Target {
+        Target {
+            dir,
+            known,
+            records: Mutex::new(Vec::new()),
+            written: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+        }
+    }
+
+    /// The files the folder holds, to compare with (set once, before anything is written).
+    pub(crate) fn set_known(&mut self, known: HashMap<String, Known>) {
+        self.known = known;
+    }
+
+    fn record(&self, path: &str, record: Record, written: bool) {
+        let counter = if written { &self.written } else { &self.kept };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (self.records.lock().unwrap_or_else(|e| e.into_inner())).push((path.to_owned(), record));
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
+        Counts {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.kept.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Every file's record, sorted by path.
+    pub(crate) fn records(&self) -> Vec<(String, Record)> {
+        let mut r = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
+        r.sort_by(|a, b| a.0.cmp(&b.0));
+        r
+    }
+
+    /// Whether the file at `path` already holds exactly `bytes` (hashed `hash`); its
+    /// fingerprint if so.
+    fn holds(&self, path: &str, bytes: &[u8], hash: u128) -> Option<Fingerprint> {
+        let k = self.known.get(path)?;
+        if k.fp.size != bytes.len() as u64 {
+            return None;
+        }
+        let same = match k.hash {
+            Some(h) => h == hash,
+            None => {
+                let mut old = Vec::with_capacity(bytes.len() + 1);
+                let f = self.dir.open_read(path).ok()?;
+                f.take(bytes.len() as u64 + 1).read_to_end(&mut old).ok()?;
+                old == bytes
+            }
+        };
+        same.then_some(k.fp)
+    }
+
+    /// Make the file at `path` hold `bytes` (its folder exists).
+    pub(crate) fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let hash = manifest::hash(bytes);
+        if let Some(fp) = self.holds(path, bytes, hash) {
+            self.record(path, Record { hash, fp }, false);
+            return Ok(());
+        }
+        let mut f = self.dir.open_write(path, true)?;
+        f.write_all(bytes)?;
+        let fp = Fingerprint::of(&f.metadata()?);
+        self.record(path, Record { hash, fp }, true);
+        Ok(())
+    }
+
+    /// Make the file at `to` a copy of the file at `from`.
+    pub(crate) fn copy(&self, from: &Path, to: &str) -> std::io::Result<()> {
+        let bytes = fs::read(from)?;
+        let hash = manifest::hash(&bytes);
+        if let Some(fp) = self.holds(to, &bytes, hash) {
+            self.record(to, Record { hash, fp }, false);
+            return Ok(());
+        }
+        // `fs::copy` as a cold build does (it also copies the permissions).
+        let dest = self.dir.path().join(to);
+        fs::copy(from, &dest)?;
+        let fp = Fingerprint::of(&fs::metadata(&dest)?);
+        self.record(to, Record { hash, fp }, true);
+        Ok(())
+    }
+
+    /// A writer for the file at `path`, for files written as they are made: see [`Streamed`].
+    pub(crate) fn stream(&self, path: &str) -> std::io::Result<Streamed<'_>> {
+        let old = match self.known.get(path) {
+            Some(_) => Some(BufReader::with_capacity(1 << 16, self.dir.open_read(path)?)),
+            None => None,
+        };
+        let new = match old {
+            Some(_) => None,
+            None => Some(BufWriter::with_capacity(
+                1 << 16,
+                self.dir.open_write(path, true)?,
+            )),
+        };
+        Ok(Streamed {
+            target: self,
+            path: path.to_owned(),
+            old,
+            new,
+            pos: 0,
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            scratch: Vec::new(),
+            done: false,
+        })
+    }
+}
+
+/// A file written as it is made, over what the staging folder holds at its path: while the
+/// bytes agree with the old file nothing is written; from the first difference on, the rest
+/// is written in place, and the file is cut to its new length. It is finished by `flush`
+/// (which the open data writers call last); a writer dropped before that left the file
+/// as it was or partly rewritten, which the next build sees by its fingerprint.
+pub struct Streamed<'a> {
+    target: &'a Target,
+    path: String,
+    /// The old file, read as far as the new bytes agree with it.
+    old: Option<BufReader<fs::File>>,
+    /// The file being rewritten, from the first difference on.
+    new: Option<BufWriter<fs::File>>,
+    pos: u64,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    scratch: Vec<u8>,
+    done: bool,
+}
+
+impl Streamed<'_> {
+    /// Start rewriting the file at byte `at`.
+    fn diverge(&mut self, at: u64) -> std::io::Result<()> {
+        self.old = None;
+        let mut f = self.target.dir.open_write(&self.path, false)?;
+        f.seek(SeekFrom::Start(at))?;
+        self.new = Some(BufWriter::with_capacity(1 << 16, f));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        let mut written = self.new.is_some();
+        if let Some(old) = &mut self.old {
+            // The old file agrees so far; a longer one must be cut.
+            let mut more = [0u8; 1];
+            if old.read(&mut more)? > 0 {
+                self.diverge(self.pos)?;
+                written = true;
+            }
+        }
+        let file = match self.new.take() {
+            Some(w) => {
+                let f = w.into_inner().map_err(|e| e.into_error())?;
+                f.set_len(self.pos)?;
+                f
+            }
+            None => self.target.dir.open_read(&self.path)?,
+        };
+        let fp = Fingerprint::of(&file.metadata()?);
+        let hash = self.hasher.digest128();
+        self.target.record(&self.path, Record { hash, fp }, written);
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Write for Streamed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.done {
+            return Err(std::io::Error::other("written after it was finished"));
+        }
+        self.hasher.update(buf);
+        if let Some(old) = &mut self.old {
+            self.scratch.resize(buf.len(), 0);
+            let mut got = 0;
+            while got < buf.len() {
+                match old.read(&mut self.scratch[got..])? {
+                    0 => break,
+                    n => got += n,
+                }
+            }
+            let same = (buf.iter().zip(&self.scratch[..got])).take_while(|(a, b)| a == b);
+            let agree = same.count();
+            if agree < buf.len() {
+                self.diverge(self.pos + agree as u64)?;
+                if let Some(w) = &mut self.new {
+                    w.write_all(&buf[agree..])?;
+                }
+            }
+        } else if let Some(w) = &mut self.new {
+            w.write_all(buf)?;
+        }
+        self.pos += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(dir: &Path, files: &[(&str, &[u8])]) -> Target {
+        let mut known = HashMap::new();
+        for (p, b) in files {
+            fs::write(dir.join(p), b).unwrap();
+            let fp = Fingerprint::of(&fs::metadata(dir.join(p)).unwrap());
+            known.insert(p.to_string(), Known { fp, hash: None });
+        }
+        Target::new(OpenDir::open(dir).unwrap(), known)
+    }
+
+    #[test]
+    fn a_streamed_file_is_rewritten_only_from_its_first_difference() {
+        let dir = tempfile::tempdir().unwrap();
+        let old: &[u8] = b"0123456789abcdef";
+        let cases: [(&str, &[&[u8]], bool); 6] = [
+            ("same", &[b"0123", b"456789abcdef"], false),
+            ("middle", &[b"0123", b"45X789abcdef"], true),
+            ("shorter", &[b"0123456789"], true),
+            ("longer", &[b"0123456789abcdef", b"ghij"], true),
+            ("empty", &[], true),
+            ("new", &[b"fresh"], true),
+        ];
+        let files: Vec<(&str, &[u8])> = (cases.iter())
+            .filter(|c| c.0 != "new")
+            .map(|c| (c.0, old))
+            .collect();
+        let t = target(dir.path(), &files);
+        for (name, pieces, changes) in cases {
+            let before = fs::metadata(dir.path().join(name))
+                .ok()
+                .map(|m| Fingerprint::of(&m));
+            let mut w = t.stream(name).unwrap();
+            for p in pieces {
+                w.write_all(p).unwrap();
+            }
+            w.flush().unwrap();
+            let want: Vec<u8> = pieces.concat();
+            assert_eq!(fs::read(dir.path().join(name)).unwrap(), want, "{name}");
+            let after = Fingerprint::of(&fs::metadata(dir.path().join(name)).unwrap());
+            if !changes {
+                assert_eq!(before, Some(after), "{name} was not touched");
+            }
+        }
+        assert_eq!(
+            t.counts(),
+            Counts {
+                written: 5,
+                unchanged: 1
+            }
+        );
+        let records = t.records();
+        assert_eq!(records.len(), 6);
+        for (p, r) in records {
+            assert_eq!(
+                r.hash,
+                manifest::hash(&fs::read(dir.path().join(&p)).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn whole_files_are_written_only_when_their_bytes_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = target(dir.path(), &[("a", b"same"), ("b", b"old!"), ("c", b"old")]);
+        t.put("a", b"same").unwrap();
+        t.put("b", b"new!").unwrap();
+        t.put("c", b"longer").unwrap();
+        t.put("d", b"new file").unwrap();
+        assert_eq!(
+            t.counts(),
+            Counts {
+                written: 3,
+                unchanged: 1
+            }
+        );
+        assert_eq!(fs::read(dir.path().join("b")).unwrap(), b"new!");
+        assert_eq!(fs::read(dir.path().join("c")).unwrap(), b"longer");
+    }
+}
