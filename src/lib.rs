@@ -461,8 +461,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     trace.print();
     if std::env::var_os("GAZETTE_TRACE").is_some() {
         eprintln!(
-            "files: {} written, {} unchanged, {} removed",
-            changes.written, changes.unchanged, changes.removed
+            "files: {} written, {} unchanged, {} removed; {}",
+            changes.written,
+            changes.unchanged,
+            changes.removed,
+            if changes.swapped {
+                "swapped in"
+            } else {
+                "not swapped: output/ already was the new site"
+            }
         );
     }
     let summary = Summary {

@@ -165,12 +165,20 @@ fn take_survey(home: &Path) -> Survey {
     }
 }
 
-/// The staging folder of an output as a build finds it, surveyed (under the lock) while the
-/// site loads; see [`Staging::begin`].
+/// The staging folder and the output as a build finds them, surveyed (under the lock) while
+/// the site loads; see [`Staging::begin`].
 #[derive(Default)]
 pub struct Found {
     lock: Option<fs::File>,
     survey: Option<Survey>,
+    output: Option<Survey>,
+}
+
+fn survey_output(out: &Path, home: &Path) -> Survey {
+    match folder_ino(out) {
+        Some(ino) => Survey::take(out, home, ino),
+        None => Survey::default(),
+    }
 }
 
 impl Found {
@@ -181,10 +189,15 @@ impl Found {
             return Found::default();
         }
         match lock(&home, false) {
-            Ok(lock) => Found {
-                survey: Some(take_survey(&home)),
-                lock: Some(lock),
-            },
+            Ok(lock) => {
+                let (survey, output) =
+                    rayon::join(|| take_survey(&home), || survey_output(out, &home));
+                Found {
+                    survey: Some(survey),
+                    output: Some(output),
+                    lock: Some(lock),
+                }
+            }
             Err(_) => Found::default(),
         }
     }
@@ -241,6 +254,8 @@ pub struct Changes {
     pub unchanged: usize,
     /// Files removed because the new site does not have them.
     pub removed: usize,
+    /// Whether the new site was swapped in; not when the output already was the new site.
+    pub swapped: bool,
 }
 
 /// The folder a build brings up to date beside `out` and then swaps in: the output before
@@ -253,6 +268,7 @@ pub struct Staging {
     home: PathBuf,
     target: Target,
     survey: Option<Survey>,
+    output: Option<Survey>,
     removed: usize,
     /// Held until the build ends: one build at a time updates the staging folder.
     _lock: fs::File,
@@ -264,13 +280,17 @@ impl Staging {
     pub fn begin(out: &Path, found: Found) -> Result<Staging, Diagnostic> {
         let home = home(out);
         fs::create_dir_all(&home).map_err(|e| write_err(&home, e))?;
-        let (lock, mut survey) = match found.lock {
-            Some(l) => (l, found.survey),
-            None => (lock(&home, true).map_err(|e| write_err(&home, e))?, None),
+        let (lock, mut survey, mut output) = match found.lock {
+            Some(l) => (l, found.survey, found.output),
+            None => (
+                lock(&home, true).map_err(|e| write_err(&home, e))?,
+                None,
+                None,
+            ),
         };
         let spare = home.join(SPARE);
         if recover(out, &spare) {
-            survey = None;
+            (survey, output) = (None, None);
         }
         if folder_ino(&spare).is_none() {
             let _ = fs::remove_file(&spare);
@@ -283,11 +303,13 @@ impl Staging {
         }
         let survey = survey.unwrap_or_else(|| take_survey(&home));
         let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
+        let output = output.unwrap_or_else(|| survey_output(out, &home));
         Ok(Staging {
             out: out.to_path_buf(),
             home,
             target: Target::new(open, Default::default()),
             survey: Some(survey),
+            output: Some(output),
             removed: 0,
             _lock: lock,
         })
@@ -312,6 +334,8 @@ impl Staging {
             .map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
         self.target.set_known(pruned.known);
+        let (known, extra) = (self.output.take().unwrap_or_default()).compare(&files, &dirs);
+        self.target.set_output(&self.out, known, extra);
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
@@ -348,6 +372,20 @@ impl Staging {
             MARKER,
             b"written by gazette; this folder is replaced on every build\n",
         )?;
+        let counts = self.target.counts();
+        if !self.target.differs() {
+            // The output already is the new site, file for file: nothing to swap. The files
+            // held back are not written; the staging folder's manifest still describes it.
+            return Ok(Changes {
+                written: counts.written,
+                unchanged: counts.unchanged,
+                removed: self.removed,
+                swapped: false,
+            });
+        }
+        self.target
+            .write_pending()
+            .map_err(|e| write_err(self.dir(), e))?;
         let spare = self.dir().to_path_buf();
         // Without a manifest the next build compares by content: a failure here costs time,
         // not correctness.
@@ -364,6 +402,7 @@ impl Staging {
             written: counts.written,
             unchanged: counts.unchanged,
             removed: self.removed,
+            swapped: true,
         })
     }
 }

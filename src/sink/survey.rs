@@ -116,6 +116,39 @@ impl Survey {
     }
 }
 
+impl Survey {
+    /// Compare a folder that must not change (the output) with the new site: the files of
+    /// `files` it holds as its manifest records them, and whether it has anything else.
+    pub fn compare(
+        self,
+        files: &HashSet<&str>,
+        dirs: &HashSet<&str>,
+    ) -> (HashMap<String, Known>, bool) {
+        let manifest = self.manifest.unwrap_or_default();
+        let mut known = HashMap::new();
+        let mut extra = false;
+        for (rel, kind) in self.found {
+            let name = rel.to_str().map(|s| s.replace('\\', "/"));
+            match (kind, name) {
+                (Kind::Dir, Some(n)) if dirs.contains(n.as_str()) => {}
+                (Kind::File(fp), Some(n)) if files.contains(n.as_str()) => {
+                    if let Some(r) = manifest.get(&n).filter(|r| r.fp == fp) {
+                        known.insert(
+                            n,
+                            Known {
+                                fp,
+                                hash: Some(r.hash),
+                            },
+                        );
+                    }
+                }
+                _ => extra = true,
+            }
+        }
+        (known, extra)
+    }
+}
+
 fn visit<'s>(
     s: &rayon::Scope<'s>,
     abs: PathBuf,

@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::manifest::{self, Fingerprint, Record};
 use super::survey::Known;
@@ -98,12 +98,42 @@ impl OpenDir {
 }
 
 /// The staging folder being brought up to date, and the records of the new site's files.
+///
+/// Each file is also compared with the current output (by its manifest, for files as
+/// recorded): while the new site equals the output so far, a file the staging folder lacks is
+/// not written yet but held back ([`Pending`]); if the whole site turns out equal to the
+/// output, nothing is written and nothing swapped, so a rebuild with no change writes no file
+/// even though the staging folder is one build behind.
 pub(crate) struct Target {
     pub(crate) dir: OpenDir,
     known: HashMap<String, Known>,
+    /// The output folder, and the hashes of its files that are as its manifest records.
+    output: PathBuf,
+    output_known: HashMap<String, Known>,
+    /// Whether the new site differs from the output (in a file, or by files it lacks).
+    differs: AtomicBool,
+    pending: Mutex<Vec<Pending>>,
+    pending_bytes: AtomicUsize,
     records: Mutex<Vec<(String, Record)>>,
     written: AtomicUsize,
     kept: AtomicUsize,
+}
+
+/// Bytes held back at most, in files whose bytes the output has and the staging folder lacks
+/// (past it they are written at once).
+const PENDING_BYTES: usize = 64 << 20;
+
+/// A file held back: written into the staging folder only if the site differs from the output.
+struct Pending {
+    path: String,
+    hash: u128,
+    from: Source,
+}
+
+enum Source {
+    Bytes(Vec<u8>),
+    /// A copy of this file (a static file of the site, or the output's own file).
+    File(PathBuf),
 }
 
 /// How many files a build wrote and how many it found already right.
@@ -118,6 +148,11 @@ impl Target {
         Target {
             dir,
             known,
+            output: PathBuf::new(),
+            output_known: HashMap::new(),
+            differs: AtomicBool::new(true),
+            pending: Mutex::new(Vec::new()),
+            pending_bytes: AtomicUsize::new(0),
             records: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
@@ -129,6 +164,61 @@ impl Target {
         self.known = known;
     }
 
+    /// The output folder and its files as recorded; `differs` if it already has files or
+    /// folders the new site does not.
+    pub(crate) fn set_output(
+        &mut self,
+        output: &Path,
+        known: HashMap<String, Known>,
+        differs: bool,
+    ) {
+        self.output = output.to_path_buf();
+        self.output_known = known;
+        self.differs = AtomicBool::new(differs);
+    }
+
+    /// Whether the new site differs from the output, as far as it has been written.
+    pub(crate) fn differs(&self) -> bool {
+        self.differs.load(Ordering::Relaxed)
+    }
+
+    /// Whether the output holds `hash` at `path` (noting when it does not).
+    fn in_output(&self, path: &str, size: u64, hash: u128) -> bool {
+        let k = self.output_known.get(path);
+        let same = k.is_some_and(|k| k.fp.size == size && k.hash == Some(hash));
+        if !same {
+            self.differs.store(true, Ordering::Relaxed);
+        }
+        same
+    }
+
+    /// Hold back a file the output already has, if the site has not differed yet and there is
+    /// room.
+    fn hold(&self, path: &str, hash: u128, from: Source) -> Result<(), Source> {
+        let size = match &from {
+            Source::Bytes(b) => b.len(),
+            Source::File(_) => 0,
+        };
+        let before = self.pending_bytes.fetch_add(size, Ordering::Relaxed);
+        if self.differs() || before + size > PENDING_BYTES {
+            self.pending_bytes.fetch_sub(size, Ordering::Relaxed);
+            return Err(from);
+        }
+        let path = path.to_owned();
+        (self.pending.lock().unwrap_or_else(|e| e.into_inner())).push(Pending { path, hash, from });
+        Ok(())
+    }
+
+    /// Write the files held back (the site differs from the output after all).
+    pub(crate) fn write_pending(&self) -> std::io::Result<()> {
+        use rayon::prelude::*;
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        pending.into_par_iter().try_for_each(|p| match p.from {
+            Source::Bytes(b) => self.write_new(&p.path, &b, p.hash),
+            Source::File(f) => self.copy_new(&f, &p.path, p.hash),
+        })
+    }
+
     fn record(&self, path: &str, record: Record, written: bool) {
         let counter = if written { &self.written } else { &self.kept };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -138,7 +228,8 @@ impl Target {
     pub(crate) fn counts(&self) -> Counts {
         Counts {
             written: self.written.load(Ordering::Relaxed),
-            unchanged: self.kept.load(Ordering::Relaxed),
+            unchanged: self.kept.load(Ordering::Relaxed)
+                + self.pending.lock().unwrap_or_else(|e| e.into_inner()).len(),
         }
     }
 
@@ -171,10 +262,18 @@ impl Target {
     /// Make the file at `path` hold `bytes` (its folder exists).
     pub(crate) fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
         let hash = manifest::hash(bytes);
+        let in_output = self.in_output(path, bytes.len() as u64, hash);
         if let Some(fp) = self.holds(path, bytes, hash) {
             self.record(path, Record { hash, fp }, false);
             return Ok(());
         }
+        if in_output && self.hold(path, hash, Source::Bytes(bytes.to_vec())).is_ok() {
+            return Ok(());
+        }
+        self.write_new(path, bytes, hash)
+    }
+
+    fn write_new(&self, path: &str, bytes: &[u8], hash: u128) -> std::io::Result<()> {
         let mut f = self.dir.open_write(path, true)?;
         f.write_all(bytes)?;
         let fp = Fingerprint::of(&f.metadata()?);
@@ -186,10 +285,22 @@ impl Target {
     pub(crate) fn copy(&self, from: &Path, to: &str) -> std::io::Result<()> {
         let bytes = fs::read(from)?;
         let hash = manifest::hash(&bytes);
+        let in_output = self.in_output(to, bytes.len() as u64, hash);
         if let Some(fp) = self.holds(to, &bytes, hash) {
             self.record(to, Record { hash, fp }, false);
             return Ok(());
         }
+        if in_output
+            && self
+                .hold(to, hash, Source::File(from.to_path_buf()))
+                .is_ok()
+        {
+            return Ok(());
+        }
+        self.copy_new(from, to, hash)
+    }
+
+    fn copy_new(&self, from: &Path, to: &str, hash: u128) -> std::io::Result<()> {
         // `fs::copy` as a cold build does (it also copies the permissions).
         let dest = self.dir.path().join(to);
         fs::copy(from, &dest)?;
@@ -200,9 +311,20 @@ impl Target {
 
     /// A writer for the file at `path`, for files written as they are made: see [`Streamed`].
     pub(crate) fn stream(&self, path: &str) -> std::io::Result<Streamed<'_>> {
-        let old = match self.known.get(path) {
-            Some(_) => Some(BufReader::with_capacity(1 << 16, self.dir.open_read(path)?)),
-            None => None,
+        // Compared with the output's file while the site has not differed from it, else with
+        // the staging folder's.
+        let in_output = !self.differs()
+            && self
+                .output_known
+                .get(path)
+                .is_some_and(|k| k.hash.is_some());
+        let (base, old) = if in_output {
+            let f = fs::File::open(self.output.join(path))?;
+            (Base::Output, Some(f))
+        } else if self.known.contains_key(path) {
+            (Base::Staging, Some(self.dir.open_read(path)?))
+        } else {
+            (Base::Staging, None)
         };
         let new = match old {
             Some(_) => None,
@@ -214,7 +336,8 @@ impl Target {
         Ok(Streamed {
             target: self,
             path: path.to_owned(),
-            old,
+            base,
+            old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             new,
             pos: 0,
             hasher: xxhash_rust::xxh3::Xxh3::new(),
@@ -224,14 +347,24 @@ impl Target {
     }
 }
 
-/// A file written as it is made, over what the staging folder holds at its path: while the
-/// bytes agree with the old file nothing is written; from the first difference on, the rest
-/// is written in place, and the file is cut to its new length. It is finished by `flush`
-/// (which the open data writers call last); a writer dropped before that left the file
-/// as it was or partly rewritten, which the next build sees by its fingerprint.
+/// What a streamed file is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Base {
+    Staging,
+    Output,
+}
+
+/// A file written as it is made, compared piece by piece with the file at its path in the
+/// staging folder (or in the output, see [`Target`]): while the bytes agree nothing is
+/// written; from the first difference on, the rest is written (in place in the staging
+/// folder, after the agreeing start copied from the output's file), and the file is cut to
+/// its new length. It is finished by `flush` (which the open data writers call last); a
+/// writer dropped before that left the file as it was or partly rewritten, which the next
+/// build sees by its fingerprint.
 pub struct Streamed<'a> {
     target: &'a Target,
     path: String,
+    base: Base,
     /// The old file, read as far as the new bytes agree with it.
     old: Option<BufReader<fs::File>>,
     /// The file being rewritten, from the first difference on.
@@ -246,34 +379,62 @@ impl Streamed<'_> {
     /// Start rewriting the file at byte `at`.
     fn diverge(&mut self, at: u64) -> std::io::Result<()> {
         self.old = None;
-        let mut f = self.target.dir.open_write(&self.path, false)?;
-        f.seek(SeekFrom::Start(at))?;
+        let f = match self.base {
+            Base::Staging => {
+                let mut f = self.target.dir.open_write(&self.path, false)?;
+                f.seek(SeekFrom::Start(at))?;
+                f
+            }
+            Base::Output => {
+                self.target.differs.store(true, Ordering::Relaxed);
+                let mut f = self.target.dir.open_write(&self.path, true)?;
+                let from = fs::File::open(self.target.output.join(&self.path))?;
+                std::io::copy(&mut from.take(at), &mut f)?;
+                f
+            }
+        };
         self.new = Some(BufWriter::with_capacity(1 << 16, f));
         Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let mut written = self.new.is_some();
         if let Some(old) = &mut self.old {
             // The old file agrees so far; a longer one must be cut.
             let mut more = [0u8; 1];
             if old.read(&mut more)? > 0 {
                 self.diverge(self.pos)?;
-                written = true;
             }
         }
+        self.done = true;
+        let hash = self.hasher.digest128();
         let file = match self.new.take() {
             Some(w) => {
                 let f = w.into_inner().map_err(|e| e.into_error())?;
                 f.set_len(self.pos)?;
                 f
             }
-            None => self.target.dir.open_read(&self.path)?,
+            None if self.base == Base::Output => {
+                // Just as in the output: written into the staging folder only if needed.
+                let from = Source::File(self.target.output.join(&self.path));
+                return match self.target.hold(&self.path, hash, from) {
+                    Ok(()) => Ok(()),
+                    Err(Source::File(f)) => self.target.copy_new(&f, &self.path, hash),
+                    Err(Source::Bytes(_)) => Ok(()),
+                };
+            }
+            None => {
+                self.target.in_output(&self.path, self.pos, hash);
+                let f = self.target.dir.open_read(&self.path)?;
+                let fp = Fingerprint::of(&f.metadata()?);
+                self.target.record(&self.path, Record { hash, fp }, false);
+                return Ok(());
+            }
         };
+        if self.base == Base::Staging {
+            self.target.in_output(&self.path, self.pos, hash);
+        }
         let fp = Fingerprint::of(&file.metadata()?);
-        let hash = self.hasher.digest128();
-        self.target.record(&self.path, Record { hash, fp }, written);
-        self.done = true;
+        self.target.record(&self.path, Record { hash, fp }, true);
         Ok(())
     }
 }
