@@ -248,8 +248,9 @@ pub struct Summary {
     pub pages: usize,
     /// Files in the output (pages, generated files, copies), not counting its marker.
     pub files: usize,
-    /// What the build wrote, left alone and removed in the folder that became the output:
-    /// a rebuild writes only the files whose bytes changed.
+    /// What the build wrote, left alone and removed in its staging folder, which became the
+    /// output if `changes.swapped` (not when the output already was the new site): a
+    /// rebuild writes only the files whose bytes changed.
     pub changes: sink::disk::Changes,
     pub held_back: HeldBack,
     pub warnings: Vec<Diagnostic>,
