@@ -4,5 +4,6 @@
 
 pub mod disk;
 pub mod manifest;
+mod open_dir;
 pub mod survey;
 pub mod update;
