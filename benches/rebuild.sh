@@ -55,7 +55,7 @@ build() {
     local written removed
     written=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\1/p' <<<"$out")
     removed=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\2/p' <<<"$out")
-    echo "$(echo "$t1 - $t0" | bc -l) $written $removed"
+    echo "$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') $written $removed"
 }
 
 # An entry file to edit in round $1 (another one each round).
