@@ -247,7 +247,12 @@ pub struct Summary {
     pub entries: usize,
     pub releases: usize,
     pub pages: usize,
-    pub files_written: usize,
+    /// Files in the output (pages, generated files, copies), not counting its marker.
+    pub files: usize,
+    /// What the build wrote, left alone and removed in its staging folder, which became the
+    /// output if `changes.swapped` (not when the output already was the new site): a
+    /// rebuild writes only the files whose bytes changed.
+    pub changes: sink::disk::Changes,
     pub held_back: HeldBack,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
@@ -258,12 +263,14 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "built {} entries in {} releases: {} pages, {} files written to {}; held back {} drafts and {} embargoed; {} warnings; {:.2} s",
+            "built {} entries in {} releases: {} pages, {} files in {} ({} written, {} removed); held back {} drafts and {} embargoed; {} warnings; {:.2} s",
             self.entries,
             self.releases,
             self.pages,
-            self.files_written,
+            self.files,
             self.output.display(),
+            self.changes.written,
+            self.changes.removed,
             self.held_back.drafts,
             self.held_back.embargoed,
             self.warnings.len(),
@@ -443,7 +450,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
     let mut trace = trace::Trace::new();
-    let loaded = load_site_traced(opts, &mut trace, true)?;
+    // What the staging folder (the output before last) holds is surveyed while the site
+    // loads: walking its folders is waiting on the disk, loading is work for the cores.
+    let (found, loaded) = std::thread::scope(|s| {
+        let found = s.spawn(|| sink::disk::Found::look(&out));
+        let loaded = load_site_traced(opts, &mut trace, true);
+        (found.join().unwrap_or_default(), loaded)
+    });
+    let loaded = loaded?;
+    trace.mark("survey");
     let fail = |d: Vec<Diagnostic>, sources: SourceMap| Failure::new(d, sources);
     let (mut plan, diags) = plan::plan(&loaded.site, &opts.root);
     if !diags.is_empty() {
@@ -452,17 +467,18 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     trace.mark("plan");
     // Pages are written as they are rendered, into a staging folder that replaces the old
     // output only when everything succeeded.
-    let staging =
-        sink::disk::Staging::begin(&out).map_err(|d| fail(vec![d], SourceMap::default()))?;
-    // Site paths name the folders as well as the output files do (a page's ends in `/`),
-    // without making the files' paths again.
-    let paths = (plan.pages.iter().map(|p| p.site_path.as_str()))
-        .chain(plan.files.iter().map(|f| f.site_path.as_str()))
-        .chain(plan.copies.iter().map(|c| c.to.as_str()));
+    let mut staging =
+        sink::disk::Staging::begin(&out, found).map_err(|d| fail(vec![d], SourceMap::default()))?;
+    let paths: Vec<String> = (plan.pages.iter().map(|p| &p.site_path))
+        .chain(plan.files.iter().map(|f| &f.site_path))
+        .map(|p| model::urls::output_file(p))
+        .collect();
+    let copies = plan.copies.iter().map(|c| c.to.as_str());
     staging
-        .create_dirs(paths)
+        .prepare(paths.iter().map(String::as_str).chain(copies))
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
-    trace.mark("dirs");
+    drop(paths);
+    trace.mark("prune+dirs");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A
     // large site's body HTML, its index and its cards are so never all held at once.
@@ -502,16 +518,30 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .result(streamed + pages.len() + files.len() + plan.copies.len())
         .map_err(|d| fail(d, loaded.sources))?;
     trace.mark("render+write");
-    staging
+    let changes = staging
         .commit()
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("swap");
     trace.print();
+    if std::env::var_os("GAZETTE_TRACE").is_some() {
+        eprintln!(
+            "files: {} written, {} unchanged, {} removed; {}",
+            changes.written,
+            changes.unchanged,
+            changes.removed,
+            if changes.swapped {
+                "swapped in"
+            } else {
+                "not swapped: output/ already was the new site"
+            }
+        );
+    }
     let summary = Summary {
         entries: loaded.site.entries.len(),
         releases: loaded.site.releases.len(),
         pages: plan.pages.len(),
-        files_written: written,
+        files: written,
+        changes,
         held_back: loaded.site.held_back,
         warnings: loaded.warnings,
         elapsed: start.elapsed(),

@@ -102,11 +102,29 @@ fn sigkill_at_any_moment_leaves_a_complete_output() {
     // A build to completion cleans up whatever the killed ones left beside output/.
     set_title(root, "版本甲");
     assert_eq!(build_into(root, &out), a);
+    // Beside it stays only the folder that keeps the previous output for the next build
+    // (with the two folders' manifests and a lock).
     let leftovers: Vec<String> = fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".output."))
+        .filter(|n| n.starts_with(".output.") && n != ".output.gazette")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    let mut kept: Vec<String> = fs::read_dir(root.join(".output.gazette"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|n| {
+            if n.starts_with("manifest-") {
+                "manifest".into()
+            } else {
+                n
+            }
+        })
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["lock", "manifest", "manifest", "site"]);
+    // The next build, with nothing changed, brings the kept folder up to date and swaps it
+    // in: the site is still the same.
+    assert_eq!(build_into(root, &out), a);
     eprintln!("{saw_new} of 12 killed builds had already swapped in the new site");
 }

@@ -370,6 +370,11 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
         &dir.join("content/bases/example-base.md"),
         "+++\ntitle = \"示例中试基地\"\nsummary = \"基地能为成果做什么。\"\noperator = \"示例运营单位\"\nregion = \"示例市\"\n\n[contact]\nname = \"联系人\"\n+++\n",
     )?;
-    write_new(&dir.join(".gitignore"), "output/\n.gazette-cache/\n")?;
+    // The output and, beside it, what Gazette keeps between builds (see `sink::disk`), and
+    // the link checker's cache.
+    write_new(
+        &dir.join(".gitignore"),
+        "output/\n.output.gazette/\n.gazette-cache/\n",
+    )?;
     Ok(dir.to_path_buf())
 }

@@ -1,7 +1,15 @@
-//! Writing a build to disk atomically: everything goes into a staging folder beside the
-//! output folder, which is then swapped in by renames. This module refuses dangerous output
-//! paths and never deletes anything but its own staging folders and previous outputs that
-//! carry its marker file.
+//! Writing a build to disk atomically and in proportion to what changed. The output folder is
+//! never written into: the build brings a staging folder beside it up to date and swaps it in
+//! with one `renameat2(RENAME_EXCHANGE)` (two renames elsewhere), so at every instant the
+//! output is the complete old site or the complete new one. The old output, swapped out, is
+//! not deleted: it is kept in `.<name>.gazette/site/` as the next build's staging folder,
+//! which that build brings up to date by writing only the files whose bytes differ from its
+//! manifest (see `manifest`, `survey`, `update`), making only new folders and removing only
+//! files that are gone. A build killed while updating it leaves a staging folder whose
+//! changed files no longer match their records; the next build compares those by content.
+//!
+//! This module refuses dangerous output paths and never deletes anything but what is inside
+//! its own staging folder and the leftovers of killed builds that carry its marker file.
 
 use std::collections::HashSet;
 use std::fs;
@@ -9,6 +17,8 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::survey::{self, Survey};
+use super::update::{OpenDir, Streamed, Target};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::plan::Copy;
 use crate::render::RenderedFile;
@@ -118,32 +128,109 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{tag}"))
 }
 
-/// Remove leftovers of a killed build; restore the old output if a swap was interrupted.
-fn recover(out: &Path) {
-    let Some(parent) = out.parent() else { return };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let Ok(dir) = fs::read_dir(parent) else {
-        return;
+/// Where Gazette keeps what belongs to the output folder `out` between builds but must never
+/// be published: the hidden sibling `.<name>.gazette/`, holding the staging folder (`site/`,
+/// the previous output), the manifests of both folders, and a lock.
+pub fn home(out: &Path) -> PathBuf {
+    sibling(out, "gazette")
+}
+
+const SPARE: &str = "site";
+const LOCK: &str = "lock";
+
+/// Take the lock of `home` (waiting for another build of the same output to finish), creating
+/// the lock file if `create`.
+fn lock(home: &Path, create: bool) -> std::io::Result<fs::File> {
+    let file = fs::File::options()
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .open(home.join(LOCK))?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(file)
+}
+
+/// The inode of the folder at `p`, if there is a folder.
+fn folder_ino(p: &Path) -> Option<u64> {
+    let m = fs::symlink_metadata(p).ok().filter(|m| m.is_dir())?;
+    Some(super::manifest::Fingerprint::of(&m).ino)
+}
+
+fn take_survey(home: &Path) -> Survey {
+    let spare = home.join(SPARE);
+    match folder_ino(&spare) {
+        Some(ino) => Survey::take(&spare, home, ino),
+        None => Survey::default(),
+    }
+}
+
+/// The staging folder and the output as a build finds them, surveyed (under the lock) while
+/// the site loads; see [`Staging::begin`].
+#[derive(Default)]
+pub struct Found {
+    lock: Option<fs::File>,
+    survey: Option<Survey>,
+    output: Option<Survey>,
+}
+
+fn survey_output(out: &Path, home: &Path) -> Survey {
+    match folder_ino(out) {
+        Some(ino) => Survey::take(out, home, ino),
+        None => Survey::default(),
+    }
+}
+
+impl Found {
+    /// Survey the staging folder of `out` if an earlier build left one. Writes nothing.
+    pub fn look(out: &Path) -> Found {
+        let home = home(out);
+        if !home.is_dir() {
+            return Found::default();
+        }
+        match lock(&home, false) {
+            Ok(lock) => {
+                let (survey, output) =
+                    rayon::join(|| take_survey(&home), || survey_output(out, &home));
+                Found {
+                    survey: Some(survey),
+                    output: Some(output),
+                    lock: Some(lock),
+                }
+            }
+            Err(_) => Found::default(),
+        }
+    }
+}
+
+/// Clean up after a build killed by an older Gazette (which wrote `.<name>.staging-<pid>`
+/// folders) or while swapping by two renames (`.<name>.old-<pid>`): an interrupted swap is
+/// undone, and a leftover folder becomes the staging folder if there is none (its content is
+/// then checked file by file). Returns whether the staging folder was replaced.
+fn recover(out: &Path, spare: &Path) -> bool {
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
+        return false;
     };
-    let mut olds = Vec::new();
+    let name = name.to_string_lossy();
+    let Ok(dir) = fs::read_dir(parent) else {
+        return false;
+    };
+    let mut changed = false;
+    let (staging, old) = (format!(".{name}.staging-"), format!(".{name}.old-"));
     for e in dir.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with(&format!(".{name}.staging-")) {
-            let _ = fs::remove_dir_all(e.path());
-        } else if n.starts_with(&format!(".{name}.old-")) {
-            olds.push(e.path());
+        let path = e.path();
+        if n.starts_with(&old) && path.join(MARKER).exists() && !out.exists() {
+            let _ = fs::rename(&path, out);
+        } else if n.starts_with(&staging) || (n.starts_with(&old) && path.join(MARKER).exists()) {
+            if !spare.exists() && fs::rename(&path, spare).is_ok() {
+                changed = true;
+            } else {
+                let _ = fs::remove_dir_all(&path);
+            }
         }
     }
-    for old in olds {
-        if !out.exists() && old.join(MARKER).exists() {
-            let _ = fs::rename(&old, out);
-        } else if old.join(MARKER).exists() {
-            let _ = fs::remove_dir_all(&old);
-        }
-    }
+    changed
 }
 
 /// Atomically exchange two paths (both must exist).
@@ -158,223 +245,221 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
-/// A new output folder being written beside `out`. Files can be written into it from many
-/// threads while pages are still being rendered; nothing is visible at `out` until
-/// [`Staging::commit`] swaps it in. Dropped without a commit, it removes itself, so a failed
-/// build leaves the previous output exactly as it was.
+/// What a build did to the folder that became the output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Files written (new or with other bytes).
+    pub written: usize,
+    /// Files of the new site that already held the right bytes.
+    pub unchanged: usize,
+    /// Files removed because the new site does not have them.
+    pub removed: usize,
+    /// Whether the new site was swapped in; not when the output already was the new site.
+    pub swapped: bool,
+}
+
+/// The folder a build brings up to date beside `out` and then swaps in: the output before
+/// the last one, kept for this (or a new, empty folder). Files can be written into it from
+/// many threads while pages are still being rendered; a file whose bytes are already there
+/// is not written again. Nothing is visible at `out` until [`Staging::commit`] swaps it in;
+/// dropped without a commit, it stays as it is for the next build.
 pub struct Staging {
     out: PathBuf,
-    dir: PathBuf,
-    /// `dir`, held open: what is written goes in relative to it.
-    open: OpenDir,
-    committed: bool,
-}
-
-/// A folder held open, in which files and folders are made relative to it (`openat`,
-/// `mkdirat` on Unix), so that for each of a site's tens of thousands of files the kernel
-/// walks only the path inside the output, not every folder above it. Elsewhere it joins
-/// paths.
-struct OpenDir {
-    #[cfg(unix)]
-    fd: std::os::fd::OwnedFd,
-    #[cfg(not(unix))]
-    path: PathBuf,
-}
-
-impl OpenDir {
-    fn open(path: &Path) -> std::io::Result<OpenDir> {
-        #[cfg(unix)]
-        {
-            use rustix::fs::{Mode, OFlags};
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            let fd = rustix::fs::open(path, flags, Mode::empty())?;
-            Ok(OpenDir { fd })
-        }
-        #[cfg(not(unix))]
-        Ok(OpenDir {
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Create (or truncate) the file at `rel`, as `File::create` would.
-    fn create_file(&self, rel: &str) -> std::io::Result<fs::File> {
-        #[cfg(unix)]
-        {
-            use rustix::fs::{Mode, OFlags};
-            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-            let fd = rustix::fs::openat(&self.fd, rel, flags, Mode::from_raw_mode(0o666))?;
-            Ok(fs::File::from(fd))
-        }
-        #[cfg(not(unix))]
-        fs::File::create(self.path.join(rel))
-    }
-
-    /// Make the folder `rel`, whose parent exists, as `fs::create_dir` would.
-    fn create_dir(&self, rel: &str) -> std::io::Result<()> {
-        #[cfg(unix)]
-        {
-            let mode = rustix::fs::Mode::from_raw_mode(0o777);
-            rustix::fs::mkdirat(&self.fd, rel, mode).map_err(std::io::Error::from)
-        }
-        #[cfg(not(unix))]
-        fs::create_dir(self.path.join(rel))
-    }
+    home: PathBuf,
+    target: Target,
+    survey: Option<Survey>,
+    output: Option<Survey>,
+    removed: usize,
+    /// Held until the build ends: one build at a time updates the staging folder.
+    _lock: fs::File,
 }
 
 impl Staging {
-    /// Start a new output for `out` (already checked by [`check_output_path`]), cleaning up
-    /// after any killed build first.
-    pub fn begin(out: &Path) -> Result<Staging, Diagnostic> {
-        recover(out);
-        let dir = sibling(out, &format!("staging-{}", std::process::id()));
-        if let Some(parent) = out.parent() {
-            fs::create_dir_all(parent).map_err(|e| write_err(parent, e))?;
+    /// Start a new output for `out` (already checked by [`check_output_path`]) from what
+    /// [`Found::look`] found, cleaning up after any killed build first.
+    pub fn begin(out: &Path, found: Found) -> Result<Staging, Diagnostic> {
+        let home = home(out);
+        fs::create_dir_all(&home).map_err(|e| write_err(&home, e))?;
+        let (lock, mut survey, mut output) = match found.lock {
+            Some(l) => (l, found.survey, found.output),
+            None => (
+                lock(&home, true).map_err(|e| write_err(&home, e))?,
+                None,
+                None,
+            ),
+        };
+        let spare = home.join(SPARE);
+        if recover(out, &spare) {
+            (survey, output) = (None, None);
         }
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).map_err(|e| write_err(&dir, e))?;
-        let open = OpenDir::open(&dir).map_err(|e| write_err(&dir, e))?;
+        if folder_ino(&spare).is_none() {
+            let _ = fs::remove_file(&spare);
+            fs::create_dir(&spare).map_err(|e| write_err(&spare, e))?;
+            // A new folder may have the inode of one that is gone: forget its manifest.
+            if let Some(ino) = folder_ino(&spare) {
+                let _ = fs::remove_file(super::manifest::path(&home, ino));
+            }
+            survey = None;
+        }
+        let survey = survey.unwrap_or_else(|| take_survey(&home));
+        let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
+        let output = output.unwrap_or_else(|| survey_output(out, &home));
         Ok(Staging {
             out: out.to_path_buf(),
-            dir,
-            open,
-            committed: false,
+            home,
+            target: Target::new(open, Default::default()),
+            survey: Some(survey),
+            output: Some(output),
+            removed: 0,
+            _lock: lock,
         })
     }
 
-    /// Create the folders that will hold these files (paths relative to the output folder,
-    /// `/`-separated; a path ending in `/` is a folder's own, such as a page's site path),
-    /// so that [`Staging::write`] never has to.
-    pub fn create_dirs(
-        &self,
-        files: impl Iterator<Item = impl AsRef<str>>,
-    ) -> Result<(), Diagnostic> {
-        // Every folder with its ancestors, in a hash set: ordering a set of paths by their
-        // components was a serial 60 ms at 10,000 entries. A folder present means its
-        // ancestors are too, so the climb stops there.
-        let mut dirs: HashSet<String> = HashSet::new();
-        for f in files {
-            let mut path = f.as_ref().trim_start_matches('/');
-            while let Some((parent, _)) = path.rsplit_once('/') {
-                if parent.is_empty() || dirs.contains(parent) {
-                    break;
-                }
-                dirs.insert(parent.to_owned());
-                path = parent;
-            }
-        }
-        // Level by level, each level in parallel (creating folders is kernel time, thousands
-        // of them on a big site): a folder's parent always exists when it is made, so each
-        // costs one `mkdir`.
-        let mut levels: Vec<Vec<String>> = Vec::new();
-        for d in dirs {
-            let depth = d.matches('/').count();
-            if levels.len() <= depth {
-                levels.resize_with(depth + 1, Vec::new);
-            }
-            levels[depth].push(d);
-        }
-        for level in &levels {
-            level
-                .par_iter()
-                .try_for_each(|d| match self.open.create_dir(d) {
-                    Err(e)
-                        if !(e.kind() == std::io::ErrorKind::AlreadyExists
-                            && self.dir.join(d).is_dir()) =>
-                    {
-                        Err(write_err(&self.dir.join(d), e))
-                    }
-                    _ => Ok(()),
-                })?;
-        }
-        Ok(())
+    fn dir(&self) -> &Path {
+        self.target.dir.path()
     }
 
-    /// Write one file (its folder must exist, see [`Staging::create_dirs`]).
+    /// Make the folder hold exactly the folders that `files` (paths relative to the output
+    /// folder, `/`-separated) need: remove every file and folder the new site does not have,
+    /// and make the folders it lacks, so that [`Staging::write`] never has to.
+    pub fn prepare<'a>(&mut self, files: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
+        let files: HashSet<&str> = files
+            .map(|f| f.trim_start_matches('/'))
+            .chain([MARKER])
+            .collect();
+        let dirs = survey::folders(files.iter().copied());
+        let dir = self.dir().to_path_buf();
+        let (pruned, present) = (self.survey.take().unwrap_or_default())
+            .prune(&dir, &files, &dirs)
+            .map_err(|e| write_err(&dir, e))?;
+        self.removed = pruned.removed;
+        self.target.set_known(pruned.known);
+        let (known, extra) = (self.output.take().unwrap_or_default()).compare(&files, &dirs);
+        self.target.set_output(&self.out, known, extra);
+        // Level by level, each level in parallel (making folders is kernel time, thousands of
+        // them on a new site): a folder's parent always exists when it is made.
+        let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
+        survey::each_level(&levels, |d| match self.target.dir.create_dir(d) {
+            Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.join(d).is_dir()) => {
+                Err(write_err(&dir.join(d), e))
+            }
+            _ => Ok(()),
+        })
+    }
+
+    /// Write one file (its folder must exist, see [`Staging::prepare`]), unless it already
+    /// holds these bytes.
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
-        use std::io::Write;
-        (self.open.create_file(path))
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| write_err(&self.dir.join(path), e))
+        (self.target.put(path, bytes)).map_err(|e| write_err(&self.dir().join(path), e))
     }
 
-    /// A buffered writer for one file (its folder must exist), for files written as they
-    /// are made.
-    pub fn create(&self, path: &str) -> Result<std::io::BufWriter<fs::File>, Diagnostic> {
-        (self.open.create_file(path))
-            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
-            .map_err(|e| write_err(&self.dir.join(path), e))
+    /// A writer for one file (its folder must exist), for files written as they are made;
+    /// finished by `flush`.
+    pub fn create(&self, path: &str) -> Result<Streamed<'_>, Diagnostic> {
+        (self.target.stream(path)).map_err(|e| write_err(&self.dir().join(path), e))
     }
 
     /// Copy a file of the site (its source relative to `root`).
     pub fn copy(&self, root: &Path, c: &Copy) -> Result<(), Diagnostic> {
-        let dest = self.dir.join(&c.to);
-        fs::copy(root.join(&c.from), &dest)
-            .map(|_| ())
-            .map_err(|e| write_err(&dest, e))
+        (self.target.copy(&root.join(&c.from), &c.to))
+            .map_err(|e| write_err(&self.dir().join(&c.to), e))
     }
 
-    /// Mark the folder as Gazette's and swap it in for the old output.
-    pub fn commit(mut self) -> Result<(), Diagnostic> {
-        fs::write(
-            self.dir.join(MARKER),
-            "written by gazette; this folder is replaced on every build\n",
-        )
-        .map_err(|e| write_err(&self.dir, e))?;
-        self.committed = true;
-        swap(&self.dir, &self.out)
+    /// Mark the folder as Gazette's, keep its manifest, and swap it in for the old output,
+    /// which becomes the next build's staging folder.
+    pub fn commit(self) -> Result<Changes, Diagnostic> {
+        self.write(
+            MARKER,
+            b"written by gazette; this folder is replaced on every build\n",
+        )?;
+        let counts = self.target.counts();
+        if !self.target.differs() {
+            // The output already is the new site, file for file: nothing to swap. The files
+            // held back are not written; the staging folder's manifest still describes it.
+            return Ok(Changes {
+                written: counts.written,
+                unchanged: counts.unchanged,
+                removed: self.removed,
+                swapped: false,
+            });
+        }
+        self.target
+            .write_pending()
+            .map_err(|e| write_err(self.dir(), e))?;
+        let spare = self.dir().to_path_buf();
+        // Without a manifest the next build compares by content: a failure here costs time,
+        // not correctness.
+        if let Ok(ino) = self.target.dir.ino() {
+            let _ = super::manifest::write(
+                &super::manifest::path(&self.home, ino),
+                &self.target.records(),
+            );
+        }
+        swap(&spare, &self.out)?;
+        forget_other_manifests(&self.home, &[&self.out, &spare]);
+        let counts = self.target.counts();
+        Ok(Changes {
+            written: counts.written,
+            unchanged: counts.unchanged,
+            removed: self.removed,
+            swapped: true,
+        })
     }
 }
 
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
+/// Remove the manifests (and unfinished ones) of folders that are neither of `keep`.
+fn forget_other_manifests(home: &Path, keep: &[&Path]) {
+    let keep: Vec<PathBuf> = (keep.iter())
+        .filter_map(|p| folder_ino(p))
+        .map(|ino| super::manifest::path(home, ino))
+        .collect();
+    let Ok(dir) = fs::read_dir(home) else { return };
+    for e in dir.flatten() {
+        let is_manifest = e.file_name().to_string_lossy().starts_with("manifest-");
+        if is_manifest && !keep.contains(&e.path()) {
+            let _ = fs::remove_file(e.path());
         }
     }
 }
 
-/// Put the finished `staging` folder in place of `out`.
+/// Put the finished `staging` folder in place of `out`; the old output takes its place.
 fn swap(staging: &Path, out: &Path) -> Result<(), Diagnostic> {
     // Where the kernel can exchange two paths atomically (Linux renameat2), the old
     // output and the staging folder trade places in one step: at every instant `out` is
     // either the complete old site or the complete new one.
     if out.exists() && exchange(staging, out).is_ok() {
-        let _ = fs::remove_dir_all(staging);
         return Ok(());
     }
-    // Elsewhere: old output aside, staging in, old output removed. A kill between the two
-    // renames leaves `.name.old-*`, which the next build puts back (see `recover`).
+    // Elsewhere: old output aside, staging in, old output in the staging folder's place. A
+    // kill between the first two renames leaves `.name.old-*`, which the next build puts
+    // back (see `recover`).
     let old = sibling(out, &format!("old-{}", std::process::id()));
     let had_old = out.exists();
     if had_old {
-        fs::rename(out, &old).map_err(|e| {
-            let _ = fs::remove_dir_all(staging);
-            write_err(out, e)
-        })?;
+        fs::rename(out, &old).map_err(|e| write_err(out, e))?;
     }
     if let Err(e) = fs::rename(staging, out) {
         if had_old {
             let _ = fs::rename(&old, out);
         }
-        let _ = fs::remove_dir_all(staging);
         return Err(write_err(out, e));
     }
-    if had_old {
+    if had_old && fs::rename(&old, staging).is_err() {
         let _ = fs::remove_dir_all(&old);
     }
     Ok(())
 }
 
 /// Write `pages` and `copies` (sources relative to `root`) as the new content of `out`.
-/// Returns the number of files written.
+/// Returns what changed.
 pub fn write_site(
     root: &Path,
     out: &Path,
     pages: &[RenderedFile],
     copies: &[Copy],
-) -> Result<usize, Diagnostic> {
-    let staging = Staging::begin(out)?;
-    staging.create_dirs(
+) -> Result<Changes, Diagnostic> {
+    let mut staging = Staging::begin(out, Found::look(out))?;
+    staging.prepare(
         pages
             .iter()
             .map(|p| p.path.as_str())
@@ -384,8 +469,7 @@ pub fn write_site(
         .par_iter()
         .try_for_each(|p| staging.write(&p.path, &p.bytes))?;
     copies.par_iter().try_for_each(|c| staging.copy(root, c))?;
-    staging.commit()?;
-    Ok(pages.len() + copies.len())
+    staging.commit()
 }
 
 /// A build renders straight into its staging folder.

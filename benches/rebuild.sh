@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Rebuilds on disk (issue 21): a one-entry edit then `gazette build`, a rebuild with no change,
+# and a cold build into a new folder, side by side in each round.
+#
+#   benches/rebuild.sh            # N = 4016
+#   ROUNDS=7 benches/rebuild.sh 1000
+#
+# It generates a corpus with examples/gen_corpus.rs into BENCH_TMP (default /tmp: on this
+# machine, the disk), builds it into its output/ three times with an edit between (so the
+# staging folder kept beside output/ is populated, as on any site built before), then runs
+# ROUNDS rounds of: cold build into a new folder, edit one entry's body (another entry each
+# round) and rebuild, rebuild again with no change. Which of cold and edit goes first
+# alternates by round. It prints each round's wall times and the files written, then medians
+# and spreads. Cold outputs are not deleted until the end (deleting many files slows creating
+# files on this ext4 for minutes, see benches/run.sh).
+#
+# Environment: ROUNDS (default 5), SEED (1), GAZETTE_BIN, GEN_BIN, BENCH_TMP; BASELINE_BIN, an
+# older gazette binary whose edit rebuild (into its own output folder, after the same edit)
+# is timed in the same rounds.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+N=${1:-4016}
+ROUNDS=${ROUNDS:-5}
+SEED=${SEED:-1}
+BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
+[[ "$N" =~ ^[0-9]+$ && "$N" -gt 0 ]] || { echo "not an entry count: $N" >&2; exit 2; }
+
+if [ -z "${GAZETTE_BIN:-}" ] || [ -z "${GEN_BIN:-}" ]; then
+    echo "building gazette and the corpus generator (release)…" >&2
+    cargo build --release --quiet --bin gazette --example gen_corpus
+fi
+GAZETTE_BIN=${GAZETTE_BIN:-$ROOT/target/release/gazette}
+GEN_BIN=${GEN_BIN:-$ROOT/target/release/examples/gen_corpus}
+
+WORK=$(mktemp -d "$BENCH_TMP/gazette-rebuild.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cp "$GAZETTE_BIN" "$WORK/gazette"
+if [ -n "${BASELINE_BIN:-}" ]; then cp "$BASELINE_BIN" "$WORK/baseline"; fi
+SITE=$WORK/site
+releases=$(( N / 500 > 8 ? N / 500 : 8 ))
+echo "generating $N entries in $releases releases…" >&2
+"$GEN_BIN" --entries "$N" --releases "$releases" --seed "$SEED" --out "$SITE" >/dev/null
+
+now() { date +%s.%N; }
+# Run a build; print "seconds written removed".
+build() {
+    local t0 t1 out
+    t0=$(now)
+    out=$("${BIN:-$WORK/gazette}" build --root "$SITE" "$@" 2>/dev/null)
+    t1=$(now)
+    local written removed
+    written=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\1/p' <<<"$out")
+    removed=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\2/p' <<<"$out")
+    echo "$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') $written $removed"
+}
+
+# An entry file to edit in round $1 (another one each round).
+ENTRIES=()
+while IFS= read -r f; do ENTRIES+=("$f"); done < <(find "$SITE/content/releases" -name '*.md' ! -name '_*' ! -name '*.en.md' | sort | head -n 50)
+edit() {
+    local f=${ENTRIES[$(( $1 % ${#ENTRIES[@]} ))]}
+    printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$f"
+}
+
+echo "priming: three builds into output/ with an edit between…" >&2
+build >/dev/null
+if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out" >/dev/null; fi
+edit 1000; build >/dev/null
+edit 1001; build >/dev/null
+
+printf '| round | cold s (files written) | edit rebuild s (written, removed) | no-change rebuild s (written) | baseline edit rebuild s |\n|---|---|---|---|---|\n'
+COLD=(); EDIT=(); SAME=(); BASE=()
+baseline() {
+    if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out"; else echo "0 - -"; fi
+}
+for r in $(seq 1 "$ROUNDS"); do
+    sync
+    if (( r % 2 )); then
+        c=$(build --output "$WORK/cold-$r"); edit "$r"; b=$(baseline); e=$(build); s=$(build)
+    else
+        edit "$r"; e=$(build); b=$(baseline); s=$(build); c=$(build --output "$WORK/cold-$r")
+    fi
+    read -r ct cw _ <<<"$c"; read -r et ew er <<<"$e"; read -r st sw _ <<<"$s"; read -r bt _ <<<"$b"
+    COLD+=("$ct"); EDIT+=("$et"); SAME+=("$st"); BASE+=("$bt")
+    printf '| %d | %.2f (%s) | %.3f (%s, %s) | %.3f (%s) | %.3f |\n' "$r" "$ct" "$cw" "$et" "$ew" "$er" "$st" "$sw" "$bt"
+done
+stats() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f)", m, a[1], a[NR] }'; }
+echo
+echo "medians (min–max) of $ROUNDS rounds, N=$N: cold $(stats "${COLD[@]}") s; edit rebuild $(stats "${EDIT[@]}") s; no-change rebuild $(stats "${SAME[@]}") s; baseline edit rebuild $(stats "${BASE[@]}") s"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "one traced edit rebuild:" >&2
+edit 999
+GAZETTE_TRACE=1 "$WORK/gazette" build --root "$SITE" 2>&1 >/dev/null | grep -E '^(trace|files)' >&2

@@ -1,0 +1,432 @@
+//! Rebuilds on disk write only what changed (issue 21), and what they leave in `output/` is
+//! byte for byte what a cold build into an empty folder makes: after long random sequences of
+//! edits (bodies, titles, deleted entries, new releases, templates, site.toml, static files,
+//! `--drafts`, `--base-url`), after a staging folder was tampered with or left half-updated,
+//! and with files the site does not have lying in it. A rebuild with no change writes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use gazette::BuildOptions;
+
+/// A small deterministic random generator (xorshift64*), so a failing sequence replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = fs::read_to_string(path).unwrap();
+    fs::write(path, f(text)).unwrap();
+}
+
+fn entry(title: &str, body: &str) -> String {
+    format!(
+        "+++\ntitle = \"{title}\"\nsummary = \"摘要。\"\ninstitutions = [\"单位甲\"]\nfields = [\"new-materials\"]\nstage = \"pilot\"\n\n[contact]\nname = \"n\"\n+++\n\n{body}\n"
+    )
+}
+
+/// Build `opts` into its output (incrementally) and, with the same options, into a new empty
+/// folder; both trees must be the same, file for file and byte for byte.
+#[track_caller]
+fn assert_like_cold(o: &BuildOptions, step: &str) -> gazette::Summary {
+    let summary = build_ok(o);
+    let cold_dir = tempfile::tempdir().unwrap();
+    let mut cold = o.clone();
+    cold.output = Some(cold_dir.path().join("out"));
+    let cold_summary = build_ok(&cold);
+    let out = o.output.clone().unwrap_or_else(|| o.root.join("output"));
+    assert_same_tree(&files(&out), &files(&cold_dir.path().join("out")), step);
+    assert_eq!(summary.files, cold_summary.files, "{step}");
+    // The cold build wrote every file; the incremental one at most as many.
+    assert_eq!(
+        cold_summary.changes.written,
+        cold_summary.files + 1,
+        "{step}"
+    );
+    assert!(summary.changes.written <= summary.files + 1, "{step}");
+    summary
+}
+
+#[track_caller]
+fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, step: &str) {
+    let only_a: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let only_b: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "{step}: only in the incremental output {only_a:?}, only in the cold one {only_b:?}"
+    );
+    for (k, v) in a {
+        assert!(*v == b[k], "{step}: {k} differs from a cold build");
+    }
+}
+
+/// Every file under `dir` with its inode and modification time: what tells whether a file
+/// was written.
+fn stamps(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let m = e.metadata().unwrap();
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into();
+            out.insert(rel, (m.ino(), m.modified().unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn random_edit_sequences_rebuild_like_a_cold_build() {
+    let site = fixture("basic");
+    let root = site.path();
+    let releases = root.join("content/releases");
+    let mut o = opts(root);
+    assert_like_cold(&o, "first build");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut added: Vec<String> = Vec::new();
+    let mut release_count = 0;
+    let mut no_change_checked = 0;
+    for step in 0..40 {
+        let what = rng.below(11);
+        let label = format!("step {step} ({what})");
+        match what {
+            // A body edit of an existing or added entry.
+            0 | 1 => {
+                let targets = ["2024-01/alpha.md", "2024-02/gamma.md", "2024-02/delta.md"];
+                let rel = match added.is_empty() || rng.below(2) == 0 {
+                    true => targets[rng.below(targets.len())].to_string(),
+                    false => added[rng.below(added.len())].clone(),
+                };
+                edit(&releases.join(rel), |t| {
+                    format!("{t}\n追加第 {step} 段正文。\n")
+                });
+            }
+            // A title edit (moves the entry in its release, changes cards and feeds).
+            2 => {
+                let n = rng.below(1000);
+                edit(&releases.join("2024-02/gamma.md"), |t| {
+                    let start = t.find("title = \"").unwrap();
+                    let end = start + t[start..].find('\n').unwrap();
+                    format!("{}title = \"伽马 {n}\"{}", &t[..start], &t[end..])
+                });
+            }
+            // A new entry in an existing or added release.
+            3 | 4 => {
+                let rel = if release_count > 0 && rng.below(2) == 0 {
+                    format!("2030-{:02}/added-{step}.md", rng.below(release_count) + 1)
+                } else {
+                    format!("2024-02/added-{step}.md")
+                };
+                let body = "新增成果正文。".repeat(rng.below(20) + 1);
+                fs::write(releases.join(&rel), entry(&format!("新增 {step}"), &body)).unwrap();
+                added.push(rel);
+            }
+            // Delete an added entry (its pages, feed lines, data rows and search records go).
+            5 => {
+                if !added.is_empty() {
+                    let rel = added.remove(rng.below(added.len()));
+                    fs::remove_file(releases.join(rel)).unwrap();
+                }
+            }
+            // A new release, with one entry.
+            6 => {
+                release_count += 1;
+                let dir = releases.join(format!("2030-{release_count:02}"));
+                fs::create_dir_all(&dir).unwrap();
+                fs::write(
+                    dir.join("_release.toml"),
+                    format!(
+                        "number = {}\ntitle = \"2030年第{release_count}批\"\ndate = 2030-0{}-01\n",
+                        release_count + 10,
+                        release_count.min(9)
+                    ),
+                )
+                .unwrap();
+                let rel = format!("2030-{release_count:02}/first.md");
+                fs::write(releases.join(&rel), entry("新批首项", "正文。")).unwrap();
+                added.push(rel);
+            }
+            // The theme: a template every page uses, or its stylesheet (a copied file).
+            7 => {
+                if rng.below(2) == 0 {
+                    edit(&root.join("themes/default/templates/base.html"), |t| {
+                        let footer = "<footer class=\"site-footer\">";
+                        t.replace(footer, &format!("<!-- {step} -->{footer}"))
+                    });
+                } else {
+                    edit(&root.join("themes/default/static/style.css"), |t| {
+                        format!("{t}\n/* step {step} */\n")
+                    });
+                }
+            }
+            // site.toml.
+            8 => edit(&root.join("site.toml"), |t| {
+                let start = t.find("title = \"").unwrap();
+                let end = start + t[start..].find('\n').unwrap();
+                format!("{}title = \"测试站 {step}\"{}", &t[..start], &t[end..])
+            }),
+            // Build options: drafts and embargoed entries in or out, another base URL.
+            9 => o.drafts = !o.drafts,
+            _ => {
+                o.base_url = match rng.below(3) {
+                    0 => None,
+                    1 => Some("http://127.0.0.1:8080/".into()),
+                    _ => Some(format!("https://mirror.example.cn/s{step}/")),
+                }
+            }
+        }
+        assert_like_cold(&o, &label);
+        // Now and then, the same build again: not one file written, and output/ is the
+        // very same folder with the very same files.
+        if rng.below(4) == 0 {
+            let before = stamps(&root.join("output"));
+            let s = build_ok(&o);
+            assert_eq!(s.changes.written, 0, "{label}: a rebuild with no change");
+            assert!(!s.changes.swapped, "{label}");
+            assert_eq!(s.changes.unchanged, s.files + 1);
+            assert_eq!(stamps(&root.join("output")), before, "{label}");
+            no_change_checked += 1;
+        }
+    }
+    assert!(
+        no_change_checked >= 3,
+        "{no_change_checked} no-change rebuilds"
+    );
+    assert!(release_count >= 1 && !added.is_empty());
+}
+
+#[test]
+fn a_no_change_rebuild_writes_no_file_and_says_so() {
+    let site = fixture("basic");
+    let root = site.path();
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(["build", "--root"])
+            .arg(root)
+            .env("GAZETTE_TRACE", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (first, _) = run();
+    assert!(!first.contains("(0 written"), "{first}");
+    // The second build has no staging folder to reuse yet (the first one's became output/),
+    // but output/ already is the site: nothing is written, nothing swapped.
+    for _ in 0..2 {
+        let (again, trace) = run();
+        assert!(again.contains("(0 written, 0 removed)"), "{again}");
+        let line = trace.lines().find(|l| l.starts_with("files: ")).unwrap();
+        assert!(line.starts_with("files: 0 written, "), "{line}");
+        assert!(
+            line.contains(" unchanged, 0 removed; not swapped"),
+            "{line}"
+        );
+    }
+    // One entry edited: the first time, the staging folder is new and gets the whole site;
+    // after that, a handful of files, not the site.
+    for k in 0..2 {
+        edit(&root.join("content/releases/2024-02/gamma.md"), |t| {
+            t.replace("伽马正文", &format!("伽马正文{k}"))
+        });
+        let (edited, _) = run();
+        if k == 1 {
+            assert_few_written(&edited);
+        }
+    }
+}
+
+#[track_caller]
+fn assert_few_written(edited: &str) {
+    let written: usize = edited
+        .split("files in ")
+        .nth(1)
+        .and_then(|s| s.split(" (").nth(1))
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{edited}"));
+    let files: usize = edited
+        .split(" files in ")
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(written > 0 && written * 4 < files, "{edited}");
+}
+
+/// What the staging folder holds cannot be trusted blindly: a killed build leaves it half
+/// updated, a person or another tool may change it, the manifest may be gone or cut short.
+#[test]
+fn a_tampered_or_half_updated_staging_folder_is_repaired() {
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    for k in 0..3 {
+        edit(&root.join("content/releases/2024-02/gamma.md"), |t| {
+            t.replace("伽马正文", &format!("伽马正文{k}"))
+        });
+        build_ok(&o);
+    }
+    let spare = root.join(".output.gazette/site");
+    let home = root.join(".output.gazette");
+    assert!(spare.join("index.html").is_file());
+    // Not one manifest inside either folder: they sit beside them.
+    let manifests: Vec<_> = fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("manifest-"))
+        .collect();
+    assert_eq!(manifests.len(), 2, "{manifests:?}");
+    for dir in [&spare, &root.join("output")] {
+        let hidden: Vec<String> = files(dir)
+            .into_keys()
+            .filter(|k| k.split('/').any(|c| c.starts_with('.')))
+            .collect();
+        assert_eq!(hidden, [".gazette-output"]);
+    }
+
+    // Same size, other bytes, modification time put back: as a killed build would leave a
+    // file it had begun to rewrite (the change time still tells).
+    let page = spare.join("releases/2024-02/gamma/index.html");
+    let mtime = fs::metadata(&page).unwrap().modified().unwrap();
+    let mut bytes = fs::read(&page).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
+    fs::write(&page, &bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    // A file cut short, a file gone, files and folders the site does not have, a folder
+    // where a file belongs and a file where a folder belongs.
+    let feed = spare.join("feed.xml");
+    let len = fs::metadata(&feed).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&feed)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    fs::remove_file(spare.join("releases/2024-01/alpha/index.html")).unwrap();
+    fs::write(spare.join("stray.html"), "not part of the site").unwrap();
+    fs::create_dir_all(spare.join("stray/deep/er")).unwrap();
+    fs::write(spare.join("stray/deep/er/x.txt"), "x").unwrap();
+    fs::remove_file(spare.join("robots.txt")).unwrap();
+    fs::create_dir_all(spare.join("robots.txt/inside")).unwrap();
+    fs::remove_dir_all(spare.join("releases/2024-02/delta")).unwrap();
+    fs::write(spare.join("releases/2024-02/delta"), "a file").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc", spare.join("link")).unwrap();
+    let change = |k: &str| {
+        edit(&root.join("content/releases/2024-02/gamma.md"), |t| {
+            t.replace("伽马正文", &format!("伽马正文{k}"))
+        })
+    };
+    change("a");
+    let s = assert_like_cold(&o, "tampered staging folder");
+    assert!(s.changes.swapped);
+    assert!(s.changes.removed >= 4, "{:?}", s.changes);
+    assert!(
+        s.changes.written >= 5 && s.changes.written < s.files / 2,
+        "{:?}",
+        s.changes
+    );
+
+    // A post-processing step added files to output/ itself; when that folder comes round
+    // as the staging folder, they go.
+    fs::write(root.join("output/pagefind.js"), "added by another tool").unwrap();
+    let s = assert_like_cold(&o, "after a stray file in output/");
+    assert!(s.changes.swapped, "output/ had a file the site does not");
+    change("b");
+    let s = assert_like_cold(&o, "the folder with the stray file is the output again");
+    assert!(s.changes.removed >= 1, "{:?}", s.changes);
+
+    // No manifest, or a manifest cut short: everything is compared by content, and still
+    // nothing that holds the right bytes is written.
+    for cut in [false, true] {
+        for m in fs::read_dir(&home).unwrap() {
+            let p = m.unwrap().path();
+            if p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("manifest-")
+            {
+                if cut {
+                    let text = fs::read(&p).unwrap();
+                    fs::write(&p, &text[..text.len() / 3]).unwrap();
+                } else {
+                    fs::remove_file(&p).unwrap();
+                }
+            }
+        }
+        change(if cut { "c" } else { "d" });
+        let s = assert_like_cold(&o, "without a whole manifest");
+        assert!(
+            s.changes.written * 4 < s.files,
+            "cut {cut}: {:?}",
+            s.changes
+        );
+    }
+
+    // The staging folder deleted by hand: the next build starts a new one.
+    fs::remove_dir_all(&spare).unwrap();
+    change("e");
+    assert_like_cold(&o, "staging folder deleted");
+    change("f");
+    assert_like_cold(&o, "and again");
+    // And output/ deleted by hand.
+    fs::remove_dir_all(root.join("output")).unwrap();
+    assert_like_cold(&o, "output deleted");
+}
+
+/// Builds into the same output from two processes at once wait for each other: both end
+/// with a whole site.
+#[test]
+fn concurrent_builds_of_one_output_take_turns() {
+    let site = fixture("basic");
+    let root = site.path();
+    build_ok(&opts(root));
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_gazette"))
+                .args(["build", "--root"])
+                .arg(root)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_like_cold(&opts(root), "after concurrent builds");
+}
