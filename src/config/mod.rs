@@ -90,6 +90,8 @@ struct RawConfig {
     markdown: MarkdownSection,
     #[serde(default)]
     release_page: ReleasePageSection,
+    #[serde(default)]
+    images: crate::images::ImagesSection,
     schema: IndexMap<String, schema::RawField>,
 }
 
@@ -120,6 +122,8 @@ pub struct SiteConfig {
     pub unsafe_html: bool,
     /// The taxonomy field used to group a release's entries, if any.
     pub group_by: Option<String>,
+    /// `[images]`: thumbnail widths, quality, formats, cache folder, limits.
+    pub images: crate::images::ImageSettings,
     pub schema: Schema,
     /// Things worth fixing that do not stop a build (e.g. labels missing for a language).
     pub warnings: Vec<String>,
@@ -287,6 +291,10 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
             ));
         }
     }
+    let images = raw.images.check().unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
     if !errors.is_empty() {
         return Err(errors.into_iter().flat_map(whole).collect());
     }
@@ -340,6 +348,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         translations: raw.translations,
         unsafe_html: raw.markdown.unsafe_html,
         group_by: raw.release_page.group_by,
+        images,
         schema,
     })
 }

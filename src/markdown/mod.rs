@@ -85,6 +85,8 @@ pub fn render(
     unsafe_html: bool,
 ) -> Rendered {
     let mut problems = Vec::new();
+    // Processed images met so far (their `<img>` becomes a `<picture>` once written).
+    let mut pictures: Vec<(String, std::sync::Arc<crate::images::ImageSet>)> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
@@ -114,7 +116,12 @@ pub fn render(
             let path = url.split(['?', '#']).next().unwrap_or("");
             let path = percent_decode(path);
             match resolver.asset(from_dir, &path) {
-                Ok(href) => return href.into(),
+                Ok(href) => {
+                    if image && let Some(set) = resolver.image_set(from_dir, &path) {
+                        pictures.push((href.clone(), set));
+                    }
+                    return href.into();
+                }
                 Err(p) => {
                     problems.push((range.clone(), p));
                     return url.to_string().into();
@@ -235,10 +242,15 @@ pub fn render(
         }
     }
     problems.extend(alt_problems);
-    Rendered {
-        html: write_html(text, out, unsafe_html),
-        problems,
+    let mut html = write_html(text, out, unsafe_html);
+    if !pictures.is_empty() {
+        let sets: Vec<(String, &crate::images::ImageSet)> =
+            pictures.iter().map(|(u, s)| (u.clone(), &**s)).collect();
+        html = crate::images::markup::rewrite_imgs(&html, &sets, resolver.image_sizes(), &|out| {
+            resolver.image_href(out)
+        });
     }
+    Rendered { html, problems }
 }
 
 /// The HTML of `events` (parsed from `source`), sanitised unless `unsafe_html` or unless

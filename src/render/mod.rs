@@ -10,6 +10,7 @@ pub mod data_json;
 pub mod display;
 pub mod feed;
 pub mod head;
+pub mod pictures;
 mod pieces;
 pub mod shared;
 pub mod sitemap;

@@ -440,6 +440,7 @@ pub fn assemble(
         assets: Arc::new(assets),
         held_back,
         held,
+        images: Default::default(),
     };
     (
         Assembled {
