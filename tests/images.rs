@@ -619,3 +619,47 @@ fn png_sources_keep_png_and_gif_stills_become_png() {
     assert!(links.contains(&srcs[0]), "{links:?}");
     assert!(!out.join("releases/2024-01/alpha/still.gif").exists());
 }
+
+#[test]
+fn themes_resize_images_with_resize_image() {
+    let site = fixture("basic");
+    use_photo(site.path(), &jpeg(&halves(900, 600)));
+    fs::create_dir_all(site.path().join("templates")).unwrap();
+    fs::write(
+        site.path().join("templates/card.html"),
+        concat!(
+            "{% set a = resize_image(path=\"releases/2024-01/alpha/photo.jpg\", op=\"fill\", width=300, height=300, format=\"webp\", quality=70) %}",
+            "{% set b = resize_image(path=\"content/releases/2024-01/alpha/photo.jpg\", op=\"fit_width\", width=450) %}",
+            "<article class=\"card\"><img class=\"a\" src=\"{{ a.url }}\" width=\"{{ a.width }}\" height=\"{{ a.height }}\">",
+            "<img class=\"b\" src=\"{{ b.url }}\" width=\"{{ b.width }}\" height=\"{{ b.height }}\"><a href=\"{{ e.url }}\">{{ e.title }}</a></article>\n"
+        ),
+    )
+    .unwrap();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let page = html(&out.join("releases/2024-01/index.html"));
+    let check = |css: &str, w: u32, h: u32, magic: &[u8]| {
+        let img = select(&page, css)[0];
+        assert_eq!(img.attr("width"), Some(w.to_string().as_str()), "{css}");
+        assert_eq!(img.attr("height"), Some(h.to_string().as_str()), "{css}");
+        let file = out_file(&out, img.attr("src").unwrap());
+        let bytes = fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(bytes.starts_with(magic), "{css}");
+        assert_no_metadata(css, &bytes);
+        let px = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((px.width(), px.height()), (w, h), "{css}");
+        px.to_rgb8()
+    };
+    // A centred square crop of a red | blue image: half red, half blue.
+    let a = check(".card img.a", 300, 300, b"RIFF");
+    assert!(a.get_pixel(10, 150)[0] > 150 && a.get_pixel(290, 150)[2] > 150);
+    check(".card img.b", 450, 300, &[0xFF, 0xD8]);
+    // A path that is not an image is a template error naming it.
+    fs::write(
+        site.path().join("templates/card.html"),
+        "{{ resize_image(path=\"releases/2024-01/alpha/nothing.jpg\", width=10, height=10).url }}",
+    )
+    .unwrap();
+    let err = gazette::build(&opts(site.path())).unwrap_err();
+    assert!(err.report().contains("nothing.jpg"), "{}", err.report());
+}

@@ -111,7 +111,9 @@ impl<'a> Renderer<'a> {
     /// still holds their bodies' HTML and makes the cards after letting go of it, so a large
     /// site never holds both. [`Renderer::with_cards`] makes it fit for every page.
     pub fn without_cards(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
-        let (tera, strings) = templates::load(root, &site.config.theme)?;
+        let (tera, strings) = templates::load_with(root, &site.config.theme, |tera| {
+            super::resize_fn::register(tera, site)
+        })?;
         let search = crate::search::enabled(root, &site.config.theme);
         let langs = shared::lang_values(site, &strings, search);
         Ok(Renderer {

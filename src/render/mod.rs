@@ -12,6 +12,7 @@ pub mod feed;
 pub mod head;
 pub mod pictures;
 mod pieces;
+mod resize_fn;
 pub mod shared;
 pub mod sitemap;
 pub mod structured;
