@@ -663,3 +663,73 @@ fn themes_resize_images_with_resize_image() {
     let err = gazette::build(&opts(site.path())).unwrap_err();
     assert!(err.report().contains("nothing.jpg"), "{}", err.report());
 }
+
+/// The preview's output as bytes, and a fresh build's (as `tests/incremental.rs` compares).
+fn served_and_fresh(
+    engine: &gazette::serve::engine::Engine,
+    root: &Path,
+    base: &str,
+) -> (BTreeMap<String, Vec<u8>>, BTreeMap<String, Vec<u8>>) {
+    let served = gazette::serve::engine::materialize(&engine.snapshot().unwrap());
+    let mut o = opts(root);
+    o.drafts = true;
+    o.base_url = Some(base.into());
+    let loaded = gazette::load_site(&o).unwrap_or_else(|f| panic!("{}", f.report()));
+    let r = gazette::render_site(&loaded, root).unwrap_or_else(|d| panic!("{d:?}"));
+    let mut fresh: BTreeMap<String, Vec<u8>> =
+        r.files.into_iter().map(|f| (f.path, f.bytes)).collect();
+    for c in r.plan.copies {
+        fresh.insert(c.to, fs::read(root.join(c.from)).unwrap());
+    }
+    (served, fresh)
+}
+
+#[test]
+fn the_preview_shows_a_replaced_cover_and_equals_a_fresh_build() {
+    const BASE: &str = "http://127.0.0.1:1111/";
+    let site = fixture("basic");
+    let root = site.path();
+    use_photo(root, &jpeg(&halves(800, 400)));
+    let mut engine = gazette::serve::engine::Engine::new(root, BASE);
+    engine
+        .rebuild()
+        .unwrap_or_else(|f| panic!("{}", f.report()));
+    let cover = |engine: &gazette::serve::engine::Engine| -> (String, String) {
+        let served = gazette::serve::engine::materialize(&engine.snapshot().unwrap());
+        let page = scraper::Html::parse_document(
+            std::str::from_utf8(&served["releases/2024-01/alpha/index.html"]).unwrap(),
+        );
+        let src = select(&page, "figure.cover picture img")[0]
+            .attr("src")
+            .unwrap()
+            .to_string();
+        let og = attrs(&page, "meta[property='og:image']", "content").remove(0);
+        (src, og)
+    };
+    let (before, og_before) = cover(&engine);
+    let (served, fresh) = served_and_fresh(&engine, root, BASE);
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>()
+    );
+    // Replace the photo (a new size, new pixels): the watcher reports the image file.
+    let photo = root.join("content/releases/2024-01/alpha/photo.jpg");
+    fs::write(&photo, jpeg(&halves(600, 600))).unwrap();
+    engine
+        .rebuild_changed(&[photo])
+        .unwrap_or_else(|f| panic!("{}", f.report()));
+    let (after, og_after) = cover(&engine);
+    assert_ne!(before, after);
+    assert_ne!(og_before, og_after);
+    let (served, fresh) = served_and_fresh(&engine, root, BASE);
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &fresh {
+        assert!(served[k] == *v, "{k} differs from a fresh build");
+    }
+    let path = after.strip_prefix('/').unwrap();
+    let img = image::load_from_memory(&served[path]).unwrap();
+    assert_eq!((img.width(), img.height()), (600, 600));
+}

@@ -81,6 +81,9 @@ pub struct Derived {
     pub out: String,
     pub width: u32,
     pub height: u32,
+    /// The source (relative to `content/`) and the SHA-256 of its bytes.
+    pub rel: String,
+    pub source_hash: String,
 }
 
 /// At most `n` holders at once: each decoded image holds its full-size pixels.
@@ -485,6 +488,8 @@ impl Images {
                     out: out_path(rel, &label, &key, format),
                     width: w,
                     height: h,
+                    rel: rel.to_string(),
+                    source_hash: set.hash.clone(),
                 },
                 self.cache.path(&name),
             ))
@@ -494,15 +499,25 @@ impl Images {
 
     /// Every image made on request so far: (path in the output folder, cache file), sorted.
     pub fn derived_outputs(&self) -> Vec<(String, PathBuf)> {
-        let map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<(String, PathBuf)> = map
-            .values()
-            .filter_map(|c| c.get()?.as_ref().ok())
-            .map(|(d, p)| (d.out.clone(), p.clone()))
+        let mut out: Vec<(String, PathBuf)> = (self.derived_made().into_iter())
+            .map(|(d, p)| (d.out, p))
             .collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Every image made on request so far, with its cache file.
+    pub fn derived_made(&self) -> Vec<(Derived, PathBuf)> {
+        let map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .filter_map(|c| c.get()?.as_ref().ok().cloned())
+            .collect()
+    }
+
+    /// Is `d` made from a source as it is now (same path, same bytes)?
+    pub fn is_current(&self, d: &Derived) -> bool {
+        matches!(self.sets.get(&d.rel), Some(Ok(set)) if set.hash == d.source_hash)
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Engine {
     pub(super) last: Option<LastFull>,
     /// Images templates asked for (Open Graph crops, `resize_image`) by output path: a
     /// page not rendered again still links to what an earlier rebuild made.
-    derived: HashMap<String, PathBuf>,
+    derived: HashMap<String, (crate::images::Derived, PathBuf)>,
 }
 
 /// What the last full rebuild leaves for patching single entries into its site.
@@ -355,14 +355,21 @@ impl Engine {
             .enumerate()
             .map(|(i, f)| (output_file(&f.site_path), i))
             .collect();
-        self.derived.extend(site.images.derived_outputs());
-        self.derived.retain(|_, from| from.is_file());
+        // Pages rendered again asked for their images again; the others' are kept while
+        // their source is unchanged.
+        if rendered == pages.len() {
+            self.derived.clear();
+        }
+        for (d, file) in site.images.derived_made() {
+            self.derived.insert(d.out.clone(), (d, file));
+        }
+        (self.derived).retain(|_, (d, file)| site.images.is_current(d) && file.is_file());
         let copies: HashMap<String, PathBuf> = (plan.copies.iter())
             .map(|c| (c.to.clone(), root.join(&c.from)))
             .chain(
                 self.derived
                     .iter()
-                    .map(|(to, from)| (to.clone(), from.clone())),
+                    .map(|(to, (_, from))| (to.clone(), from.clone())),
             )
             .collect();
         trace.mark("render pages");
