@@ -1,7 +1,7 @@
 //! A deterministic generator of large Gazette sites, for benchmarks (issue 6).
 //!
 //! ```sh
-//! cargo run --release --example gen_corpus -- --entries 4016 --releases 8 --out /tmp/corpus [--seed 1] [--jobs 4] [--from SITE] [--demands N]
+//! cargo run --release --example gen_corpus -- --entries 4016 --releases 8 --out /tmp/corpus [--seed 1] [--jobs 4] [--from SITE] [--demands N] [--covers N]
 //! ```
 //!
 //! With `--demands N` (and a site.toml declaring `[collections.demands]`, as this repository's
@@ -25,8 +25,16 @@
 //! the whole site and never differ by one qualifier alone, so `gazette check` reports no
 //! similar titles; only the drafts and embargoed entries show up as (expected) warnings.
 //!
+//! With `--covers N`, the first N entries (all with N ≥ `--entries`) get a 2,400 × 1,600 JPEG
+//! cover (`<slug>/cover.jpg`, quality 85) drawn from the entry's index by
+//! `shared/picture.rs` (sky, hills, sun, a building, fine grain: every cover differs) instead
+//! of the SVG one, for the image benchmarks; the rest of the corpus is unchanged.
+//!
 //! The output depends only on the arguments (and on the copied site.toml and themes/): every
 //! entry is generated from its own PRNG stream, so `--jobs` changes the speed only.
+
+#[path = "shared/picture.rs"]
+mod picture;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -1400,12 +1408,21 @@ fn write_entry(
             lead.code, rel.id
         ),
     );
-    push_kv(md, "cover", &format!("{slug}/fig.svg"));
-    push_kv(
-        md,
-        "cover_alt",
-        &format!("{}关键指标与{}对比柱状图", topic.3, "国内同类产品"),
-    );
+    if jpeg_cover(i) {
+        push_kv(md, "cover", &format!("{slug}/cover.jpg"));
+        push_kv(
+            md,
+            "cover_alt",
+            &format!("{}中试现场照片（生成图）", topic.3),
+        );
+    } else {
+        push_kv(md, "cover", &format!("{slug}/fig.svg"));
+        push_kv(
+            md,
+            "cover_alt",
+            &format!("{}关键指标与{}对比柱状图", topic.3, "国内同类产品"),
+        );
+    }
     writeln!(
         md,
         "date = {}",
@@ -1548,6 +1565,14 @@ fn write_entry(
     b.aux.clear();
     svg(&mut b.aux, &format!("{}: key metrics", topic.4), &mut rng);
     stats.write(&asset_dir.join("fig.svg"), b.aux.as_bytes())?;
+    if jpeg_cover(i) {
+        let img = picture::draw(seed.wrapping_mul(1_000_003) ^ i as u64, 2400, 1600);
+        let mut jpeg = Vec::with_capacity(1 << 20);
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(&img)
+            .map_err(io::Error::other)?;
+        stats.write(&asset_dir.join("cover.jpg"), &jpeg)?;
+    }
 
     // ---- English translation: title, summary, institutions and body only.
     if m.translated {
@@ -1904,6 +1929,13 @@ fn check_schema(site_toml: &str) -> Result<(), String> {
 
 // ---------------------------------------------------------------------------------------------
 
+/// How many entries (the first ones) get a JPEG cover (`--covers`).
+static COVERS: AtomicUsize = AtomicUsize::new(0);
+
+fn jpeg_cover(i: usize) -> bool {
+    i < COVERS.load(Ordering::Relaxed)
+}
+
 struct Args {
     entries: usize,
     releases: usize,
@@ -1918,7 +1950,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: gen_corpus --entries N --releases R --out DIR [--seed S] [--jobs J] [--from SITE] [--demands N]\n\
+        "usage: gen_corpus --entries N --releases R --out DIR [--seed S] [--jobs J] [--from SITE] [--demands N] [--covers N]\n\
          DIR must not exist or be empty. site.toml and themes/ are copied from SITE\n\
          (default: the repository this generator was built from)."
     );
@@ -1944,6 +1976,7 @@ fn parse_args() -> Args {
             "--releases" => a.releases = num() as usize,
             "--seed" => a.seed = num(),
             "--jobs" => a.jobs = (num() as usize).max(1),
+            "--covers" => COVERS.store(num() as usize, Ordering::Relaxed),
             "--out" => a.out = PathBuf::from(&v),
             "--from" => a.from = PathBuf::from(&v),
             "--demands" => a.demands = num() as usize,

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod images;
 pub mod import;
 pub mod links;
 pub mod load;
@@ -171,7 +172,7 @@ fn load_site_traced(
         docs.extend(doc);
         diags.extend(d);
     }
-    let assets = found
+    let assets: Vec<load::discover::ContentFile> = found
         .files
         .into_iter()
         .filter(|f| f.kind == ContentKind::Asset)
@@ -180,8 +181,15 @@ fn load_site_traced(
         include_held: opts.drafts,
         now: jiff::Timestamp::now(),
     };
+    // Thumbnails are made (or found in the cache) before the model, so that bodies and
+    // pages can name their sizes; SVG files are checked here too.
+    let (images, d) = images::Images::process(root, &config.images, &assets);
+    diags.extend(d);
+    trace.mark("images");
     let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
     diags.extend(d);
+    assembled.site.images = std::sync::Arc::new(images);
+    diags.extend(images::uses::check(&assembled.site, root));
     trace.mark("assemble");
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
@@ -223,8 +231,15 @@ pub struct RenderedSite {
 
 /// Plan and render every page of a loaded site, in memory.
 pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Diagnostic>> {
-    let (plan, renderer) = prepare(loaded, root)?;
+    let (mut plan, renderer) = prepare(loaded, root)?;
     let files = render::render_pages(&plan, &renderer)?;
+    // Images made while rendering (Open Graph crops, `resize_image`) are copies too.
+    let derived = loaded.site.images.derived_outputs();
+    plan.copies.extend(
+        derived
+            .into_iter()
+            .map(|(to, from)| plan::Copy { from, to }),
+    );
     Ok(RenderedSite { plan, files })
 }
 
@@ -514,14 +529,28 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     if let Err(d) = copied {
         problems.add(d);
     }
+    // Images templates asked for while rendering (Open Graph crops, `resize_image`).
+    let derived = loaded.site.images.derived_outputs();
+    for (to, from) in &derived {
+        let c = plan::Copy {
+            from: from.clone(),
+            to: to.clone(),
+        };
+        if let Err(d) = staging.copy(&opts.root, &c) {
+            problems.add(d);
+        }
+    }
     let written = problems
-        .result(streamed + pages.len() + files.len() + plan.copies.len())
+        .result(streamed + pages.len() + files.len() + plan.copies.len() + derived.len())
         .map_err(|d| fail(d, loaded.sources))?;
     trace.mark("render+write");
     let changes = staging
         .commit()
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("swap");
+    // The cache keeps what this build used; a failed prune only leaves files behind.
+    let _ = loaded.site.images.cache.prune();
+    trace.mark("prune image cache");
     trace.print();
     if std::env::var_os("GAZETTE_TRACE").is_some() {
         eprintln!(

@@ -94,6 +94,7 @@ struct RawConfig {
     release_page: ReleasePageSection,
     #[serde(default)]
     check: crate::links::LinkCheckConfig,
+    images: crate::images::ImagesSection,
     schema: IndexMap<String, schema::RawField>,
     #[serde(default)]
     collections: IndexMap<String, collections::RawCollection>,
@@ -130,6 +131,8 @@ pub struct SiteConfig {
     pub group_by: Option<String>,
     /// `[check]`: how `gazette check --external` checks links to other sites.
     pub link_check: crate::links::LinkCheckConfig,
+    /// `[images]`: thumbnail widths, quality, formats, cache folder, limits.
+    pub images: crate::images::ImageSettings,
     pub schema: Schema,
     /// Further collections (demands, pilot bases…), in `site.toml` order.
     pub collections: Vec<CollectionDef>,
@@ -292,6 +295,10 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
             ));
         }
     }
+    let images = raw.images.check().unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
     if !errors.is_empty() {
         return Err(errors.into_iter().flat_map(whole).collect());
     }
@@ -358,6 +365,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
         unsafe_html: raw.markdown.unsafe_html,
         group_by: raw.release_page.group_by,
         link_check: raw.check,
+        images,
         schema,
         collections,
         matching,

@@ -13,7 +13,7 @@ use serde::Serialize;
 mod problem;
 mod report;
 
-pub use problem::{LinkFailure, Problem};
+pub use problem::{ImageFailure, LinkFailure, Problem, SvgRisk};
 pub use report::{SourceMap, render_report};
 
 /// How bad a problem is. Errors stop a build; warnings are printed and the build goes on.

@@ -15,6 +15,45 @@ pub enum LinkFailure {
     BadForm,
 }
 
+/// Why a raster image could not be made into thumbnails (see `crate::images`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageFailure {
+    /// The file could not be read.
+    Read(String),
+    /// The file is empty.
+    Empty,
+    /// The bytes are not an image in a format Gazette reads (JPEG, PNG, WebP, GIF).
+    NotAnImage,
+    /// The decoder gave up: the file is corrupt or truncated.
+    Corrupt(String),
+    /// The image claims more pixels than the configured limit (a decompression bomb, or a
+    /// photo far larger than any page needs).
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    /// An animated GIF or WebP: its frames are not made into thumbnails.
+    Animated,
+    /// The processed image could not be stored in the image cache.
+    Cache(String),
+}
+
+/// What makes an SVG unsafe to publish at the site's origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SvgRisk {
+    /// Not well-formed XML (or a DTD, which could declare entities).
+    Malformed(String),
+    /// A `<script>` element.
+    Script,
+    /// An event-handler attribute such as `onload`.
+    EventAttribute(String),
+    /// A `<foreignObject>` element (arbitrary HTML inside the SVG).
+    ForeignObject,
+    /// A reference to something outside the file (`href`, `xlink:href`, `url(...)`).
+    ExternalReference(String),
+}
+
 /// Everything that can be wrong with a site. Each variant carries the facts needed to explain it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -105,6 +144,15 @@ pub enum Problem {
     PathEscapes {
         path: String,
     },
+    /// A raster image used by the file could not be processed.
+    BadImage {
+        path: String,
+        reason: ImageFailure,
+    },
+    /// An SVG under content/ would run code or load other resources.
+    UnsafeSvg {
+        risk: SvgRisk,
+    },
     Config {
         message: String,
     },
@@ -184,6 +232,8 @@ impl Problem {
             Problem::MissingImage { .. } => "missing-image",
             Problem::BrokenRef { .. } => "broken-ref",
             Problem::PathEscapes { .. } => "path-escapes",
+            Problem::BadImage { .. } => "bad-image",
+            Problem::UnsafeSvg { .. } => "unsafe-svg",
             Problem::Config { .. } => "config",
             Problem::Template { .. } => "template",
             Problem::UrlCollision { .. } => "url-collision",
@@ -262,6 +312,38 @@ impl Problem {
             Problem::PathEscapes { path } => {
                 format!("path `{path}` points outside the site's content")
             }
+            Problem::BadImage { path, reason } => match reason {
+                ImageFailure::Read(m) => format!("cannot read image `{path}`: {m}"),
+                ImageFailure::Empty => format!("image `{path}` is an empty file"),
+                ImageFailure::NotAnImage => {
+                    format!("`{path}` is not a JPEG, PNG, WebP or GIF image")
+                }
+                ImageFailure::Corrupt(m) => {
+                    format!("image `{path}` is corrupt or truncated: {m}")
+                }
+                ImageFailure::TooLarge {
+                    width,
+                    height,
+                    max_pixels,
+                } => format!(
+                    "image `{path}` claims {width}×{height} pixels, more than the {max_pixels} allowed"
+                ),
+                ImageFailure::Animated => format!("image `{path}` is animated"),
+                ImageFailure::Cache(m) => {
+                    format!("cannot store the thumbnails of `{path}` in the image cache: {m}")
+                }
+            },
+            Problem::UnsafeSvg { risk } => match risk {
+                SvgRisk::Malformed(m) => format!("SVG is not well-formed XML: {m}"),
+                SvgRisk::Script => "SVG contains a <script> element".into(),
+                SvgRisk::EventAttribute(a) => {
+                    format!("SVG has an event-handler attribute `{a}`")
+                }
+                SvgRisk::ForeignObject => "SVG contains a <foreignObject> element".into(),
+                SvgRisk::ExternalReference(r) => {
+                    format!("SVG refers to something outside the file: `{r}`")
+                }
+            },
             Problem::Config { message } => format!("site.toml: {message}"),
             Problem::Template { template, message } => {
                 format!("template `{template}` failed: {message}")
@@ -401,6 +483,16 @@ impl Problem {
                 Some("create the default-language file first, or rename the translation".into())
             }
             Problem::UrlCollision { .. } => Some("rename one of the two sources".into()),
+            Problem::BadImage { reason, .. } => Some(match reason {
+                ImageFailure::TooLarge { .. } => "scale the photo down (a page never needs more than a few thousand pixels across), or raise `[images] max_pixels` in site.toml".into(),
+                ImageFailure::Animated => "use a still image (or a video file linked from the text)".into(),
+                ImageFailure::Cache(_) => "check that the image cache folder (`[images] cache` in site.toml) is writable".into(),
+                _ => "open the file in an image editor and save it again as JPEG, PNG or WebP".into(),
+            }),
+            Problem::UnsafeSvg { .. } => Some(
+                "an SVG is published at the site's own address, where a script in it would run as the site; remove scripts, event attributes, foreignObject and outside references (or export the drawing again as plain SVG)"
+                    .into(),
+            ),
             Problem::MissingAlt { .. } => Some(
                 "describe the image for readers who cannot see it: ![description](path), or set cover_alt"
                     .into(),

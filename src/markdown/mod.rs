@@ -236,6 +236,8 @@ pub fn render(
     unsafe_html: bool,
 ) -> Rendered {
     let mut problems = Vec::new();
+    // Processed images met so far (their `<img>` becomes a `<picture>` once written).
+    let mut pictures: Vec<(String, std::sync::Arc<crate::images::ImageSet>)> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
@@ -261,6 +263,15 @@ pub fn render(
         let (fixed, problem) = resolve_url(&url, image, from_dir, lang, resolver);
         if let Some(p) = problem {
             problems.push((range.clone(), p));
+        }
+        if image
+            && is_relative_file(&url)
+            && let Some(href) = &fixed
+        {
+            let path = percent_decode(url.split(['?', '#']).next().unwrap_or(""));
+            if let Some(set) = resolver.image_set(from_dir, &path) {
+                pictures.push((href.clone(), set));
+            }
         }
         match fixed {
             Some(f) => f.into(),
@@ -379,8 +390,16 @@ pub fn render(
         }
     }
     problems.extend(alt_problems);
+    let mut html = write_html(text, out, unsafe_html);
+    if !pictures.is_empty() {
+        let sets: Vec<(String, &crate::images::ImageSet)> =
+            pictures.iter().map(|(u, s)| (u.clone(), &**s)).collect();
+        html = crate::images::markup::rewrite_imgs(&html, &sets, resolver.image_sizes(), &|out| {
+            resolver.image_href(out)
+        });
+    }
     Rendered {
-        html: write_html(text, out, unsafe_html),
+        html,
         problems,
         external,
     }

@@ -141,6 +141,7 @@ impl<'a> Resolver<'a> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         keys.hash(&mut h);
         self.site.config.base_url.path_prefix.hash(&mut h);
+        self.site.images.epoch().hash(&mut h);
         h.finish()
     }
 
@@ -213,15 +214,38 @@ impl<'a> Resolver<'a> {
         Ok(href)
     }
 
+    /// The href of a file at `out` in the output folder (an image variant).
+    pub fn image_href(&self, out: &str) -> String {
+        self.site.urls.href(&self.site.urls.asset(out))
+    }
+
+    /// The thumbnails of the raster file a relative path in `from_dir` names, if it is one
+    /// that was processed.
+    pub fn image_set(&self, from_dir: &str, target: &str) -> Option<Arc<crate::images::ImageSet>> {
+        let rel = resolve_content_path(from_dir, target)?;
+        self.site.images.get(&rel)?.as_ref().ok().cloned()
+    }
+
+    /// The `sizes` attribute of body images (site.toml `[images] sizes`).
+    pub fn image_sizes(&self) -> &str {
+        &self.site.images.settings.sizes
+    }
+
     /// Resolve a relative file path written in a document in `from_dir`.
     pub fn asset(&self, from_dir: &str, target: &str) -> Result<String, Problem> {
         match resolve_content_path(from_dir, target) {
             None => Err(Problem::PathEscapes {
                 path: target.to_string(),
             }),
-            Some(rel) if self.assets.contains(rel.as_str()) => {
-                Ok(self.site.urls.href(&self.site.urls.asset(&rel)))
-            }
+            Some(rel) if self.assets.contains(rel.as_str()) => match self.site.images.get(&rel) {
+                // A raster file is published only as its thumbnails: links go to the widest.
+                Some(Ok(set)) => Ok(self.image_href(&set.largest().out)),
+                Some(Err(reason)) => Err(Problem::BadImage {
+                    path: target.to_string(),
+                    reason: reason.clone(),
+                }),
+                None => Ok(self.site.urls.href(&self.site.urls.asset(&rel))),
+            },
             Some(_) => Err(Problem::MissingImage {
                 path: target.to_string(),
             }),

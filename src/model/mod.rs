@@ -156,6 +156,8 @@ pub struct Site {
     pub held_back: HeldBack,
     /// The entries counted in `held_back`, in path order.
     pub held: Vec<HeldEntry>,
+    /// The thumbnails of the raster files among `assets` (see `crate::images`).
+    pub images: Arc<crate::images::Images>,
 }
 
 impl Site {

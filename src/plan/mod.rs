@@ -382,10 +382,20 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         copies.push(Copy { from, to });
     }
     for a in site.assets.iter() {
-        copies.push(Copy {
-            from: a.path.clone(),
-            to: a.rel.clone(),
-        });
+        match site.images.get(&a.rel) {
+            // A raster file is published as its thumbnails (from the image cache), never
+            // as it is: it may carry GPS positions and other metadata.
+            Some(Ok(set)) => copies.extend(set.variants.iter().map(|v| Copy {
+                from: v.file.clone(),
+                to: v.out.clone(),
+            })),
+            // Not processed: an error where it is used, not published either way.
+            Some(Err(_)) => {}
+            None => copies.push(Copy {
+                from: a.path.clone(),
+                to: a.rel.clone(),
+            }),
+        }
     }
     // A robots.txt of the site's (or theme's) own replaces the generated one.
     let own_robots = output_file(&urls.robots());

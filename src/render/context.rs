@@ -8,6 +8,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use tera::{Context, Tera, Value as TeraValue};
 
+use super::pictures;
 use crate::diagnostics::Diagnostic;
 use crate::model::ids::Lang;
 use crate::model::refs::ItemRef;
@@ -82,17 +83,9 @@ pub struct Renderer<'a> {
     prepared: Arc<Prepared>,
 }
 
-/// The site path of an entry version's cover image, if it has one.
+/// The site path of an entry version's cover image as published, if it has one.
 pub(super) fn cover_path(site: &Site, v: &EntryVersion) -> Option<String> {
-    let c = v.values.get("cover").and_then(Value::as_text)?;
-    let dir = v
-        .source
-        .path
-        .parent()
-        .and_then(|p| p.strip_prefix("content").ok())
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    crate::model::urls::resolve_content_path(&dir, c).map(|rel| site.urls.asset(&rel))
+    pictures::entry_cover_rel(v).map(|rel| pictures::published_path(site, &rel))
 }
 
 /// The label of option `key` of the enum field `field` (or of its list items) in `lang`.
@@ -120,7 +113,9 @@ impl<'a> Renderer<'a> {
     /// still holds their bodies' HTML and makes the cards after letting go of it, so a large
     /// site never holds both. [`Renderer::with_cards`] makes it fit for every page.
     pub fn without_cards(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
-        let (tera, strings) = templates::load(root, &site.config.theme)?;
+        let (tera, strings) = templates::load_with(root, &site.config.theme, |tera| {
+            super::resize_fn::register(tera, site)
+        })?;
         let search = crate::search::enabled(root, &site.config.theme);
         let market = crate::plan::collection_pages(root, &site.config.theme);
         let langs = shared::lang_values(site, &strings, search, market);
@@ -328,6 +323,14 @@ impl<'a> Renderer<'a> {
                     no: &self.t(lang, "no"),
                 };
                 let cover = cover_path(s, v).map(|p| u.href(&p));
+                let cover_alt = v.values.get("cover_alt").and_then(Value::as_text);
+                // The cover is the first image a reader sees: not lazy.
+                let cover_html = pictures::entry_cover_rel(v)
+                    .and_then(|rel| pictures::set_of(s, &rel))
+                    .map(|set| {
+                        let alt = cover_alt.unwrap_or(&v.title);
+                        pictures::picture(s, &set, alt, false, &s.images.settings.sizes)
+                    });
                 ctx.insert(
                     "entry",
                     &EntryContext {
@@ -341,7 +344,8 @@ impl<'a> Renderer<'a> {
                         fields: d.fields(&v.values),
                         values: &v.values,
                         cover,
-                        cover_alt: v.values.get("cover_alt").and_then(Value::as_text),
+                        cover_alt,
+                        cover_html,
                         hold: hold_info(&e.hold),
                         source: v.source.path.to_string_lossy(),
                     },

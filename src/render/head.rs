@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::model::Site;
 use crate::model::ids::Lang;
 use crate::plan::{PageKind, PlannedPage};
-use crate::render::context::{Renderer, cover_path};
+use crate::render::context::Renderer;
 use crate::render::structured;
 
 /// An Atom feed a page links to.
@@ -66,7 +66,7 @@ impl Renderer<'_> {
                 let t = r.text.get(lang).unwrap_or(&r.text[default]);
                 head.title = t.title.clone();
                 head.description = t.summary.clone().unwrap_or(site_description);
-                head.image = r.cover.as_ref().map(|c| u.permalink(c));
+                head.image = super::pictures::release_og_image(s, r);
                 head.jsonld = Some(structured::script_text(&structured::release(s, *i, lang)));
                 head.feeds.push(release_feed(*i));
             }
@@ -76,7 +76,7 @@ impl Renderer<'_> {
                 head.title = v.title.clone();
                 head.description = v.summary.clone().unwrap_or(site_description);
                 head.og_type = "article";
-                head.image = cover_path(s, v).map(|p| u.permalink(&p));
+                head.image = super::pictures::entry_og_image(s, v);
                 let ld = structured::entry(s, *i, lang, head.image.clone());
                 head.jsonld = Some(structured::script_text(&ld));
                 head.feeds.push(release_feed(e.release_index));

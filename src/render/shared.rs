@@ -40,7 +40,7 @@ pub(crate) fn hold_info(h: &Option<Hold>) -> Option<HoldInfo> {
 
 /// The keys of a card (an entry's short summary for lists), in template order; `html`, the
 /// card rendered by the theme's `card.html`, comes last.
-const CARD_KEYS: [&str; 14] = [
+const CARD_KEYS: [&str; 15] = [
     "title",
     "summary",
     "url",
@@ -54,6 +54,7 @@ const CARD_KEYS: [&str; 14] = [
     "release_url",
     "date",
     "hold",
+    "cover",
     "html",
 ];
 
@@ -160,7 +161,18 @@ fn card(
     let texts =
         |name: &str| -> Vec<&str> { v.values.get(name).map(|x| x.texts()).unwrap_or_default() };
     let [release_id, release_title, release_url] = parts.releases[e.release_index][li].clone();
-    let values: [(&str, TeraValue); 13] = [
+    let cover = crate::render::pictures::entry_cover_rel(v)
+        .and_then(|rel| crate::render::pictures::set_of(site, &rel))
+        .map(|set| {
+            let alt = v
+                .values
+                .get("cover_alt")
+                .and_then(Value::as_text)
+                .unwrap_or(&v.title);
+            let sizes = crate::render::pictures::CARD_SIZES;
+            crate::render::pictures::picture(site, &set, alt, true, sizes)
+        });
+    let values: [(&str, TeraValue); 14] = [
         ("title", TeraValue::from(v.title.as_str())),
         (
             "summary",
@@ -202,6 +214,7 @@ fn card(
             "hold",
             hold_info(&e.hold).map_or_else(TeraValue::none, |h| TeraValue::from_serializable(&h)),
         ),
+        ("cover", TeraValue::from(cover)),
     ];
     let mut map: IndexMap<Key<'static>, TeraValue> = parts
         .keys
@@ -414,7 +427,7 @@ pub(crate) fn release(s: &Site, i: usize, lang: &Lang, with_intro: bool) -> Tera
         "issuer": t.issuer,
         "date": r.date.to_string(),
         "date_display": localized_date(&r.date, lang),
-        "cover": r.cover.as_ref().map(|c| u.href(c)),
+        "cover": super::pictures::release_cover_path(s, r).map(|c| u.href(&c)),
         "url": u.href(&u.release(lang, &r.id)),
         "stats_url": u.href(&u.release_stats(lang, &r.id)),
         "entry_count": r.entries.len(),

@@ -51,6 +51,16 @@ fn template_error(e: &tera::Error) -> String {
 
 /// Load templates and strings for `theme` under `root`.
 pub fn load(root: &Path, theme: &str) -> Result<(Tera, Strings), Vec<Diagnostic>> {
+    load_with(root, theme, |_| {})
+}
+
+/// [`load`], with `register` adding functions to the environment before the templates,
+/// which are checked against them, are added.
+pub fn load_with(
+    root: &Path,
+    theme: &str,
+    register: impl FnOnce(&mut Tera),
+) -> Result<(Tera, Strings), Vec<Diagnostic>> {
     let theme_dir = PathBuf::from("themes").join(theme);
     if !root.join(&theme_dir).is_dir() {
         return Err(vec![
@@ -81,6 +91,7 @@ pub fn load(root: &Path, theme: &str) -> Result<(Tera, Strings), Vec<Diagnostic>
     }
     let mut tera = Tera::new();
     tera.autoescape_on([".html", ".xml"]);
+    register(&mut tera);
     if let Err(e) = tera.add_raw_templates(sources) {
         diags.push(Diagnostic::error(Problem::Template {
             template: "(loading)".into(),

@@ -37,6 +37,8 @@ pub(super) struct EntryContext<'a> {
     pub(super) values: &'a crate::validate::Fields,
     pub(super) cover: Option<String>,
     pub(super) cover_alt: Option<&'a str>,
+    /// The cover's `<picture>` (a processed image), for `| safe`.
+    pub(super) cover_html: Option<String>,
     pub(super) hold: Option<crate::render::shared::HoldInfo>,
     pub(super) source: std::borrow::Cow<'a, str>,
 }

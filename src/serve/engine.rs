@@ -64,6 +64,9 @@ pub struct Engine {
     statics: HashMap<String, u64>,
     /// What the last full rebuild kept for the fast path (`fast_path.rs`).
     pub(super) last: Option<LastFull>,
+    /// Images templates asked for (Open Graph crops, `resize_image`) by output path: a
+    /// page not rendered again still links to what an earlier rebuild made.
+    derived: HashMap<String, (crate::images::Derived, PathBuf)>,
 }
 
 /// What the last full rebuild leaves for patching single entries into its site.
@@ -127,6 +130,7 @@ impl Engine {
             bodies: BodyCache::default(),
             current: None,
             statics: HashMap::new(),
+            derived: HashMap::new(),
             last: None,
         }
     }
@@ -257,8 +261,14 @@ impl Engine {
             now: jiff::Timestamp::now(),
         };
         trace.mark("load+check");
+        let assets: Vec<ContentFile> = assets;
+        let (images, d) = crate::images::Images::process(&root, &config.images, &assets);
+        diags.extend(d);
+        trace.mark("images");
         let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
         diags.extend(d);
+        assembled.site.images = Arc::new(images);
+        diags.extend(crate::images::uses::check(&assembled.site, &root));
         trace.mark("assemble");
         diags.extend(render_all_cached(
             &mut assembled.site,
@@ -345,10 +355,22 @@ impl Engine {
             .enumerate()
             .map(|(i, f)| (output_file(&f.site_path), i))
             .collect();
-        let copies: HashMap<String, PathBuf> = plan
-            .copies
-            .iter()
+        // Pages rendered again asked for their images again; the others' are kept while
+        // their source is unchanged.
+        if rendered == pages.len() {
+            self.derived.clear();
+        }
+        for (d, file) in site.images.derived_made() {
+            self.derived.insert(d.out.clone(), (d, file));
+        }
+        (self.derived).retain(|_, (d, file)| site.images.is_current(d) && file.is_file());
+        let copies: HashMap<String, PathBuf> = (plan.copies.iter())
             .map(|c| (c.to.clone(), root.join(&c.from)))
+            .chain(
+                self.derived
+                    .iter()
+                    .map(|(to, (_, from))| (to.clone(), from.clone())),
+            )
             .collect();
         trace.mark("render pages");
         // Which copied files changed, to allow a stylesheet swap instead of a reload.

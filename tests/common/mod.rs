@@ -37,10 +37,17 @@ pub fn fixture(name: &str) -> TempDir {
     dir
 }
 
-/// A temporary copy of the repository's sample site.
+/// A temporary copy of the repository's sample site. Its thumbnails are cached in one
+/// folder under `target/` shared by every copy, so that each test does not make them again.
 pub fn sample_site() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(repo().join("site.toml"), dir.path().join("site.toml")).unwrap();
+    let mut config = fs::read_to_string(repo().join("site.toml")).unwrap();
+    let cache = repo().join("target/test-image-cache");
+    config.push_str(&format!(
+        "\n[images]\ncache = {:?}\n",
+        cache.to_string_lossy()
+    ));
+    fs::write(dir.path().join("site.toml"), config).unwrap();
     copy_dir(&repo().join("content"), &dir.path().join("content"));
     copy_dir(&repo().join("themes"), &dir.path().join("themes"));
     dir

@@ -477,6 +477,7 @@ pub fn assemble(
         assets: Arc::new(assets),
         held_back,
         held,
+        images: Default::default(),
     };
     (
         Assembled {

@@ -1,0 +1,552 @@
+//! Images: every raster file under `content/` (JPEG, PNG, WebP, GIF) becomes a set of
+//! responsive, metadata-free thumbnails (lossy WebP plus the original's format, at the
+//! widths of site.toml's `[images]`), cached outside `output/` (see [`cache`]); SVG files
+//! are checked before they are published (see [`svg`]). Templates can ask for more sizes
+//! (`resize_image`, Open Graph crops) while pages render; those are recorded as extra
+//! outputs. Processing is bounded: at most `[images] parallel` images are decoded at once.
+//!
+//! The jobs are split by file: [`decode`] (limits, orientation, pixel formats), [`resize`],
+//! [`encode`], [`cache`], [`svg`], [`markup`] (`<picture>` HTML), [`uses`] (problems at the
+//! files that use an image), [`settings`]. This file runs them for a site. It must not
+//! render pages or write `output/`.
+
+pub mod cache;
+pub mod decode;
+pub mod encode;
+pub mod markup;
+pub mod resize;
+pub mod settings;
+pub mod svg;
+pub mod uses;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{Diagnostic, ImageFailure, Problem};
+use crate::load::discover::ContentFile;
+pub use cache::Cache;
+pub use resize::Op;
+pub use settings::{Format, ImageSettings, ImagesSection};
+
+/// One encoded file of an image set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// Path in the output folder (`/`-separated), beside the source's own path.
+    pub out: String,
+    /// The cache file holding its bytes.
+    pub file: PathBuf,
+}
+
+/// The thumbnails of one source image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSet {
+    /// Path of the source relative to `content/`.
+    pub rel: String,
+    /// SHA-256 of the source's bytes.
+    pub hash: String,
+    /// Upright size of the source.
+    pub width: u32,
+    pub height: u32,
+    /// The format older browsers get (the source's, or PNG for GIF and WebP with alpha,
+    /// JPEG for WebP without).
+    pub fallback: Format,
+    /// Every variant, by format (modern ones first, then the fallback) and width.
+    pub variants: Vec<Variant>,
+}
+
+impl ImageSet {
+    /// The variants in `format`, narrowest first.
+    pub fn of(&self, format: Format) -> impl Iterator<Item = &Variant> {
+        self.variants.iter().filter(move |v| v.format == format)
+    }
+
+    /// The widest variant in the fallback format (what `src` and plain links point to).
+    pub fn largest(&self) -> &Variant {
+        self.of(self.fallback)
+            .last()
+            .expect("an image set has at least one fallback variant")
+    }
+}
+
+/// An image made on request (a template's `resize_image`, an Open Graph crop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    pub out: String,
+    pub width: u32,
+    pub height: u32,
+    /// The source (relative to `content/`) and the SHA-256 of its bytes.
+    pub rel: String,
+    pub source_hash: String,
+}
+
+/// At most `n` holders at once: each decoded image holds its full-size pixels.
+#[derive(Debug)]
+struct Gate {
+    free: Mutex<usize>,
+    cv: Condvar,
+}
+
+struct Permit<'a>(&'a Gate);
+
+impl Gate {
+    fn new(n: usize) -> Gate {
+        Gate {
+            free: Mutex::new(n.max(1)),
+            cv: Condvar::new(),
+        }
+    }
+    fn enter(&self) -> Permit<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.cv.notify_one();
+    }
+}
+
+type DerivedResult = Result<(Derived, PathBuf), String>;
+
+/// The processed images of a site, shared by the model, the renderer and the sinks.
+#[derive(Debug)]
+pub struct Images {
+    root: PathBuf,
+    pub settings: ImageSettings,
+    pub cache: Cache,
+    gate: Gate,
+    /// Every raster file under content/ by path relative to `content/`.
+    sets: BTreeMap<String, Result<Arc<ImageSet>, ImageFailure>>,
+    /// Images made on request while rendering, by cache key.
+    derived: Mutex<HashMap<String, Arc<OnceLock<DerivedResult>>>>,
+}
+
+/// Is this file one Gazette makes thumbnails of?
+pub fn is_raster(rel: &str) -> bool {
+    let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        ext.as_deref(),
+        Some("jpg" | "jpeg" | "png" | "webp" | "gif")
+    )
+}
+
+fn is_svg(rel: &str) -> bool {
+    rel.rsplit_once('.')
+        .is_some_and(|(_, e)| e.eq_ignore_ascii_case("svg"))
+}
+
+/// The manifest of an image set, stored in the cache so a warm build decodes nothing.
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    width: u32,
+    height: u32,
+    fallback: String,
+    variants: Vec<(String, u32, u32, String)>,
+}
+
+/// `dir/stem` of a path relative to `content/`.
+fn dir_and_stem(rel: &str) -> (&str, &str) {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    (dir, stem)
+}
+
+fn out_path(rel: &str, label: &str, key: &str, format: Format) -> String {
+    let (dir, stem) = dir_and_stem(rel);
+    let name = format!("{stem}.{label}.{}.{}", &key[..10], format.ext());
+    if dir.is_empty() {
+        name
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Where a cache folder setting points, for a site at `root`.
+pub fn cache_dir(root: &Path, settings: &ImageSettings) -> PathBuf {
+    if settings.cache.is_absolute() {
+        settings.cache.clone()
+    } else {
+        root.join(&settings.cache)
+    }
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Images::none()
+    }
+}
+
+impl Images {
+    /// No images (a site model made without processing, e.g. in unit tests).
+    pub fn none() -> Images {
+        Images::empty(PathBuf::new(), ImageSettings::default())
+    }
+
+    fn empty(root: PathBuf, settings: ImageSettings) -> Images {
+        // Absolute: cache files are named as copies' sources, which are joined to the root.
+        let absolute = std::path::absolute(&root).unwrap_or_else(|_| root.clone());
+        Images {
+            cache: Cache::new(cache_dir(&absolute, &settings)),
+            gate: Gate::new(settings.parallel),
+            root,
+            settings,
+            sets: BTreeMap::new(),
+            derived: Mutex::default(),
+        }
+    }
+
+    /// Process every raster file of `assets` (from the cache where it can) and check every
+    /// SVG; the problems are those of the SVG files (an unsafe SVG is an error wherever it
+    /// is used or not, as it is published at its own URL). Failures of raster files are
+    /// kept and reported where they are used (see [`uses`]).
+    pub fn process(
+        root: &Path,
+        settings: &ImageSettings,
+        assets: &[ContentFile],
+    ) -> (Images, Vec<Diagnostic>) {
+        let mut images = Images::empty(root.to_path_buf(), settings.clone());
+        let raster: Vec<&ContentFile> = assets.iter().filter(|a| is_raster(&a.rel)).collect();
+        let sets: Vec<(String, Result<Arc<ImageSet>, ImageFailure>)> = raster
+            .par_iter()
+            .map(|a| (a.rel.clone(), images.make_set(a).map(Arc::new)))
+            .collect();
+        images.sets = sets.into_iter().collect();
+        let diags = assets
+            .par_iter()
+            .filter(|a| is_svg(&a.rel))
+            .filter_map(|a| check_svg(root, a))
+            .collect();
+        (images, diags)
+    }
+
+    /// The image set of a raster file (path relative to `content/`): `None` if it is not a
+    /// raster file under content/.
+    pub fn get(&self, rel: &str) -> Option<&Result<Arc<ImageSet>, ImageFailure>> {
+        self.sets.get(rel)
+    }
+
+    /// Every image set, by path.
+    pub fn sets(&self) -> impl Iterator<Item = (&str, &Result<Arc<ImageSet>, ImageFailure>)> {
+        self.sets.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// A fingerprint of every set (equal fingerprints: every image URL is the same).
+    pub fn epoch(&self) -> String {
+        let parts: Vec<&[u8]> = self
+            .sets
+            .iter()
+            .flat_map(|(k, v)| {
+                [
+                    k.as_bytes(),
+                    v.as_ref().map_or(&b"-"[..], |s| s.hash.as_bytes()),
+                ]
+            })
+            .collect();
+        cache::key(&parts)
+    }
+
+    /// The source's bytes and content hash, or why it cannot be read. The hash of a file
+    /// whose size and modification time are unchanged is taken from a stamp in the cache,
+    /// so a warm build reads a few bytes per image, not the image.
+    fn source(&self, a: &ContentFile) -> Result<(Option<Vec<u8>>, String), ImageFailure> {
+        let path = self.root.join(&a.path);
+        let meta = std::fs::metadata(&path).map_err(|e| ImageFailure::Read(e.to_string()))?;
+        if meta.len() == 0 {
+            return Err(ImageFailure::Empty);
+        }
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let stamp = format!(
+            "{}.stamp",
+            cache::key(&[
+                b"stamp",
+                path.to_string_lossy().as_bytes(),
+                &meta.len().to_le_bytes(),
+                &mtime.to_le_bytes(),
+            ])
+        );
+        if let Some(h) = self.cache.read(&stamp)
+            && h.len() == 64
+            && let Ok(h) = String::from_utf8(h)
+        {
+            return Ok((None, h));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| ImageFailure::Read(e.to_string()))?;
+        decode::sniff(&bytes)?;
+        let hash = cache::content_hash(&bytes);
+        // A stamp that cannot be written only costs reading the file next time.
+        let _ = self.cache.write(&stamp, hash.as_bytes());
+        Ok((Some(bytes), hash))
+    }
+
+    /// The settings part of a set's cache key.
+    fn set_key(&self, hash: &str) -> String {
+        let s = &self.settings;
+        let widths: Vec<u8> = s.widths.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let formats: Vec<u8> = s.formats.iter().map(|f| *f as u8).collect();
+        cache::key(&[b"set", hash.as_bytes(), &widths, &[s.quality], &formats])
+    }
+
+    fn variant_key(hash: &str, op: &Op, format: Format, quality: u8) -> String {
+        cache::key(&[
+            b"variant",
+            hash.as_bytes(),
+            op.key().as_bytes(),
+            format.ext().as_bytes(),
+            &[quality],
+        ])
+    }
+
+    /// The set of one raster file, from the cache or made now.
+    fn make_set(&self, a: &ContentFile) -> Result<ImageSet, ImageFailure> {
+        let (bytes, hash) = self.source(a)?;
+        let manifest = format!("{}.json", self.set_key(&hash));
+        if let Some(set) = self.cached_set(&a.rel, &hash, &manifest) {
+            return Ok(set);
+        }
+        let bytes = match bytes {
+            Some(b) => b,
+            None => std::fs::read(self.root.join(&a.path))
+                .map_err(|e| ImageFailure::Read(e.to_string()))?,
+        };
+        let _permit = self.gate.enter();
+        let decoded = decode::decode(&bytes, self.settings.max_pixels)?;
+        drop(bytes);
+        let (w, h) = (decoded.width(), decoded.height());
+        let fallback = match decoded.format {
+            decode::SourceFormat::Jpeg => Format::Jpeg,
+            decode::SourceFormat::Png | decode::SourceFormat::Gif => Format::Png,
+            decode::SourceFormat::Webp if decoded.has_alpha() => Format::Png,
+            decode::SourceFormat::Webp => Format::Jpeg,
+        };
+        let mut widths: Vec<u32> = (self.settings.widths.iter().copied())
+            .filter(|&x| x < w)
+            .collect();
+        if w <= *self.settings.widths.last().unwrap_or(&w) {
+            widths.push(w);
+        }
+        let mut formats = self.settings.formats.clone();
+        formats.retain(|f| *f != fallback);
+        formats.push(fallback);
+        let q = self.settings.quality;
+        // Widest first, each resampled from the previous one (already much smaller than
+        // the source), then the source's pixels are let go.
+        let mut pixels = decoded.pixels;
+        let mut variants = Vec::new();
+        for &tw in widths.iter().rev() {
+            let op = Op::FitWidth(tw);
+            let (vw, vh) = op.size(w, h);
+            pixels = resize::resize(&pixels, vw, vh, false);
+            for &f in &formats {
+                let key = Self::variant_key(&hash, &op, f, q);
+                let name = format!("{key}.{}", f.ext());
+                let file = if self.cache.has(&name) {
+                    self.cache.path(&name)
+                } else {
+                    let bytes = encode::encode(&pixels, f, q).map_err(ImageFailure::Corrupt)?;
+                    self.cache.encoded();
+                    (self.cache.write(&name, &bytes))
+                        .map_err(|e| ImageFailure::Cache(e.to_string()))?
+                };
+                variants.push(Variant {
+                    format: f,
+                    width: vw,
+                    height: vh,
+                    out: out_path(&a.rel, &format!("{vw}w"), &key, f),
+                    file,
+                });
+            }
+        }
+        variants.sort_by_key(|v| (formats.iter().position(|f| *f == v.format), v.width));
+        let m = Manifest {
+            width: w,
+            height: h,
+            fallback: fallback.ext().into(),
+            variants: variants
+                .iter()
+                .map(|v| {
+                    let key = v.file.file_stem().unwrap_or_default().to_string_lossy();
+                    (v.format.ext().into(), v.width, v.height, key.into_owned())
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec(&m).expect("a manifest serializes");
+        self.cache
+            .write(&manifest, &json)
+            .map_err(|e| ImageFailure::Cache(e.to_string()))?;
+        Ok(ImageSet {
+            rel: a.rel.clone(),
+            hash,
+            width: w,
+            height: h,
+            fallback,
+            variants,
+        })
+    }
+
+    /// A set from its manifest, if the manifest and every file it names are in the cache.
+    fn cached_set(&self, rel: &str, hash: &str, manifest: &str) -> Option<ImageSet> {
+        let m: Manifest = serde_json::from_slice(&self.cache.read(manifest)?).ok()?;
+        let fallback = Format::parse(&m.fallback)?;
+        let mut variants = Vec::with_capacity(m.variants.len());
+        for (ext, w, h, key) in m.variants {
+            let format = Format::parse(&ext)?;
+            let name = format!("{key}.{}", format.ext());
+            if !self.cache.has(&name) || key.len() < 10 {
+                return None;
+            }
+            let label = format!("{w}w");
+            variants.push(Variant {
+                format,
+                width: w,
+                height: h,
+                out: out_path(rel, &label, &key, format),
+                file: self.cache.path(&name),
+            });
+        }
+        Some(ImageSet {
+            rel: rel.to_string(),
+            hash: hash.to_string(),
+            width: m.width,
+            height: m.height,
+            fallback,
+            variants,
+        })
+    }
+
+    /// The image `op` makes of the raster file `rel` in `format` (default: its fallback
+    /// format) at `quality` (default: the site's), made now unless cached. It becomes an
+    /// output of the build (see [`Images::derived_outputs`]).
+    pub fn derive(
+        &self,
+        rel: &str,
+        op: Op,
+        format: Option<Format>,
+        quality: Option<u8>,
+    ) -> Result<Derived, String> {
+        let set = match self.sets.get(rel) {
+            Some(Ok(set)) => set.clone(),
+            Some(Err(f)) => {
+                return Err(Problem::BadImage {
+                    path: rel.to_string(),
+                    reason: f.clone(),
+                }
+                .message());
+            }
+            None => {
+                return Err(format!(
+                    "`{rel}` is not a JPEG, PNG, WebP or GIF file under content/"
+                ));
+            }
+        };
+        let format = format.unwrap_or(set.fallback);
+        let quality = quality.unwrap_or(self.settings.quality).clamp(1, 100);
+        let key = Self::variant_key(&set.hash, &op, format, quality);
+        let cell = {
+            let mut map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key.clone()).or_default().clone()
+        };
+        let result = cell.get_or_init(|| {
+            let (w, h) = op.size(set.width, set.height);
+            let name = format!("{key}.{}", format.ext());
+            if !self.cache.has(&name) {
+                let bytes = std::fs::read(self.root.join("content").join(rel))
+                    .map_err(|e| e.to_string())?;
+                let _permit = self.gate.enter();
+                let decoded = decode::decode(&bytes, self.settings.max_pixels).map_err(|f| {
+                    Problem::BadImage {
+                        path: rel.to_string(),
+                        reason: f,
+                    }
+                    .message()
+                })?;
+                let pixels = resize::resize(&decoded.pixels, w, h, op.crops());
+                drop(decoded);
+                let out = encode::encode(&pixels, format, quality)?;
+                self.cache.encoded();
+                self.cache.write(&name, &out).map_err(|e| e.to_string())?;
+            }
+            let label = format!("{w}x{h}");
+            Ok((
+                Derived {
+                    out: out_path(rel, &label, &key, format),
+                    width: w,
+                    height: h,
+                    rel: rel.to_string(),
+                    source_hash: set.hash.clone(),
+                },
+                self.cache.path(&name),
+            ))
+        });
+        result.clone().map(|(d, _)| d)
+    }
+
+    /// Every image made on request so far: (path in the output folder, cache file), sorted.
+    pub fn derived_outputs(&self) -> Vec<(String, PathBuf)> {
+        let mut out: Vec<(String, PathBuf)> = (self.derived_made().into_iter())
+            .map(|(d, p)| (d.out, p))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Every image made on request so far, with its cache file.
+    pub fn derived_made(&self) -> Vec<(Derived, PathBuf)> {
+        let map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .filter_map(|c| c.get()?.as_ref().ok().cloned())
+            .collect()
+    }
+
+    /// Is `d` made from a source as it is now (same path, same bytes)?
+    pub fn is_current(&self, d: &Derived) -> bool {
+        matches!(self.sets.get(&d.rel), Some(Ok(set)) if set.hash == d.source_hash)
+    }
+}
+
+/// An unsafe SVG under content/, as a diagnostic at its line.
+fn check_svg(root: &Path, a: &ContentFile) -> Option<Diagnostic> {
+    let text = std::fs::read_to_string(root.join(&a.path)).ok()?;
+    let (risk, span) = svg::check(&text).err()?;
+    let source = crate::load::source::SourceFile {
+        path: a.path.clone(),
+        text: Arc::from(text.as_str()),
+    };
+    Some(source.diagnostic(Problem::UnsafeSvg { risk }, span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names_sit_beside_the_source() {
+        let key = "0123456789abcdef";
+        assert_eq!(
+            out_path("releases/a/photo.jpg", "480w", key, Format::Webp),
+            "releases/a/photo.480w.0123456789.webp"
+        );
+        assert_eq!(
+            out_path("p.png", "1200x630", key, Format::Png),
+            "p.1200x630.0123456789.png"
+        );
+        assert!(is_raster("a/B.JPG") && !is_raster("a/b.svg") && !is_raster("x"));
+    }
+}

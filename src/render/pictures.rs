@@ -1,0 +1,90 @@
+//! Covers in template contexts: which processed image an entry's or a release's cover is,
+//! its URL (the widest fallback variant: the original is never published), its `<picture>`
+//! for entry pages and cards, and its 1200 × 630 Open Graph crop. The images themselves
+//! come from `crate::images`; this file only picks and words them.
+
+use std::sync::Arc;
+
+use crate::images::{Format, ImageSet, Op, markup};
+use crate::model::urls::resolve_content_path;
+use crate::model::{EntryVersion, Release, Site};
+use crate::validate::Value;
+
+/// The size of Open Graph images (what Facebook, LinkedIn and others crop to).
+pub const OG_SIZE: (u32, u32) = (1200, 630);
+
+/// The `sizes` of a card's thumbnail: cards sit in a grid a third to a half of the page.
+pub const CARD_SIZES: &str = "(min-width: 50rem) 24rem, 100vw";
+
+/// The cover of an entry version, relative to `content/`.
+pub(crate) fn entry_cover_rel(v: &EntryVersion) -> Option<String> {
+    let c = v.values.get("cover").and_then(Value::as_text)?;
+    let dir = crate::images::uses::folder_in_content(&v.source.path);
+    resolve_content_path(&dir, c)
+}
+
+/// The cover of a release, relative to `content/` (found among the processed images; a
+/// release's cover is kept as its site path).
+fn release_cover_rel<'s>(site: &'s Site, r: &Release) -> Option<&'s str> {
+    let cover = r.cover.as_ref()?;
+    site.images
+        .sets()
+        .find(|(rel, _)| site.urls.asset(rel) == *cover)
+        .map(|(rel, _)| rel)
+}
+
+/// The processed image of a path relative to `content/`, if it is one.
+pub(crate) fn set_of(site: &Site, rel: &str) -> Option<Arc<ImageSet>> {
+    site.images.get(rel)?.as_ref().ok().cloned()
+}
+
+/// The site path a cover is published at: the widest fallback variant of a processed
+/// image, or the file itself (an SVG).
+pub(crate) fn published_path(site: &Site, rel: &str) -> String {
+    match set_of(site, rel) {
+        Some(set) => site.urls.asset(&set.largest().out),
+        None => site.urls.asset(rel),
+    }
+}
+
+/// The site path of a release's cover as published.
+pub(crate) fn release_cover_path(site: &Site, r: &Release) -> Option<String> {
+    match release_cover_rel(site, r) {
+        Some(rel) => Some(published_path(site, rel)),
+        None => r.cover.clone(),
+    }
+}
+
+/// The `<picture>` of a processed cover.
+pub(crate) fn picture(site: &Site, set: &ImageSet, alt: &str, lazy: bool, sizes: &str) -> String {
+    markup::picture(set, alt, sizes, lazy, None, &|out| {
+        site.urls.href(&site.urls.asset(out))
+    })
+}
+
+/// The absolute URL of the Open Graph crop of the image at `rel`, made now if needed; for
+/// an image that is not processed, its own URL.
+fn og_image(site: &Site, rel: &str) -> Option<String> {
+    if set_of(site, rel).is_none() {
+        return Some(site.urls.permalink(&site.urls.asset(rel)));
+    }
+    let (w, h) = OG_SIZE;
+    let d = site
+        .images
+        .derive(rel, Op::Fill(w, h), Some(Format::Jpeg), None)
+        .ok()?;
+    Some(site.urls.permalink(&site.urls.asset(&d.out)))
+}
+
+/// The Open Graph image of an entry version.
+pub(crate) fn entry_og_image(site: &Site, v: &EntryVersion) -> Option<String> {
+    og_image(site, &entry_cover_rel(v)?)
+}
+
+/// The Open Graph image of a release.
+pub(crate) fn release_og_image(site: &Site, r: &Release) -> Option<String> {
+    match release_cover_rel(site, r) {
+        Some(rel) => og_image(site, rel),
+        None => r.cover.as_ref().map(|c| site.urls.permalink(c)),
+    }
+}
