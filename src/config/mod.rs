@@ -91,6 +91,10 @@ struct RawConfig {
     #[serde(default)]
     release_page: ReleasePageSection,
     schema: IndexMap<String, schema::RawField>,
+    /// `[deploy]`: read and checked by `crate::deploy::config` (the build ignores it).
+    #[serde(default)]
+    #[allow(dead_code)]
+    deploy: Option<serde::de::IgnoredAny>,
 }
 
 fn default_lang() -> String {
