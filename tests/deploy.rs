@@ -167,8 +167,8 @@ fn assert_mirrors(remote: &Path, output: &Path) {
     }
 }
 
-/// Content-Type and Cache-Control of a remote object, asked over S3 (HEAD).
-fn head(server: &S3Server, key: &str) -> (String, String) {
+/// An S3 client for checking what the server holds.
+fn client(server: &S3Server) -> (opendal::Operator, tokio::runtime::Runtime) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let op = opendal::Operator::new(
         opendal::services::S3::default()
@@ -186,11 +186,16 @@ fn head(server: &S3Server, key: &str) -> (String, String) {
         opendal_http_transport_reqwest::ReqwestTransport::new(reqwest::Client::new()),
     );
     let ctx = op.base_context().with_http_transport(transport);
-    let op = op.with_context(ctx);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    (op.with_context(ctx), rt)
+}
+
+/// Content-Type and Cache-Control of a remote object, asked over S3 (HEAD).
+fn head(server: &S3Server, key: &str) -> (String, String) {
+    let (op, rt) = client(server);
     let meta = rt.block_on(op.stat(key)).unwrap();
     (
         meta.content_type().unwrap_or_default().to_string(),
@@ -659,4 +664,56 @@ fn missing_or_stale_output_and_unknown_target_are_explained() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("run `gazette build` first"), "{err}");
+}
+
+#[test]
+fn gzip_target_stores_text_compressed_and_redeploys_nothing() {
+    let st = store();
+    let server = S3Server::start(st.path(), 0);
+    let dir = site(&server.endpoint());
+    let path = dir.path().join("site.toml");
+    let toml = fs::read_to_string(&path).unwrap().replace(
+        "prefix = \"results/\"\n",
+        "prefix = \"results/\"\ngzip = true\n",
+    );
+    fs::write(&path, toml).unwrap();
+    build(dir.path());
+    let output = dir.path().join("output");
+    let n = files(&output).len();
+    let out = ok(deploy(dir.path(), &[]));
+    assert_eq!(counts(&out), (n, 0, 0), "{out}");
+
+    let remote = files(&remote_dir(st.path()));
+    let local = files(&output);
+    assert_eq!(
+        remote.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>()
+    );
+    let mut compressed = 0;
+    for (k, v) in &local {
+        let r = &remote[k];
+        if r.starts_with(&[0x1f, 0x8b]) && !v.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r[..]), &mut plain)
+                .unwrap();
+            assert!(plain == *v, "{k} does not decompress to the output's bytes");
+            compressed += 1;
+        } else {
+            assert!(r == v, "{k} differs");
+        }
+    }
+    assert!(
+        compressed > n / 2,
+        "only {compressed} of {n} files compressed"
+    );
+    // Small files are stored as they are.
+    assert_eq!(remote["robots.txt"], local["robots.txt"]);
+
+    let (op, rt) = client(&server);
+    let meta = rt.block_on(op.stat("index.html")).unwrap();
+    assert_eq!(meta.content_encoding(), Some("gzip"));
+    assert_eq!(meta.content_type(), Some("text/html; charset=utf-8"));
+
+    let out = ok(deploy(dir.path(), &[]));
+    assert_eq!(counts(&out), (0, 0, n), "{out}");
 }

@@ -39,6 +39,8 @@ pub struct Target {
     pub kind: TargetKind,
     /// Key prefix (folder) inside the bucket or folder, without leading or trailing `/`.
     pub prefix: String,
+    /// Store text files gzip-compressed with `Content-Encoding: gzip`.
+    pub gzip: bool,
 }
 
 impl Target {
@@ -67,6 +69,8 @@ pub struct Rule {
     pub pattern: String,
     pub cache_control: Option<String>,
     pub content_type: Option<String>,
+    /// Store matching files gzip-compressed (or not), whatever the target says.
+    pub gzip: Option<bool>,
 }
 
 /// The checked `[deploy]` section.
@@ -130,6 +134,8 @@ struct RawTarget {
     path: Option<String>,
     #[serde(default)]
     prefix: String,
+    #[serde(default)]
+    gzip: bool,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +144,7 @@ struct RawRule {
     pattern: Spanned<String>,
     cache_control: Option<String>,
     content_type: Option<String>,
+    gzip: Option<bool>,
 }
 
 /// Words in a key's name that mark it as a credential.
@@ -229,7 +236,7 @@ pub fn parse(source: &SourceFile, root: &Path) -> Result<DeployConfig, Vec<Diagn
     let raw: Wrapper = toml::from_str(text).map_err(|e| {
         vec![config_error(
             format!(
-                "{} (in [deploy]; expected keys: targets: name, kind, bucket, endpoint, region, profile, virtual_host_style, path, prefix; rules: pattern, cache_control, content_type)",
+                "{} (in [deploy]; expected keys: targets: name, kind, bucket, endpoint, region, profile, virtual_host_style, path, prefix, gzip; rules: pattern, cache_control, content_type, gzip)",
                 e.message().trim()
             ),
             e.span().unwrap_or(0..0),
@@ -346,6 +353,7 @@ pub fn parse(source: &SourceFile, root: &Path) -> Result<DeployConfig, Vec<Diagn
             name: t.name,
             kind,
             prefix,
+            gzip: t.gzip,
         });
     }
     let mut rules = Vec::new();
@@ -363,6 +371,7 @@ pub fn parse(source: &SourceFile, root: &Path) -> Result<DeployConfig, Vec<Diagn
             pattern: r.pattern.into_inner(),
             cache_control: r.cache_control,
             content_type: r.content_type,
+            gzip: r.gzip,
         });
     }
     if diags.is_empty() {

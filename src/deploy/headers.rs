@@ -19,6 +19,20 @@ pub const ASSET: &str = "public, max-age=3600";
 pub struct Headers {
     pub content_type: String,
     pub cache_control: String,
+    /// `gzip` when the file is stored compressed (targets with `gzip = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+}
+
+/// Files smaller than this are not worth compressing.
+const GZIP_MIN: u64 = 1024;
+
+/// Whether a content type compresses well (text, JSON, XML, SVG, JavaScript).
+pub fn compressible(content_type: &str) -> bool {
+    content_type.starts_with("text/")
+        || content_type.contains("json")
+        || content_type.contains("xml")
+        || content_type.contains("javascript")
 }
 
 /// The site's rules, compiled, then the defaults.
@@ -44,7 +58,23 @@ impl HeaderRules {
         }
     }
 
-    /// Headers for the file at `path` (relative to the output folder, `/`-separated).
+    /// Headers for the file at `path` (relative to the output folder, `/`-separated) of
+    /// `size` bytes; `gzip`: the target stores text compressed.
+    pub fn for_file(&self, path: &str, size: u64, gzip: bool) -> Headers {
+        let mut h = self.for_path(path);
+        let rule_gzip = self
+            .rules
+            .iter()
+            .find(|(g, _)| g.is_match(path))
+            .and_then(|(_, r)| r.gzip);
+        if rule_gzip.unwrap_or(gzip) && size >= GZIP_MIN && compressible(&h.content_type) {
+            h.content_encoding = Some("gzip".into());
+        }
+        h
+    }
+
+    /// Headers for the file at `path` (relative to the output folder, `/`-separated),
+    /// stored as it is.
     pub fn for_path(&self, path: &str) -> Headers {
         let rule = self.rules.iter().find(|(g, _)| g.is_match(path));
         let cache_control = rule
@@ -56,6 +86,7 @@ impl HeaderRules {
         Headers {
             content_type,
             cache_control,
+            content_encoding: None,
         }
     }
 }
@@ -144,13 +175,28 @@ mod tests {
                 pattern: "*.css".into(),
                 cache_control: Some("no-cache".into()),
                 content_type: None,
+                gzip: Some(false),
             },
             Rule {
                 pattern: "**/*.css".into(),
                 cache_control: Some("max-age=1".into()),
                 content_type: Some("text/plain".into()),
+                gzip: None,
             },
         ]);
+        assert_eq!(
+            rules.for_file("style.css", 5000, true).content_encoding,
+            None
+        );
+        assert_eq!(
+            rules
+                .for_file("a/b.css", 5000, true)
+                .content_encoding
+                .as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(rules.for_file("a/b.css", 100, true).content_encoding, None);
+        assert_eq!(rules.for_file("a/b.png", 5000, true).content_encoding, None);
         let h = rules.for_path("style.css");
         assert_eq!(h.cache_control, "no-cache");
         assert_eq!(h.content_type, "text/css; charset=utf-8");

@@ -157,7 +157,14 @@ pub fn prepare(opts: &DeployOptions) -> Result<Prepared, DeployError> {
         Err(e) => return Err(e),
     };
     let rules = headers::HeaderRules::new(&cfg.rules);
-    let plan = plan::make(local, &rules, manifest.as_ref(), &listing, opts.force);
+    let plan = plan::make(
+        local,
+        &rules,
+        manifest.as_ref(),
+        &listing,
+        opts.force,
+        target.gzip,
+    );
     if let Some(max) = opts.max_deletes
         && plan.deletes.len() > max
     {
@@ -185,8 +192,13 @@ impl Prepared {
         let mut out = Vec::new();
         for (tier, uploads) in &self.plan.tiers {
             for u in uploads {
+                let gz = if u.headers.content_encoding.is_some() {
+                    "; gzip"
+                } else {
+                    ""
+                };
                 out.push(format!(
-                    "upload {} ({}, {} bytes, {}; {}; {})",
+                    "upload {} ({}, {} bytes, {}; {}; {}{gz})",
                     u.file.path,
                     u.reason,
                     u.file.size,

@@ -103,16 +103,6 @@ pub struct Upload {
     pub reason: Reason,
 }
 
-impl Upload {
-    pub fn stored(&self) -> Stored {
-        Stored {
-            md5: self.file.md5.clone(),
-            size: self.file.size,
-            headers: self.headers.clone(),
-        }
-    }
-}
-
 /// Everything a deploy will do.
 #[derive(Debug, Default)]
 pub struct Plan {
@@ -120,9 +110,8 @@ pub struct Plan {
     pub tiers: Vec<(Tier, Vec<Upload>)>,
     /// Remote files the site no longer has, sorted.
     pub deletes: Vec<String>,
-    /// Files already on the remote as they are locally.
-    pub unchanged: Vec<Stored>,
-    pub unchanged_paths: Vec<String>,
+    /// Files already on the remote as they are locally, as the manifest records them.
+    pub unchanged: Vec<(String, Stored)>,
 }
 
 impl Plan {
@@ -142,17 +131,13 @@ impl Plan {
         self.upload_count() == 0 && self.deletes.is_empty()
     }
 
-    /// The manifest after this plan has run: unchanged and uploaded files.
-    pub fn final_manifest(&self) -> BTreeMap<String, Stored> {
-        let mut m: BTreeMap<String, Stored> = self
-            .unchanged_paths
-            .iter()
-            .cloned()
-            .zip(self.unchanged.iter().cloned())
-            .collect();
-        for u in self.uploads() {
-            m.insert(u.file.path.clone(), u.stored());
-        }
+    /// The manifest after this plan has run: unchanged files and what was `uploaded`.
+    pub fn final_manifest(
+        &self,
+        uploaded: impl IntoIterator<Item = (String, Stored)>,
+    ) -> BTreeMap<String, Stored> {
+        let mut m: BTreeMap<String, Stored> = self.unchanged.iter().cloned().collect();
+        m.extend(uploaded);
         m
     }
 
@@ -182,45 +167,47 @@ pub fn make(
     manifest: Option<&Manifest>,
     listing: &BTreeMap<String, Listed>,
     force: bool,
+    gzip: bool,
 ) -> Plan {
     let mut plan = Plan::default();
     let mut by_tier: BTreeMap<Tier, Vec<Upload>> = BTreeMap::new();
     let local_paths: BTreeSet<String> = local.iter().map(|f| f.path.clone()).collect();
     for file in local {
-        let headers = rules.for_path(&file.path);
+        let headers = rules.for_file(&file.path, file.size, gzip);
         let listed = listing.get(&file.path);
         let recorded = manifest.and_then(|m| m.files.get(&file.path));
-        let same_bytes_listed = listed
-            .is_some_and(|l| l.size == file.size && l.md5.as_ref().is_none_or(|m| *m == file.md5));
-        let reason = if force {
-            Some(Reason::Forced)
-        } else if listed.is_none() {
-            Some(Reason::New)
-        } else if !same_bytes_listed
-            || recorded.is_some_and(|r| r.md5 != file.md5 || r.size != file.size)
-        {
-            Some(Reason::Changed)
-        } else if recorded.is_none_or(|r| r.headers != headers) {
-            Some(Reason::Headers)
-        } else {
-            None
-        };
-        match reason {
-            None => {
-                plan.unchanged_paths.push(file.path.clone());
-                plan.unchanged.push(Stored {
-                    md5: file.md5,
-                    size: file.size,
-                    headers,
-                });
+        let same_content = recorded.filter(|r| r.md5 == file.md5 && r.size == file.size);
+        let reason = match (force, listed, same_content) {
+            (true, ..) => Some(Reason::Forced),
+            (false, None, _) => Some(Reason::New),
+            // The manifest says this content was stored: the storage must agree.
+            (false, Some(l), Some(r)) => {
+                if l.size != r.body_size() || l.md5.as_ref().is_some_and(|m| m != r.body_md5()) {
+                    Some(Reason::Changed)
+                } else if r.headers != headers {
+                    Some(Reason::Headers)
+                } else {
+                    None
+                }
             }
-            Some(reason) => by_tier
+            (false, Some(l), None) => {
+                let raw_same = l.size == file.size && l.md5.as_ref().is_none_or(|m| *m == file.md5);
+                Some(if recorded.is_none() && raw_same {
+                    Reason::Headers
+                } else {
+                    Reason::Changed
+                })
+            }
+        };
+        match (reason, same_content) {
+            (None, Some(r)) => plan.unchanged.push((file.path, r.clone())),
+            (reason, _) => by_tier
                 .entry(Tier::of(&file.path))
                 .or_default()
                 .push(Upload {
                     file,
                     headers,
-                    reason,
+                    reason: reason.unwrap_or(Reason::Changed),
                 }),
         }
     }
@@ -274,6 +261,8 @@ mod tests {
                 md5: a.md5.clone(),
                 size: 1,
                 headers: rules.for_path("a.css"),
+                stored_md5: None,
+                stored_size: None,
             },
         );
         let mut listing = BTreeMap::new();
@@ -291,8 +280,9 @@ mod tests {
             Some(&manifest),
             &listing,
             false,
+            false,
         );
-        assert_eq!(p.unchanged_paths, ["a.css"]);
+        assert_eq!(p.unchanged[0].0, "a.css");
         let ups: Vec<_> = p
             .uploads()
             .map(|u| (u.file.path.as_str(), u.reason))
@@ -301,11 +291,25 @@ mod tests {
         assert_eq!(p.deletes, ["gone.html"]);
         // Remote bytes changed behind the manifest's back: upload again.
         listing.get_mut("a.css").unwrap().md5 = Some("0".repeat(32));
-        let p = make(vec![a.clone()], &rules, Some(&manifest), &listing, false);
+        let p = make(
+            vec![a.clone()],
+            &rules,
+            Some(&manifest),
+            &listing,
+            false,
+            false,
+        );
         assert_eq!(p.uploads().next().unwrap().reason, Reason::Changed);
         // No manifest: the headers are unknown.
         listing.get_mut("a.css").unwrap().md5 = Some(a.md5.clone());
-        let p = make(vec![a], &rules, None, &listing, false);
+        let p = make(vec![a.clone()], &rules, None, &listing, false, false);
         assert_eq!(p.uploads().next().unwrap().reason, Reason::Headers);
+        // Compression turned on: same bytes, new headers.
+        let p = make(vec![a], &rules, Some(&manifest), &listing, false, true);
+        assert_eq!(
+            p.unchanged.len(),
+            1,
+            "a.css is under the size worth compressing"
+        );
     }
 }

@@ -24,10 +24,28 @@ const MANIFEST_VERSION: u32 = 1;
 /// What the last deploy stored for one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
+    /// MD5 and size of the local file.
     pub md5: String,
     pub size: u64,
     #[serde(flatten)]
     pub headers: Headers,
+    /// MD5 and size of the stored body when it differs from the file (gzip-compressed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_size: Option<u64>,
+}
+
+impl Stored {
+    /// MD5 of the bytes the storage holds.
+    pub fn body_md5(&self) -> &str {
+        self.stored_md5.as_deref().unwrap_or(&self.md5)
+    }
+
+    /// Size of the bytes the storage holds.
+    pub fn body_size(&self) -> u64 {
+        self.stored_size.unwrap_or(self.size)
+    }
 }
 
 /// The remote manifest: what each file was stored as. Sorted, so it is deterministic.
@@ -35,6 +53,28 @@ pub struct Stored {
 pub struct Manifest {
     pub gazette_deploy: u32,
     pub files: BTreeMap<String, Stored>,
+}
+
+impl Manifest {
+    /// The manifest as JSON, one file a line (readable, diffable, and smaller than pretty
+    /// JSON), keys sorted.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut json = Vec::with_capacity(self.files.len() * 160 + 64);
+        json.extend_from_slice(
+            format!("{{\"gazette_deploy\":{},\"files\":{{", self.gazette_deploy).as_bytes(),
+        );
+        for (i, (k, v)) in self.files.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            json.push(b'\n');
+            json.extend_from_slice(serde_json::to_string(k).unwrap_or_default().as_bytes());
+            json.push(b':');
+            json.extend_from_slice(serde_json::to_string(v).unwrap_or_default().as_bytes());
+        }
+        json.extend_from_slice(b"\n}}\n");
+        json
+    }
 }
 
 /// One object found by listing.
@@ -206,8 +246,7 @@ impl Remote {
             gazette_deploy: MANIFEST_VERSION,
             files: files.clone(),
         };
-        let mut json = serde_json::to_vec_pretty(&m).unwrap_or_default();
-        json.push(b'\n');
+        let json = m.to_json();
         self.op
             .write_with(MANIFEST, json)
             .content_type("application/json; charset=utf-8")
@@ -218,12 +257,15 @@ impl Remote {
 
     /// Store one file with its headers.
     pub async fn put(&self, path: &str, bytes: Vec<u8>, h: &Headers) -> opendal::Result<()> {
-        self.op
+        let mut w = self
+            .op
             .write_with(path, bytes)
             .content_type(&h.content_type)
-            .cache_control(&h.cache_control)
-            .await
-            .map(|_| ())
+            .cache_control(&h.cache_control);
+        if let Some(e) = &h.content_encoding {
+            w = w.content_encoding(e);
+        }
+        w.await.map(|_| ())
     }
 
     /// Tidy up after a finished deploy: a folder target's (empty) temporary folder goes.
@@ -275,15 +317,18 @@ mod tests {
                 headers: Headers {
                     content_type: "text/html; charset=utf-8".into(),
                     cache_control: "public".into(),
+                    content_encoding: Some("gzip".into()),
                 },
+                stored_md5: Some("y".into()),
+                stored_size: Some(2),
             },
         );
         let m = Manifest {
             gazette_deploy: 1,
             files,
         };
-        let s = serde_json::to_string(&m).unwrap();
-        assert!(s.contains("\"content_type\""), "{s}");
+        let s = String::from_utf8(m.to_json()).unwrap();
+        assert!(s.contains("\n\"index.html\":{\"md5\":\"x\""), "{s}");
         let back: Manifest = serde_json::from_str(&s).unwrap();
         assert_eq!(back.files, m.files);
     }

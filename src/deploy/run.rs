@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::error::DeployError;
 use super::local::md5_hex;
 use super::plan::Plan;
-use super::remote::{MANIFEST, Manifest, Remote};
+use super::remote::{MANIFEST, Manifest, Remote, Stored};
 
 /// What a run did.
 #[derive(Debug, Default, Clone)]
@@ -28,8 +28,8 @@ pub async fn execute(
     bar: &ProgressBar,
 ) -> Result<Done, DeployError> {
     let workers = workers.max(1);
-    let final_manifest = plan.final_manifest();
     let mut done = Done::default();
+    let mut uploaded: Vec<(String, Stored)> = Vec::with_capacity(plan.upload_count());
     let storage =
         |action: &'static str, path: &str, e: opendal::Error, started: bool| DeployError::Storage {
             action,
@@ -38,6 +38,7 @@ pub async fn execute(
             started,
         };
     if plan.is_empty() {
+        let final_manifest = plan.final_manifest([]);
         if old.is_none_or(|m| m.files != final_manifest) {
             remote
                 .write_manifest(&final_manifest)
@@ -58,7 +59,7 @@ pub async fn execute(
             "{files_done}/{total_files} files · {}",
             tier.label()
         ));
-        let mut set: JoinSet<Result<u64, DeployError>> = JoinSet::new();
+        let mut set: JoinSet<Result<(String, Stored), DeployError>> = JoinSet::new();
         let mut queue = uploads.iter();
         loop {
             while set.len() < workers {
@@ -78,9 +79,26 @@ pub async fn execute(
                             message: "it changed during the deploy (was a build running?); rerun when the build is done".into(),
                         });
                     }
-                    let n = bytes.len() as u64;
+                    let mut stored = Stored {
+                        md5: u.file.md5.clone(),
+                        size: u.file.size,
+                        headers: u.headers.clone(),
+                        stored_md5: None,
+                        stored_size: None,
+                    };
+                    let body = if u.headers.content_encoding.as_deref() == Some("gzip") {
+                        let gz = gzip(&bytes).map_err(|e| DeployError::ReadOutput {
+                            path: u.file.abs.clone(),
+                            message: format!("compressing: {e}"),
+                        })?;
+                        stored.stored_md5 = Some(md5_hex(&gz));
+                        stored.stored_size = Some(gz.len() as u64);
+                        gz
+                    } else {
+                        bytes
+                    };
                     remote
-                        .put(&u.file.path, bytes, &u.headers)
+                        .put(&u.file.path, body, &u.headers)
                         .await
                         .map_err(|e| DeployError::Storage {
                             action: "uploading",
@@ -88,22 +106,23 @@ pub async fn execute(
                             message: e.to_string(),
                             started: true,
                         })?;
-                    Ok(n)
+                    Ok((u.file.path, stored))
                 });
             }
             let Some(joined) = set.join_next().await else {
                 break;
             };
-            let n = joined.map_err(|e| DeployError::Storage {
+            let (path, stored) = joined.map_err(|e| DeployError::Storage {
                 action: "uploading",
                 path: String::new(),
                 message: e.to_string(),
                 started: true,
             })??;
+            done.bytes += stored.body_size();
+            bar.inc(stored.size);
+            uploaded.push((path, stored));
             done.uploaded += 1;
-            done.bytes += n;
             files_done += 1;
-            bar.inc(n);
             bar.set_message(format!(
                 "{files_done}/{total_files} files · {}",
                 tier.label()
@@ -141,11 +160,22 @@ pub async fn execute(
         bar.set_message(format!("{files_done}/{total_files} files · deleting"));
     }
     remote
-        .write_manifest(&final_manifest)
+        .write_manifest(&plan.final_manifest(uploaded))
         .await
         .map_err(|e| storage("writing", MANIFEST, e, true))?;
     remote.finish();
     Ok(done)
+}
+
+/// gzip at the default level; deterministic (no name, no time in the header).
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::default(),
+    );
+    e.write_all(bytes)?;
+    e.finish()
 }
 
 /// The progress bar (drawn only on a terminal).
