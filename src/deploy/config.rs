@@ -163,10 +163,15 @@ const SECRET_WORDS: &[&str] = &[
     "sas",
 ];
 
-/// Whether a key's name looks like it holds a credential.
+/// Whether a key's name looks like it holds a credential (`secret_access_key`, `token`,
+/// `ak`/`sk`, anything ending in `key` or `key_id`).
 pub fn looks_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
+    let k = key.to_ascii_lowercase().replace('-', "_");
     SECRET_WORDS.iter().any(|w| k.contains(w))
+        || matches!(k.as_str(), "key" | "ak" | "sk" | "auth")
+        || k.ends_with("_key")
+        || k.ends_with("key_id")
+        || k.ends_with("keyid")
 }
 
 /// Read `site.toml` under `root` and check its `[deploy]` section.
@@ -299,14 +304,24 @@ pub fn parse(source: &SourceFile, root: &Path) -> Result<DeployConfig, Vec<Diagn
                             && url::Url::parse(e.get_ref())
                                 .is_ok_and(|u| u.username().is_empty() && u.password().is_none());
                         if !ok {
-                            diags.push(config_error(
+                            // An endpoint with a password in it is not echoed.
+                            let shown = if e.get_ref().contains('@') {
+                                "(with user information)".to_string()
+                            } else {
+                                format!("`{}`", e.get_ref())
+                            };
+                            let mut d = config_error(
                                 format!(
-                                    "endpoint `{}` must be an http(s) URL without user or password, such as https://oss-cn-hangzhou.aliyuncs.com",
-                                    e.get_ref()
+                                    "endpoint {shown} must be an http(s) URL without user or password, such as https://oss-cn-hangzhou.aliyuncs.com",
                                 ),
                                 e.span(),
                                 &format!("{field}.endpoint"),
-                            ));
+                            );
+                            if e.get_ref().contains('@') {
+                                // The snippet would show the line, password and all.
+                                d.span = None;
+                            }
+                            diags.push(d);
                         }
                         Some(e.into_inner().trim_end_matches('/').to_string())
                     }
@@ -447,6 +462,37 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn an_endpoint_with_a_password_is_refused_unechoed() {
+        let e = parse_text(
+            "[[deploy.targets]]\nname = \"a\"\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"https://u:pw-XYZ@host\"\n",
+        )
+        .unwrap_err();
+        let text = e[0].to_string();
+        assert!(text.contains("site.toml:5:12"), "{text}");
+        assert!(!text.contains("pw-XYZ"), "{text}");
+    }
+
+    #[test]
+    fn credential_names() {
+        for k in [
+            "secret",
+            "AWS_SECRET_ACCESS_KEY",
+            "session-token",
+            "sk",
+            "key",
+            "oss_key_id",
+            "password",
+        ] {
+            assert!(looks_secret(k), "{k}");
+        }
+        for k in [
+            "name", "bucket", "endpoint", "region", "prefix", "profile", "kind", "path", "gzip",
+        ] {
+            assert!(!looks_secret(k), "{k}");
+        }
     }
 
     #[test]
