@@ -135,6 +135,10 @@ enum Command {
         /// Upload every file, whatever the remote holds.
         #[arg(long)]
         force: bool,
+        /// Also list the remote and compare every object's size and ETag (finds objects
+        /// changed or deleted behind Gazette's back).
+        #[arg(long)]
+        verify: bool,
         /// Refuse to delete more remote files than this (-1: no limit).
         #[arg(long, default_value_t = gazette::deploy::DEFAULT_MAX_DELETES as i64, allow_negative_numbers = true)]
         max_deletes: i64,
@@ -323,6 +327,7 @@ fn main() -> ExitCode {
             target,
             dry_run,
             force,
+            verify,
             max_deletes,
             workers,
             output,
@@ -332,6 +337,7 @@ fn main() -> ExitCode {
             target,
             dry_run,
             force,
+            verify,
             max_deletes: usize::try_from(max_deletes).ok(),
             workers: workers.max(1),
         }),

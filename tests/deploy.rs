@@ -717,3 +717,29 @@ fn gzip_target_stores_text_compressed_and_redeploys_nothing() {
     let out = ok(deploy(dir.path(), &[]));
     assert_eq!(counts(&out), (0, 0, n), "{out}");
 }
+
+#[test]
+fn verify_lists_the_remote_and_repairs_what_changed_behind_gazettes_back() {
+    let st = store();
+    let server = S3Server::start(st.path(), 0);
+    let dir = site(&server.endpoint());
+    let output = dir.path().join("output");
+    ok(deploy(dir.path(), &[]));
+    let n = files(&output).len();
+
+    // Someone deletes one object and truncates another in the bucket.
+    let remote = remote_dir(st.path());
+    fs::remove_file(remote.join("style.css")).unwrap();
+    fs::write(remote.join("about/index.html"), "x").unwrap();
+    // The manifest is the record: a plain deploy trusts it.
+    let out = ok(deploy(dir.path(), &[]));
+    assert_eq!(counts(&out), (0, 0, n), "{out}");
+    // --verify lists the bucket and repairs both.
+    let out = ok(deploy(dir.path(), &["--verify", "--dry-run"]));
+    assert!(out.contains("upload style.css (new, "), "{out}");
+    assert!(out.contains("upload about/index.html (changed, "), "{out}");
+    let out = ok(deploy(dir.path(), &["--verify"]));
+    assert_eq!(counts(&out), (2, 0, n - 2), "{out}");
+    assert_mirrors(&remote, &output);
+    assert_headers(&server);
+}

@@ -31,6 +31,9 @@ pub struct DeployOptions {
     pub dry_run: bool,
     /// Upload every file, whatever the remote holds.
     pub force: bool,
+    /// List the remote even when a manifest exists, and compare each object's size and
+    /// ETag: finds objects changed or deleted behind Gazette's back.
+    pub verify: bool,
     /// Refuse a deploy that would delete more remote files than this (`None`: no limit).
     pub max_deletes: Option<usize>,
     /// Uploads and deletions in flight at once.
@@ -140,28 +143,33 @@ pub fn prepare(opts: &DeployOptions) -> Result<Prepared, DeployError> {
             target: target.name.clone(),
             message: e.to_string(),
         })?;
-    let (manifest, listing) = runtime.block_on(async {
-        let manifest = remote.read_manifest().await;
-        let listing = remote.list().await;
-        (manifest, listing)
-    });
-    let listing = listing.map_err(|e| DeployError::Storage {
-        action: "listing",
-        path: target.describe(),
-        message: e.to_string(),
-        started: false,
-    })?;
-    let manifest = match manifest {
+    let manifest = match runtime.block_on(remote.read_manifest()) {
         Ok(m) => m,
         Err(DeployError::BadManifest { .. }) if opts.force => None,
         Err(e) => return Err(e),
+    };
+    // The manifest is the record of what the remote holds; without one (a first deploy, or
+    // a bucket filled by another tool), with --force or --verify, the remote is listed.
+    let listing = if manifest.is_none() || opts.force || opts.verify {
+        Some(
+            runtime
+                .block_on(remote.list())
+                .map_err(|e| DeployError::Storage {
+                    action: "listing",
+                    path: target.describe(),
+                    message: e.to_string(),
+                    started: false,
+                })?,
+        )
+    } else {
+        None
     };
     let rules = headers::HeaderRules::new(&cfg.rules);
     let plan = plan::make(
         local,
         &rules,
         manifest.as_ref(),
-        &listing,
+        listing.as_ref(),
         opts.force,
         target.gzip,
     );

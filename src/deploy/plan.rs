@@ -10,7 +10,7 @@ use std::fmt;
 
 use super::headers::{HeaderRules, Headers};
 use super::local::LocalFile;
-use super::remote::{Listed, Manifest, Stored};
+use super::remote::{Listed, MANIFEST_VERSION, Manifest, Stored};
 
 /// The upload tiers, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -132,50 +132,77 @@ impl Plan {
     }
 
     /// The manifest after this plan has run: unchanged files and what was `uploaded`.
-    pub fn final_manifest(
-        &self,
-        uploaded: impl IntoIterator<Item = (String, Stored)>,
-    ) -> BTreeMap<String, Stored> {
-        let mut m: BTreeMap<String, Stored> = self.unchanged.iter().cloned().collect();
-        m.extend(uploaded);
-        m
+    pub fn final_manifest(&self, uploaded: impl IntoIterator<Item = (String, Stored)>) -> Manifest {
+        let mut files: BTreeMap<String, Stored> = self.unchanged.iter().cloned().collect();
+        files.extend(uploaded);
+        Manifest {
+            gazette_deploy: MANIFEST_VERSION,
+            files,
+            pending: Vec::new(),
+        }
     }
 
-    /// The manifest to store before anything changes: the old one without every path this
-    /// plan touches, so a deploy killed midway leaves nothing recorded as done that is not.
-    pub fn pending_manifest(&self, old: Option<&Manifest>) -> BTreeMap<String, Stored> {
-        let Some(old) = old else {
-            return BTreeMap::new();
-        };
+    /// The manifest to store before anything changes: the old one with every path this plan
+    /// touches moved from `files` to `pending`, so a deploy killed midway leaves nothing
+    /// recorded as done that is not, and the next one finishes or undoes each of them.
+    pub fn pending_manifest(&self, old: Option<&Manifest>) -> Manifest {
         let touched: BTreeSet<&str> = self
             .uploads()
             .map(|u| u.file.path.as_str())
             .chain(self.deletes.iter().map(String::as_str))
+            .chain(
+                old.iter()
+                    .flat_map(|m| m.pending.iter().map(String::as_str)),
+            )
             .collect();
-        old.files
+        let files = old
             .iter()
+            .flat_map(|m| &m.files)
             .filter(|(k, _)| !touched.contains(k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+            .collect();
+        Manifest {
+            gazette_deploy: MANIFEST_VERSION,
+            files,
+            pending: touched.into_iter().map(String::from).collect(),
+        }
     }
 }
 
-/// Compare the local files with what the remote holds.
+/// Compare the local files with what the remote holds: the manifest, and the `listing` when
+/// the remote was listed (without one, the manifest is taken as what the remote holds).
 pub fn make(
     local: Vec<LocalFile>,
     rules: &HeaderRules,
     manifest: Option<&Manifest>,
-    listing: &BTreeMap<String, Listed>,
+    listing: Option<&BTreeMap<String, Listed>>,
     force: bool,
     gzip: bool,
 ) -> Plan {
     let mut plan = Plan::default();
     let mut by_tier: BTreeMap<Tier, Vec<Upload>> = BTreeMap::new();
     let local_paths: BTreeSet<String> = local.iter().map(|f| f.path.clone()).collect();
+    let pending: BTreeSet<&str> = manifest
+        .iter()
+        .flat_map(|m| m.pending.iter().map(String::as_str))
+        .collect();
     for file in local {
         let headers = rules.for_file(&file.path, file.size, gzip);
-        let listed = listing.get(&file.path);
-        let recorded = manifest.and_then(|m| m.files.get(&file.path));
+        // A pending path's remote state is unknown: as if nothing were recorded.
+        let recorded = manifest
+            .and_then(|m| m.files.get(&file.path))
+            .filter(|_| !pending.contains(file.path.as_str()));
+        let from_manifest;
+        let listed = match listing {
+            Some(l) => l.get(&file.path),
+            None => {
+                from_manifest = recorded.map(|r| Listed {
+                    size: r.body_size(),
+                    md5: Some(r.body_md5().to_string()),
+                });
+                from_manifest.as_ref()
+            }
+        };
         let same_content = recorded.filter(|r| r.md5 == file.md5 && r.size == file.size);
         let reason = match (force, listed, same_content) {
             (true, ..) => Some(Reason::Forced),
@@ -212,8 +239,15 @@ pub fn make(
         }
     }
     plan.tiers = by_tier.into_iter().collect();
-    plan.deletes = listing
-        .keys()
+    let remote_paths: BTreeSet<&String> = match listing {
+        Some(l) => l.keys().collect(),
+        None => manifest
+            .iter()
+            .flat_map(|m| m.files.keys().chain(&m.pending))
+            .collect(),
+    };
+    plan.deletes = remote_paths
+        .into_iter()
         .filter(|k| !local_paths.contains(*k))
         .cloned()
         .collect();
@@ -278,7 +312,7 @@ mod tests {
             vec![a.clone(), file("index.html", "x")],
             &rules,
             Some(&manifest),
-            &listing,
+            Some(&listing),
             false,
             false,
         );
@@ -295,17 +329,24 @@ mod tests {
             vec![a.clone()],
             &rules,
             Some(&manifest),
-            &listing,
+            Some(&listing),
             false,
             false,
         );
         assert_eq!(p.uploads().next().unwrap().reason, Reason::Changed);
         // No manifest: the headers are unknown.
         listing.get_mut("a.css").unwrap().md5 = Some(a.md5.clone());
-        let p = make(vec![a.clone()], &rules, None, &listing, false, false);
+        let p = make(vec![a.clone()], &rules, None, Some(&listing), false, false);
         assert_eq!(p.uploads().next().unwrap().reason, Reason::Headers);
         // Compression turned on: same bytes, new headers.
-        let p = make(vec![a], &rules, Some(&manifest), &listing, false, true);
+        let p = make(
+            vec![a],
+            &rules,
+            Some(&manifest),
+            Some(&listing),
+            false,
+            true,
+        );
         assert_eq!(
             p.unchanged.len(),
             1,

@@ -19,7 +19,7 @@ pub const MANIFEST: &str = ".gazette-deploy.json";
 /// Where a folder target's files are written before they are renamed into place.
 pub const FS_TMP: &str = ".gazette-deploy-tmp";
 /// The manifest format this module writes.
-const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 1;
 
 /// What the last deploy stored for one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,10 @@ impl Stored {
 pub struct Manifest {
     pub gazette_deploy: u32,
     pub files: BTreeMap<String, Stored>,
+    /// Paths a deploy was changing when this manifest was stored: their remote state is
+    /// unknown until a deploy finishes (uploaded again if the site has them, else deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
 }
 
 impl Manifest {
@@ -72,7 +76,16 @@ impl Manifest {
             json.push(b':');
             json.extend_from_slice(serde_json::to_string(v).unwrap_or_default().as_bytes());
         }
-        json.extend_from_slice(b"\n}}\n");
+        json.extend_from_slice(b"\n}");
+        if !self.pending.is_empty() {
+            json.extend_from_slice(b",\"pending\":");
+            json.extend_from_slice(
+                serde_json::to_string(&self.pending)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+        }
+        json.extend_from_slice(b"}\n");
         json
     }
 }
@@ -241,11 +254,7 @@ impl Remote {
     }
 
     /// Store the manifest (never cached by a CDN).
-    pub async fn write_manifest(&self, files: &BTreeMap<String, Stored>) -> opendal::Result<()> {
-        let m = Manifest {
-            gazette_deploy: MANIFEST_VERSION,
-            files: files.clone(),
-        };
+    pub async fn write_manifest(&self, m: &Manifest) -> opendal::Result<()> {
         let json = m.to_json();
         self.op
             .write_with(MANIFEST, json)
@@ -326,10 +335,12 @@ mod tests {
         let m = Manifest {
             gazette_deploy: 1,
             files,
+            pending: vec!["gone.html".into()],
         };
         let s = String::from_utf8(m.to_json()).unwrap();
         assert!(s.contains("\n\"index.html\":{\"md5\":\"x\""), "{s}");
         let back: Manifest = serde_json::from_str(&s).unwrap();
         assert_eq!(back.files, m.files);
+        assert_eq!(back.pending, m.pending);
     }
 }

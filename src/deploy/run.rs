@@ -39,7 +39,7 @@ pub async fn execute(
         };
     if plan.is_empty() {
         let final_manifest = plan.final_manifest([]);
-        if old.is_none_or(|m| m.files != final_manifest) {
+        if old.is_none_or(|m| m.files != final_manifest.files || !m.pending.is_empty()) {
             remote
                 .write_manifest(&final_manifest)
                 .await
