@@ -43,6 +43,8 @@ ENDPOINT="http://127.0.0.1:$PORT"
 export AWS_ACCESS_KEY_ID=GAZETTETESTKEY
 export AWS_SECRET_ACCESS_KEY=$(sed -n 's/^pub const SECRET_KEY: &str = "\(.*\)";/\1/p' tests/common/s3.rs)
 export AWS_EC2_METADATA_DISABLED=true
+# rclone's AWS SDK refuses a custom CA bundle with its own HTTP transport; none is needed here.
+unset AWS_CA_BUNDLE
 export RCLONE_CONFIG_BENCH_TYPE=s3
 export RCLONE_CONFIG_BENCH_PROVIDER=Other
 export RCLONE_CONFIG_BENCH_ENDPOINT=$ENDPOINT
@@ -62,7 +64,7 @@ secs() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1 || { echo "failed
 gz() { "$GAZETTE_BIN" --root "$SITE" deploy --target "r$1" --workers 8; }
 rc() { rclone sync --checksum --transfers 8 --checkers 8 --s3-no-check-bucket "$SITE/output" "bench:rc$1"; }
 
-ENTRY=$(find "$SITE/content/releases" -name '*.md' ! -name '_*' ! -name '*.en.md' | sort | head -1)
+ENTRY=$(find "$SITE/content/releases" -name '*.md' ! -name '_*' ! -name '*.en.md' | sort | sed -n 1p)
 declare -a G1 G2 G3 R1 R2 R3
 for r in $(seq 1 "$RUNS"); do
   G1+=("$(secs gz "$r")"); R1+=("$(secs rc "$r")")
