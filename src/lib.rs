@@ -3,6 +3,7 @@
 //! the stages together and is the API the CLI and the tests use.
 
 pub mod config;
+pub mod deploy;
 pub mod diagnostics;
 pub mod images;
 pub mod import;

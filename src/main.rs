@@ -125,6 +125,33 @@ enum Command {
     },
     /// Create a new, minimal, buildable site in DIR.
     Init { dir: PathBuf },
+    /// Publish the built output to a target of site.toml's [[deploy.targets]]: only what
+    /// changed, pages after what they link to, deletions last. Exit 0 done, 1 nothing
+    /// changed (a problem found before starting), 3 stopped partway (rerun to finish).
+    Deploy {
+        /// The target's name (default: the first declared).
+        #[arg(long)]
+        target: Option<String>,
+        /// List every planned change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Upload every file, whatever the remote holds.
+        #[arg(long)]
+        force: bool,
+        /// Also list the remote and compare every object's size and ETag (finds objects
+        /// changed or deleted behind Gazette's back).
+        #[arg(long)]
+        verify: bool,
+        /// Refuse to delete more remote files than this (-1: no limit).
+        #[arg(long, default_value_t = gazette::deploy::DEFAULT_MAX_DELETES as i64, allow_negative_numbers = true)]
+        max_deletes: i64,
+        /// Uploads in flight at once.
+        #[arg(long, default_value_t = gazette::deploy::DEFAULT_WORKERS, value_parser = clap::value_parser!(usize))]
+        workers: usize,
+        /// The built site (default: <root>/output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -322,6 +349,24 @@ fn main() -> ExitCode {
             finish(r)
         }
         Command::Init { dir } => finish(scaffold::init(&dir)),
+        Command::Deploy {
+            target,
+            dry_run,
+            force,
+            verify,
+            max_deletes,
+            workers,
+            output,
+        } => deploy(gazette::deploy::DeployOptions {
+            root: cli.root,
+            output,
+            target,
+            dry_run,
+            force,
+            verify,
+            max_deletes: usize::try_from(max_deletes).ok(),
+            workers: workers.max(1),
+        }),
         Command::Serve { port, bind, open } => {
             let opts = gazette::serve::ServeOptions {
                 root: cli.root,
@@ -337,6 +382,33 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+fn deploy(opts: gazette::deploy::DeployOptions) -> ExitCode {
+    use std::io::IsTerminal;
+    let fail = |e: gazette::deploy::DeployError| {
+        eprint!("{}", e.report());
+        ExitCode::from(if e.partial() { 3 } else { 1 })
+    };
+    let prepared = match gazette::deploy::prepare(&opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    for w in &prepared.warnings {
+        eprintln!("warning: {w}");
+    }
+    if opts.dry_run {
+        for line in prepared.changes() {
+            println!("{line}");
+        }
+    }
+    match prepared.run(std::io::stderr().is_terminal()) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

@@ -100,6 +100,10 @@ struct RawConfig {
     collections: IndexMap<String, collections::RawCollection>,
     #[serde(default)]
     matching: collections::RawMatching,
+    /// `[deploy]`: read and checked by `crate::deploy::config` (the build ignores it).
+    #[serde(default)]
+    #[allow(dead_code)]
+    deploy: Option<serde::de::IgnoredAny>,
 }
 
 fn default_lang() -> String {
