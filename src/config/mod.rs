@@ -94,6 +94,7 @@ struct RawConfig {
     release_page: ReleasePageSection,
     #[serde(default)]
     check: crate::links::LinkCheckConfig,
+    #[serde(default)]
     images: crate::images::ImagesSection,
     schema: IndexMap<String, schema::RawField>,
     #[serde(default)]
