@@ -122,7 +122,15 @@ fn sigkill_at_any_moment_leaves_a_complete_output() {
         })
         .collect();
     kept.sort();
-    assert_eq!(kept, ["lock", "manifest", "manifest", "site"]);
+    // Two manifests, one per folder — or one, when the last killed build had already swapped
+    // in the same site and had begun bringing the kept folder up to date: the completing
+    // build then finds nothing to write, does not swap, and leaves that folder without a
+    // manifest (it is checked by content next time, which the next build below exercises).
+    // Which happens depends on where the kills fell.
+    assert!(
+        kept == ["lock", "manifest", "manifest", "site"] || kept == ["lock", "manifest", "site"],
+        "{kept:?}"
+    );
     // The next build, with nothing changed, brings the kept folder up to date and swaps it
     // in: the site is still the same.
     assert_eq!(build_into(root, &out), a);
