@@ -34,11 +34,13 @@ fn identity_hash(e: &Entry) -> u64 {
     ))
 }
 
-/// What an entry's own pages show: its identity, date, hold, and every version's source
-/// file (`file_hash` of its bytes) and rendered body.
-pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
-    let versions: Vec<(&str, u64, u64)> = e
-        .versions
+/// Every version's language, source file (`file_hash` of its bytes) and rendered body: what
+/// an entry's or an item's text comes from.
+fn versions_hash(
+    versions: &std::collections::BTreeMap<crate::model::ids::Lang, Box<crate::model::EntryVersion>>,
+    file_hash: &dyn Fn(&Path) -> u64,
+) -> u64 {
+    let versions: Vec<(&str, u64, u64)> = versions
         .iter()
         .map(|(l, v)| {
             (
@@ -48,7 +50,13 @@ pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
             )
         })
         .collect();
-    hash_of((identity_hash(e), versions))
+    hash_of(versions)
+}
+
+/// What an entry's own pages show: its identity, date, hold, and every version's source
+/// file and rendered body.
+pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
+    hash_of((identity_hash(e), versions_hash(&e.versions, file_hash)))
 }
 
 /// What a list shows of an entry (its card, and the group a release page puts it in under
@@ -231,23 +239,12 @@ impl<'a> Signer<'a> {
                     c.items
                         .iter()
                         .map(|i| {
-                            let versions: Vec<(&str, u64, u64)> = i
-                                .versions
-                                .iter()
-                                .map(|(l, v)| {
-                                    (
-                                        l.as_str(),
-                                        file_hash(&v.source.path),
-                                        hash_of(&*v.body_html.get()),
-                                    )
-                                })
-                                .collect();
                             hash_of((
                                 &i.slug,
                                 i.date.map(|d| d.to_string()),
                                 i.closed,
                                 hold_key(&i.hold),
-                                versions,
+                                versions_hash(&i.versions, file_hash),
                             ))
                         })
                         .collect()
