@@ -288,6 +288,14 @@ impl<'a> Renderer<'a> {
             }
         };
 
+        // Field values shown as HTML (entry and item pages, collection cards).
+        let (yes, no) = (self.t(lang, "yes"), self.t(lang, "no"));
+        let d = Displayer {
+            site: s,
+            lang,
+            yes: &yes,
+            no: &no,
+        };
         match &page.kind {
             PageKind::Home => {
                 ctx.insert_value("releases", shared.releases.clone());
@@ -316,12 +324,6 @@ impl<'a> Renderer<'a> {
             PageKind::Entry(i) => {
                 let e = &s.entries[*i];
                 let v = e.version(lang, default);
-                let d = Displayer {
-                    site: s,
-                    lang,
-                    yes: &self.t(lang, "yes"),
-                    no: &self.t(lang, "no"),
-                };
                 let cover = cover_path(s, v).map(|p| u.href(&p));
                 let cover_alt = v.values.get("cover_alt").and_then(Value::as_text);
                 // The cover is the first image a reader sees: not lazy.
@@ -384,15 +386,7 @@ impl<'a> Renderer<'a> {
                         url: page_url(1),
                     },
                 );
-                ctx.insert(
-                    "paginator",
-                    &Paginator {
-                        page: *n,
-                        pages: *pages,
-                        prev: (*n > 1).then(|| page_url(n - 1)),
-                        next: (n < pages).then(|| page_url(n + 1)),
-                    },
-                );
+                ctx.insert("paginator", &Paginator::new(*n, *pages, page_url));
                 ctx.insert_value("entries", self.cards(&slice, lang));
             }
             PageKind::Page(i) => {
@@ -426,13 +420,6 @@ impl<'a> Renderer<'a> {
                 let c = &s.collections[*collection];
                 let per = s.config.paginate_by;
                 let page_url = |k: usize| u.href(&u.collection(lang, &c.name, k));
-                let (yes, no) = (self.t(lang, "yes"), self.t(lang, "no"));
-                let d = Displayer {
-                    site: s,
-                    lang,
-                    yes: &yes,
-                    no: &no,
-                };
                 ctx.insert(
                     "collection",
                     &market::collection_context(s, *collection, lang),
@@ -441,24 +428,9 @@ impl<'a> Renderer<'a> {
                     "items",
                     &market::cards(s, *collection, (n - 1) * per..n * per, &d),
                 );
-                ctx.insert(
-                    "paginator",
-                    &Paginator {
-                        page: *n,
-                        pages: *pages,
-                        prev: (*n > 1).then(|| page_url(n - 1)),
-                        next: (n < pages).then(|| page_url(n + 1)),
-                    },
-                );
+                ctx.insert("paginator", &Paginator::new(*n, *pages, page_url));
             }
             PageKind::Item { collection, item } => {
-                let (yes, no) = (self.t(lang, "yes"), self.t(lang, "no"));
-                let d = Displayer {
-                    site: s,
-                    lang,
-                    yes: &yes,
-                    no: &no,
-                };
                 ctx.insert(
                     "item",
                     &market::item_context(s, *collection, *item, u.href(&page.site_path), &d),

@@ -64,7 +64,7 @@ pub(crate) fn field_json(def: &FieldDef, site: &Site) -> Json {
 }
 
 #[derive(Serialize)]
-struct Translation<'a> {
+pub(crate) struct Translation<'a> {
     title: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<&'a str>,
@@ -181,26 +181,36 @@ fn record(site: &Site, i: usize) -> EntryRecord<'_> {
         slug: &e.slug,
         date: e.date.to_string(),
         values: &original.values,
-        translations: langs
-            .iter()
-            .filter(|l| *l != default)
-            .filter_map(|l| {
-                let v = e.versions.get(l)?;
-                Some((
-                    l.as_str(),
-                    Translation {
-                        title: &v.title,
-                        summary: v.summary.as_deref(),
-                    },
-                ))
-            })
-            .collect(),
+        translations: translations(&e.versions, langs, default),
         urls: langs
             .iter()
             .filter(|l| e.versions.contains_key(*l))
             .map(|l| (l.as_str(), u.permalink(&u.entry(l, &e.release, &e.slug))))
             .collect(),
     }
+}
+
+/// Title and summary of every translation among `versions` (an entry's or an item's), in the
+/// site's language order.
+pub(crate) fn translations<'a>(
+    versions: &'a std::collections::BTreeMap<Lang, Box<crate::model::EntryVersion>>,
+    langs: &'a [Lang],
+    default: &Lang,
+) -> IndexMap<&'a str, Translation<'a>> {
+    langs
+        .iter()
+        .filter(|l| *l != default)
+        .filter_map(|l| {
+            let v = versions.get(l)?;
+            Some((
+                l.as_str(),
+                Translation {
+                    title: &v.title,
+                    summary: v.summary.as_deref(),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The JSON document covering `releases`, holding `records`.

@@ -15,7 +15,7 @@ use crate::model::matching::{Match, Reason};
 use crate::model::refs::ItemRef;
 use crate::plan::MarketFile;
 use crate::plan::is_public;
-use crate::render::data_json::{field_json, labels_json};
+use crate::render::data_json::{Translation, field_json, labels_json, translations};
 use crate::validate::Fields;
 
 /// An entry or item as open data names it.
@@ -77,13 +77,6 @@ fn match_records<'a>(site: &Site, list: &'a [Match]) -> Vec<MatchRecord<'a>> {
             reasons: &m.reasons,
         })
         .collect()
-}
-
-#[derive(Serialize)]
-struct Translation<'a> {
-    title: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -182,20 +175,7 @@ fn collection_doc(site: &Site, c: usize) -> CollectionDoc<'_> {
                 closes: it.closes.map(|d| d.to_string()),
                 closed: it.closed,
                 values: &it.versions[default].values,
-                translations: langs
-                    .iter()
-                    .filter(|l| *l != default)
-                    .filter_map(|l| {
-                        let v = it.versions.get(l)?;
-                        Some((
-                            l.as_str(),
-                            Translation {
-                                title: &v.title,
-                                summary: v.summary.as_deref(),
-                            },
-                        ))
-                    })
-                    .collect(),
+                translations: translations(&it.versions, langs, default),
                 urls: langs
                     .iter()
                     .filter(|l| it.versions.contains_key(*l))

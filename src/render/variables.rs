@@ -60,13 +60,25 @@ pub(super) struct TermContext<'a> {
     pub(super) url: String,
 }
 
-/// `paginator`: where a term page is among that term's pages.
+/// `paginator`: where a term or collection page is among that list's pages.
 #[derive(Serialize)]
 pub(super) struct Paginator {
     pub(super) page: usize,
     pub(super) pages: usize,
     pub(super) prev: Option<String>,
     pub(super) next: Option<String>,
+}
+
+impl Paginator {
+    /// Page `page` of `pages`, whose URLs `url_of` gives by number.
+    pub(super) fn new(page: usize, pages: usize, url_of: impl Fn(usize) -> String) -> Self {
+        Paginator {
+            page,
+            pages,
+            prev: (page > 1).then(|| url_of(page - 1)),
+            next: (page < pages).then(|| url_of(page + 1)),
+        }
+    }
 }
 
 /// `standalone`: a page from `content/pages/`.
