@@ -114,10 +114,19 @@ impl Urls {
         "/robots.txt".to_string()
     }
 
-    /// Open data of every public entry: `ext` is `json` or `csv`.
     /// Open data of a collection's public items.
     pub fn data_collection(&self, name: &Slug) -> String {
         format!("/data/{name}.json")
+    }
+
+    /// A collection's public items as CSV.
+    pub fn data_collection_csv(&self, name: &Slug) -> String {
+        format!("/data/{name}.csv")
+    }
+
+    /// The CSVW metadata of a collection's CSV.
+    pub fn data_collection_csv_metadata(&self, name: &Slug) -> String {
+        format!("/data/{name}.csv-metadata.json")
     }
 
     /// Every match of the site, as open data.
@@ -125,6 +134,7 @@ impl Urls {
         "/data/matches.json".into()
     }
 
+    /// Open data of every public entry: `ext` is `json` or `csv`.
     pub fn data_entries(&self, ext: &str) -> String {
         format!("/data/entries.{ext}")
     }

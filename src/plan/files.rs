@@ -168,6 +168,14 @@ pub(super) fn generated_files(
             urls.data_collection(&col.name),
             FileKind::Market(MarketFile::Collection(c)),
         );
+        add(
+            urls.data_collection_csv(&col.name),
+            FileKind::Market(MarketFile::Csv(c)),
+        );
+        add(
+            urls.data_collection_csv_metadata(&col.name),
+            FileKind::Market(MarketFile::CsvMetadata(c)),
+        );
         for lang in &site.config.languages {
             add(
                 urls.collection_feed(lang, &col.name),

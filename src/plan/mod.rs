@@ -180,8 +180,15 @@ pub enum FileKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketFile {
     Collection(usize),
+    /// A collection's public items as CSV (`render::data`, like the results').
+    Csv(usize),
+    /// The CSVW metadata of a collection's CSV.
+    CsvMetadata(usize),
     Matches,
-    Feed { collection: usize, lang: Lang },
+    Feed {
+        collection: usize,
+        lang: Lang,
+    },
 }
 
 /// One generated file to render.

@@ -1,19 +1,55 @@
-//! Open data as CSV (UTF-8 with a BOM so Excel reads Chinese; one row per entry; list values
-//! joined with `|`; tables flattened into `table.field` columns; lists of tables as JSON text;
-//! cells that a spreadsheet would run as a formula prefixed with `'`), and the W3C CSVW
-//! metadata describing the CSV columns. The CSV layout is derived from the schema alone, so
-//! every CSV of a site has the same columns; rows are made on every core a batch at a time.
-//! The JSON export is `data_json.rs`. It renders; it does not choose entries.
+//! Open data as CSV (UTF-8 with a BOM so Excel reads Chinese; one row per entry or item; list
+//! values joined with `|`; tables flattened into `table.field` columns; lists of tables as
+//! JSON text; cells that a spreadsheet would run as a formula prefixed with `'`), and the W3C
+//! CSVW metadata describing the CSV columns. One writer serves the results and every
+//! collection ([`Table`]): the layout is derived from the table's schema alone, so every CSV
+//! of a table has the same columns; rows are made on every core a batch at a time. The JSON
+//! exports are `data_json.rs` and `data_market.rs`. It renders; it does not choose rows.
 
 use std::io::Write;
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::config::Schema;
 use crate::config::{FieldDef, FieldKind};
 use crate::diagnostics::{Diagnostic, Problem};
+use crate::model::collections::Item;
 use crate::model::ids::Lang;
 use crate::model::{Entry, Site};
 use crate::validate::{Fields, Value};
+
+/// Whose rows a CSV holds: the results (release entries) or the items of a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Results,
+    /// An index into `Site::collections`.
+    Collection(usize),
+}
+
+impl Table {
+    fn schema(self, site: &Site) -> &Schema {
+        match self {
+            Table::Results => &site.config.schema,
+            Table::Collection(c) => &site.config.collections[site.collections[c].def].schema,
+        }
+    }
+}
+
+/// One row: an entry or an item.
+#[derive(Clone, Copy)]
+enum Row<'s> {
+    Entry(&'s Entry),
+    Item(&'s crate::model::ids::Slug, &'s Item),
+}
+
+impl Row<'_> {
+    fn values<'v>(&'v self, default: &Lang) -> &'v Fields {
+        match self {
+            Row::Entry(e) => &e.versions[default].values,
+            Row::Item(_, it) => &it.versions[default].values,
+        }
+    }
+}
 
 /// The separator of multi-valued CSV cells.
 pub const LIST_SEPARATOR: &str = "|";
@@ -34,6 +70,8 @@ enum Cell {
 enum Source<'a> {
     Release,
     Slug,
+    /// An item past its `closes` date (`true`/`false`).
+    Closed,
     /// A schema value: the field path (`["contact", "name"]`) and its definition.
     Field(Vec<&'a str>, &'a FieldDef),
     /// The entry's page URL in a language.
@@ -89,26 +127,29 @@ fn field_columns<'a>(
     }
 }
 
-/// The CSV columns of `site`: `release`, `slug`, the schema's fields, `urls.<lang>` per
-/// language. Fails when two columns would share a header (a schema field named like one of
-/// Gazette's columns, or a field name with a dot clashing with a flattened table).
-fn columns(site: &Site) -> Result<Vec<Column<'_>>, Diagnostic> {
-    let mut cols = vec![
-        Column {
-            header: "release".into(),
-            source: Source::Release,
-            cell: Cell::Scalar,
-            required: true,
-        },
-        Column {
-            header: "slug".into(),
-            source: Source::Slug,
-            cell: Cell::Scalar,
-            required: true,
-        },
-    ];
-    for (name, def) in &site.config.schema.fields {
+/// The CSV columns of `table`: for results `release`, `slug`, the schema's fields,
+/// `urls.<lang>` per language; for a collection `slug`, its schema's fields, `closed` when
+/// it has a `closes` field, `urls.<lang>`. Fails when two columns would share a header (a
+/// schema field named like one of Gazette's columns, or a field name with a dot clashing
+/// with a flattened table).
+fn columns(site: &Site, table: Table) -> Result<Vec<Column<'_>>, Diagnostic> {
+    let own = |header: &str, source| Column {
+        header: header.into(),
+        source,
+        cell: Cell::Scalar,
+        required: true,
+    };
+    let mut cols = Vec::new();
+    if table == Table::Results {
+        cols.push(own("release", Source::Release));
+    }
+    cols.push(own("slug", Source::Slug));
+    let schema = table.schema(site);
+    for (name, def) in &schema.fields {
         field_columns(def, vec![name.as_str()], true, &mut cols);
+    }
+    if table != Table::Results && schema.fields.contains_key("closes") {
+        cols.push(own("closed", Source::Closed));
     }
     for l in &site.config.languages {
         cols.push(Column {
@@ -123,8 +164,12 @@ fn columns(site: &Site) -> Result<Vec<Column<'_>>, Diagnostic> {
         if !seen.insert(c.header.as_str()) {
             return Err(Diagnostic::error(Problem::Config {
                 message: format!(
-                    "the open-data CSV would have two `{}` columns: rename the schema field \
-                     (`release`, `slug` and `urls.<language>` are Gazette's own columns)",
+                    "the open-data CSV{} would have two `{}` columns: rename the schema field \
+                     (`release`, `slug`, `closed` and `urls.<language>` are Gazette's own columns)",
+                    match table {
+                        Table::Results => String::new(),
+                        Table::Collection(c) => format!(" of `{}`", site.collections[c].name),
+                    },
                     c.header
                 ),
             })
@@ -166,20 +211,31 @@ fn lookup<'v>(values: &'v Fields, path: &[&str]) -> Option<&'v Value> {
     Some(v)
 }
 
-fn cell(site: &Site, e: &Entry, c: &Column<'_>) -> String {
+fn cell(site: &Site, row: Row<'_>, c: &Column<'_>) -> String {
     let u = &site.urls;
-    let values = &e.versions[site.default_lang()].values;
-    match &c.source {
-        Source::Release => e.release.to_string(),
-        Source::Slug => e.slug.to_string(),
-        Source::Url(l) => {
+    let values = row.values(site.default_lang());
+    match (&c.source, row) {
+        (Source::Release, Row::Entry(e)) => e.release.to_string(),
+        (Source::Closed, Row::Entry(_)) => String::new(),
+        (Source::Slug, Row::Entry(e)) => e.slug.to_string(),
+        (Source::Slug, Row::Item(_, it)) => it.slug.to_string(),
+        (Source::Closed, Row::Item(_, it)) => it.closed.to_string(),
+        (Source::Release, Row::Item(..)) => String::new(),
+        (Source::Url(l), Row::Entry(e)) => {
             if e.versions.contains_key(*l) {
                 u.permalink(&u.entry(l, &e.release, &e.slug))
             } else {
                 String::new()
             }
         }
-        Source::Field(path, _) => match (lookup(values, path), c.cell) {
+        (Source::Url(l), Row::Item(name, it)) => {
+            if it.versions.contains_key(*l) {
+                u.permalink(&u.item(l, name, &it.slug))
+            } else {
+                String::new()
+            }
+        }
+        (Source::Field(path, _), _) => match (lookup(values, path), c.cell) {
             (None, _) => String::new(),
             // Numbers stay numbers: `-3` is not a formula.
             (Some(Value::Integer(i)), _) => i.to_string(),
@@ -203,15 +259,17 @@ fn csv_error(path: &str, e: impl std::fmt::Display) -> Diagnostic {
     })
 }
 
-/// Write the CSV of `entries`, with a UTF-8 byte order mark, into `out` as it is made, the
-/// rows of each batch on every core (see [`super::pieces`]).
+/// Write the CSV of `rows` of `table` (indexes into `Site::entries`, or into the
+/// collection's items), with a UTF-8 byte order mark, into `out` as it is made, the rows of
+/// each batch on every core (see [`super::pieces`]).
 pub fn write_csv(
     site: &Site,
-    entries: &[usize],
+    table: Table,
+    rows: &[usize],
     site_path: &str,
     out: &mut dyn Write,
 ) -> Result<(), Diagnostic> {
-    write_csv_in(site, entries, site_path, out, super::pieces::TASK)
+    write_csv_in(site, table, rows, site_path, out, super::pieces::TASK)
 }
 
 fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
@@ -222,12 +280,13 @@ fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
 
 fn write_csv_in(
     site: &Site,
+    table: Table,
     entries: &[usize],
     site_path: &str,
     out: &mut dyn Write,
     task: usize,
 ) -> Result<(), Diagnostic> {
-    let cols = columns(site)?;
+    let cols = columns(site, table)?;
     let err = |e: &dyn std::fmt::Display| csv_error(site_path, e);
     let mut head = csv_writer(Vec::from("\u{FEFF}".as_bytes()));
     head.write_record(cols.iter().map(|c| defuse(c.header.clone())))
@@ -243,8 +302,14 @@ fn write_csv_in(
         |_, rows, buf| {
             let mut w = csv_writer(buf);
             for &i in rows {
-                let e = &site.entries[i];
-                w.write_record(cols.iter().map(|c| cell(site, e, c)))
+                let row = match table {
+                    Table::Results => Row::Entry(&site.entries[i]),
+                    Table::Collection(c) => {
+                        let col = &site.collections[c];
+                        Row::Item(&col.name, &col.items[i])
+                    }
+                };
+                w.write_record(cols.iter().map(|c| cell(site, row, c)))
                     .map_err(|e| err(&e))?;
             }
             w.flush().map_err(|e| err(&e))
@@ -308,14 +373,19 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
-/// The CSVW metadata (at `site_path`) of the CSV files at the site paths `tables`, which
-/// share one table schema.
+/// The CSVW metadata (at `site_path`) of the CSV files of `table` at the site paths
+/// `tables`, which share one table schema.
 pub fn csv_metadata(
     site: &Site,
+    table: Table,
     site_path: &str,
     tables: &[String],
 ) -> Result<Vec<u8>, Diagnostic> {
-    let cols = columns(site)?;
+    let cols = columns(site, table)?;
+    let (what, key) = match table {
+        Table::Results => ("entry", vec!["release", "slug"]),
+        Table::Collection(_) => ("item", vec!["slug"]),
+    };
     let default = site.default_lang();
     let dir = &site_path[..site_path.rfind('/').map_or(0, |i| i + 1)];
     let columns: Vec<Json> = cols
@@ -330,16 +400,27 @@ pub fn csv_metadata(
                     m.insert("datatype".into(), "string".into());
                 }
                 Source::Slug => {
+                    let text = match table {
+                        Table::Results => "Entry slug, unique in its release",
+                        Table::Collection(_) => "Item slug, unique in its collection",
+                    };
+                    m.insert("dc:description".into(), text.into());
+                    m.insert("datatype".into(), "string".into());
+                }
+                Source::Closed => {
                     m.insert(
                         "dc:description".into(),
-                        "Entry slug, unique in its release".into(),
+                        "Past its closing date when the site was built".into(),
                     );
-                    m.insert("datatype".into(), "string".into());
+                    m.insert(
+                        "datatype".into(),
+                        json!({ "base": "boolean", "format": "true|false" }),
+                    );
                 }
                 Source::Url(l) => {
                     m.insert(
                         "dc:description".into(),
-                        format!("The entry's page in `{l}`, empty if not translated").into(),
+                        format!("The {what}'s page in `{l}`, empty if not translated").into(),
                     );
                     m.insert("datatype".into(), "anyURI".into());
                 }
@@ -381,18 +462,35 @@ pub fn csv_metadata(
             json!({ "url": url })
         })
         .collect();
+    let (title, rows) = match table {
+        Table::Results => (
+            site.config.title.clone(),
+            "Public entries of the site".to_string(),
+        ),
+        Table::Collection(c) => {
+            let col = &site.collections[c];
+            let def = &site.config.collections[col.def];
+            let label = def
+                .label
+                .get(default.as_str(), default.as_str(), col.name.as_str());
+            (
+                format!("{} · {label}", site.config.title),
+                format!("Public items of the collection `{}`", col.name),
+            )
+        }
+    };
     let doc = json!({
         "@context": ["http://www.w3.org/ns/csvw", { "@language": default }],
-        "dc:title": site.config.title,
-        "dc:description": "Public entries of the site, one row each. Cells that begin with =, +, -, @, \
+        "dc:title": title,
+        "dc:description": format!("{rows}, one row each. Cells that begin with =, +, -, @, \
             a tab or a carriage return are written with a leading ' so spreadsheets do not run \
             them as formulas. The JSON files beside the CSV files hold the same data with types \
-            and translations.",
+            and translations."),
         "dialect": { "encoding": "utf-8", "header": true, "lineTerminators": ["\r\n"] },
         "tables": tables,
         "tableSchema": {
             "columns": columns,
-            "primaryKey": ["release", "slug"],
+            "primaryKey": key,
         },
     });
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
@@ -411,7 +509,15 @@ mod tests {
         let site = &loaded.site;
         let all: Vec<usize> = (0..site.entries.len()).collect();
         let mut whole = Vec::new();
-        write_csv_in(site, &all, "/data/entries.csv", &mut whole, usize::MAX).unwrap();
+        write_csv_in(
+            site,
+            Table::Results,
+            &all,
+            "/data/entries.csv",
+            &mut whole,
+            usize::MAX,
+        )
+        .unwrap();
         let text = String::from_utf8(whole.clone()).unwrap();
         assert!(text.starts_with('\u{FEFF}'));
         // A header and a row per entry (CRLF-terminated; no value of the sample site
@@ -419,7 +525,15 @@ mod tests {
         assert_eq!(text.matches("\r\n").count(), all.len() + 1);
         for task in [1, 3] {
             let mut out = Vec::new();
-            write_csv_in(site, &all, "/data/entries.csv", &mut out, task).unwrap();
+            write_csv_in(
+                site,
+                Table::Results,
+                &all,
+                "/data/entries.csv",
+                &mut out,
+                task,
+            )
+            .unwrap();
             assert_eq!(out, whole, "{task} per task");
         }
     }

@@ -246,7 +246,9 @@ pub fn render(site: &Site, file: &MarketFile, path: &str) -> Result<Vec<u8>, Dia
     let doc = match file {
         MarketFile::Collection(c) => serde_json::to_vec_pretty(&collection_doc(site, *c)),
         MarketFile::Matches => serde_json::to_vec_pretty(&matches_doc(site)),
-        MarketFile::Feed { .. } => unreachable!("feeds are rendered by market_feed"),
+        MarketFile::Feed { .. } | MarketFile::Csv(_) | MarketFile::CsvMetadata(_) => {
+            unreachable!("feeds are rendered by market_feed, CSV by data")
+        }
     };
     let mut bytes = doc.map_err(|e| {
         Diagnostic::error(Problem::OutputWrite {

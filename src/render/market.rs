@@ -122,6 +122,16 @@ pub(crate) struct CollectionContext {
     pub url: String,
     pub count: usize,
     pub open: usize,
+    /// The collection's open data: `json`, `csv`, `csv_metadata`.
+    pub data: CollectionData,
+}
+
+/// Where a collection's open data is.
+#[derive(Serialize)]
+pub(crate) struct CollectionData {
+    pub json: String,
+    pub csv: String,
+    pub csv_metadata: String,
 }
 
 /// A card of an item in a collection's list.
@@ -292,6 +302,11 @@ pub(crate) fn collection_context(site: &Site, collection: usize, lang: &Lang) ->
         url: u.href(&u.collection(lang, &c.name, 1)),
         count: c.items.len(),
         open: c.items.iter().filter(|i| !i.closed).count(),
+        data: CollectionData {
+            json: u.href(&u.data_collection(&c.name)),
+            csv: u.href(&u.data_collection_csv(&c.name)),
+            csv_metadata: u.href(&u.data_collection_csv_metadata(&c.name)),
+        },
     }
 }
 

@@ -67,10 +67,25 @@ fn render_file_sharing(
             write_data(site, scope, format, entries, path, &mut out)?;
             Ok(out)
         }
-        FileKind::CsvMetadata { tables } => data::csv_metadata(site, path, tables),
+        FileKind::CsvMetadata { tables } => {
+            data::csv_metadata(site, data::Table::Results, path, tables)
+        }
         FileKind::Search(f) => Ok(crate::search::render(site, &plan.search, f)),
         FileKind::Market(MarketFile::Feed { collection, lang }) => {
             market_feed::atom(site, *collection, lang, path)
+        }
+        FileKind::Market(MarketFile::Csv(c)) => {
+            let rows: Vec<usize> = (site.collections[*c].items.iter().enumerate())
+                .filter(|(_, it)| it.hold.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            let mut out = Vec::new();
+            data::write_csv(site, data::Table::Collection(*c), &rows, path, &mut out)?;
+            Ok(out)
+        }
+        FileKind::Market(MarketFile::CsvMetadata(c)) => {
+            let table = site.urls.data_collection_csv(&site.collections[*c].name);
+            data::csv_metadata(site, data::Table::Collection(*c), path, &[table])
         }
         FileKind::Market(f) => data_market::render(site, f, path),
     }
@@ -175,7 +190,7 @@ fn write_data(
             };
             data_json::write_json(site, entries, &releases, out).map_err(write_err)
         }
-        DataFormat::Csv => data::write_csv(site, entries, site_path, out),
+        DataFormat::Csv => data::write_csv(site, data::Table::Results, entries, site_path, out),
     }?;
     out.flush().map_err(write_err)
 }
