@@ -127,3 +127,164 @@ fn every_collection_has_csv_open_data_described_by_csvw() {
         "{links:?}"
     );
 }
+
+/// The bars of chart `id` on a statistics page: key → value.
+fn bars(page: &scraper::Html, id: &str) -> BTreeMap<String, usize> {
+    let sel = scraper::Selector::parse(&format!("#{id} g.bar")).unwrap();
+    page.select(&sel)
+        .map(|g| {
+            let v = g.value();
+            (
+                v.attr("data-key").unwrap().to_string(),
+                v.attr("data-value").unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn collections_have_taxonomy_pages_and_their_values_link_there() {
+    let (_site, out) = built();
+    let data = json(&out.join("data/demands.json"));
+    let items = data["items"].as_array().unwrap();
+    // The index of a taxonomy lists its terms with counts that agree with the open data.
+    let index = html(&out.join("demands/fields/index.html"));
+    assert_eq!(texts(&index, "h1"), ["技术领域"]);
+    let terms = attrs(&index, ".terms a", "href");
+    assert!(
+        terms.contains(&"/results/demands/fields/fine-chemicals/".to_string()),
+        "{terms:?}"
+    );
+    let with = |field: &str, key: &str| {
+        items
+            .iter()
+            .filter(|i| {
+                i["values"][field]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|v| v == key))
+            })
+            .count()
+    };
+    for href in &terms {
+        let rel = href.trim_start_matches("/results/");
+        let key = rel.trim_end_matches('/').rsplit('/').next().unwrap();
+        let page = html(&out.join(rel).join("index.html"));
+        // Every item under the term is listed (fewer than a page of them).
+        assert_eq!(
+            select(&page, ".item-card").len(),
+            with("fields", key),
+            "{rel}"
+        );
+    }
+    let fine = html(&out.join("demands/fields/fine-chemicals/index.html"));
+    assert_eq!(
+        texts(&fine, "h1")[0].split_whitespace().next(),
+        Some("精细化工")
+    );
+    let listed = attrs(&fine, ".item-card h2 a", "href");
+    assert!(
+        listed.contains(&"/results/demands/pmma-monomer/".to_string()),
+        "{listed:?}"
+    );
+    // Free-text taxonomies too (regions), in both languages.
+    let regions = html(&out.join("bases/region/index.html"));
+    let region_links = attrs(&regions, ".terms a", "href");
+    assert!(!region_links.is_empty());
+    let first = region_links[0].trim_start_matches("/results/");
+    assert!(out.join(first).join("index.html").is_file(), "{first}");
+    assert!(out.join("en/bases/region/index.html").is_file());
+    assert!(
+        out.join("en/demands/fields/fine-chemicals/index.html")
+            .is_file()
+    );
+    // An item's taxonomy values link to its collection's term pages, not the results'.
+    let pmma = html(&out.join("demands/pmma-monomer/index.html"));
+    let links = attrs(&pmma, ".field-fields a", "href");
+    assert_eq!(links, ["/results/demands/fields/fine-chemicals/"]);
+    // The list page links the taxonomies and the statistics.
+    let list = html(&out.join("demands/index.html"));
+    let hrefs = attrs(&list, "a", "href");
+    for want in [
+        "/results/demands/fields/",
+        "/results/demands/region/",
+        "/results/demands/stats/",
+    ] {
+        assert!(hrefs.contains(&want.to_string()), "{want} in {hrefs:?}");
+    }
+    // They are in the sitemap.
+    let sitemap = fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    assert!(sitemap.contains("https://example.org/results/demands/fields/fine-chemicals/"));
+    assert!(sitemap.contains("https://example.org/results/bases/stats/"));
+}
+
+#[test]
+fn collections_have_statistics_pages_with_counts_open_and_closed_and_totals() {
+    let (_site, out) = built();
+    let data = json(&out.join("data/demands.json"));
+    let items = data["items"].as_array().unwrap();
+    let page = html(&out.join("demands/stats/index.html"));
+    assert_eq!(texts(&page, "h1"), ["企业技术需求统计"]);
+    // Demands by field: each bar is the number of demands naming the field.
+    let fields = bars(&page, "chart-fields");
+    assert!(!fields.is_empty());
+    for (key, n) in &fields {
+        let want = items
+            .iter()
+            .filter(|i| {
+                i["values"]["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v == key)
+            })
+            .count();
+        assert_eq!(*n, want, "{key}");
+    }
+    // Open against closed.
+    let open = bars(&page, "chart-open");
+    let closed = items.iter().filter(|i| i["closed"] == true).count();
+    assert_eq!(open["closed"], closed);
+    assert_eq!(open["open"], items.len() - closed);
+    assert!(closed >= 1);
+    // Its words are the collection's, not the results'.
+    let en = html(&out.join("en/demands/stats/index.html"));
+    let titles = texts(&en, ".chart h2");
+    assert!(
+        titles.contains(&"Technology demands by Fields".to_string())
+            || titles
+                .iter()
+                .any(|t| t.starts_with("Technology demands by")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Open and closed".to_string()),
+        "{titles:?}"
+    );
+
+    // Pilot bases: their floor space, instruments and staff summed.
+    let bases = json(&out.join("data/bases.json"));
+    let sum = |f: &str| -> i64 {
+        bases["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["values"][f].as_i64())
+            .sum()
+    };
+    let page = html(&out.join("bases/stats/index.html"));
+    let dts = texts(&page, ".stats-totals dt");
+    let dds = texts(&page, ".stats-totals dd");
+    assert_eq!(dts, ["场地面积（m²）", "仪器设备（台套）", "专职人员"]);
+    let shown: Vec<i64> = dds
+        .iter()
+        .map(|d| d.replace(',', "").parse().unwrap())
+        .collect();
+    assert_eq!(
+        shown,
+        [sum("floor_space"), sum("instruments"), sum("staff")]
+    );
+    assert!(shown[0] >= 1_600_000 && shown[1] > 10_000, "{shown:?}");
+    // No deadline, no open/closed chart; bases per region are there.
+    assert!(bars(&page, "chart-open").is_empty());
+    assert_eq!(bars(&page, "chart-region").values().sum::<usize>(), 36);
+}

@@ -36,17 +36,23 @@ fn built_sample() -> (tempfile::TempDir, PathBuf) {
 /// One page of every kind, per language prefix (`""` for the default language).
 fn pages_of_every_kind(lang_prefix: &str) -> Vec<String> {
     [
-        "index.html",                            // home
-        "releases/index.html",                   // releases archive
-        "releases/2024-03/index.html",           // release
-        "releases/2024-03/mma-pilot/index.html", // entry
-        "fields/index.html",                     // taxonomy index
-        "fields/new-materials/index.html",       // term
-        "about/index.html",                      // standalone page
-        "stats/index.html",                      // site statistics
-        "releases/2024-03/stats/index.html",     // release statistics
-        "search/index.html",                     // search
-        "404.html",                              // not found
+        "index.html",                               // home
+        "releases/index.html",                      // releases archive
+        "releases/2024-03/index.html",              // release
+        "releases/2024-03/mma-pilot/index.html",    // entry
+        "fields/index.html",                        // taxonomy index
+        "fields/new-materials/index.html",          // term
+        "about/index.html",                         // standalone page
+        "stats/index.html",                         // site statistics
+        "releases/2024-03/stats/index.html",        // release statistics
+        "search/index.html",                        // search
+        "404.html",                                 // not found
+        "demands/index.html",                       // collection
+        "demands/pmma-monomer/index.html",          // item
+        "demands/fields/index.html",                // collection taxonomy index
+        "demands/fields/fine-chemicals/index.html", // collection term
+        "demands/stats/index.html",                 // collection statistics (open/closed)
+        "bases/stats/index.html",                   // collection statistics (totals)
     ]
     .iter()
     .map(|p| format!("{lang_prefix}{p}"))

@@ -12,7 +12,7 @@ use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::model::assemble::{ModelOptions, hold_of, original_version, translated_in};
 use crate::model::ids::{Lang, Slug};
-use crate::model::{EntryVersion, HeldBack, HeldEntry, Hold};
+use crate::model::{EntryVersion, HeldBack, HeldEntry, Hold, Taxonomy, taxonomy};
 use crate::validate::Value;
 use crate::validate::documents::ItemDoc;
 
@@ -56,6 +56,9 @@ pub struct Collection {
     pub def: usize,
     pub name: Slug,
     pub items: Vec<Arc<Item>>,
+    /// The taxonomies of the collection's schema over its items (a term's `entries` are
+    /// indexes into `items`), built like the results' (see [`super::taxonomy`]).
+    pub taxonomies: Vec<Taxonomy>,
 }
 
 impl Collection {
@@ -95,6 +98,7 @@ pub fn assemble(
             def,
             name: c.name.clone(),
             items: Vec::new(),
+            taxonomies: Vec::new(),
         })
         .collect();
     let mut items: Vec<Vec<Item>> = vec![Vec::new(); collections.len()];
@@ -183,6 +187,13 @@ pub fn assemble(
                 .then_with(|| a.slug.cmp(&b.slug))
         });
         c.items = list.into_iter().map(Arc::new).collect();
+        let items = &c.items;
+        c.taxonomies = taxonomy::build_over(
+            config,
+            &config.collections[c.def].schema,
+            items.len(),
+            &|i, lang| &items[i].version(lang, default).values,
+        );
     }
     Assembled {
         collections,

@@ -1,20 +1,24 @@
 //! Taxonomies: for every taxonomy field and language, its terms and the entries under each.
 //! Term order: enum terms in the schema's option order, text terms by entry count, then label.
+//! The same code builds the results' taxonomies and each collection's (see
+//! [`build_over`]): a term then lists items instead of entries.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 
-use crate::config::{FieldDef, FieldKind, SiteConfig};
+use crate::config::{FieldDef, FieldKind, Schema, SiteConfig};
 use crate::model::Entry;
 use crate::model::ids::{Lang, Slug};
+use crate::validate::Fields;
 
 /// One value of a taxonomy, in one language.
 #[derive(Debug, Clone)]
 pub struct Term {
     pub slug: Slug,
     pub label: String,
-    /// Indexes into `Site::entries`, in site order.
+    /// Indexes into `Site::entries` (or, for a collection's taxonomy, into its items), in
+    /// site order.
     pub entries: Vec<usize>,
 }
 
@@ -98,18 +102,22 @@ struct Gathering<'e> {
     terms: Vec<Term>,
 }
 
+/// The values of document `i` (an entry or an item) in a language.
+type ValuesOf<'e> = dyn Fn(usize, &Lang) -> &'e Fields + Sync + 'e;
+
 /// The terms of every taxonomy in `defs` in `lang`, each list in term order. One pass over
-/// the entries serves all taxonomies: each entry's values are reached once, not once per
-/// taxonomy (a cache miss or more per entry on a large site).
+/// the `count` documents serves all taxonomies: each document's values are reached once, not
+/// once per taxonomy (a cache miss or more per entry on a large site).
 fn terms<'e>(
     config: &SiteConfig,
     defs: &[&FieldDef],
-    entries: &'e [Entry],
+    count: usize,
+    values_of: &ValuesOf<'e>,
     lang: &Lang,
 ) -> Vec<Vec<Term>> {
     let mut gathering: Vec<Gathering<'e>> = defs.iter().map(|_| Gathering::default()).collect();
-    for (i, e) in entries.iter().enumerate() {
-        let values = &e.version(lang, &config.default_language).values;
+    for i in 0..count {
+        let values = values_of(i, lang);
         for (def, g) in defs.iter().zip(&mut gathering) {
             let Some(value) = values.get(&def.name) else {
                 continue;
@@ -165,12 +173,26 @@ fn terms<'e>(
 
 /// Build every taxonomy from entries already in site order.
 pub fn build(config: &SiteConfig, entries: &[Entry]) -> Vec<Taxonomy> {
-    let defs: Vec<&FieldDef> = config.schema.taxonomies().collect();
+    let default = &config.default_language;
+    build_over(config, &config.schema, entries.len(), &|i, lang| {
+        &entries[i].version(lang, default).values
+    })
+}
+
+/// Build the taxonomies of `schema` over `count` documents in order, whose values in a
+/// language `values_of` gives: the results' (see [`build`]) or a collection's items'.
+pub fn build_over<'e>(
+    config: &SiteConfig,
+    schema: &Schema,
+    count: usize,
+    values_of: &ValuesOf<'e>,
+) -> Vec<Taxonomy> {
+    let defs: Vec<&FieldDef> = schema.taxonomies().collect();
     // Every language on its own: they share nothing.
     let mut by_lang: Vec<std::vec::IntoIter<Vec<Term>>> = config
         .languages
         .par_iter()
-        .map(|lang| terms(config, &defs, entries, lang).into_iter())
+        .map(|lang| terms(config, &defs, count, values_of, lang).into_iter())
         .collect();
     defs.iter()
         .map(|def| {

@@ -58,6 +58,35 @@ impl Urls {
         }
     }
 
+    /// The terms of a collection's taxonomy.
+    pub fn collection_taxonomy(&self, lang: &Lang, name: &Slug, tax: &Slug) -> String {
+        format!("{}/{name}/{tax}/", self.lang_prefix(lang))
+    }
+
+    /// The items under a term of a collection's taxonomy; page 1 is the term's own URL.
+    pub fn collection_term(
+        &self,
+        lang: &Lang,
+        name: &Slug,
+        tax: &Slug,
+        term: &Slug,
+        page: usize,
+    ) -> String {
+        if page <= 1 {
+            format!("{}/{name}/{tax}/{term}/", self.lang_prefix(lang))
+        } else {
+            format!(
+                "{}/{name}/{tax}/{term}/page/{page}/",
+                self.lang_prefix(lang)
+            )
+        }
+    }
+
+    /// The statistics page of a collection.
+    pub fn collection_stats(&self, lang: &Lang, name: &Slug) -> String {
+        format!("{}/{name}/stats/", self.lang_prefix(lang))
+    }
+
     /// The Atom feed of a collection's newest items.
     pub fn collection_feed(&self, lang: &Lang, name: &Slug) -> String {
         format!("{}/{name}/feed.xml", self.lang_prefix(lang))

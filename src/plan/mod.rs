@@ -55,6 +55,21 @@ pub enum PageKind {
         collection: usize,
         item: usize,
     },
+    /// The terms of a collection's taxonomy (an index into `Collection::taxonomies`).
+    CollectionTaxonomy {
+        collection: usize,
+        taxonomy: usize,
+    },
+    /// Page `page` (1-based) of `pages` of the items under a term of a collection's taxonomy.
+    CollectionTerm {
+        collection: usize,
+        taxonomy: usize,
+        term: usize,
+        page: usize,
+        pages: usize,
+    },
+    /// The statistics page of a collection.
+    CollectionStats(usize),
 }
 
 impl PageKind {
@@ -69,10 +84,14 @@ impl PageKind {
             PageKind::Term { .. } => "term.html",
             PageKind::Page(_) => "page.html",
             PageKind::NotFound => "404.html",
-            PageKind::Stats | PageKind::ReleaseStats(_) => "stats.html",
+            PageKind::Stats | PageKind::ReleaseStats(_) | PageKind::CollectionStats(_) => {
+                "stats.html"
+            }
             PageKind::Search => "search.html",
-            PageKind::Collection { .. } => "collection.html",
+            // A term's items are a collection's list, narrowed.
+            PageKind::Collection { .. } | PageKind::CollectionTerm { .. } => "collection.html",
             PageKind::Item { .. } => "item.html",
+            PageKind::CollectionTaxonomy { .. } => "taxonomy.html",
         }
     }
 }
@@ -352,6 +371,39 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
                         },
                     );
                 }
+            }
+            for (ti, t) in col.taxonomies.iter().enumerate() {
+                add(
+                    lang,
+                    urls.collection_taxonomy(lang, &col.name, &t.slug),
+                    PageKind::CollectionTaxonomy {
+                        collection: c,
+                        taxonomy: ti,
+                    },
+                );
+                for (term_i, term) in t.terms.get(lang).into_iter().flatten().enumerate() {
+                    let n = term.entries.len().div_ceil(paginate).max(1);
+                    for page in 1..=n {
+                        add(
+                            lang,
+                            urls.collection_term(lang, &col.name, &t.slug, &term.slug, page),
+                            PageKind::CollectionTerm {
+                                collection: c,
+                                taxonomy: ti,
+                                term: term_i,
+                                page,
+                                pages: n,
+                            },
+                        );
+                    }
+                }
+            }
+            if stats {
+                add(
+                    lang,
+                    urls.collection_stats(lang, &col.name),
+                    PageKind::CollectionStats(c),
+                );
             }
         }
         if search {

@@ -430,6 +430,63 @@ impl<'a> Renderer<'a> {
                 );
                 ctx.insert("paginator", &Paginator::new(*n, *pages, page_url));
             }
+            PageKind::CollectionTaxonomy {
+                collection,
+                taxonomy,
+            } => {
+                ctx.insert(
+                    "collection",
+                    &market::collection_context(s, *collection, lang),
+                );
+                ctx.insert(
+                    "taxonomy",
+                    &market::taxonomy_view(s, *collection, *taxonomy, lang),
+                );
+            }
+            PageKind::CollectionTerm {
+                collection,
+                taxonomy,
+                term,
+                page: n,
+                pages,
+            } => {
+                let c = &s.collections[*collection];
+                let tax = &c.taxonomies[*taxonomy];
+                let terms = tax.terms.get(lang).map(Vec::as_slice).unwrap_or(&[]);
+                let t = &terms[*term];
+                let per = s.config.paginate_by;
+                let page_url =
+                    |k: usize| u.href(&u.collection_term(lang, &c.name, &tax.slug, &t.slug, k));
+                ctx.insert(
+                    "collection",
+                    &market::collection_context(s, *collection, lang),
+                );
+                let mut view = market::taxonomy_view(s, *collection, *taxonomy, lang);
+                view.terms.clear();
+                ctx.insert("taxonomy", &view);
+                ctx.insert(
+                    "term",
+                    &market::term_view(s, *collection, *taxonomy, t, lang),
+                );
+                let which = t.entries.iter().copied().skip((n - 1) * per).take(per);
+                ctx.insert("items", &market::cards(s, *collection, which, &d));
+                ctx.insert("paginator", &Paginator::new(*n, *pages, page_url));
+            }
+            PageKind::CollectionStats(collection) => {
+                let cc = market::collection_context(s, *collection, lang);
+                // A collection's own words (`collection_stats_total`…) where the theme has
+                // them, with `{collection}` its label; else the results' words.
+                let t = |key: &str| {
+                    let own = format!("collection_{key}");
+                    match self.t(lang, &own) {
+                        text if text == own => self.t(lang, key),
+                        text => text.replace("{collection}", &cc.label),
+                    }
+                };
+                ctx.insert("collection", &cc);
+                let scope = charts::Scope::Collection(*collection);
+                ctx.insert("stats", &charts::context(s, scope, lang, &t));
+            }
             PageKind::Item { collection, item } => {
                 ctx.insert(
                     "item",

@@ -46,6 +46,14 @@ const NOT_IN_TABLE: &[&str] = &[
     "closes",
 ];
 
+/// A taxonomy field whose values link to their term pages: the results' taxonomy (no
+/// collection) or a collection's.
+#[derive(Clone, Copy)]
+struct Tax<'a> {
+    field: &'a str,
+    collection: Option<usize>,
+}
+
 pub struct Displayer<'a> {
     pub site: &'a Site,
     pub lang: &'a Lang,
@@ -72,11 +80,25 @@ impl Displayer<'_> {
 
     /// Display rows for all shown fields of `values`, in schema order.
     pub fn fields(&self, values: &Fields) -> Vec<DisplayField> {
-        self.fields_in(&self.site.config.schema, values)
+        self.fields_in(&self.site.config.schema, None, values)
     }
 
-    /// [`Displayer::fields`] for a document of `schema` (an entry's or a collection's).
-    pub fn fields_in(&self, schema: &crate::config::Schema, values: &Fields) -> Vec<DisplayField> {
+    /// [`Displayer::fields`] for an item of collection `collection` (an index into
+    /// `Site::collections`): its taxonomy values link to the collection's own term pages.
+    pub fn item_fields(&self, collection: usize, values: &Fields) -> Vec<DisplayField> {
+        let c = &self.site.collections[collection];
+        let schema = &self.site.config.collections[c.def].schema;
+        self.fields_in(schema, Some(collection), values)
+    }
+
+    /// Display rows of a document of `schema`: an entry's (`collection` is `None`) or an
+    /// item's.
+    fn fields_in(
+        &self,
+        schema: &crate::config::Schema,
+        collection: Option<usize>,
+        values: &Fields,
+    ) -> Vec<DisplayField> {
         schema
             .fields
             .values()
@@ -86,27 +108,42 @@ impl Displayer<'_> {
                 Some(DisplayField {
                     name: def.name.to_string(),
                     label: self.label(def).to_string(),
-                    html: self.value(def, v, def.taxonomy.then_some(&*def.name)),
+                    html: self.value(
+                        def,
+                        v,
+                        def.taxonomy.then_some(Tax {
+                            field: &def.name,
+                            collection,
+                        }),
+                    ),
                 })
             })
             .collect()
     }
 
-    fn term_link(&self, taxonomy: &str, text: &str, label: &str) -> String {
-        let tax = self.site.taxonomies.iter().find(|t| t.field == taxonomy);
+    fn term_link(&self, taxonomy: Tax<'_>, text: &str, label: &str) -> String {
+        let u = &self.site.urls;
+        let taxonomies = match taxonomy.collection {
+            None => &self.site.taxonomies[..],
+            Some(c) => &self.site.collections[c].taxonomies[..],
+        };
+        let tax = taxonomies.iter().find(|t| t.field == taxonomy.field);
         match (tax, Slug::from_text(text)) {
             (Some(t), Some(slug)) if t.term(self.lang, slug.as_str()).is_some() => {
-                let href = self
-                    .site
-                    .urls
-                    .href(&self.site.urls.term(self.lang, &t.slug, &slug, 1));
-                format!("<a href=\"{}\">{}</a>", esc(&href), esc(label))
+                let path = match taxonomy.collection {
+                    None => u.term(self.lang, &t.slug, &slug, 1),
+                    Some(c) => {
+                        let name = &self.site.collections[c].name;
+                        u.collection_term(self.lang, name, &t.slug, &slug, 1)
+                    }
+                };
+                format!("<a href=\"{}\">{}</a>", esc(&u.href(&path)), esc(label))
             }
             _ => esc(label),
         }
     }
 
-    fn value(&self, def: &FieldDef, v: &Value, taxonomy: Option<&str>) -> String {
+    fn value(&self, def: &FieldDef, v: &Value, taxonomy: Option<Tax<'_>>) -> String {
         match (&def.kind, v) {
             (FieldKind::Enum { options }, Value::Text(key)) => {
                 let label = options

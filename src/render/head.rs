@@ -130,6 +130,55 @@ impl Renderer<'_> {
                 head.feeds
                     .push(feed(head.title.clone(), u.collection_feed(lang, &c.name)));
             }
+            PageKind::CollectionTaxonomy {
+                collection,
+                taxonomy,
+            } => {
+                let c = &s.collections[*collection];
+                let def = &s.config.collections[c.def];
+                let label = def
+                    .label
+                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let tax = &c.taxonomies[*taxonomy];
+                let field = def.schema.fields[&tax.field].label.get(
+                    lang.as_str(),
+                    default.as_str(),
+                    &tax.field,
+                );
+                head.title = format!("{field} · {label}");
+                head.feeds
+                    .push(feed(label.to_string(), u.collection_feed(lang, &c.name)));
+            }
+            PageKind::CollectionTerm {
+                collection,
+                taxonomy,
+                term,
+                ..
+            } => {
+                let c = &s.collections[*collection];
+                let def = &s.config.collections[c.def];
+                let label = def
+                    .label
+                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let tax = &c.taxonomies[*taxonomy];
+                if let Some(t) = tax.terms.get(lang).and_then(|t| t.get(*term)) {
+                    head.title = format!("{} · {label}", t.label);
+                }
+                head.feeds
+                    .push(feed(label.to_string(), u.collection_feed(lang, &c.name)));
+            }
+            PageKind::CollectionStats(collection) => {
+                let c = &s.collections[*collection];
+                let def = &s.config.collections[c.def];
+                let label = def
+                    .label
+                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                head.title = self
+                    .t(lang, "collection_stats_title")
+                    .replace("{collection}", label);
+                head.feeds
+                    .push(feed(label.to_string(), u.collection_feed(lang, &c.name)));
+            }
             PageKind::Item { collection, item } => {
                 let c = &s.collections[*collection];
                 let v = c.items[*item].version(lang, default);
@@ -206,5 +255,31 @@ pub fn page_in(s: &Site, kind: &PageKind, from: &Lang, lang: &Lang, how: Match) 
             it.versions.get(lang)?;
             u.item(lang, &c.name, &it.slug)
         }
+        PageKind::CollectionTaxonomy {
+            collection,
+            taxonomy,
+        } => {
+            let c = &s.collections[*collection];
+            u.collection_taxonomy(lang, &c.name, &c.taxonomies[*taxonomy].slug)
+        }
+        PageKind::CollectionTerm {
+            collection,
+            taxonomy,
+            term,
+            page,
+            ..
+        } => {
+            // As for the results' terms: the same slug, if the other language has it.
+            let c = &s.collections[*collection];
+            let tax = &c.taxonomies[*taxonomy];
+            let slug = &tax.terms.get(from)?.get(*term)?.slug;
+            let t = tax.term(lang, slug.as_str())?;
+            let pages = t.entries.len().div_ceil(s.config.paginate_by).max(1);
+            if how == Match::Exact && *page > pages {
+                return None;
+            }
+            u.collection_term(lang, &c.name, &tax.slug, &t.slug, (*page).min(pages))
+        }
+        PageKind::CollectionStats(c) => u.collection_stats(lang, &s.collections[*c].name),
     })
 }

@@ -124,6 +124,37 @@ pub(crate) struct CollectionContext {
     pub open: usize,
     /// The collection's open data: `json`, `csv`, `csv_metadata`.
     pub data: CollectionData,
+    /// Its taxonomies' pages (`name`, `label`, `url`).
+    pub taxonomies: Vec<TaxonomyLink>,
+    /// Its statistics page.
+    pub stats_url: String,
+}
+
+/// A link to a collection's taxonomy page.
+#[derive(Serialize)]
+pub(crate) struct TaxonomyLink {
+    pub name: String,
+    pub label: String,
+    pub url: String,
+}
+
+/// A term of a collection's taxonomy, as `taxonomy.html` and `collection.html` show it.
+#[derive(Serialize)]
+pub(crate) struct TermView {
+    pub label: String,
+    pub slug: String,
+    pub count: usize,
+    pub url: String,
+}
+
+/// `taxonomy`: a collection's taxonomy with its terms in one language, shaped like the
+/// results' taxonomies.
+#[derive(Serialize)]
+pub(crate) struct TaxonomyView {
+    pub name: String,
+    pub label: String,
+    pub url: String,
+    pub terms: Vec<TermView>,
 }
 
 /// Where a collection's open data is.
@@ -270,7 +301,6 @@ pub(crate) fn item_context<'a>(
     let c = &site.collections[collection];
     let it = &c.items[item];
     let v = it.version(d.lang, site.default_lang());
-    let schema = &site.config.collections[c.def].schema;
     ItemContext {
         slug: it.slug.as_str(),
         title: &v.title,
@@ -282,7 +312,7 @@ pub(crate) fn item_context<'a>(
         closes_display: it.closes.map(|x| localized_date(&x, d.lang)),
         closed: it.closed,
         body_html: v.body_html.get().to_string(),
-        fields: d.fields_in(schema, &v.values),
+        fields: d.item_fields(collection, &v.values),
         values: &v.values,
         hold: hold_info(&it.hold),
     }
@@ -307,22 +337,82 @@ pub(crate) fn collection_context(site: &Site, collection: usize, lang: &Lang) ->
             csv: u.href(&u.data_collection_csv(&c.name)),
             csv_metadata: u.href(&u.data_collection_csv_metadata(&c.name)),
         },
+        taxonomies: c
+            .taxonomies
+            .iter()
+            .map(|t| TaxonomyLink {
+                name: t.field.clone(),
+                label: def.schema.fields[&t.field]
+                    .label
+                    .get(lang.as_str(), site.default_lang().as_str(), &t.field)
+                    .to_string(),
+                url: u.href(&u.collection_taxonomy(lang, &c.name, &t.slug)),
+            })
+            .collect(),
+        stats_url: u.href(&u.collection_stats(lang, &c.name)),
     }
 }
 
-/// Cards of items `range` of a collection.
+/// Taxonomy `taxonomy` of collection `collection` with its terms in `lang`.
+pub(crate) fn taxonomy_view(
+    site: &Site,
+    collection: usize,
+    taxonomy: usize,
+    lang: &Lang,
+) -> TaxonomyView {
+    let c = &site.collections[collection];
+    let def = &site.config.collections[c.def];
+    let tax = &c.taxonomies[taxonomy];
+    let u = &site.urls;
+    TaxonomyView {
+        name: tax.field.clone(),
+        label: def.schema.fields[&tax.field]
+            .label
+            .get(lang.as_str(), site.default_lang().as_str(), &tax.field)
+            .to_string(),
+        url: u.href(&u.collection_taxonomy(lang, &c.name, &tax.slug)),
+        terms: tax
+            .terms
+            .get(lang)
+            .into_iter()
+            .flatten()
+            .map(|t| term_view(site, collection, taxonomy, t, lang))
+            .collect(),
+    }
+}
+
+/// One term of a collection's taxonomy.
+pub(crate) fn term_view(
+    site: &Site,
+    collection: usize,
+    taxonomy: usize,
+    t: &crate::model::Term,
+    lang: &Lang,
+) -> TermView {
+    let c = &site.collections[collection];
+    let u = &site.urls;
+    let tax = &c.taxonomies[taxonomy];
+    TermView {
+        label: t.label.clone(),
+        slug: t.slug.to_string(),
+        count: t.entries.len(),
+        url: u.href(&u.collection_term(lang, &c.name, &tax.slug, &t.slug, 1)),
+    }
+}
+
+/// Cards of items `which` (indexes into the collection's items) of a collection.
 pub(crate) fn cards(
     site: &Site,
     collection: usize,
-    range: std::ops::Range<usize>,
+    which: impl Iterator<Item = usize>,
     d: &Displayer<'_>,
 ) -> Vec<ItemCard> {
     let c = &site.collections[collection];
     let schema = &site.config.collections[c.def].schema;
     let default = site.default_lang();
     let u = &site.urls;
-    c.items[range.start.min(c.items.len())..range.end.min(c.items.len())]
-        .iter()
+    which
+        .filter_map(|i| c.items.get(i))
         .map(|it| {
             let v = it.version(d.lang, default);
             let l = if it.versions.contains_key(d.lang) {
@@ -331,7 +421,7 @@ pub(crate) fn cards(
                 default
             };
             let tags = d
-                .fields_in(schema, &v.values)
+                .item_fields(collection, &v.values)
                 .into_iter()
                 .filter(|f| schema.fields.get(&f.name).is_some_and(|x| x.taxonomy))
                 .collect();

@@ -61,11 +61,23 @@ fn lastmod<'s>(
             site_date
         }
         PageKind::Item { collection, item } => site.collections[*collection].items[*item].date,
-        PageKind::Collection { collection, .. } => site.collections[*collection]
+        PageKind::Collection { collection, .. }
+        | PageKind::CollectionTaxonomy { collection, .. }
+        | PageKind::CollectionStats(collection) => site.collections[*collection]
             .items
             .iter()
             .filter_map(|i| i.date)
             .max(),
+        PageKind::CollectionTerm {
+            collection,
+            taxonomy,
+            term,
+            ..
+        } => {
+            let c = &site.collections[*collection];
+            let t = c.taxonomies[*taxonomy].terms.get(lang)?.get(*term)?;
+            t.entries.iter().filter_map(|&i| c.items[i].date).max()
+        }
         PageKind::Page(_) | PageKind::NotFound | PageKind::Search => None,
     }
 }

@@ -301,7 +301,10 @@ impl<'a> Signer<'a> {
                 self.market.hash(&mut h);
             }
             PageKind::Collection { page, pages, .. } => (page, pages, self.market).hash(&mut h),
-            PageKind::Item { .. } => self.market.hash(&mut h),
+            PageKind::Item { .. } | PageKind::CollectionTaxonomy { .. } => self.market.hash(&mut h),
+            PageKind::CollectionTerm { page, pages, .. } => (page, pages, self.market).hash(&mut h),
+            // The charts count the items, which `market` covers; the labels are the theme's.
+            PageKind::CollectionStats(_) => self.market.hash(&mut h),
             PageKind::TaxonomyIndex(t) => {
                 let counts: Vec<usize> = s.taxonomies[*t]
                     .terms

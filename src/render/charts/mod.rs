@@ -1,7 +1,9 @@
 //! Statistics pages: how many results a scope (the whole site, or one release) has per
 //! technical field, stage, transfer mode and institution, and per release over time, drawn
 //! as SVG bar charts at build time (no JavaScript, no web fonts: chart text inherits the
-//! page's system font stack).
+//! page's system font stack). A collection's page (demands, pilot bases) is drawn the same
+//! way: its items per term of each of its taxonomies, open against closed items when it has
+//! deadlines, and the totals of its integer fields (floor space, instruments, staff).
 //!
 //! [`tally`] reads the model only and is what the preview's page signatures hash; [`context`]
 //! adds the theme's words, a text description per chart, the SVG (drawn by [`svg`]) and a
@@ -28,6 +30,8 @@ pub enum Scope {
     Site,
     /// An index into `Site::releases`.
     Release(usize),
+    /// An index into `Site::collections`.
+    Collection(usize),
 }
 
 /// How a category chart orders and cuts its bars.
@@ -80,6 +84,20 @@ pub struct Series {
     /// How many categories have results in the scope.
     pub categories: usize,
     pub bars: Vec<Bar>,
+    /// The chart's title and its bars' labels are keys of the theme's strings (the open
+    /// and closed items of a collection), not text.
+    pub keyed: bool,
+}
+
+/// The sum of an integer field over a collection's items (floor space, staff…).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Total {
+    pub field: String,
+    /// The field's label in the page's language.
+    pub label: String,
+    pub value: i64,
+    /// How many items give a value.
+    pub items: usize,
 }
 
 /// Everything a statistics page shows that comes from the model.
@@ -90,11 +108,16 @@ pub struct Tally {
     /// Of those, drafts and embargoed entries (a `--drafts` preview only).
     pub held: usize,
     pub series: Vec<Series>,
+    /// A collection's integer fields summed (empty for results).
+    pub totals: Vec<Total>,
 }
 
 /// Count the scope's results per charted taxonomy term (labels in `lang`) and, for the whole
 /// site, per release (oldest first).
 pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
+    if let Scope::Collection(c) = scope {
+        return tally_collection(site, c, lang);
+    }
     let default = site.default_lang();
     let u = &site.urls;
     // Entries are in site order, release by release, so a scope's entries are one run of
@@ -104,6 +127,7 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
     // release, made the statistics pages quadratic in the size of the site.
     let run: Range<usize> = match scope {
         Scope::Site => 0..site.entries.len(),
+        Scope::Collection(_) => 0..0,
         Scope::Release(r) => {
             let listed = &site.releases[r].entries;
             let run = listed.first().map_or(0..0, |&lo| lo..lo + listed.len());
@@ -171,6 +195,7 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
             top,
             categories,
             bars,
+            keyed: false,
         });
     }
     if scope == Scope::Site && !site.releases.is_empty() {
@@ -202,13 +227,132 @@ pub fn tally(site: &Site, scope: Scope, lang: &Lang) -> Tally {
             top: None,
             categories: bars.len(),
             bars,
+            keyed: false,
         });
     }
     Tally {
         entries: run.len(),
         held,
         series,
+        totals: Vec::new(),
     }
+}
+
+/// Categories shown at most on a collection's chart of free-text terms (regions…).
+const COLLECTION_TOP: usize = 12;
+
+/// [`tally`] of a collection: its items per term of each of its taxonomies (enum terms in
+/// the schema's order, free text largest first), open and closed items when it has a
+/// `closes` field, and the totals of its integer fields.
+fn tally_collection(site: &Site, c: usize, lang: &Lang) -> Tally {
+    let default = site.default_lang();
+    let u = &site.urls;
+    let col = &site.collections[c];
+    let schema = &site.config.collections[col.def].schema;
+    let label_of = |field: &str| {
+        schema.fields[field]
+            .label
+            .get(lang.as_str(), default.as_str(), field)
+            .to_string()
+    };
+    let mut series = Vec::new();
+    for tax in &col.taxonomies {
+        let def = &schema.fields[&tax.field];
+        let mut bars: Vec<Bar> = (tax.terms.get(lang).into_iter().flatten())
+            .map(|t| Bar {
+                key: t.slug.to_string(),
+                label: t.label.clone(),
+                value: t.entries.len(),
+                path: u.collection_term(lang, &col.name, &tax.slug, &t.slug, 1),
+                number: None,
+                date: None,
+            })
+            .filter(|b| b.value > 0)
+            .collect();
+        let categories = bars.len();
+        let mut top = None;
+        if def.kind.enum_options().is_none() {
+            bars.sort_by_key(|b| std::cmp::Reverse(b.value));
+            if bars.len() > COLLECTION_TOP {
+                bars.truncate(COLLECTION_TOP);
+                top = Some(COLLECTION_TOP);
+            }
+        }
+        if bars.is_empty() {
+            continue;
+        }
+        series.push(Series {
+            id: format!("chart-{}", tax.slug),
+            field: Some(tax.field.clone()),
+            label: label_of(&tax.field),
+            multi: matches!(def.kind, FieldKind::List { .. }),
+            top,
+            categories,
+            bars,
+            keyed: false,
+        });
+    }
+    if schema.fields.contains_key("closes") {
+        let closed = col.items.iter().filter(|i| i.closed).count();
+        let list = u.collection(lang, &col.name, 1);
+        let bar = |key: &str, value| Bar {
+            key: key.into(),
+            label: key.into(),
+            value,
+            path: list.clone(),
+            number: None,
+            date: None,
+        };
+        series.push(Series {
+            id: "chart-open".into(),
+            field: Some("closes".into()),
+            label: "chart_open_closed".into(),
+            multi: false,
+            top: None,
+            categories: 2,
+            bars: vec![bar("open", col.items.len() - closed), bar("closed", closed)],
+            keyed: true,
+        });
+    }
+    let totals = schema
+        .fields
+        .values()
+        .filter(|d| matches!(d.kind, FieldKind::Integer { .. }))
+        .map(|d| {
+            let values: Vec<i64> = (col.items.iter())
+                .filter_map(|i| match i.version(lang, default).values.get(&d.name) {
+                    Some(crate::validate::Value::Integer(n)) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            Total {
+                field: d.name.to_string(),
+                label: label_of(&d.name),
+                value: values.iter().sum(),
+                items: values.len(),
+            }
+        })
+        .filter(|t| t.items > 0)
+        .collect();
+    Tally {
+        entries: col.items.len(),
+        held: col.items.iter().filter(|i| i.hold.is_some()).count(),
+        series,
+        totals,
+    }
+}
+
+/// `n` with thousands separated (`1,660,000`).
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// `template` with every `{name}` replaced by its value.
@@ -276,12 +420,27 @@ pub fn context(
     let count = |n: usize| n.to_string();
     let item =
         |label: &str, n: usize| fill(&t("chart_item"), &[("label", label), ("n", &count(n))]);
+    // Keyed series' labels are the theme's words.
+    let tally = Tally {
+        series: (tally.series.into_iter())
+            .map(|mut s| {
+                if s.keyed {
+                    for b in &mut s.bars {
+                        b.label = t(&b.label);
+                    }
+                }
+                s
+            })
+            .collect(),
+        ..tally
+    };
     let tip = |b: &Bar| item(&b.label, b.value);
     let charts: Vec<Chart> = tally
         .series
         .iter()
         .map(|s| {
             let title = match (&s.field, s.top) {
+                _ if s.keyed => t(&s.label),
                 (None, _) => t("chart_releases"),
                 (Some(_), Some(n)) => {
                     fill(&in_sentence(&t("chart_top"), &s.label), &[("n", &count(n))])
@@ -326,7 +485,11 @@ pub fn context(
                 Some(_) => (
                     "category",
                     horizontal(&s.id, &title, &description, &s.bars, &tip),
-                    s.label.clone(),
+                    if s.keyed {
+                        t("stats_state")
+                    } else {
+                        s.label.clone()
+                    },
                 ),
             };
             Chart {
@@ -351,8 +514,27 @@ pub fn context(
         })
         .collect();
     let n = count(tally.entries);
+    let totals: Vec<serde_json::Value> = (tally.totals.iter())
+        .map(|x| {
+            serde_json::json!({
+                "field": x.field,
+                "label": x.label,
+                "value": x.value,
+                "value_display": grouped(x.value),
+                "items": x.items,
+            })
+        })
+        .collect();
     serde_json::json!({
-        "scope": match scope { Scope::Site => "site", Scope::Release(_) => "release" },
+        "scope": match scope {
+            Scope::Site => "site",
+            Scope::Release(_) => "release",
+            Scope::Collection(_) => "collection",
+        },
+        "totals": totals,
+        "title": t("stats_title"),
+        "empty": t("stats_empty"),
+        "count_header": t("stats_count"),
         "entries": tally.entries,
         "held": tally.held,
         "summary": fill(&t("stats_total"), &[("n", &n)]),
@@ -365,6 +547,14 @@ pub fn context(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn totals_are_grouped_by_thousands() {
+        assert_eq!(grouped(1_660_000), "1,660,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(-12345), "-12,345");
+    }
 
     #[test]
     fn sentences_lower_only_words() {
