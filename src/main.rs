@@ -76,13 +76,21 @@ enum Command {
         #[arg(long)]
         external: bool,
     },
-    /// Import a spreadsheet of results (csv, xlsx, xls) into a release.
+    /// Import a spreadsheet (csv, xlsx, xls) of results into a release, or of items into a
+    /// collection.
     Import {
         /// The spreadsheet.
         file: PathBuf,
         /// The release to import into (must exist).
+        #[arg(
+            long,
+            required_unless_present = "collection",
+            conflicts_with = "collection"
+        )]
+        release: Option<String>,
+        /// The collection to import into (demands, bases…), instead of a release.
         #[arg(long)]
-        release: String,
+        collection: Option<String>,
         /// A mapping file: column headers → fields, value translations, separators.
         #[arg(long)]
         map: Option<PathBuf>,
@@ -96,10 +104,17 @@ enum Command {
         #[arg(long)]
         sheet: Option<String>,
     },
-    /// Export a release as a spreadsheet that `import` reads back.
+    /// Export a release (or a collection) as a spreadsheet that `import` reads back.
     Export {
+        #[arg(
+            long,
+            required_unless_present = "collection",
+            conflicts_with = "collection"
+        )]
+        release: Option<String>,
+        /// The collection to export (demands, bases…), instead of a release.
         #[arg(long)]
-        release: String,
+        collection: Option<String>,
         #[arg(long, value_enum, default_value_t = SheetFormat::Csv)]
         format: SheetFormat,
         /// Output file (default: <release>.<format>).
@@ -276,6 +291,7 @@ fn main() -> ExitCode {
         Command::Import {
             file,
             release,
+            collection,
             map,
             dry_run,
             update,
@@ -284,7 +300,7 @@ fn main() -> ExitCode {
             let opts = gazette::import::ImportOptions {
                 root: cli.root,
                 file,
-                release,
+                into: destination(release, collection),
                 map,
                 dry_run,
                 update,
@@ -317,6 +333,7 @@ fn main() -> ExitCode {
         }
         Command::Export {
             release,
+            collection,
             format,
             output,
         } => {
@@ -324,10 +341,15 @@ fn main() -> ExitCode {
                 SheetFormat::Csv => (gazette::import::export::Format::Csv, "csv"),
                 SheetFormat::Xlsx => (gazette::import::export::Format::Xlsx, "xlsx"),
             };
-            let out = output.unwrap_or_else(|| PathBuf::from(format!("{release}.{ext}")));
-            match gazette::import::export::export(&cli.root, &release, fmt, &out) {
+            let what = destination(release, collection);
+            let (kind, name) = match &what {
+                gazette::import::Destination::Release(r) => ("release", r.clone()),
+                gazette::import::Destination::Collection(c) => ("collection", c.clone()),
+            };
+            let out = output.unwrap_or_else(|| PathBuf::from(format!("{name}.{ext}")));
+            match gazette::import::export::export(&cli.root, &what, fmt, &out) {
                 Ok(p) => {
-                    println!("exported release {release} to {}", p.display());
+                    println!("exported {kind} {name} to {}", p.display());
                     ExitCode::SUCCESS
                 }
                 Err(f) => {
@@ -422,5 +444,16 @@ fn finish(r: Result<PathBuf, scaffold::ScaffoldError>) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--release` or `--collection` (clap lets exactly one through).
+fn destination(
+    release: Option<String>,
+    collection: Option<String>,
+) -> gazette::import::Destination {
+    match collection {
+        Some(c) => gazette::import::Destination::Collection(c),
+        None => gazette::import::Destination::Release(release.unwrap_or_default()),
     }
 }

@@ -29,7 +29,7 @@ fn options(root: &Path, file: &str, map: bool) -> ImportOptions {
     ImportOptions {
         root: root.to_path_buf(),
         file: fixture_file(file),
-        release: RELEASE.into(),
+        into: gazette::import::Destination::Release(RELEASE.into()),
         map: map.then(|| fixture_file("MAP.toml")),
         dry_run: false,
         update: false,
@@ -319,7 +319,7 @@ fn export_then_import_round_trips_to_identical_entries() {
         assert!(status.success());
         // Re-importing over the originals changes nothing.
         let mut o = options(root, "x", false);
-        o.release = "2024-03".into();
+        o.into = gazette::import::Destination::Release("2024-03".into());
         o.file = out.clone();
         let s = import(&o).unwrap();
         assert_eq!(s.count(&Action::Unchanged), 7, "{format}: {:?}", s.planned);

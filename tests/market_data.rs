@@ -288,3 +288,176 @@ fn collections_have_statistics_pages_with_counts_open_and_closed_and_totals() {
     assert!(bars(&page, "chart-open").is_empty());
     assert_eq!(bars(&page, "chart-region").values().sum::<usize>(), 36);
 }
+
+/// Every item of a collection: slug → (values as JSON, trimmed body).
+fn items_of(root: &Path, collection: &str) -> BTreeMap<String, (String, String)> {
+    let mut o = opts(root);
+    o.drafts = true;
+    let loaded = gazette::load_site(&o).unwrap();
+    let site = &loaded.site;
+    let zh = site.default_lang().clone();
+    let c = site
+        .collections
+        .iter()
+        .find(|c| c.name.as_str() == collection)
+        .unwrap();
+    c.items
+        .iter()
+        .map(|it| {
+            let v = &it.versions[&zh];
+            (
+                it.slug.to_string(),
+                (
+                    serde_json::to_string(&v.values).unwrap(),
+                    v.body.text().trim().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn gazette(root: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_collection_exports_to_a_spreadsheet_and_imports_back_to_identical_items() {
+    for format in ["csv", "xlsx"] {
+        let site = sample_site();
+        let root = site.path();
+        let original = items_of(root, "demands");
+        assert_eq!(original.len(), 15);
+        let file = root.join(format!("demands.{format}"));
+        let out = gazette(
+            root,
+            &[
+                "export",
+                "--collection",
+                "demands",
+                "--format",
+                format,
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Re-importing over the originals changes nothing.
+        let out = gazette(
+            root,
+            &["import", file.to_str().unwrap(), "--collection", "demands"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("0 created, 0 updated, 15 unchanged"),
+            "{format}: {said}"
+        );
+        // Importing into an emptied folder recreates the same items (translations stay).
+        let dir = root.join("content/demands");
+        for e in fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.matches('.').count() == 1 {
+                fs::remove_file(p).unwrap();
+            }
+        }
+        let out = gazette(
+            root,
+            &["import", file.to_str().unwrap(), "--collection", "demands"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(items_of(root, "demands"), original, "{format}");
+    }
+}
+
+#[test]
+fn importing_into_a_collection_checks_rows_against_its_schema_at_file_row_column() {
+    let site = sample_site();
+    let root = site.path();
+    let before = files(&root.join("content/bases"));
+    // A base with staff that is not a number, and one without its required operator.
+    let sheet = root.join("bases.csv");
+    fs::write(
+        &sheet,
+        "基地名称,基地简介,运营单位,地区,服务领域,专职人员,联系方式/联系人\n\
+         新基地,中试服务,某公司,杭州市,新材料,很多,王五\n\
+         另一基地,检测服务,,宁波市,精细化工,12,赵六\n",
+    )
+    .unwrap();
+    let out = gazette(
+        root,
+        &["import", sheet.to_str().unwrap(), "--collection", "bases"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Row 2, column 6 (专职人员): not an integer; row 3: the operator is missing.
+    assert!(err.contains("bases.csv:2:6"), "{err}");
+    assert!(err.contains("staff"), "{err}");
+    assert!(err.contains("bases.csv:3"), "{err}");
+    assert!(err.contains("operator"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(
+        files(&root.join("content/bases")),
+        before,
+        "nothing written"
+    );
+    // An unknown collection is named, with the ones there are.
+    let out = gazette(
+        root,
+        &["import", sheet.to_str().unwrap(), "--collection", "labs"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no collection `labs`") && err.contains("demands, bases"),
+        "{err}"
+    );
+    // A good row is written as a new item that builds.
+    fs::write(
+        &sheet,
+        "基地名称,基地简介,运营单位,地区,服务领域,专职人员,联系方式/联系人\n\
+         绍兴新材料中试基地,中试服务,某公司,绍兴市,新材料|精细化工,12,王五\n",
+    )
+    .unwrap();
+    let out = gazette(
+        root,
+        &["import", sheet.to_str().unwrap(), "--collection", "bases"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items = items_of(root, "bases");
+    let (slug, (values, _)) = items
+        .iter()
+        .find(|(_, (v, _))| v.contains("绍兴新材料中试基地"))
+        .unwrap();
+    assert!(values.contains("\"staff\":12"), "{values}");
+    assert!(
+        values.contains("[\"new-materials\",\"fine-chemicals\"]"),
+        "{values}"
+    );
+    build_ok(&opts(root));
+    assert!(
+        root.join(format!("output/bases/{slug}/index.html"))
+            .is_file()
+    );
+}

@@ -113,6 +113,11 @@ pub enum Problem {
     ReleaseWithoutMeta {
         id: String,
     },
+    /// `import`/`export --collection` names no collection of `site.toml`.
+    UnknownCollection {
+        name: String,
+        known: Vec<String>,
+    },
     BadReleaseId {
         id: String,
     },
@@ -224,6 +229,7 @@ impl Problem {
             Problem::DuplicateTitle { .. } => "duplicate-title",
             Problem::EntryOutsideRelease => "entry-outside-release",
             Problem::ReleaseWithoutMeta { .. } => "release-without-meta",
+            Problem::UnknownCollection { .. } => "unknown-collection",
             Problem::BadReleaseId { .. } => "bad-release-id",
             Problem::BadSlug { .. } => "bad-slug",
             Problem::UnknownLanguage { .. } => "unknown-language",
@@ -280,6 +286,9 @@ impl Problem {
             Problem::EntryOutsideRelease => "entry is not inside a release folder".into(),
             Problem::ReleaseWithoutMeta { id } => {
                 format!("release folder `{id}` has no _release.toml")
+            }
+            Problem::UnknownCollection { name, .. } => {
+                format!("the site has no collection `{name}`")
             }
             Problem::BadReleaseId { id } => format!("`{id}` is not a valid release id"),
             Problem::BadSlug { name } => {
@@ -467,6 +476,13 @@ impl Problem {
                 "create _release.toml with number, title and date (`gazette new release <id>`)"
                     .into(),
             ),
+            Problem::UnknownCollection { known, .. } if known.is_empty() => {
+                Some("declare it in site.toml under [collections.<name>]".into())
+            }
+            Problem::UnknownCollection { known, .. } => Some(format!(
+                "the site's collections are: {} (declared in site.toml under [collections.<name>])",
+                known.join(", ")
+            )),
             Problem::BrokenLink { reason, .. } => Some(match reason {
                 LinkFailure::NotPublished => {
                     "publish the target first, or remove the link".into()

@@ -1,15 +1,17 @@
-//! Export: a release's entries back out as a spreadsheet (CSV with BOM, or xlsx), with the
-//! column headers that `import` recognises without a mapping file, so export → import
-//! round-trips to the same entries. Enum values are written as their labels, lists joined
-//! with `|`, and each entry's file name goes in a `slug` column.
+//! Export: a release's entries or a collection's items back out as a spreadsheet (CSV with
+//! BOM, or xlsx), with the column headers that `import` recognises without a mapping file,
+//! so export → import round-trips to the same entries. Enum values are written as their
+//! labels, lists joined with `|`, and each entry's file name goes in a `slug` column.
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{FieldDef, FieldKind, SiteConfig};
+use crate::config::{FieldDef, FieldKind, Schema, SiteConfig};
 use crate::diagnostics::{Diagnostic, Problem, SourceMap};
-use crate::model::Entry;
+use crate::model::EntryVersion;
 use crate::validate::Value;
 use crate::{BuildOptions, Failure};
+
+use super::Destination;
 
 /// Spreadsheet formats `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +36,9 @@ fn label(def: &FieldDef, config: &SiteConfig) -> String {
         .to_string()
 }
 
-fn columns(config: &SiteConfig) -> Vec<Column> {
+fn columns(config: &SiteConfig, schema: &Schema) -> Vec<Column> {
     let mut out = Vec::new();
-    for (name, def) in &config.schema.fields {
+    for (name, def) in &schema.fields {
         let sub = match &def.kind {
             FieldKind::Table { fields } => Some(fields),
             FieldKind::List { item } => match &item.kind {
@@ -63,8 +65,8 @@ fn columns(config: &SiteConfig) -> Vec<Column> {
     out
 }
 
-fn field_def<'a>(config: &'a SiteConfig, path: &[String]) -> Option<&'a FieldDef> {
-    let top = config.schema.fields.get(&path[0])?;
+fn field_def<'a>(schema: &'a Schema, path: &[String]) -> Option<&'a FieldDef> {
+    let top = schema.fields.get(&path[0])?;
     if path.len() == 1 {
         return Some(top);
     }
@@ -107,12 +109,11 @@ fn text(def: &FieldDef, v: &Value, config: &SiteConfig) -> String {
     }
 }
 
-fn cell(entry: &Entry, col: &Column, config: &SiteConfig) -> String {
-    let v = &entry.versions[&config.default_language];
+fn cell(v: &EntryVersion, col: &Column, config: &SiteConfig, schema: &Schema) -> String {
     let Some(top) = v.values.get(&col.path[0]) else {
         return String::new();
     };
-    let Some(def) = field_def(config, &col.path) else {
+    let Some(def) = field_def(schema, &col.path) else {
         return String::new();
     };
     match (col.path.len(), top) {
@@ -146,39 +147,66 @@ fn write_err(path: &Path, e: impl ToString) -> Failure {
     )
 }
 
-/// Export release `release` of the site at `root` to `out`. Drafts and embargoed entries are
-/// included: the spreadsheet is for the institutions that submitted them.
-pub fn export(root: &Path, release: &str, format: Format, out: &Path) -> Result<PathBuf, Failure> {
+/// Export a release's entries or a collection's items of the site at `root` to `out`.
+/// Drafts and embargoed ones are included: the spreadsheet is for the institutions and
+/// companies that submitted them.
+pub fn export(
+    root: &Path,
+    what: &Destination,
+    format: Format,
+    out: &Path,
+) -> Result<PathBuf, Failure> {
     let mut opts = BuildOptions::new(root);
     opts.drafts = true;
     let loaded = crate::load_site(&opts)?;
     let site = &loaded.site;
-    let Some(r) = site.releases.iter().find(|r| r.id.as_str() == release) else {
-        return Err(Failure::from_diagnostics(
-            vec![Diagnostic::error(Problem::ReleaseWithoutMeta {
-                id: release.to_string(),
-            })],
-            SourceMap::default(),
-        ));
-    };
     let config = &site.config;
-    let cols = columns(config);
+    let default = &config.default_language;
+    let not_found =
+        |p: Problem| Failure::from_diagnostics(vec![Diagnostic::error(p)], SourceMap::default());
+    // Each document's default-language version and file name, in site order.
+    let (schema, docs, sheet_name): (&Schema, Vec<(&EntryVersion, &str)>, &str) = match what {
+        Destination::Release(release) => {
+            let Some(r) = site.releases.iter().find(|r| r.id.as_str() == release) else {
+                return Err(not_found(Problem::ReleaseWithoutMeta {
+                    id: release.to_string(),
+                }));
+            };
+            let docs = (r.entries.iter())
+                .map(|&i| {
+                    let e = &site.entries[i];
+                    (&*e.versions[default], e.slug.as_str())
+                })
+                .collect();
+            (&config.schema, docs, release)
+        }
+        Destination::Collection(name) => {
+            let Some(c) = site.collections.iter().find(|c| c.name.as_str() == name) else {
+                return Err(not_found(Problem::UnknownCollection {
+                    name: name.clone(),
+                    known: config
+                        .collections
+                        .iter()
+                        .map(|c| c.name.to_string())
+                        .collect(),
+                }));
+            };
+            let docs = (c.items.iter())
+                .map(|it| (&*it.versions[default], it.slug.as_str()))
+                .collect();
+            (&config.collections[c.def].schema, docs, name)
+        }
+    };
+    let cols = columns(config, schema);
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header: Vec<String> = cols.iter().map(|c| c.header.clone()).collect();
     header.push("正文".into());
     header.push("slug".into());
     rows.push(header);
-    for &i in &r.entries {
-        let e = &site.entries[i];
-        let mut row: Vec<String> = cols.iter().map(|c| cell(e, c, config)).collect();
-        row.push(
-            e.versions[&config.default_language]
-                .body
-                .text()
-                .trim()
-                .to_string(),
-        );
-        row.push(e.slug.to_string());
+    for (v, slug) in docs {
+        let mut row: Vec<String> = cols.iter().map(|c| cell(v, c, config, schema)).collect();
+        row.push(v.body.text().trim().to_string());
+        row.push(slug.to_string());
         rows.push(row);
     }
     match format {
@@ -196,7 +224,7 @@ pub fn export(root: &Path, release: &str, format: Format, out: &Path) -> Result<
         Format::Xlsx => {
             let mut book = rust_xlsxwriter::Workbook::new();
             let sheet = book.add_worksheet();
-            sheet.set_name(release).map_err(|e| write_err(out, e))?;
+            sheet.set_name(sheet_name).map_err(|e| write_err(out, e))?;
             for (ri, row) in rows.iter().enumerate() {
                 for (ci, v) in row.iter().enumerate() {
                     sheet

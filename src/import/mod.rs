@@ -1,7 +1,9 @@
-//! Import: spreadsheets of results into entry files of a release (`gazette import`), and
-//! export of a release back to a spreadsheet (`gazette export`). Every row is checked before
-//! anything is written; with any error nothing is written. Re-importing the same file changes
-//! nothing; `--update` changes only the fields the spreadsheet provides.
+//! Import: spreadsheets of results into entry files of a release, or of items into a
+//! collection's folder (`gazette import`), and export of either back to a spreadsheet
+//! (`gazette export`). Both take a [`Destination`]; the rows are checked against its schema
+//! with the same code. Every row is checked before anything is written; with any error
+//! nothing is written. Re-importing the same file changes nothing; `--update` changes only
+//! the fields the spreadsheet provides.
 
 pub mod export;
 pub mod mapping;
@@ -20,12 +22,70 @@ use crate::model::ids::{ReleaseId, Slug};
 use crate::{Failure, config};
 use mapping::{MapFile, Target};
 
+/// Where rows go (and what `export` writes out): a release's entries, or a collection's
+/// items (demands, pilot bases…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A release id (its folder must have `_release.toml`).
+    Release(String),
+    /// A collection's name in `site.toml`; its items live in `content/<name>/`.
+    Collection(String),
+}
+
+impl Destination {
+    /// The schema rows are checked against and the folder (relative to the root) their
+    /// files go in.
+    fn resolve<'c>(
+        &self,
+        root: &Path,
+        config: &'c config::SiteConfig,
+    ) -> Result<(&'c config::Schema, PathBuf), Diagnostic> {
+        match self {
+            Destination::Release(release) => {
+                let Some(id) = ReleaseId::parse(release) else {
+                    return Err(Diagnostic::error(Problem::BadReleaseId {
+                        id: release.clone(),
+                    }));
+                };
+                let dir = PathBuf::from("content/releases").join(id.as_str());
+                if !root.join(&dir).join("_release.toml").is_file() {
+                    return Err(Diagnostic::error(Problem::ReleaseWithoutMeta {
+                        id: id.to_string(),
+                    })
+                    .in_file(&dir));
+                }
+                Ok((&config.schema, dir))
+            }
+            Destination::Collection(name) => {
+                let def = (config.collections.iter())
+                    .find(|c| c.name.as_str() == name)
+                    .ok_or_else(|| {
+                        Diagnostic::error(Problem::UnknownCollection {
+                            name: name.clone(),
+                            known: config
+                                .collections
+                                .iter()
+                                .map(|c| c.name.to_string())
+                                .collect(),
+                        })
+                        .in_file(Path::new("site.toml"))
+                    })?;
+                Ok((
+                    &def.schema,
+                    PathBuf::from("content").join(def.name.as_str()),
+                ))
+            }
+        }
+    }
+}
+
 /// What `gazette import` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub root: PathBuf,
     pub file: PathBuf,
-    pub release: String,
+    /// The release or collection the rows go into.
+    pub into: Destination,
     pub map: Option<PathBuf>,
     pub dry_run: bool,
     pub update: bool,
@@ -130,18 +190,9 @@ fn existing_entries(root: &Path, dir: &Path) -> Vec<(String, Slug, PathBuf)> {
 /// Run an import. Nothing is written when any row has a problem, or with `dry_run`.
 pub fn import(opts: &ImportOptions) -> Result<ImportSummary, Failure> {
     let (config, _) = config::load(&opts.root).map_err(fail)?;
-    let schema = &config.schema;
-    let Some(id) = ReleaseId::parse(&opts.release) else {
-        return Err(fail(vec![Diagnostic::error(Problem::BadReleaseId {
-            id: opts.release.clone(),
-        })]));
-    };
-    let dir = PathBuf::from("content/releases").join(id.as_str());
-    if !opts.root.join(&dir).join("_release.toml").is_file() {
-        return Err(fail(vec![
-            Diagnostic::error(Problem::ReleaseWithoutMeta { id: id.to_string() }).in_file(&dir),
-        ]));
-    }
+    let (schema, dir) = (opts.into)
+        .resolve(&opts.root, &config)
+        .map_err(|d| fail(vec![d]))?;
     let map = match &opts.map {
         Some(p) => MapFile::load(p).map_err(|d| fail(vec![d]))?,
         None => MapFile::default(),
@@ -275,6 +326,15 @@ pub fn import(opts: &ImportOptions) -> Result<ImportSummary, Failure> {
         return Err(fail(write_errors));
     }
     if !opts.dry_run {
+        // A collection's folder may not exist yet.
+        if planned.iter().any(|p| p.action == Action::Create) {
+            std::fs::create_dir_all(opts.root.join(&dir)).map_err(|e| {
+                fail(vec![Diagnostic::error(Problem::OutputWrite {
+                    path: opts.root.join(&dir),
+                    message: e.to_string(),
+                })])
+            })?;
+        }
         for p in &planned {
             if matches!(p.action, Action::Create | Action::Update) {
                 let full = opts.root.join(&p.path);
