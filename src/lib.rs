@@ -392,7 +392,7 @@ fn write_entries_and_search(
     use plan::{FileKind, PageKind, PlannedFile, PlannedPage};
     use search::SearchFile;
     let mut done = vec![false; plan.pages.len()];
-    if plan.search.docs.is_empty() {
+    if plan.search.is_empty() {
         return (done, 0);
     }
     let p: &plan::Plan = plan;
@@ -402,31 +402,32 @@ fn write_entries_and_search(
             pages_of[e].push(k);
         }
     }
-    let mut files_of: Vec<Vec<usize>> = vec![Vec::new(); p.search.docs.len()];
+    let mut files_of: Vec<Vec<usize>> = vec![Vec::new(); p.search.len()];
     for (k, f) in p.files.iter().enumerate() {
         if let FileKind::Search(SearchFile::Doc { doc, .. }) = f.kind {
             files_of[doc].push(k);
         }
     }
     let mut written = 0;
-    p.search.build_streaming(site, &mut |first, entries| {
-        let pages: Vec<&PlannedPage> = entries
-            .iter()
-            .flat_map(|&e| &pages_of[e])
-            .map(|&k| &p.pages[k])
-            .collect();
-        let files: Vec<&PlannedFile> = (first..first + entries.len())
-            .flat_map(|d| &files_of[d])
-            .map(|&k| &p.files[k])
-            .collect();
-        render::render_some(p, &pages, &files, renderer, staging, problems);
-        written += pages.len() + files.len();
-        for &e in entries {
-            for v in site.entries[e].versions.values() {
-                v.body_html.release();
+    p.search
+        .build_streaming(site, &mut |first, count, entries| {
+            let pages: Vec<&PlannedPage> = entries
+                .iter()
+                .flat_map(|&e| &pages_of[e])
+                .map(|&k| &p.pages[k])
+                .collect();
+            let files: Vec<&PlannedFile> = (first..first + count)
+                .flat_map(|d| &files_of[d])
+                .map(|&k| &p.files[k])
+                .collect();
+            render::render_some(p, &pages, &files, renderer, staging, problems);
+            written += pages.len() + files.len();
+            for &e in entries {
+                for v in site.entries[e].versions.values() {
+                    v.body_html.release();
+                }
             }
-        }
-    });
+        });
     for &e in &p.search.docs {
         for &k in &pages_of[e] {
             done[k] = true;

@@ -415,7 +415,16 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     // The search index covers the public entries, like feeds and open data.
     let (search, search_files) = if search {
         let public = (0..site.entries.len()).filter(|&i| is_public(site, i));
-        crate::search::plan(site, public.collect())
+        // Items are found only where they have pages.
+        let items = (site.collections.iter().enumerate())
+            .filter(|_| collections)
+            .flat_map(|(c, col)| {
+                (col.items.iter().enumerate())
+                    .filter(|(_, it)| it.hold.is_none())
+                    .map(move |(i, _)| (c, i))
+            })
+            .collect();
+        crate::search::plan(site, public.collect(), items)
     } else {
         Default::default()
     };

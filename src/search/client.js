@@ -329,6 +329,13 @@
     return v ? v.label : key;
   }
 
+  // The label of an item's collection (the `kind` facet's value).
+  function kindLabel(name) {
+    var f = meta.facets.find(function (f) { return f.name === "kind"; });
+    var v = f && f.values.find(function (v) { return v.slug === name; });
+    return v && v.label ? v.label : name;
+  }
+
   function resultItem(n, terms) {
     var li = el("li", "result");
     li.dataset.doc = String(n);
@@ -343,6 +350,7 @@
       li.appendChild(h);
       var metaLine = el("p", "result-meta");
       if (doc.i && doc.i.length) metaLine.appendChild(el("span", "result-institution", doc.i[0]));
+      if (doc.c) metaLine.appendChild(el("span", "tag result-kind", kindLabel(doc.c)));
       var stage = stageLabel(doc.s);
       if (stage) metaLine.appendChild(el("span", "tag result-stage", stage));
       li.appendChild(metaLine);
@@ -404,7 +412,7 @@
       if (!rows.length) return;
       var fs = el("fieldset", "facet");
       fs.dataset.facet = f.name;
-      fs.appendChild(el("legend", null, f.label || ds.tRelease));
+      fs.appendChild(el("legend", null, f.label || (f.name === "kind" ? ds.tKind : ds.tRelease)));
       var ul = el("ul");
       var limit = expanded[f.name] ? rows.length : 8;
       rows.forEach(function (r, i) {
@@ -419,7 +427,7 @@
         box.checked = r.checked;
         box.addEventListener("change", function () { toggle(f.name, r.v.slug, box.checked); });
         label.appendChild(box);
-        label.appendChild(el("span", "facet-label", r.v.label));
+        label.appendChild(el("span", "facet-label", r.v.label || ds.tKindResults));
         label.appendChild(el("span", "count", String(r.count)));
         li.appendChild(label);
         ul.appendChild(li);

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::model::Site;
 use crate::model::ids::Lang;
+use crate::search::SearchPlan;
 use crate::search::records::{DocTokens, Record};
 use crate::search::shards::ShardBuilder;
 
@@ -68,22 +69,23 @@ type Cache = HashMap<u64, Arc<DocTokens>>;
 const CHUNK: usize = 512;
 
 impl Index {
-    /// Tokenize the records of `docs` (indexes into `site.entries`) in every language,
-    /// reusing `cache`, and cut the shards. With `keep` (watch mode), `cache` is left with
-    /// exactly this index's records and the index keeps every body text for the document
-    /// files; without, both are dropped as the documents stream past. Once each chunk of
-    /// documents is tokenized, `each_chunk` gets the number of its first document and its
-    /// entries, and runs while the chunk goes into the shards (so it must not need them).
+    /// Tokenize the records of the documents of `sp` (entries, then items) in every
+    /// language, reusing `cache`, and cut the shards. With `keep` (watch mode), `cache` is
+    /// left with exactly this index's records and the index keeps every body text for the
+    /// document files; without, both are dropped as the documents stream past. Once each
+    /// chunk of documents is tokenized, `each_chunk` gets the number of its first document,
+    /// how many there are and the entries among them, and runs while the chunk goes into the
+    /// shards (so it must not need them).
     fn build(
         site: &Site,
-        docs: &[usize],
+        sp: &SearchPlan,
         shards: usize,
         cache: &Mutex<Cache>,
         keep: bool,
         streaming: &Streaming,
-        each_chunk: &mut dyn FnMut(usize, &[usize]),
+        each_chunk: &mut dyn FnMut(usize, usize, &[usize]),
     ) -> Index {
-        let default = site.default_lang();
+        let docs: Vec<usize> = (0..sp.len()).collect();
         let langs = &site.config.languages;
         let mut previous = std::mem::take(&mut *cache.lock().unwrap_or_else(|e| e.into_inner()));
         let mut kept: Cache = HashMap::new();
@@ -98,7 +100,7 @@ impl Index {
             let mut todo: Vec<(u64, Record<'_>)> = Vec::new();
             let mut queued = std::collections::HashSet::new();
             // Hashing a record reads its whole body: on every core.
-            let record = |e: usize, lang| Record::of(site.entries[e].version(lang, default));
+            let record = |n: usize, lang| Record::of(sp.doc(n).version(site, lang));
             let hashed: Vec<Vec<u64>> = par_map(chunk, |&e| {
                 langs.iter().map(|l| record(e, l).key()).collect()
             });
@@ -152,7 +154,13 @@ impl Index {
                         builder.add(&toks);
                     });
                 }
-                each_chunk(n * CHUNK, chunk);
+                let entries: Vec<usize> = (chunk.iter())
+                    .filter_map(|&d| match sp.doc(d) {
+                        crate::search::Doc::Entry(e) => Some(e),
+                        crate::search::Doc::Item(..) => None,
+                    })
+                    .collect();
+                each_chunk(n * CHUNK, chunk.len(), &entries);
             });
             let chunk_bodies = streaming.stop();
             if keep {
@@ -232,8 +240,8 @@ impl std::fmt::Debug for Memo {
 
 impl Memo {
     /// The index, built on first use.
-    pub fn index(&self, site: &Site, docs: &[usize], shards: usize) -> &Index {
-        self.index_streaming(site, docs, shards, &mut |_, _| {})
+    pub fn index(&self, site: &Site, sp: &SearchPlan, shards: usize) -> &Index {
+        self.index_streaming(site, sp, shards, &mut |_, _, _| {})
     }
 
     /// [`Memo::index`], calling `each_chunk` as documents stream into it (see
@@ -241,14 +249,13 @@ impl Memo {
     pub fn index_streaming(
         &self,
         site: &Site,
-        docs: &[usize],
+        sp: &SearchPlan,
         shards: usize,
-        each_chunk: &mut dyn FnMut(usize, &[usize]),
+        each_chunk: &mut dyn FnMut(usize, usize, &[usize]),
     ) -> &Index {
         let (cache, streaming) = (&self.cache, &self.streaming);
-        self.index.get_or_init(|| {
-            Index::build(site, docs, shards, cache, self.keep, streaming, each_chunk)
-        })
+        self.index
+            .get_or_init(|| Index::build(site, sp, shards, cache, self.keep, streaming, each_chunk))
     }
 
     /// The body text of document `n` in `lang` as the index extracted it, if the index is

@@ -18,8 +18,10 @@
 //!   folder.
 //!
 //! plus `/search/search.js`, the client. Document `n` is the `n`-th public entry in site
-//! order, in every language; drafts and embargoed entries are never indexed, not even in a
-//! `--drafts` preview.
+//! order, in every language, then the public items of the collections (demands, pilot
+//! bases…) in collection order; a `kind` facet tells results and each collection apart.
+//! Drafts and embargoed entries and items are never indexed, not even in a `--drafts`
+//! preview.
 
 pub mod encode;
 pub mod index;
@@ -66,12 +68,43 @@ pub enum SearchFile {
     Script,
 }
 
+/// What a document is: an entry or an item of a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// An index into `Site::entries`.
+    Entry(usize),
+    /// A collection (index into `Site::collections`) and its item.
+    Item(usize, usize),
+}
+
+impl Doc {
+    /// Its version in `lang`, or the original.
+    pub fn version<'s>(self, site: &'s Site, lang: &Lang) -> &'s crate::model::EntryVersion {
+        let default = site.default_lang();
+        match self {
+            Doc::Entry(e) => site.entries[e].version(lang, default),
+            Doc::Item(c, i) => site.collections[c].items[i].version(lang, default),
+        }
+    }
+
+    /// Whether it has a version of its own in `lang`.
+    pub fn has(self, site: &Site, lang: &Lang) -> bool {
+        match self {
+            Doc::Entry(e) => site.entries[e].versions.contains_key(lang),
+            Doc::Item(c, i) => site.collections[c].items[i].versions.contains_key(lang),
+        }
+    }
+}
+
 /// What the search index covers, decided with the rest of the plan, and the index itself,
 /// built when a search file is first rendered.
 #[derive(Debug, Clone, Default)]
 pub struct SearchPlan {
     /// The entries indexed (public, site order): document `n` is `site.entries[docs[n]]`.
     pub docs: Vec<usize>,
+    /// The items indexed after them (public, collection by collection): document
+    /// `docs.len() + k` is item `items[k]` (collection, item).
+    pub items: Vec<(usize, usize)>,
     /// Shard files per language, a power of two.
     pub shards: usize,
     memo: index::Memo,
@@ -93,8 +126,30 @@ impl SearchPlan {
         memo.reuse(Some(&self.memo));
         SearchPlan {
             docs: self.docs.clone(),
+            items: self.items.clone(),
             shards: self.shards,
             memo,
+        }
+    }
+
+    /// How many documents there are: entries, then items.
+    pub fn len(&self) -> usize {
+        self.docs.len() + self.items.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Document `n`.
+    pub fn doc(&self, n: usize) -> Doc {
+        match self.docs.get(n) {
+            Some(&e) => Doc::Entry(e),
+            None => {
+                let (c, i) = self.items[n - self.docs.len()];
+                Doc::Item(c, i)
+            }
         }
     }
 
@@ -116,15 +171,16 @@ impl SearchPlan {
 
     /// The shards, built on first use.
     pub fn built(&self, site: &Site) -> &index::Index {
-        self.memo.index(site, &self.docs, self.shards)
+        self.memo.index(site, self, self.shards)
     }
 
-    /// Build the shards now, calling `each_chunk(first document, its entries)` once each
-    /// chunk of documents is tokenized, while it goes into the shards: a build writes those
-    /// entries' pages and document files then and lets go of their bodies' HTML.
-    pub fn build_streaming(&self, site: &Site, each_chunk: &mut dyn FnMut(usize, &[usize])) {
+    /// Build the shards now, calling `each_chunk(first document, documents, their
+    /// entries)` once each chunk of documents is tokenized, while it goes into the shards: a
+    /// build writes those documents' files and entries' pages then and lets go of their
+    /// bodies' HTML.
+    pub fn build_streaming(&self, site: &Site, each_chunk: &mut dyn FnMut(usize, usize, &[usize])) {
         self.memo
-            .index_streaming(site, &self.docs, self.shards, each_chunk);
+            .index_streaming(site, self, self.shards, each_chunk);
     }
 }
 
@@ -151,11 +207,15 @@ pub fn doc_path(site: &Site, lang: &Lang, doc: usize) -> String {
     site.urls.search_data(lang, &format!("doc/{doc}.json"))
 }
 
-/// The search plan over `docs` (public entries, site order), and every file it writes with
-/// its site path.
-pub fn plan(site: &Site, docs: Vec<usize>) -> (SearchPlan, Vec<(String, SearchFile)>) {
+/// The search plan over `docs` (public entries, site order) and `items` (public items of
+/// the collections, as (collection, item)), and every file it writes with its site path.
+pub fn plan(
+    site: &Site,
+    docs: Vec<usize>,
+    items: Vec<(usize, usize)>,
+) -> (SearchPlan, Vec<(String, SearchFile)>) {
     let urls = &site.urls;
-    let shards = shard_count(docs.len());
+    let shards = shard_count(docs.len() + items.len());
     let mut files = Vec::new();
     for lang in &site.config.languages {
         files.push((
@@ -183,6 +243,18 @@ pub fn plan(site: &Site, docs: Vec<usize>) -> (SearchPlan, Vec<(String, SearchFi
                     (doc_path(site, lang, doc), file)
                 }),
         );
+        files.extend(
+            (items.iter().enumerate())
+                .filter(|(_, (c, i))| Doc::Item(*c, *i).has(site, lang))
+                .map(|(k, _)| {
+                    let doc = docs.len() + k;
+                    let file = SearchFile::Doc {
+                        lang: lang.clone(),
+                        doc,
+                    };
+                    (doc_path(site, lang, doc), file)
+                }),
+        );
     }
     files.push((
         urls.search_data(site.default_lang(), "search.js"),
@@ -190,6 +262,7 @@ pub fn plan(site: &Site, docs: Vec<usize>) -> (SearchPlan, Vec<(String, SearchFi
     ));
     let plan = SearchPlan {
         docs,
+        items,
         shards,
         memo: index::Memo::default(),
     };
@@ -227,22 +300,84 @@ fn meta(site: &Site, sp: &SearchPlan, lang: &Lang) -> Vec<u8> {
         v.dedup();
         v
     };
+    let first_item = sp.docs.len() as u32;
+    let item_doc: std::collections::HashMap<(usize, usize), u32> = (sp.items.iter())
+        .enumerate()
+        .map(|(k, &ci)| (ci, first_item + k as u32))
+        .collect();
     let mut facets = Vec::new();
+    // The kind of document: results, then each collection with public items (its label in
+    // this language; the results' label is the theme's, so the client puts it in).
+    if !sp.items.is_empty() {
+        let mut values = vec![json!({
+            "slug": crate::config::RESULTS,
+            "label": null,
+            "count": sp.docs.len(),
+            "docs": encode::encode(&(0..first_item).collect::<Vec<u32>>()),
+        })];
+        for (c, col) in site.collections.iter().enumerate() {
+            let docs: Vec<u32> = (sp.items.iter().enumerate())
+                .filter(|(_, (ic, _))| *ic == c)
+                .map(|(k, _)| first_item + k as u32)
+                .collect();
+            if docs.is_empty() {
+                continue;
+            }
+            let def = &site.config.collections[col.def];
+            values.push(json!({
+                "slug": col.name,
+                "label": def.label.get(lang.as_str(), default.as_str(), col.name.as_str()),
+                "count": docs.len(),
+                "docs": encode::encode(&docs),
+            }));
+        }
+        facets.push(json!({
+            "name": "kind",
+            "field": "kind",
+            "label": null,
+            "values": values,
+        }));
+    }
     for tax in site.taxonomies.iter() {
-        if matches!(tax.slug.as_str(), "q" | "release") {
-            continue; // would clash with the query and release parameters
+        if matches!(tax.slug.as_str(), "q" | "release" | "kind") {
+            continue; // would clash with the query, release and kind parameters
         }
         let label = site.config.schema.fields[&tax.field].label.get(
             lang.as_str(),
             default.as_str(),
             &tax.field,
         );
+        // A collection's taxonomy of the same field (demands' and bases' `fields`, `region`)
+        // puts its items under the same terms.
+        let item_docs = |term: &crate::model::Term| -> Vec<u32> {
+            let mut out = Vec::new();
+            for (c, col) in site.collections.iter().enumerate() {
+                let Some(t) = col.taxonomies.iter().find(|t| t.field == tax.field) else {
+                    continue;
+                };
+                let Some(t) = t.term(lang, term.slug.as_str()) else {
+                    continue;
+                };
+                out.extend(
+                    t.entries
+                        .iter()
+                        .filter_map(|&i| item_doc.get(&(c, i)).copied()),
+                );
+            }
+            out
+        };
         let mut values: Vec<(&crate::model::Term, Vec<u32>)> = tax
             .terms
             .get(lang)
             .into_iter()
             .flatten()
-            .map(|term| (term, docs_of(&term.entries)))
+            .map(|term| {
+                let mut docs = docs_of(&term.entries);
+                docs.extend(item_docs(term));
+                docs.sort_unstable();
+                docs.dedup();
+                (term, docs)
+            })
             .filter(|(_, docs)| !docs.is_empty())
             .collect();
         // Enum values keep the schema's order; others go by public entries (the taxonomy's
@@ -299,18 +434,15 @@ fn meta(site: &Site, sp: &SearchPlan, lang: &Lang) -> Vec<u8> {
         "label": null,
         "values": releases,
     }));
-    let own: Vec<u32> = sp
-        .docs
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| site.entries[**e].versions.contains_key(lang))
-        .map(|(n, _)| n as u32)
+    let own: Vec<u32> = (0..sp.len())
+        .filter(|&n| sp.doc(n).has(site, lang))
+        .map(|n| n as u32)
         .collect();
     to_json(&json!({
         "version": 1,
         "lang": lang,
         "ngram": tokenize::NGRAM,
-        "docs": sp.docs.len(),
+        "docs": sp.len(),
         "shards": sp.shards,
         "own": encode::encode(&own),
         "facets": facets,
@@ -323,7 +455,11 @@ struct DocFile<'a> {
     t: &'a str,
     u: String,
     l: &'a Lang,
-    r: &'a crate::model::ids::ReleaseId,
+    /// The release of an entry (empty for an item).
+    r: &'a str,
+    /// The collection of an item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c: Option<&'a str>,
     s: Option<&'a str>,
     i: Vec<&'a str>,
     k: Vec<&'a str>,
@@ -335,18 +471,35 @@ struct DocFile<'a> {
 /// the document streams through it (a build) or once it is built (`serve`, when a shard was
 /// asked for first), else from the body's HTML.
 fn doc_json(site: &Site, sp: &SearchPlan, lang: &Lang, doc: usize) -> Vec<u8> {
-    let e = &site.entries[sp.docs[doc]];
-    let v = e.version(lang, site.default_lang());
+    let d = sp.doc(doc);
+    let v = d.version(site, lang);
     let r = records::Record::of(v);
+    let u = &site.urls;
+    let (url, release, collection) = match d {
+        Doc::Entry(e) => {
+            let e = &site.entries[e];
+            (u.entry(lang, &e.release, &e.slug), e.release.as_str(), None)
+        }
+        Doc::Item(c, i) => {
+            let col = &site.collections[c];
+            let it = &col.items[i];
+            (
+                u.item(lang, &col.name, &it.slug),
+                "",
+                Some(col.name.as_str()),
+            )
+        }
+    };
     let body: Arc<str> = match sp.memo.body(lang, doc) {
         Some(b) => b,
         None => text::html_to_text(&r.body_html).into(),
     };
     let file = DocFile {
         t: r.title,
-        u: site.urls.href(&site.urls.entry(lang, &e.release, &e.slug)),
+        u: u.href(&url),
         l: lang,
-        r: &e.release,
+        r: release,
+        c: collection,
         s: v.values.get("stage").and_then(Value::as_text),
         i: r.institutions,
         k: r.keywords,

@@ -26,13 +26,19 @@ fn texts<'a>(v: &'a EntryVersion, field: &str) -> Vec<&'a str> {
 }
 
 impl<'a> Record<'a> {
-    /// The record of an entry version (`institutions` and `keywords` are read by the names
-    /// of the sample schema; a schema without them just indexes less).
+    /// The record of an entry or item version (`institutions` and `keywords` are read by
+    /// the names of the sample schema, and for items a demand's `company` or a base's
+    /// `operator` stands for the institutions; a schema without them just indexes less).
     pub fn of(v: &'a EntryVersion) -> Record<'a> {
+        let institutions = ["institutions", "company", "operator"]
+            .iter()
+            .map(|f| texts(v, f))
+            .find(|t| !t.is_empty())
+            .unwrap_or_default();
         Record {
             title: &v.title,
             summary: v.summary.as_deref().unwrap_or(""),
-            institutions: texts(v, "institutions"),
+            institutions,
             keywords: texts(v, "keywords"),
             body_html: v.body_html.get(),
         }
