@@ -1,6 +1,8 @@
 //! Open data of the marketplace, as JSON: each collection's public items (typed values,
 //! translations, URLs, resolved references) with the schema that describes them, and every
-//! match of the site with its score and reasons, so a transfer office can follow up. Ids are
+//! match of the site with its score and reasons, so a transfer office can follow up. A
+//! collection's CSV and CSVW metadata are the results' writer's (`render::data`), called
+//! from here with the collection's public items. Ids are
 //! the ones `ref` fields use: `<release>/<slug>` for results, `<slug>` for items. It renders
 //! what the model and plan hold; it chooses nothing.
 
@@ -15,6 +17,7 @@ use crate::model::matching::{Match, Reason};
 use crate::model::refs::ItemRef;
 use crate::plan::MarketFile;
 use crate::plan::is_public;
+use crate::render::data::{self, Table};
 use crate::render::data_json::{Translation, field_json, labels_json, translations};
 use crate::validate::Fields;
 
@@ -246,9 +249,20 @@ pub fn render(site: &Site, file: &MarketFile, path: &str) -> Result<Vec<u8>, Dia
     let doc = match file {
         MarketFile::Collection(c) => serde_json::to_vec_pretty(&collection_doc(site, *c)),
         MarketFile::Matches => serde_json::to_vec_pretty(&matches_doc(site)),
-        MarketFile::Feed { .. } | MarketFile::Csv(_) | MarketFile::CsvMetadata(_) => {
-            unreachable!("feeds are rendered by market_feed, CSV by data")
+        MarketFile::Csv(c) => {
+            let rows: Vec<usize> = (site.collections[*c].items.iter().enumerate())
+                .filter(|(_, it)| it.hold.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            let mut out = Vec::new();
+            data::write_csv(site, Table::Collection(*c), &rows, path, &mut out)?;
+            return Ok(out);
         }
+        MarketFile::CsvMetadata(c) => {
+            let table = site.urls.data_collection_csv(&site.collections[*c].name);
+            return data::csv_metadata(site, Table::Collection(*c), path, &[table]);
+        }
+        MarketFile::Feed { .. } => unreachable!("feeds are rendered by market_feed"),
     };
     let mut bytes = doc.map_err(|e| {
         Diagnostic::error(Problem::OutputWrite {

@@ -74,19 +74,6 @@ fn render_file_sharing(
         FileKind::Market(MarketFile::Feed { collection, lang }) => {
             market_feed::atom(site, *collection, lang, path)
         }
-        FileKind::Market(MarketFile::Csv(c)) => {
-            let rows: Vec<usize> = (site.collections[*c].items.iter().enumerate())
-                .filter(|(_, it)| it.hold.is_none())
-                .map(|(i, _)| i)
-                .collect();
-            let mut out = Vec::new();
-            data::write_csv(site, data::Table::Collection(*c), &rows, path, &mut out)?;
-            Ok(out)
-        }
-        FileKind::Market(MarketFile::CsvMetadata(c)) => {
-            let table = site.urls.data_collection_csv(&site.collections[*c].name);
-            data::csv_metadata(site, data::Table::Collection(*c), path, &[table])
-        }
         FileKind::Market(f) => data_market::render(site, f, path),
     }
 }
