@@ -177,6 +177,7 @@ fn collections_have_taxonomy_pages_and_their_values_link_there() {
         );
     }
     let fine = html(&out.join("demands/fields/fine-chemicals/index.html"));
+    assert!(texts(&fine, "title")[0].starts_with("精细化工 · 企业技术需求 · "));
     assert_eq!(
         texts(&fine, "h1")[0].split_whitespace().next(),
         Some("精细化工")
