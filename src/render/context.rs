@@ -320,6 +320,7 @@ impl<'a> Renderer<'a> {
                 );
                 ctx.insert_value("groups", self.groups(&s.releases[*i].entries, lang));
                 ctx.insert_value("entries", self.cards(&s.releases[*i].entries, lang));
+                ctx.insert("release_items", &market::release_items(s, *i, &d));
             }
             PageKind::Entry(i) => {
                 let e = &s.entries[*i];
