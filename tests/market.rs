@@ -495,3 +495,70 @@ fn a_collection_item_is_checked_against_its_own_schema() {
         .unwrap();
     assert_eq!(e.problem.hint().as_deref(), Some("did you mean `tackle`?"));
 }
+
+#[test]
+fn a_release_lists_the_demands_published_in_it_and_a_wrong_release_is_an_error() {
+    let (_site, out) = built();
+    // The demands whose `release` names 2025-01, read from the content itself.
+    let mut expected: Vec<String> = fs::read_dir(repo().join("content/demands"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().ends_with(".en.md"))
+        .filter(|p| {
+            fs::read_to_string(p)
+                .unwrap()
+                .contains("release = \"2025-01\"")
+        })
+        .map(|p| {
+            let slug = p.file_stem().unwrap().to_string_lossy().to_string();
+            format!("/results/demands/{slug}/")
+        })
+        .collect();
+    expected.sort();
+    assert!(
+        expected.len() >= 3,
+        "the sample publishes demands in 2025-01"
+    );
+    let release = html(&out.join("releases/2025-01/index.html"));
+    let mut listed = attrs(&release, ".release-items .item-card h3 a", "href");
+    listed.sort();
+    assert_eq!(listed, expected);
+    assert_eq!(
+        texts(&release, ".release-items h2"),
+        [format!("本期企业技术需求 {}", expected.len())]
+    );
+    // In English, the translated demand links its English page, the others their original.
+    let en = html(&out.join("en/releases/2025-01/index.html"));
+    let en_links = attrs(&en, ".release-items .item-card h3 a", "href");
+    assert_eq!(en_links.len(), expected.len());
+    assert!(en_links.contains(&"/results/en/demands/pmma-monomer/".to_string()));
+    assert!(texts(&en, ".release-items h2")[0].starts_with("Technology demands in this release"));
+    let other = html(&out.join("releases/2024-03/index.html"));
+    assert!(select(&other, ".release-items").is_empty());
+    // The demand's page links its release.
+    let demand = html(&out.join("demands/pmma-monomer/index.html"));
+    assert_eq!(
+        attrs(&demand, ".field-release dd a", "href"),
+        ["/results/releases/2025-01/"]
+    );
+
+    // A release that does not exist is an error at the value, with a suggestion.
+    let f = failing(|root| {
+        replace_in(
+            root,
+            "content/demands/pmma-monomer.md",
+            "release = \"2025-01\"",
+            "release = \"2025-1\"",
+        );
+    });
+    let d = f
+        .diagnostics
+        .iter()
+        .find(|d| d.problem.code() == "broken-ref")
+        .unwrap_or_else(|| panic!("{f:?}"));
+    assert_eq!(d.field.as_deref(), Some("release"));
+    let loc = d.location.as_ref().unwrap();
+    assert_eq!(loc.file, Path::new("content/demands/pmma-monomer.md"));
+    assert_eq!(loc.column, 11, "{d}");
+    assert_eq!(d.problem.hint().as_deref(), Some("did you mean `2025-01`?"));
+}

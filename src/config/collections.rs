@@ -13,9 +13,13 @@ use crate::model::ids::Slug;
 /// The name by which `ref` fields and `[matching]` refer to release entries.
 pub const RESULTS: &str = "results";
 
+/// The name by which `ref` fields refer to releases (a demand published in a release names it
+/// with `release = { kind = "ref", collection = "releases" }`; the release page lists it).
+pub const RELEASES: &str = "releases";
+
 /// Paths at the top of the site that a collection may not take.
 const RESERVED: &[&str] = &[
-    RESULTS, "releases", "pages", "search", "stats", "data", "static", "feed.xml",
+    RESULTS, RELEASES, "pages", "search", "stats", "data", "static", "feed.xml",
     // Open data: data/<collection>.json sits beside these.
     "entries", "matches",
 ];

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::source::SourceFile;
 use crate::model::ids::Lang;
-pub use collections::{CollectionDef, MatchingConfig, RESULTS};
+pub use collections::{CollectionDef, MatchingConfig, RELEASES, RESULTS};
 pub use schema::{EnumOption, FieldDef, FieldKind, Labels, Schema};
 
 /// The site's public address, split into what links need.
@@ -275,7 +275,7 @@ pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
     let taxonomy_names: Vec<&str> = schema.taxonomies().map(|f| &*f.name).collect();
     let (collections, matching) =
         collections::build(raw.collections, raw.matching, &taxonomy_names, &mut errors);
-    let mut names = vec![RESULTS];
+    let mut names = vec![RESULTS, RELEASES];
     names.extend(collections.iter().map(|c| c.name.as_str()));
     collections::check_refs(&schema, "schema", &names, &mut errors);
     for c in &collections {

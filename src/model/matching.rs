@@ -72,6 +72,7 @@ impl Matches {
                 .get(collection)
                 .and_then(|c| c.get(item))
                 .map_or(&[], Vec::as_slice),
+            ItemRef::Release(_) => &[],
         }
     }
 }
@@ -676,7 +677,8 @@ pub fn schema_of<'a>(
     who: ItemRef,
 ) -> &'a Schema {
     match who {
-        ItemRef::Entry(_) => &config.schema,
+        // Releases refer to nothing; the results' schema stands in.
+        ItemRef::Entry(_) | ItemRef::Release(_) => &config.schema,
         ItemRef::Item { collection, .. } => &config.collections[collections[collection].def].schema,
     }
 }

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::config::{FieldDef, FieldKind, RESULTS, Schema, SiteConfig};
+use crate::config::{FieldDef, FieldKind, RELEASES, RESULTS, Schema, SiteConfig};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::source::SourceFile;
-use crate::model::Entry;
 use crate::model::collections::Collection;
+use crate::model::{Entry, Release};
 use crate::validate::documents::Doc;
 use crate::validate::{Checked, Value};
 
@@ -20,7 +20,13 @@ use crate::validate::{Checked, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ItemRef {
     Entry(usize),
-    Item { collection: usize, item: usize },
+    Item {
+        collection: usize,
+        item: usize,
+    },
+    /// A release, by its index in `Site::releases` (named by `collection = "releases"`
+    /// fields: the release an item is published in).
+    Release(usize),
 }
 
 /// Whose field a reference was written in, before the model has indexes.
@@ -140,6 +146,7 @@ impl Links {
 /// not published).
 pub fn resolve(
     uses: Vec<RefUse>,
+    releases: &[Release],
     entries: &[Arc<Entry>],
     collections: &[Collection],
     withheld: &HashSet<String>,
@@ -168,6 +175,11 @@ pub fn resolve(
     let find = |collection: &str, id: &str| -> Option<ItemRef> {
         if collection == RESULTS {
             entry_ids.get(id).map(|&i| ItemRef::Entry(i))
+        } else if collection == RELEASES {
+            releases
+                .iter()
+                .position(|r| r.id.as_str() == id)
+                .map(ItemRef::Release)
         } else {
             item_ids.get(&(collection, id)).copied()
         }
@@ -193,6 +205,8 @@ pub fn resolve(
             };
             let candidates: Vec<&str> = if u.collection == RESULTS {
                 entry_ids.keys().map(String::as_str).collect()
+            } else if u.collection == RELEASES {
+                releases.iter().map(|r| r.id.as_str()).collect()
             } else {
                 item_ids
                     .keys()
@@ -245,6 +259,13 @@ pub fn resolve(
 /// The item `id` of `collection` names in `site`, if it is there (for display: a build has
 /// already reported every reference that is not).
 pub fn find(site: &crate::model::Site, collection: &str, id: &str) -> Option<ItemRef> {
+    if collection == RELEASES {
+        return site
+            .releases
+            .iter()
+            .position(|r| r.id.as_str() == id)
+            .map(ItemRef::Release);
+    }
     if collection == RESULTS {
         let (release, slug) = id.split_once('/')?;
         let r = site.releases.iter().find(|r| r.id.as_str() == release)?;

@@ -320,6 +320,7 @@ impl<'a> Renderer<'a> {
                 );
                 ctx.insert_value("groups", self.groups(&s.releases[*i].entries, lang));
                 ctx.insert_value("entries", self.cards(&s.releases[*i].entries, lang));
+                ctx.insert("release_items", &market::release_items(s, *i, &d));
             }
             PageKind::Entry(i) => {
                 let e = &s.entries[*i];
@@ -469,7 +470,7 @@ impl<'a> Renderer<'a> {
                     &market::term_view(s, *collection, *taxonomy, t, lang),
                 );
                 let which = t.entries.iter().copied().skip((n - 1) * per).take(per);
-                ctx.insert("items", &market::cards(s, *collection, which, &d));
+                ctx.insert("items", &market::cards_of(s, *collection, which, &d));
                 ctx.insert("paginator", &Paginator::new(*n, *pages, page_url));
             }
             PageKind::CollectionStats(collection) => {

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use crate::config::RESULTS;
+use crate::config::{RELEASES, RESULTS};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::model::Site;
 use crate::model::matching::{Match, Reason};
@@ -50,6 +50,14 @@ fn id_of(site: &Site, who: ItemRef) -> Id {
                 url: u.permalink(&u.item(default, &c.name, &it.slug)),
             }
         }
+        ItemRef::Release(r) => {
+            let r = &site.releases[r];
+            Id {
+                collection: RELEASES.into(),
+                id: r.id.to_string(),
+                url: u.permalink(&u.release(default, &r.id)),
+            }
+        }
     }
 }
 
@@ -60,6 +68,7 @@ fn public(site: &Site, who: ItemRef) -> bool {
         ItemRef::Item { collection, item } => {
             site.collections[collection].items[item].hold.is_none()
         }
+        ItemRef::Release(_) => true,
     }
 }
 

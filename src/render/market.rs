@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::config::RESULTS;
+use crate::config::{RELEASES, RESULTS};
 use crate::model::Site;
 use crate::model::ids::Lang;
 use crate::model::matching::{self, Match, Reason};
@@ -43,13 +43,23 @@ pub fn title_and_url(site: &Site, who: ItemRef, lang: &Lang) -> (String, String)
                 u.href(&u.item(l, &c.name, &it.slug)),
             )
         }
+        ItemRef::Release(r) => {
+            let r = &site.releases[r];
+            let text = r.text.get(lang).or_else(|| r.text.get(default));
+            (
+                text.map(|t| t.title.clone()).unwrap_or_default(),
+                u.href(&u.release(lang, &r.id)),
+            )
+        }
     }
 }
 
 /// The name of the collection of `who` and its label in `lang`.
-fn collection_of(site: &Site, who: ItemRef, lang: &Lang, results_label: &str) -> (String, String) {
+fn collection_of(site: &Site, who: ItemRef, w: &Words<'_>) -> (String, String) {
+    let lang = w.lang;
     match who {
-        ItemRef::Entry(_) => (RESULTS.to_string(), results_label.to_string()),
+        ItemRef::Entry(_) => (RESULTS.to_string(), (w.t)("results_label")),
+        ItemRef::Release(_) => (RELEASES.to_string(), (w.t)("releases")),
         ItemRef::Item { collection, .. } => {
             let def = &site.config.collections[site.collections[collection].def];
             let label = def.label.get(
@@ -226,10 +236,10 @@ fn reason_text(site: &Site, owner: ItemRef, r: &Reason, w: &Words<'_>) -> String
 
 fn link(site: &Site, who: ItemRef, w: &Words<'_>) -> ItemLink {
     let (title, url) = title_and_url(site, who, w.lang);
-    let (collection, collection_label) = collection_of(site, who, w.lang, &(w.t)("results_label"));
+    let (collection, collection_label) = collection_of(site, who, w);
     let closed = match who {
         ItemRef::Item { collection, item } => site.collections[collection].items[item].closed,
-        ItemRef::Entry(_) => false,
+        ItemRef::Entry(_) | ItemRef::Release(_) => false,
     };
     ItemLink {
         title,
@@ -270,7 +280,7 @@ pub(crate) fn backlinks(site: &Site, target: ItemRef, w: &Words<'_>) -> Vec<Back
     let mut groups: Vec<BacklinkGroup> = Vec::new();
     for (field, from) in incoming {
         let schema = matching::schema_of(&site.config, &site.collections, *from);
-        let (coll, coll_label) = collection_of(site, *from, w.lang, &(w.t)("results_label"));
+        let (coll, coll_label) = collection_of(site, *from, w);
         let key = format!("{coll}.{field}");
         let field_label = schema
             .fields
@@ -400,11 +410,65 @@ pub(crate) fn term_view(
     }
 }
 
-/// Cards of items `which` (indexes into the collection's items) of a collection.
+/// Cards of items `range` of a collection.
 pub(crate) fn cards(
     site: &Site,
     collection: usize,
-    which: impl Iterator<Item = usize>,
+    range: std::ops::Range<usize>,
+    d: &Displayer<'_>,
+) -> Vec<ItemCard> {
+    let len = site.collections[collection].items.len();
+    cards_of(
+        site,
+        collection,
+        range.start.min(len)..range.end.min(len),
+        d,
+    )
+}
+
+/// The items of each collection published in release `release` (those whose `ref` field to
+/// `releases` names it), collection by collection in `site.toml` order, items in collection
+/// order.
+pub(crate) fn release_items(site: &Site, release: usize, d: &Displayer<'_>) -> Vec<ReleaseItems> {
+    let mut per: Vec<Vec<usize>> = vec![Vec::new(); site.collections.len()];
+    for (_, from) in site
+        .links
+        .incoming
+        .get(&ItemRef::Release(release))
+        .into_iter()
+        .flatten()
+    {
+        if let ItemRef::Item { collection, item } = *from
+            && !per[collection].contains(&item)
+        {
+            per[collection].push(item);
+        }
+    }
+    per.into_iter()
+        .enumerate()
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(c, mut items)| {
+            items.sort_unstable();
+            ReleaseItems {
+                collection: collection_context(site, c, d.lang),
+                items: cards_of(site, c, items, d),
+            }
+        })
+        .collect()
+}
+
+/// One collection's items in a release.
+#[derive(Serialize)]
+pub(crate) struct ReleaseItems {
+    pub collection: CollectionContext,
+    pub items: Vec<ItemCard>,
+}
+
+/// Cards of the items `which` of a collection.
+pub(crate) fn cards_of(
+    site: &Site,
+    collection: usize,
+    which: impl IntoIterator<Item = usize>,
     d: &Displayer<'_>,
 ) -> Vec<ItemCard> {
     let c = &site.collections[collection];
@@ -412,6 +476,7 @@ pub(crate) fn cards(
     let default = site.default_lang();
     let u = &site.urls;
     which
+        .into_iter()
         .filter_map(|i| c.items.get(i))
         .map(|it| {
             let v = it.version(d.lang, default);

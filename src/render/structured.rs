@@ -239,6 +239,7 @@ fn related(site: &Site, who: crate::model::refs::ItemRef) -> Vec<Related> {
         ItemRef::Item { collection, item } => {
             site.collections[collection].items[item].hold.is_none()
         }
+        ItemRef::Release(_) => true,
     };
     let mut out: Vec<ItemRef> = Vec::new();
     for (_, targets) in site.links.outgoing.get(&who).into_iter().flatten() {

@@ -305,6 +305,10 @@ const THEME_FILES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/backlinks.html"),
     ),
     (
+        "templates/item_card.html",
+        include_str!("../../themes/default/templates/item_card.html"),
+    ),
+    (
         "static/favicon.svg",
         include_str!("../../themes/default/static/favicon.svg"),
     ),
@@ -362,7 +366,7 @@ pub fn init(dir: &Path) -> Result<PathBuf, ScaffoldError> {
     write_new(
         &dir.join("content/demands/example-demand.md"),
         format!(
-            "+++\ntitle = \"示例技术需求\"\nsummary = \"企业希望解决的技术问题。\"\ncompany = \"示例企业\"\ndemand_type = \"tackle\"\ndate = {}\n\n[contact]\nname = \"联系人\"\n+++\n\n在这里描述需求。\n",
+            "+++\ntitle = \"示例技术需求\"\nsummary = \"企业希望解决的技术问题。\"\ncompany = \"示例企业\"\ndemand_type = \"tackle\"\nrelease = \"first\"\ndate = {}\n\n[contact]\nname = \"联系人\"\n+++\n\n在这里描述需求。\n",
             today()
         ),
     )?;

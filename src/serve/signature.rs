@@ -295,6 +295,11 @@ impl<'a> Signer<'a> {
             PageKind::Release(r) => {
                 self.releases[*r].hash(&mut h);
                 entries(&s.releases[*r].entries, &mut h);
+                // The items published in it (demands naming it in a `release` field).
+                let items = crate::model::refs::ItemRef::Release(*r);
+                if s.links.incoming.contains_key(&items) {
+                    self.market.hash(&mut h);
+                }
             }
             PageKind::Entry(i) => {
                 (self.entries[*i], self.releases[s.entries[*i].release_index]).hash(&mut h);

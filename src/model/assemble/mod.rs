@@ -462,7 +462,14 @@ pub fn assemble(
     );
     withheld.extend(col.withheld);
     let entries: Vec<Arc<Entry>> = entries.into_iter().map(Arc::new).collect();
-    let links = refs::resolve(ref_uses, &entries, &col.collections, &withheld, &mut diags);
+    let links = refs::resolve(
+        ref_uses,
+        &release_list,
+        &entries,
+        &col.collections,
+        &withheld,
+        &mut diags,
+    );
     let matches = matching::compute(config, &entries, &col.collections);
     let site = Site {
         config: config.clone(),
