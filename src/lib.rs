@@ -405,10 +405,10 @@ fn check_inner(
 
 /// Build the search index of `plan` and, as documents stream into it chunk by chunk, write
 /// those entries' pages (but those `kept`) and search documents into `staging`, then let go
-/// of their bodies' HTML: a large site then never holds every body together with the whole index. Then the
-/// shard files are written, and shard and document files are taken out of `plan` (the index
-/// forgets its shards). Problems go to `problems`. Returns which of `plan.pages` were
-/// written, and how many files.
+/// of their bodies' HTML: a large site then never holds every body together with the whole
+/// index. Then the shard files are written, and shard and document files are taken out of
+/// `plan` (the index forgets its shards). Problems go to `problems`. Returns which of
+/// `plan.pages` were written (or kept), and how many files were rendered.
 fn write_entries_and_search(
     site: &Site,
     plan: &mut plan::Plan,
