@@ -16,7 +16,10 @@
 #
 # Environment: ROUNDS (default 5), SEED (1), GAZETTE_BIN, GEN_BIN, BENCH_TMP; BASELINE_BIN, an
 # older gazette binary whose edit rebuild (into its own output folder, after the same edit)
-# is timed in the same rounds.
+# is timed in the same rounds; HUGO=1 (needs `hugo` on the PATH, Debian: apt-get install -y
+# hugo): the corpus is also turned into a Hugo site (benches/hugo_site.sh) and, in each
+# round, Hugo's rebuild into its existing destination after the same edit is timed right
+# before or right after Gazette's (alternating).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -45,7 +48,20 @@ releases=$(( N / 500 > 8 ? N / 500 : 8 ))
 echo "generating $N entries in $releases releases…" >&2
 "$GEN_BIN" --entries "$N" --releases "$releases" --seed "$SEED" --out "$SITE" >/dev/null
 
+if [ -n "${HUGO:-}" ]; then
+    command -v hugo >/dev/null || { echo "HUGO=1 needs hugo (apt-get install -y hugo)" >&2; exit 2; }
+    benches/hugo_site.sh "$SITE" "$WORK/hugo"
+fi
 now() { date +%s.%N; }
+# Hugo's rebuild into its existing destination; print "seconds".
+hugo_build() {
+    if [ -z "${HUGO:-}" ]; then echo 0; return; fi
+    local t0 t1
+    t0=$(now)
+    hugo --source "$WORK/hugo" --destination "$WORK/hugo/public" --quiet >/dev/null 2>&1
+    t1=$(now)
+    awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }'
+}
 # Run a build; print "seconds written removed".
 build() {
     local t0 t1 out
@@ -64,34 +80,38 @@ while IFS= read -r f; do ENTRIES+=("$f"); done < <(find "$SITE/content/releases"
 edit() {
     local f=${ENTRIES[$(( $1 % ${#ENTRIES[@]} ))]}
     printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$f"
+    if [ -n "${HUGO:-}" ]; then
+        printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$WORK/hugo/${f#"$SITE"/}"
+    fi
 }
 
 echo "priming: three builds into output/ with an edit between…" >&2
 build >/dev/null
+hugo_build >/dev/null
 if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out" >/dev/null; fi
 edit 1000; build >/dev/null
 edit 1001; build >/dev/null
 
-printf '| round | cold s (files written) | edit rebuild s (written, removed) | no-change rebuild s (written) | baseline edit rebuild s |\n|---|---|---|---|---|\n'
-COLD=(); EDIT=(); SAME=(); BASE=()
+printf '| round | cold s (files written) | edit rebuild s (written, removed) | no-change rebuild s (written) | baseline edit rebuild s | Hugo edit rebuild s |\n|---|---|---|---|---|---|\n'
+COLD=(); EDIT=(); SAME=(); BASE=(); HUGOS=()
 baseline() {
     if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out"; else echo "0 - -"; fi
 }
 for r in $(seq 1 "$ROUNDS"); do
     sync
     if (( r % 2 )); then
-        c=$(build --output "$WORK/cold-$r"); edit "$r"; b=$(baseline); e=$(build); s=$(build)
+        c=$(build --output "$WORK/cold-$r"); edit "$r"; b=$(baseline); h=$(hugo_build); e=$(build); s=$(build)
     else
-        edit "$r"; e=$(build); b=$(baseline); s=$(build); c=$(build --output "$WORK/cold-$r")
+        edit "$r"; e=$(build); h=$(hugo_build); b=$(baseline); s=$(build); c=$(build --output "$WORK/cold-$r")
     fi
     read -r ct cw _ <<<"$c"; read -r et ew er <<<"$e"; read -r st sw _ <<<"$s"; read -r bt _ <<<"$b"
-    COLD+=("$ct"); EDIT+=("$et"); SAME+=("$st"); BASE+=("$bt")
-    printf '| %d | %.2f (%s) | %.3f (%s, %s) | %.3f (%s) | %.3f |\n' "$r" "$ct" "$cw" "$et" "$ew" "$er" "$st" "$sw" "$bt"
+    COLD+=("$ct"); EDIT+=("$et"); SAME+=("$st"); BASE+=("$bt"); HUGOS+=("$h")
+    printf '| %d | %.2f (%s) | %.3f (%s, %s) | %.3f (%s) | %.3f | %.3f |\n' "$r" "$ct" "$cw" "$et" "$ew" "$er" "$st" "$sw" "$bt" "$h"
 done
 stats() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f (%.3f–%.3f)", m, a[1], a[NR] }'; }
 echo
-echo "medians (min–max) of $ROUNDS rounds, N=$N: cold $(stats "${COLD[@]}") s; edit rebuild $(stats "${EDIT[@]}") s; no-change rebuild $(stats "${SAME[@]}") s; baseline edit rebuild $(stats "${BASE[@]}") s"
+echo "medians (min–max) of $ROUNDS rounds, N=$N: cold $(stats "${COLD[@]}") s; edit rebuild $(stats "${EDIT[@]}") s; no-change rebuild $(stats "${SAME[@]}") s; baseline edit rebuild $(stats "${BASE[@]}") s; Hugo edit rebuild $(stats "${HUGOS[@]}") s"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "one traced edit rebuild:" >&2
 edit 999
-GAZETTE_TRACE=1 "$WORK/gazette" build --root "$SITE" 2>&1 >/dev/null | grep -E '^(trace|files)' >&2
+GAZETTE_TRACE=1 "$WORK/gazette" build --root "$SITE" 2>&1 >/dev/null | grep -E '^(trace|files|pages)' >&2

@@ -100,6 +100,8 @@ pub struct Loaded {
     pub sources: SourceMap,
     /// Warnings that did not stop the run.
     pub warnings: Vec<Diagnostic>,
+    /// What page signatures start from (gathered for builds only, see [`render::reuse`]).
+    pub inputs: render::reuse::Inputs,
 }
 
 /// Load and validate everything under `opts.root`. Nothing is written.
@@ -139,18 +141,33 @@ fn load_site_traced(
         Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
             .in_file(Path::new("site.toml"))
     }));
+    // A build also hashes each file's text for its page signatures.
     let results: Vec<_> = found
         .files
         .par_iter()
-        .map(|f| check_file(root, f, &config))
+        .map(|f| {
+            let checked = check_file(root, f, &config);
+            let hash = (checked.1.as_ref())
+                .filter(|_| drop_texts)
+                .map(|s| render::reuse::text_hash(&s.text));
+            (checked, hash)
+        })
         .collect();
+    let mut inputs = render::reuse::Inputs {
+        config: render::reuse::text_hash(&config_source.text),
+        drafts: opts.drafts,
+        ..Default::default()
+    };
     trace.mark("read+validate");
     // Sized once: growing a vector of 100,000 documents moved them all again and again.
     let mut docs: Vec<Doc> = Vec::with_capacity(found.files.len());
     // Link keys of originals that failed validation: links and translations pointing at them
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();
-    for (file, (doc, source, d)) in found.files.iter().zip(results) {
+    for (file, ((doc, source, d), hash)) in found.files.iter().zip(results) {
+        if let Some(h) = hash {
+            inputs.files.insert(file.path.clone(), h);
+        }
         if let Some(s) = source.filter(|_| !d.is_empty()) {
             sources.insert(s.path.clone(), s.text.clone());
         }
@@ -191,6 +208,11 @@ fn load_site_traced(
     diags.extend(d);
     assembled.site.images = std::sync::Arc::new(images);
     diags.extend(images::uses::check(&assembled.site, root));
+    if drop_texts {
+        let resolver =
+            markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
+        inputs.epoch = resolver.epoch();
+    }
     trace.mark("assemble");
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
@@ -209,6 +231,7 @@ fn load_site_traced(
         site: assembled.site,
         sources,
         warnings,
+        inputs,
     })
 }
 
@@ -263,6 +286,9 @@ pub struct Summary {
     pub entries: usize,
     pub releases: usize,
     pub pages: usize,
+    /// Pages rendered; the others were kept as the output had them, their signatures
+    /// unchanged (see [`render::reuse`]).
+    pub rendered: usize,
     /// Files in the output (pages, generated files, copies), not counting its marker.
     pub files: usize,
     /// What the build wrote, left alone and removed in its staging folder, which became the
@@ -279,10 +305,11 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "built {} entries in {} releases: {} pages, {} files in {} ({} written, {} removed); held back {} drafts and {} embargoed; {} warnings; {:.2} s",
+            "built {} entries in {} releases: {} pages ({} rendered), {} files in {} ({} written, {} removed); held back {} drafts and {} embargoed; {} warnings; {:.2} s",
             self.entries,
             self.releases,
             self.pages,
+            self.rendered,
             self.files,
             self.output.display(),
             self.changes.written,
@@ -377,16 +404,17 @@ fn check_inner(
 }
 
 /// Build the search index of `plan` and, as documents stream into it chunk by chunk, write
-/// those entries' pages and search documents into `staging`, then let go of their bodies'
-/// HTML: a large site then never holds every body together with the whole index. Then the
-/// shard files are written, and shard and document files are taken out of `plan` (the index
-/// forgets its shards). Problems go to `problems`. Returns which of `plan.pages` were
-/// written, and how many files.
+/// those entries' pages (but those `kept`) and search documents into `staging`, then let go
+/// of their bodies' HTML: a large site then never holds every body together with the whole
+/// index. Then the shard files are written, and shard and document files are taken out of
+/// `plan` (the index forgets its shards). Problems go to `problems`. Returns which of
+/// `plan.pages` were written (or kept), and how many files were rendered.
 fn write_entries_and_search(
     site: &Site,
     plan: &mut plan::Plan,
     renderer: &render::Renderer<'_>,
     staging: &sink::disk::Staging,
+    kept: &[Option<u128>],
     problems: &render::Problems,
 ) -> (Vec<bool>, usize) {
     use plan::{FileKind, PageKind, PlannedFile, PlannedPage};
@@ -411,9 +439,11 @@ fn write_entries_and_search(
     let mut written = 0;
     p.search
         .build_streaming(site, &mut |first, count, entries| {
+            // Pages kept from the output (see `render::reuse`) are not rendered again.
             let pages: Vec<&PlannedPage> = entries
                 .iter()
                 .flat_map(|&e| &pages_of[e])
+                .filter(|&&k| kept[k].is_none())
                 .map(|&k| &p.pages[k])
                 .collect();
             let files: Vec<&PlannedFile> = (first..first + count)
@@ -496,6 +526,22 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     drop(paths);
     trace.mark("prune+dirs");
+    // Pages whose signature is unchanged are kept as the output has them, not rendered. The
+    // theme is hashed before the renderer reads it: a template edited in between makes the
+    // next build render again, never keep a page rendered with another template.
+    let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
+    let reuse = render::reuse::Reuse::decide(
+        &loaded.site,
+        &plan,
+        &loaded.inputs,
+        theme,
+        staging.previous_pages(),
+        &|p| staging.output_hash(p),
+    );
+    let kept: Vec<(String, u128)> = (plan.pages.iter().zip(&reuse.kept))
+        .filter_map(|(p, k)| Some((model::urls::output_file(&p.site_path), (*k)?)))
+        .collect();
+    trace.mark("sign");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A
     // large site's body HTML, its index and its cards are so never all held at once.
@@ -504,28 +550,33 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         Err(d) => return Err(fail(d, loaded.sources)),
     };
     let problems = render::Problems::default();
-    let (done, streamed) =
-        write_entries_and_search(&loaded.site, &mut plan, &renderer, &staging, &problems);
+    let (done, streamed) = write_entries_and_search(
+        &loaded.site,
+        &mut plan,
+        &renderer,
+        &staging,
+        &reuse.kept,
+        &problems,
+    );
     trace.mark("search index+entry pages");
     let renderer = match renderer.with_cards() {
         Ok(r) => r,
         Err(d) => return Err(fail(d, loaded.sources)),
     };
     trace.mark("renderer");
-    let pages: Vec<&plan::PlannedPage> = plan
-        .pages
-        .iter()
-        .zip(&done)
-        .filter(|(_, done)| !**done)
-        .map(|(p, _)| p)
+    let pages: Vec<&plan::PlannedPage> = (plan.pages.iter().zip(&done).zip(&reuse.kept))
+        .filter(|((_, done), kept)| !**done && kept.is_none())
+        .map(|((p, _), _)| p)
         .collect();
     let files: Vec<&plan::PlannedFile> = plan.files.iter().collect();
     let ((), copied) = rayon::join(
         || render::render_some(&plan, &pages, &files, &renderer, &staging, &problems),
         || {
-            plan.copies
-                .par_iter()
+            (plan.copies.par_iter())
                 .try_for_each(|c| staging.copy(&opts.root, c))
+                .and_then(|()| {
+                    (kept.par_iter()).try_for_each(|(path, hash)| staging.keep(path, *hash))
+                })
         },
     );
     if let Err(d) = copied {
@@ -543,11 +594,22 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         }
     }
     let written = problems
-        .result(streamed + pages.len() + files.len() + plan.copies.len() + derived.len())
+        .result(
+            streamed + pages.len() + files.len() + plan.copies.len() + derived.len() + kept.len(),
+        )
         .map_err(|d| fail(d, loaded.sources))?;
     trace.mark("render+write");
+    // What each page was rendered from, for the next build.
+    let records: Vec<(String, sink::disk::PageRecordParts)> =
+        (plan.pages.iter().zip(&reuse.signatures))
+            .map(|(p, sig)| {
+                let path = model::urls::output_file(&p.site_path);
+                let asked = loaded.site.images.asked_by(&path);
+                (path, (*sig, asked))
+            })
+            .collect();
     let changes = staging
-        .commit()
+        .commit(records)
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
     trace.mark("swap");
     // The cache keeps what this build used; a failed prune only leaves files behind.
@@ -555,6 +617,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     trace.mark("prune image cache");
     trace.print();
     if std::env::var_os("GAZETTE_TRACE").is_some() {
+        eprintln!(
+            "pages: {} rendered, {} kept",
+            plan.pages.len() - kept.len(),
+            kept.len()
+        );
         eprintln!(
             "files: {} written, {} unchanged, {} removed; {}",
             changes.written,
@@ -571,6 +638,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         entries: loaded.site.entries.len(),
         releases: loaded.site.releases.len(),
         pages: plan.pages.len(),
+        rendered: plan.pages.len() - kept.len(),
         files: written,
         changes,
         held_back: loaded.site.held_back,

@@ -103,7 +103,7 @@ fn sigkill_at_any_moment_leaves_a_complete_output() {
     set_title(root, "版本甲");
     assert_eq!(build_into(root, &out), a);
     // Beside it stays only the folder that keeps the previous output for the next build
-    // (with the two folders' manifests and a lock).
+    // (with the two folders' manifests and page records, and a lock).
     let leftovers: Vec<String> = fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -116,12 +116,18 @@ fn sigkill_at_any_moment_leaves_a_complete_output() {
         .map(|n| {
             if n.starts_with("manifest-") {
                 "manifest".into()
+            } else if n.starts_with("pages-") {
+                "pages".into()
             } else {
                 n
             }
         })
         .collect();
     kept.sort();
+    // Each folder's page records sit beside its manifest: one or two of them too.
+    let pages = kept.iter().filter(|n| *n == "pages").count();
+    assert!((1..=2).contains(&pages), "{kept:?}");
+    kept.retain(|n| n != "pages");
     // Two manifests, one per folder — or one, when the last killed build had already swapped
     // in the same site and had begun bringing the kept folder up to date: the completing
     // build then finds nothing to write, does not swap, and leaves that folder without a

@@ -10,6 +10,7 @@
 //! files that use an image), [`settings`]. This file runs them for a site. It must not
 //! render pages or write `output/`.
 
+pub mod asks;
 pub mod cache;
 pub mod decode;
 pub mod encode;
@@ -76,7 +77,7 @@ impl ImageSet {
 }
 
 /// An image made on request (a template's `resize_image`, an Open Graph crop).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Derived {
     pub out: String,
     pub width: u32,
@@ -132,6 +133,8 @@ pub struct Images {
     sets: BTreeMap<String, Result<Arc<ImageSet>, ImageFailure>>,
     /// Images made on request while rendering, by cache key.
     derived: Mutex<HashMap<String, Arc<OnceLock<DerivedResult>>>>,
+    /// Which page asked for which of them (see [`asks`]).
+    asks: asks::Asks,
 }
 
 /// Is this file one Gazette makes thumbnails of?
@@ -205,6 +208,7 @@ impl Images {
             settings,
             sets: BTreeMap::new(),
             derived: Mutex::default(),
+            asks: asks::Asks::default(),
         }
     }
 
@@ -494,6 +498,9 @@ impl Images {
                 self.cache.path(&name),
             ))
         });
+        if let Ok((d, file)) = result {
+            self.asks.note(d, file);
+        }
         result.clone().map(|(d, _)| d)
     }
 

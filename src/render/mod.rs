@@ -16,6 +16,7 @@ pub mod market_feed;
 pub mod pictures;
 mod pieces;
 mod resize_fn;
+pub mod reuse;
 pub mod shared;
 pub mod sitemap;
 pub mod structured;
@@ -86,10 +87,11 @@ pub struct RenderedFile {
 }
 
 fn page(renderer: &Renderer<'_>, p: &PlannedPage) -> Result<RenderedFile, Diagnostic> {
-    renderer.render(p).map(|bytes| RenderedFile {
-        path: output_file(&p.site_path),
-        bytes,
-    })
+    let path = output_file(&p.site_path);
+    // Images the page asks for are noted as its own (see `images::asks`).
+    let images = &renderer.site().images;
+    let bytes = images.for_page(&path, || renderer.render(p))?;
+    Ok(RenderedFile { path, bytes })
 }
 
 fn file(

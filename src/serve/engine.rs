@@ -92,7 +92,9 @@ pub(super) fn hash_bytes(b: &[u8]) -> u64 {
     h.finish()
 }
 
-fn template_hashes(root: &Path, theme: &str) -> (HashMap<String, u64>, u64) {
+/// The hash of each template of the theme and the site (by name) and of the theme's
+/// strings: what page signatures depend on besides the model (see `signature`).
+pub(crate) fn template_hashes(root: &Path, theme: &str) -> (HashMap<String, u64>, u64) {
     let mut out = HashMap::new();
     for dir in [
         PathBuf::from("themes").join(theme).join("templates"),

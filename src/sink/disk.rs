@@ -17,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::pages::{PageRecord, PageRecords};
 use super::survey::{self, Survey};
 use super::update::{OpenDir, Streamed, Target};
 use crate::diagnostics::{Diagnostic, Problem};
@@ -172,6 +173,15 @@ pub struct Found {
     lock: Option<fs::File>,
     survey: Option<Survey>,
     output: Option<Survey>,
+    /// The output's page records (see `pages`).
+    pages: Option<PageRecords>,
+}
+
+/// The page records of the output folder `out`, if it has any.
+fn output_pages(out: &Path, home: &Path) -> PageRecords {
+    folder_ino(out)
+        .and_then(|ino| super::pages::read(&super::pages::path(home, ino)))
+        .unwrap_or_default()
 }
 
 fn survey_output(out: &Path, home: &Path) -> Survey {
@@ -190,11 +200,14 @@ impl Found {
         }
         match lock(&home, false) {
             Ok(lock) => {
-                let (survey, output) =
-                    rayon::join(|| take_survey(&home), || survey_output(out, &home));
+                let (survey, (output, pages)) = rayon::join(
+                    || take_survey(&home),
+                    || rayon::join(|| survey_output(out, &home), || output_pages(out, &home)),
+                );
                 Found {
                     survey: Some(survey),
                     output: Some(output),
+                    pages: Some(pages),
                     lock: Some(lock),
                 }
             }
@@ -269,6 +282,8 @@ pub struct Staging {
     target: Target,
     survey: Option<Survey>,
     output: Option<Survey>,
+    /// What the output's pages were rendered from (see `pages`).
+    pages: PageRecords,
     removed: usize,
     /// Held until the build ends: one build at a time updates the staging folder.
     _lock: fs::File,
@@ -280,17 +295,18 @@ impl Staging {
     pub fn begin(out: &Path, found: Found) -> Result<Staging, Diagnostic> {
         let home = home(out);
         fs::create_dir_all(&home).map_err(|e| write_err(&home, e))?;
-        let (lock, mut survey, mut output) = match found.lock {
-            Some(l) => (l, found.survey, found.output),
+        let (lock, mut survey, mut output, mut pages) = match found.lock {
+            Some(l) => (l, found.survey, found.output, found.pages),
             None => (
                 lock(&home, true).map_err(|e| write_err(&home, e))?,
+                None,
                 None,
                 None,
             ),
         };
         let spare = home.join(SPARE);
         if recover(out, &spare) {
-            (survey, output) = (None, None);
+            (survey, output, pages) = (None, None, None);
         }
         if folder_ino(&spare).is_none() {
             let _ = fs::remove_file(&spare);
@@ -304,12 +320,14 @@ impl Staging {
         let survey = survey.unwrap_or_else(|| take_survey(&home));
         let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
         let output = output.unwrap_or_else(|| survey_output(out, &home));
+        let pages = pages.unwrap_or_else(|| output_pages(out, &home));
         Ok(Staging {
             out: out.to_path_buf(),
             home,
             target: Target::new(open, Default::default()),
             survey: Some(survey),
             output: Some(output),
+            pages,
             removed: 0,
             _lock: lock,
         })
@@ -365,9 +383,28 @@ impl Staging {
             .map_err(|e| write_err(&self.dir().join(&c.to), e))
     }
 
-    /// Mark the folder as Gazette's, keep its manifest, and swap it in for the old output,
-    /// which becomes the next build's staging folder.
-    pub fn commit(self) -> Result<Changes, Diagnostic> {
+    /// What the output's pages were rendered from, by path (see `pages`): empty when the
+    /// output has no whole record file.
+    pub fn previous_pages(&self) -> &PageRecords {
+        &self.pages
+    }
+
+    /// The hash of the output's file at `path` (relative to it), when the file is as the
+    /// output's manifest records it (after [`Staging::prepare`]).
+    pub fn output_hash(&self, path: &str) -> Option<u128> {
+        self.target.output_hash(path)
+    }
+
+    /// Make the file at `path` hold what the output's file there holds, which is `hash`
+    /// (see [`Staging::output_hash`]): a page that is not rendered again.
+    pub fn keep(&self, path: &str, hash: u128) -> Result<(), Diagnostic> {
+        (self.target.keep(path, hash)).map_err(|e| write_err(&self.dir().join(path), e))
+    }
+
+    /// Mark the folder as Gazette's, keep its manifest and the records of its `pages` (path,
+    /// signature, images asked for), and swap it in for the old output, which becomes the
+    /// next build's staging folder.
+    pub fn commit(self, pages: Vec<(String, PageRecordParts)>) -> Result<Changes, Diagnostic> {
         self.write(
             MARKER,
             b"written by gazette; this folder is replaced on every build\n",
@@ -376,6 +413,16 @@ impl Staging {
         if !self.target.differs() {
             // The output already is the new site, file for file: nothing to swap. The files
             // held back are not written; the staging folder's manifest still describes it.
+            // The output's page records are renewed if they do not say what this build knows.
+            if let Some(ino) = folder_ino(&self.out) {
+                let hashes = |p: &str| self.target.output_hash(p);
+                let records = page_records(pages, hashes);
+                let same = records.len() == self.pages.len()
+                    && records.iter().all(|(p, r)| self.pages.get(p) == Some(r));
+                if !same {
+                    let _ = super::pages::write(&super::pages::path(&self.home, ino), &records);
+                }
+            }
             return Ok(Changes {
                 written: counts.written,
                 unchanged: counts.unchanged,
@@ -390,10 +437,14 @@ impl Staging {
         // Without a manifest the next build compares by content: a failure here costs time,
         // not correctness.
         if let Ok(ino) = self.target.dir.ino() {
-            let _ = super::manifest::write(
-                &super::manifest::path(&self.home, ino),
-                &self.target.records(),
-            );
+            let records = self.target.records();
+            let _ = super::manifest::write(&super::manifest::path(&self.home, ino), &records);
+            let hashes: std::collections::HashMap<&str, u128> = (records.iter())
+                .map(|(p, r)| (p.as_str(), r.hash))
+                .collect();
+            let pages = page_records(pages, |p| hashes.get(p).copied());
+            // Without records the next build renders every page: a failure costs time only.
+            let _ = super::pages::write(&super::pages::path(&self.home, ino), &pages);
         }
         swap(&spare, &self.out)?;
         forget_other_manifests(&self.home, &[&self.out, &spare]);
@@ -407,15 +458,49 @@ impl Staging {
     }
 }
 
-/// Remove the manifests (and unfinished ones) of folders that are neither of `keep`.
+/// What a build knows of one of its pages for the page records: its signature and the
+/// images it asked for (the hash of its bytes comes from the files' records).
+pub type PageRecordParts = (u64, Vec<(crate::images::Derived, PathBuf)>);
+
+/// The records of `pages` whose bytes' hash `hash_of` knows, sorted by path.
+fn page_records(
+    pages: Vec<(String, PageRecordParts)>,
+    hash_of: impl Fn(&str) -> Option<u128>,
+) -> Vec<(String, PageRecord)> {
+    let mut out: Vec<(String, PageRecord)> = pages
+        .into_iter()
+        .filter_map(|(path, (signature, asked))| {
+            let hash = hash_of(&path)?;
+            Some((
+                path,
+                PageRecord {
+                    signature,
+                    hash,
+                    asked,
+                },
+            ))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Remove the manifests and page records (and unfinished ones) of folders that are neither
+/// of `keep`.
 fn forget_other_manifests(home: &Path, keep: &[&Path]) {
     let keep: Vec<PathBuf> = (keep.iter())
         .filter_map(|p| folder_ino(p))
-        .map(|ino| super::manifest::path(home, ino))
+        .flat_map(|ino| {
+            [
+                super::manifest::path(home, ino),
+                super::pages::path(home, ino),
+            ]
+        })
         .collect();
     let Ok(dir) = fs::read_dir(home) else { return };
     for e in dir.flatten() {
-        let is_manifest = e.file_name().to_string_lossy().starts_with("manifest-");
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_manifest = name.starts_with("manifest-") || name.starts_with("pages-");
         if is_manifest && !keep.contains(&e.path()) {
             let _ = fs::remove_file(e.path());
         }
@@ -469,7 +554,7 @@ pub fn write_site(
         .par_iter()
         .try_for_each(|p| staging.write(&p.path, &p.bytes))?;
     copies.par_iter().try_for_each(|c| staging.copy(root, c))?;
-    staging.commit()
+    staging.commit(Vec::new())
 }
 
 /// A build renders straight into its staging folder.

@@ -75,13 +75,13 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
     home.join(format!("manifest-{ino}"))
 }
 
-fn escape(p: &str) -> String {
+pub(super) fn escape(p: &str) -> String {
     p.replace('\\', "\\\\")
         .replace('\n', "\\n")
         .replace('\r', "\\r")
 }
 
-fn unescape(p: &str) -> Option<String> {
+pub(super) fn unescape(p: &str) -> Option<String> {
     let mut out = String::with_capacity(p.len());
     let mut chars = p.chars();
     while let Some(c) = chars.next() {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use super::disk::MARKER;
 use super::manifest::{self, Fingerprint, Record};
 pub(crate) use super::open_dir::OpenDir;
 use super::survey::Known;
@@ -56,7 +57,8 @@ enum Source {
     File(PathBuf),
 }
 
-/// How many files a build wrote and how many it found already right.
+/// How many files of the site (not counting the folder's marker) a build wrote and how many
+/// it found already right.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub written: usize,
@@ -140,8 +142,11 @@ impl Target {
     }
 
     fn record(&self, path: &str, record: Record, written: bool) {
-        let counter = if written { &self.written } else { &self.kept };
-        counter.fetch_add(1, Ordering::Relaxed);
+        // The marker is the folder's, not a file of the site: the counts are the site's.
+        if path != MARKER {
+            let counter = if written { &self.written } else { &self.kept };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         (self.records.lock().unwrap_or_else(|e| e.into_inner())).push((path.to_owned(), record));
     }
 
@@ -149,7 +154,13 @@ impl Target {
         Counts {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.kept.load(Ordering::Relaxed)
-                + self.pending.lock().unwrap_or_else(|e| e.into_inner()).len(),
+                + (self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter())
+                .filter(|p| p.path != MARKER)
+                .count(),
         }
     }
 
@@ -227,6 +238,40 @@ impl Target {
         let fp = Fingerprint::of(&fs::metadata(&dest)?);
         self.record(to, Record { hash, fp }, true);
         Ok(())
+    }
+
+    /// The hash of the output's file at `path`, when it is as the output's manifest records.
+    pub(crate) fn output_hash(&self, path: &str) -> Option<u128> {
+        self.output_known.get(path).and_then(|k| k.hash)
+    }
+
+    /// Make the file at `path` hold the bytes the output's file there holds, hashed `hash`
+    /// (see [`Target::output_hash`]), without having them: for a page not rendered again.
+    /// Compared with the staging folder's file by its record, or by reading it back; copied
+    /// from the output (or held back, see [`Target`]) when it differs.
+    pub(crate) fn keep(&self, path: &str, hash: u128) -> std::io::Result<()> {
+        let size = self.output_known.get(path).map_or(0, |k| k.fp.size);
+        let in_output = self.in_output(path, size, hash);
+        if let Some(k) = self.known.get(path).filter(|k| k.fp.size == size) {
+            let same = match k.hash {
+                Some(h) => h == hash,
+                None => {
+                    let mut old = Vec::with_capacity(size as usize + 1);
+                    let f = self.dir.open_read(path)?;
+                    f.take(size + 1).read_to_end(&mut old)?;
+                    manifest::hash(&old) == hash
+                }
+            };
+            if same {
+                self.record(path, Record { hash, fp: k.fp }, false);
+                return Ok(());
+            }
+        }
+        let from = self.output.join(path);
+        if in_output && self.hold(path, hash, Source::File(from.clone())).is_ok() {
+            return Ok(());
+        }
+        self.copy_new(&from, path, hash)
     }
 
     /// A writer for the file at `path`, for files written as they are made: see [`Streamed`].

@@ -1,0 +1,112 @@
+//! Which pages a build need not render again: a page is kept when its signature (everything
+//! it shows, computed from the model by `serve::signature`, the same signatures the preview
+//! uses) equals the one the output's page records give for it, the output's file still holds
+//! the bytes that signature rendered to (by the output's manifest), and the images made on
+//! request it asked for are still current. Everything every page depends on is part of every
+//! signature: site.toml, the theme's strings and templates, the link targets, the base URL,
+//! `--drafts`, and this Gazette (its version and its executable), so a change to any of them
+//! renders every page again.
+//!
+//! This module decides; it renders and writes nothing (the build keeps the pages through
+//! `sink::disk::Staging::keep`).
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::model::Site;
+use crate::model::urls::output_file;
+use crate::plan::Plan;
+use crate::serve::signature::Signer;
+use crate::sink::pages::PageRecords;
+
+/// What a build's page signatures start from, gathered while the site loads.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The hash of each source file's text, by its path relative to the site root.
+    pub files: HashMap<PathBuf, u64>,
+    /// The hash of site.toml's text as loaded.
+    pub config: u64,
+    /// The link targets' fingerprint (see `markdown::Resolver::epoch`).
+    pub epoch: u64,
+    /// Whether drafts and embargoed entries are in (`--drafts`).
+    pub drafts: bool,
+}
+
+/// The hash of a source file's text, as [`Inputs::files`] keeps it.
+pub fn text_hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// This Gazette: its version and, so that a rebuilt binary with the same version number
+/// never reuses pages an older one rendered, its executable's size and modification time.
+fn this_gazette() -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_else(|_| "unknown executable".into());
+    format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Each planned page's signature and, for pages kept, the hash of the bytes kept.
+pub struct Reuse {
+    pub signatures: Vec<u64>,
+    pub kept: Vec<Option<u128>>,
+}
+
+impl Reuse {
+    /// Sign every page of `plan` and keep those whose previous record (`previous`, the
+    /// output's) has the same signature, whose file in the output holds the recorded bytes
+    /// (`output_hash`) and whose images can be taken back (see `images::asks`). `templates`
+    /// and `strings` are the theme's hashes as read before the renderer read them.
+    pub fn decide(
+        site: &Site,
+        plan: &Plan,
+        inputs: &Inputs,
+        (templates, strings): (HashMap<String, u64>, u64),
+        previous: &PageRecords,
+        output_hash: &(dyn Fn(&str) -> Option<u128> + Sync),
+    ) -> Reuse {
+        let global = {
+            let mut h = DefaultHasher::new();
+            (
+                "gazette build",
+                inputs.config,
+                strings,
+                inputs.epoch,
+                &site.config.base_url.absolute,
+                inputs.drafts,
+                this_gazette(),
+            )
+                .hash(&mut h);
+            h.finish()
+        };
+        let file_hash = |p: &Path| inputs.files.get(p).copied().unwrap_or(0);
+        let signer = Signer::new(site, &file_hash, templates, global);
+        let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = plan
+            .pages
+            .par_iter()
+            .map(|p| {
+                let sig = signer.sign(p);
+                if previous.is_empty() {
+                    return (sig, None);
+                }
+                let path = output_file(&p.site_path);
+                let kept = previous
+                    .get(&path)
+                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
+                    .filter(|r| site.images.take_back(&path, &r.asked))
+                    .map(|r| r.hash);
+                (sig, kept)
+            })
+            .unzip();
+        Reuse { signatures, kept }
+    }
+
+    /// How many pages are kept.
+    pub fn kept_count(&self) -> usize {
+        self.kept.iter().filter(|k| k.is_some()).count()
+    }
+}
