@@ -738,3 +738,70 @@ fn the_preview_shows_a_replaced_cover_and_equals_a_fresh_build() {
     let img = image::load_from_memory(&served[path]).unwrap();
     assert_eq!((img.width(), img.height()), (600, 600));
 }
+
+#[test]
+fn images_in_raw_html_become_pictures_with_the_editors_alt_and_size() {
+    let site = fixture("basic");
+    let dir = site.path().join("content/releases/2024-01/alpha");
+    fs::write(dir.join("plant.jpg"), jpeg(&halves(1200, 800))).unwrap();
+    let path = site.path().join(ALPHA);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        format!(
+            "{text}\n\n<figure class=\"plant\"><img alt=\"the pilot plant\" width=\"400\" src=\"alpha/plant.jpg\">\
+             <figcaption>Pilot</figcaption></figure>\n\n\
+             Inline: <img src=\"alpha/plant.jpg\" alt=\"again\" onerror=\"alert(1)\"> in a sentence.\n"
+        ),
+    )
+    .unwrap();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let page = html(&out.join("releases/2024-01/alpha/index.html"));
+    let check_files = |list: &str, magic: &[u8]| {
+        let list = srcset(list);
+        assert_eq!(
+            list.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
+            [480, 960, 1200]
+        );
+        for (url, w) in &list {
+            let bytes = fs::read(out_file(&out, url)).unwrap();
+            assert!(bytes.starts_with(magic), "{url}");
+            assert_no_metadata(url, &bytes);
+            assert_eq!(image::load_from_memory(&bytes).unwrap().width(), *w);
+        }
+    };
+    // The figure: the editor's alt and width kept, the height follows, `sizes` is the width.
+    let img = select(&page, ".prose figure.plant picture img");
+    assert_eq!(img.len(), 1);
+    let img = img[0];
+    assert_eq!(img.attr("alt"), Some("the pilot plant"));
+    assert_eq!(
+        (img.attr("width"), img.attr("height")),
+        (Some("400"), Some("267"))
+    );
+    assert_eq!(img.attr("sizes"), Some("400px"));
+    assert_eq!(img.attr("loading"), Some("lazy"));
+    check_files(img.attr("srcset").unwrap(), &[0xFF, 0xD8]);
+    let source = select(&page, ".prose figure.plant picture source")[0];
+    assert_eq!(source.attr("type"), Some("image/webp"));
+    check_files(source.attr("srcset").unwrap(), b"RIFF");
+    assert_eq!(
+        img.attr("src"),
+        Some(srcset(img.attr("srcset").unwrap())[2].0.as_str())
+    );
+    // Inline: the site's `sizes`, the image's own size, the sanitiser's work kept.
+    let inline = select(&page, ".prose p picture img");
+    assert_eq!(inline.len(), 1);
+    assert_eq!(inline[0].attr("alt"), Some("again"));
+    assert_eq!(
+        (inline[0].attr("width"), inline[0].attr("height")),
+        (Some("1200"), Some("800"))
+    );
+    assert_eq!(inline[0].attr("onerror"), None);
+    assert_eq!(
+        inline[0].attr("sizes"),
+        Some("(min-width: 50rem) 50rem, 100vw")
+    );
+    assert!(!out.join("releases/2024-01/alpha/plant.jpg").exists());
+}
