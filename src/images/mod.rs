@@ -5,12 +5,14 @@
 //! (`resize_image`, Open Graph crops) while pages render; those are recorded as extra
 //! outputs. Processing is bounded: at most `[images] parallel` images are decoded at once.
 //!
-//! The jobs are split by file: [`decode`] (limits, orientation, pixel formats), [`resize`],
+//! The jobs are split by file: [`decode`] (limits, orientation, pixel formats), [`colour`]
+//! (ICC profiles to sRGB), [`resize`],
 //! [`encode`], [`cache`], [`svg`], [`markup`] (`<picture>` HTML), [`uses`] (problems at the
 //! files that use an image), [`settings`]. This file runs them for a site. It must not
 //! render pages or write `output/`.
 
 pub mod cache;
+pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod markup;

@@ -455,7 +455,8 @@ mod tests {
 
     #[test]
     fn lists_named_tags_where_they_are_written() {
-        let html = "a < b <picture><IMG Alt=\"x&amp;y\" src=\"p.png\"/></picture><!-- <img> --><img>";
+        let html =
+            "a < b <picture><IMG Alt=\"x&amp;y\" src=\"p.png\"/></picture><!-- <img> --><img>";
         let found = tags(html, &["img", "picture"]);
         let got: Vec<(&str, bool, &str)> = (found.iter())
             .map(|t| (t.name.as_str(), t.start, &html[t.span.clone()]))
