@@ -962,3 +962,39 @@ fn colour_profiles_are_converted_to_srgb_and_cmyk_is_not_inverted() {
         assert!(mid[0] > 150 && mid[0] == mid[1], "{url}: {mid:?}");
     }
 }
+
+#[test]
+fn a_warm_build_over_its_output_does_not_read_the_thumbnails() {
+    let site = fixture("basic");
+    use_photo(site.path(), &jpeg(&halves(1000, 600)));
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let before = files(&out);
+    // Spoil every thumbnail in the cache, keeping its size: a build that read them would
+    // publish the spoiled bytes.
+    let cache = site.path().join(".gazette-cache/images");
+    let mut spoiled = 0;
+    for e in fs::read_dir(&cache).unwrap() {
+        let p = e.unwrap().path();
+        let ext = p
+            .extension()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if ["jpg", "webp"].contains(&ext.as_str()) {
+            let n = fs::read(&p).unwrap().len();
+            fs::write(&p, vec![b'x'; n]).unwrap();
+            spoiled += 1;
+        }
+    }
+    assert_eq!(spoiled, 7);
+    // Twice: the second build writes into the folder the first one swapped out.
+    for round in 0..2 {
+        build_ok(&opts(site.path()));
+        let after = files(&out);
+        let differ: Vec<&String> = (before.keys().chain(after.keys()))
+            .filter(|k| before.get(*k) != after.get(*k))
+            .collect();
+        assert!(differ.is_empty(), "round {round}: {differ:?} differ");
+    }
+}

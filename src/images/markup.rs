@@ -211,6 +211,7 @@ mod tests {
             height,
             out: out.into(),
             file: Default::default(),
+            sum: super::super::Sum { size: 0, hash: 0 },
         };
         ImageSet {
             rel: "a/p.jpg".into(),
