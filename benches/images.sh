@@ -14,11 +14,12 @@
 # its runs; the tools alternate within a round. Gazette's time includes rendering its pages
 # (small next to the images); the peers render one page.
 #
-# Warm: the corpus of WARM entries with covers and the same corpus without covers are each
+# Warm: the corpus of WARM entries with covers (WARM_COVERS of them, default all) and the
+# same corpus without covers are each
 # built once, then ROUNDS rounds rebuild both over their output (cache full), alternating
 # which goes first. Prints medians and the ratio.
 #
-# Environment: COLD (200), WARM (4016), ROUNDS (5), GAZETTE_BIN, GEN_BIN, ZOLA_BIN (skipped if
+# Environment: COLD (200), WARM (4016), WARM_COVERS (WARM), ROUNDS (5), GAZETTE_BIN, GEN_BIN, ZOLA_BIN (skipped if
 # unset and `zola` is not on PATH), HUGO_BIN (`hugo`, Debian: apt-get install -y hugo),
 # BENCH_TMP (/tmp). Peak memory (max RSS) comes from /usr/bin/time -v (apt-get install -y time).
 set -euo pipefail
@@ -27,6 +28,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 COLD=${COLD:-200}
 WARM=${WARM:-4016}
+WARM_COVERS=${WARM_COVERS:-$WARM}
 ROUNDS=${ROUNDS:-5}
 BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/tmp}}
 
@@ -130,10 +132,10 @@ fi
 rm -rf "$WORK/cold" "${Z:-$WORK/none}" "${H:-$WORK/none}"
 
 # ---- Warm: the same site with and without covers, each rebuilt over its output.
-echo "warm: $WARM entries" >&2
-"$GEN_BIN" --entries "$WARM" --releases 40 --covers "$WARM" --out "$WORK/covers" >/dev/null
+echo "warm: $WARM entries, $WARM_COVERS covers" >&2
+"$GEN_BIN" --entries "$WARM" --releases 40 --covers "$WARM_COVERS" --out "$WORK/covers" >/dev/null
 "$GEN_BIN" --entries "$WARM" --releases 40 --covers 0 --out "$WORK/plain" >/dev/null
-echo "  cold build with $WARM covers (fills the cache): $(timed "$GAZETTE_BIN" build --root "$WORK/covers")" >&2
+echo "  cold build with $WARM_COVERS covers (fills the cache): $(timed "$GAZETTE_BIN" build --root "$WORK/covers")" >&2
 timed "$GAZETTE_BIN" build --root "$WORK/plain" >/dev/null
 declare -a WC WP
 for r in $(seq 1 "$ROUNDS"); do
@@ -149,5 +151,5 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 c=$(printf '%s\n' "${WC[@]}" | median)
 p=$(printf '%s\n' "${WP[@]}" | median)
-echo "warm rebuild, $WARM entries, medians of $ROUNDS: with covers ${c}s, without ${p}s"
+echo "warm rebuild, $WARM entries ($WARM_COVERS with covers), medians of $ROUNDS: with covers ${c}s, without ${p}s"
 awk "BEGIN { printf \"  added by the covers: %+.1f %% (target <= 5 %%)\n\", ($c / $p - 1) * 100 }"
