@@ -259,11 +259,12 @@ pub fn render_site(loaded: &Loaded, root: &Path) -> Result<RenderedSite, Vec<Dia
     let files = render::render_pages(&plan, &renderer)?;
     // Images made while rendering (Open Graph crops, `resize_image`) are copies too.
     let derived = loaded.site.images.derived_outputs();
-    plan.copies.extend(
-        derived
-            .into_iter()
-            .map(|(to, from)| plan::Copy { from, to }),
-    );
+    plan.copies
+        .extend(derived.into_iter().map(|(to, from, sum)| plan::Copy {
+            from,
+            to,
+            sum: Some(sum),
+        }));
     Ok(RenderedSite { plan, files })
 }
 
@@ -512,6 +513,16 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         return Err(fail(diags, loaded.sources));
     }
     trace.mark("plan");
+    // Open Graph crops are outputs like the thumbnails: known before anything is written.
+    render::pictures::make_og_crops(&loaded.site, &plan.pages);
+    let early = loaded.site.images.derived_outputs();
+    plan.copies
+        .extend(early.iter().map(|(to, from, sum)| plan::Copy {
+            from: from.clone(),
+            to: to.clone(),
+            sum: Some(*sum),
+        }));
+    trace.mark("open graph crops");
     // Pages are written as they are rendered, into a staging folder that replaces the old
     // output only when everything succeeded.
     let mut staging =
@@ -582,12 +593,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     if let Err(d) = copied {
         problems.add(d);
     }
-    // Images templates asked for while rendering (Open Graph crops, `resize_image`).
-    let derived = loaded.site.images.derived_outputs();
-    for (to, from) in &derived {
+    // Images templates asked for while rendering (`resize_image`).
+    let mut derived = loaded.site.images.derived_outputs();
+    derived.retain(|d| !early.contains(d));
+    for (to, from, sum) in &derived {
         let c = plan::Copy {
             from: from.clone(),
             to: to.clone(),
+            sum: Some(*sum),
         };
         if let Err(d) = staging.copy(&opts.root, &c) {
             problems.add(d);

@@ -738,3 +738,263 @@ fn the_preview_shows_a_replaced_cover_and_equals_a_fresh_build() {
     let img = image::load_from_memory(&served[path]).unwrap();
     assert_eq!((img.width(), img.height()), (600, 600));
 }
+
+#[test]
+fn images_in_raw_html_become_pictures_with_the_editors_alt_and_size() {
+    let site = fixture("basic");
+    let dir = site.path().join("content/releases/2024-01/alpha");
+    fs::write(dir.join("plant.jpg"), jpeg(&halves(1200, 800))).unwrap();
+    let path = site.path().join(ALPHA);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        format!(
+            "{text}\n\n<figure class=\"plant\"><img alt=\"the pilot plant\" width=\"400\" src=\"alpha/plant.jpg\">\
+             <figcaption>Pilot</figcaption></figure>\n\n\
+             Inline: <img src=\"alpha/plant.jpg\" alt=\"again\" onerror=\"alert(1)\"> in a sentence.\n"
+        ),
+    )
+    .unwrap();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let page = html(&out.join("releases/2024-01/alpha/index.html"));
+    let check_files = |list: &str, magic: &[u8]| {
+        let list = srcset(list);
+        assert_eq!(
+            list.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
+            [480, 960, 1200]
+        );
+        for (url, w) in &list {
+            let bytes = fs::read(out_file(&out, url)).unwrap();
+            assert!(bytes.starts_with(magic), "{url}");
+            assert_no_metadata(url, &bytes);
+            assert_eq!(image::load_from_memory(&bytes).unwrap().width(), *w);
+        }
+    };
+    // The figure: the editor's alt and width kept, the height follows, `sizes` is the width.
+    let img = select(&page, ".prose figure.plant picture img");
+    assert_eq!(img.len(), 1);
+    let img = img[0];
+    assert_eq!(img.attr("alt"), Some("the pilot plant"));
+    assert_eq!(
+        (img.attr("width"), img.attr("height")),
+        (Some("400"), Some("267"))
+    );
+    assert_eq!(img.attr("sizes"), Some("400px"));
+    assert_eq!(img.attr("loading"), Some("lazy"));
+    check_files(img.attr("srcset").unwrap(), &[0xFF, 0xD8]);
+    let source = select(&page, ".prose figure.plant picture source")[0];
+    assert_eq!(source.attr("type"), Some("image/webp"));
+    check_files(source.attr("srcset").unwrap(), b"RIFF");
+    assert_eq!(
+        img.attr("src"),
+        Some(srcset(img.attr("srcset").unwrap())[2].0.as_str())
+    );
+    // Inline: the site's `sizes`, the image's own size, the sanitiser's work kept.
+    let inline = select(&page, ".prose p picture img");
+    assert_eq!(inline.len(), 1);
+    assert_eq!(inline[0].attr("alt"), Some("again"));
+    assert_eq!(
+        (inline[0].attr("width"), inline[0].attr("height")),
+        (Some("1200"), Some("800"))
+    );
+    assert_eq!(inline[0].attr("onerror"), None);
+    assert_eq!(
+        inline[0].attr("sizes"),
+        Some("(min-width: 50rem) 50rem, 100vw")
+    );
+    assert!(!out.join("releases/2024-01/alpha/plant.jpg").exists());
+}
+
+/// An image of four vertical stripes of the given colours.
+fn stripes(w: u32, h: u32, colours: [[u8; 3]; 4]) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, _| Rgb(colours[(x * 4 / w) as usize]))
+}
+
+/// The colour in the middle of stripe `i` of four.
+fn stripe(img: &image::RgbImage, i: u32) -> [u8; 3] {
+    let (w, h) = img.dimensions();
+    img.get_pixel(w * (2 * i + 1) / 8, h / 2).0
+}
+
+fn close(got: [u8; 3], want: [u8; 3], by: u8, what: &str) {
+    assert!(
+        got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= by),
+        "{what}: got {got:?}, want {want:?}"
+    );
+}
+
+/// `rgb` (in `profile`'s space) in sRGB, as moxcms converts it.
+fn in_srgb(profile: &moxcms::ColorProfile, rgb: [u8; 3]) -> [u8; 3] {
+    let t = profile
+        .create_transform_8bit(
+            moxcms::Layout::Rgb,
+            &moxcms::ColorProfile::new_srgb(),
+            moxcms::Layout::Rgb,
+            moxcms::TransformOptions::default(),
+        )
+        .unwrap();
+    let mut out = [0u8; 3];
+    t.transform(&rgb, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn colour_profiles_are_converted_to_srgb_and_cmyk_is_not_inverted() {
+    use image::ImageEncoder;
+    let site = fixture("basic");
+    let dir = site.path().join("content/releases/2024-01/alpha");
+    let colours = [[128, 128, 128], [40, 200, 40], [200, 60, 30], [30, 60, 200]];
+    let img = stripes(800, 200, colours);
+    // A phone photo: JPEG with a Display P3 profile.
+    let p3 = moxcms::ColorProfile::new_display_p3();
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+    enc.set_icc_profile(p3.encode().unwrap()).unwrap();
+    enc.write_image(img.as_raw(), 800, 200, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    fs::write(dir.join("p3.jpg"), bytes).unwrap();
+    // A 16-bit PNG with an Adobe RGB profile.
+    let adobe = moxcms::ColorProfile::new_adobe_rgb();
+    let wide = image::ImageBuffer::<Rgb<u16>, _>::from_fn(800, 200, |x, y| {
+        let p = img.get_pixel(x, y).0;
+        Rgb(p.map(|c| u16::from(c) * 257))
+    });
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut bytes);
+    enc.set_icc_profile(adobe.encode().unwrap()).unwrap();
+    let raw: Vec<u8> = wide.as_raw().iter().flat_map(|c| c.to_be_bytes()).collect();
+    enc.write_image(&raw, 800, 200, image::ExtendedColorType::Rgb16)
+        .unwrap();
+    fs::write(dir.join("adobe16.png"), bytes).unwrap();
+    // A print-shop CMYK JPEG (Adobe's inverted CMYK): cyan, magenta, yellow, black stripes.
+    let inks = [
+        [255, 0, 0, 0],
+        [0, 255, 0, 0],
+        [0, 0, 255, 0],
+        [0, 0, 0, 255],
+    ];
+    let cmyk: Vec<u8> = (0..200)
+        .flat_map(|_| (0..800).flat_map(move |x| inks[x * 4 / 800]))
+        .collect();
+    let mut bytes = Vec::new();
+    jpeg_encoder::Encoder::new(&mut bytes, 95)
+        .encode(&cmyk, 800, 200, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    fs::write(dir.join("cmyk.jpg"), bytes).unwrap();
+    // A grey JPEG without a profile, a grey PNG with a gamma 1.0 grey profile.
+    let grey = image::GrayImage::from_fn(800, 200, |x, _| image::Luma([(x * 4 / 800 * 60) as u8]));
+    let mut bytes = Vec::new();
+    grey.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Jpeg)
+        .unwrap();
+    fs::write(dir.join("grey.jpg"), bytes).unwrap();
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut bytes);
+    enc.set_icc_profile(
+        moxcms::ColorProfile::new_gray_with_gamma(1.0)
+            .encode()
+            .unwrap(),
+    )
+    .unwrap();
+    enc.write_image(grey.as_raw(), 800, 200, image::ExtendedColorType::L8)
+        .unwrap();
+    fs::write(dir.join("linear-grey.png"), bytes).unwrap();
+    let path = site.path().join(ALPHA);
+    let text = fs::read_to_string(&path).unwrap();
+    let names = [
+        "p3.jpg",
+        "adobe16.png",
+        "cmyk.jpg",
+        "grey.jpg",
+        "linear-grey.png",
+    ];
+    let body: String = names
+        .iter()
+        .map(|n| format!("\n\n![{n}](alpha/{n})"))
+        .collect();
+    fs::write(&path, format!("{text}{body}\n")).unwrap();
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let page = html(&out.join("releases/2024-01/alpha/index.html"));
+    let imgs = select(&page, ".prose picture img");
+    assert_eq!(imgs.len(), names.len());
+    // Every fallback and WebP variant (the widest of each) in sRGB, without a profile.
+    let sources = select(&page, ".prose picture source");
+    let pixels = |i: usize| -> Vec<(String, image::RgbImage)> {
+        [imgs[i].attr("srcset"), sources[i].attr("srcset")]
+            .into_iter()
+            .map(|s| {
+                let url = srcset(s.unwrap()).pop().unwrap().0;
+                let bytes = fs::read(out_file(&out, &url)).unwrap();
+                assert_no_metadata(&url, &bytes);
+                let px = image::load_from_memory(&bytes).unwrap().to_rgb8();
+                assert_eq!(px.width(), 800, "{url}");
+                (url, px)
+            })
+            .collect()
+    };
+    for (i, profile) in [(0, &p3), (1, &adobe)] {
+        for (url, px) in pixels(i) {
+            for (s, c) in colours.iter().enumerate() {
+                let want = in_srgb(profile, *c);
+                close(stripe(&px, s as u32), want, 8, &format!("{url} stripe {s}"));
+            }
+            // The conversion shows: a wide-gamut green is greener than the same numbers.
+            assert!(stripe(&px, 1)[0] < 25, "{url}: {:?}", stripe(&px, 1));
+        }
+    }
+    for (url, px) in pixels(2) {
+        let want = [[0, 255, 255], [255, 0, 255], [255, 255, 0], [0, 0, 0]];
+        for (s, w) in want.iter().enumerate() {
+            close(stripe(&px, s as u32), *w, 24, &format!("{url} ink {s}"));
+        }
+    }
+    for (url, px) in pixels(3) {
+        for s in 0..4 {
+            let v = (s * 60) as u8;
+            close(stripe(&px, s), [v, v, v], 6, &format!("{url} grey {s}"));
+        }
+    }
+    // Linear grey: mid-tones come out lighter in sRGB, black and white stay.
+    for (url, px) in pixels(4) {
+        close(stripe(&px, 0), [0, 0, 0], 3, &url);
+        let mid = stripe(&px, 2);
+        assert!(mid[0] > 150 && mid[0] == mid[1], "{url}: {mid:?}");
+    }
+}
+
+#[test]
+fn a_warm_build_over_its_output_does_not_read_the_thumbnails() {
+    let site = fixture("basic");
+    use_photo(site.path(), &jpeg(&halves(1000, 600)));
+    build_ok(&opts(site.path()));
+    let out = site.path().join("output");
+    let before = files(&out);
+    // Spoil every thumbnail in the cache, keeping its size: a build that read them would
+    // publish the spoiled bytes.
+    let cache = site.path().join(".gazette-cache/images");
+    let mut spoiled = 0;
+    for e in fs::read_dir(&cache).unwrap() {
+        let p = e.unwrap().path();
+        let ext = p
+            .extension()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if ["jpg", "webp"].contains(&ext.as_str()) {
+            let n = fs::read(&p).unwrap().len();
+            fs::write(&p, vec![b'x'; n]).unwrap();
+            spoiled += 1;
+        }
+    }
+    assert_eq!(spoiled, 7);
+    // Twice: the second build writes into the folder the first one swapped out.
+    for round in 0..2 {
+        build_ok(&opts(site.path()));
+        let after = files(&out);
+        let differ: Vec<&String> = (before.keys().chain(after.keys()))
+            .filter(|k| before.get(*k) != after.get(*k))
+            .collect();
+        assert!(differ.is_empty(), "round {round}: {differ:?} differ");
+    }
+}

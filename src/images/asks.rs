@@ -62,26 +62,32 @@ impl Images {
         if asked.is_empty() {
             return true;
         }
-        let usable = asked.iter().all(|(d, file)| {
-            self.is_current(d)
+        // Per ask: the cache key (the file's name without its extension) and the encoded
+        // file's sum, as `derive` records it beside the file.
+        let mut found = Vec::with_capacity(asked.len());
+        for (d, file) in asked {
+            let usable = self.is_current(d)
                 && file.parent() == Some(self.cache.dir())
                 && file
                     .file_name()
-                    .is_some_and(|n| self.cache.has(&n.to_string_lossy()))
-        });
-        if !usable {
-            return false;
+                    .is_some_and(|n| self.cache.has(&n.to_string_lossy()));
+            let Some(key) = file.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                return false;
+            };
+            let sum = (self.cache.read(&format!("{key}.sum")))
+                .and_then(|t| super::Sum::parse(&String::from_utf8_lossy(&t)))
+                .or_else(|| std::fs::read(file).ok().map(|b| super::Sum::of(&b)));
+            match sum {
+                Some(sum) if usable => found.push((key, d, file, sum)),
+                _ => return false,
+            }
         }
         let mut derived = self.derived.lock().unwrap_or_else(|e| e.into_inner());
-        for (d, file) in asked {
-            // Keyed as `derive` keys it: the cache file's name without its extension.
-            let Some(key) = file.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
-                continue;
-            };
+        for (key, d, file, sum) in found {
             let cell = derived
                 .entry(key)
                 .or_insert_with(|| Arc::new(OnceLock::new()));
-            let _ = cell.set(Ok((d.clone(), file.clone())));
+            let _ = cell.set(Ok((d.clone(), file.clone(), sum)));
         }
         drop(derived);
         let mut map = self.asks.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 /// Changes whenever what the processing writes changes for the same inputs (a new encoder,
 /// other resampling), so old entries are not reused.
-const PROCESSING: &str = "gazette-images 1";
+const PROCESSING: &str = "gazette-images 2";
 
 /// The key of a cache entry: SHA-256 over Gazette's version and `parts` (each
 /// length-prefixed), in hex.

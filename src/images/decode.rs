@@ -1,9 +1,10 @@
 //! Decoding an image file into upright 8-bit pixels: the format is sniffed from the bytes,
 //! the size the header claims is checked against the limit *before* any pixel buffer is
 //! allocated (a 50,000 × 50,000 PNG of a few hundred bytes is refused, not decoded), the
-//! EXIF orientation is applied, and 16-bit, grayscale, palette and CMYK sources all come out
-//! as RGB(A) 8-bit. Metadata (EXIF, XMP, IPTC, ICC) is read for orientation only and never
-//! kept with the pixels. It must not resize or encode.
+//! EXIF orientation is applied, an embedded colour profile is converted to sRGB (see
+//! [`super::colour`]), and 16-bit, grayscale, palette and CMYK sources all come out as
+//! RGB(A) 8-bit. Metadata (EXIF, XMP, IPTC, ICC) is read for orientation and colour only and
+//! never kept with the pixels. It must not resize or encode.
 
 use std::io::Cursor;
 
@@ -109,8 +110,10 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, ImageFailure> {
     }
     // A broken EXIF block does not make the picture unusable: it is shown as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut pixels =
-        DynamicImage::from_decoder(decoder).map_err(|e| too_large_or(e, max_pixels))?;
+    // So is a broken colour profile: the pixels are then taken as sRGB.
+    let icc = decoder.icc_profile().ok().flatten();
+    let pixels = DynamicImage::from_decoder(decoder).map_err(|e| too_large_or(e, max_pixels))?;
+    let (mut pixels, _) = super::colour::to_srgb(pixels, icc.as_deref());
     if format == SourceFormat::Webp && is_animated_webp(bytes) {
         return Err(ImageFailure::Animated);
     }

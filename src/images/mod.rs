@@ -5,13 +5,15 @@
 //! (`resize_image`, Open Graph crops) while pages render; those are recorded as extra
 //! outputs. Processing is bounded: at most `[images] parallel` images are decoded at once.
 //!
-//! The jobs are split by file: [`decode`] (limits, orientation, pixel formats), [`resize`],
+//! The jobs are split by file: [`decode`] (limits, orientation, pixel formats), [`colour`]
+//! (ICC profiles to sRGB), [`resize`],
 //! [`encode`], [`cache`], [`svg`], [`markup`] (`<picture>` HTML), [`uses`] (problems at the
 //! files that use an image), [`settings`]. This file runs them for a site. It must not
 //! render pages or write `output/`.
 
 pub mod asks;
 pub mod cache;
+pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod markup;
@@ -33,6 +35,36 @@ pub use cache::Cache;
 pub use resize::Op;
 pub use settings::{Format, ImageSettings, ImagesSection};
 
+/// The size and content hash (xxh3-128, as the output's manifest records files) of an
+/// encoded file in the cache. Cache files never change once written, so a build can compare
+/// them with the output without reading them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sum {
+    pub size: u64,
+    pub hash: u128,
+}
+
+impl Sum {
+    pub fn of(bytes: &[u8]) -> Sum {
+        Sum {
+            size: bytes.len() as u64,
+            hash: crate::sink::manifest::hash(bytes),
+        }
+    }
+
+    fn to_text(self) -> String {
+        format!("{}:{:032x}", self.size, self.hash)
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Sum> {
+        let (size, hash) = text.trim().split_once(':')?;
+        Some(Sum {
+            size: size.parse().ok()?,
+            hash: u128::from_str_radix(hash, 16).ok()?,
+        })
+    }
+}
+
 /// One encoded file of an image set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {
@@ -43,6 +75,7 @@ pub struct Variant {
     pub out: String,
     /// The cache file holding its bytes.
     pub file: PathBuf,
+    pub sum: Sum,
 }
 
 /// The thumbnails of one source image.
@@ -120,7 +153,7 @@ impl Drop for Permit<'_> {
     }
 }
 
-type DerivedResult = Result<(Derived, PathBuf), String>;
+type DerivedResult = Result<(Derived, PathBuf, Sum), String>;
 
 /// The processed images of a site, shared by the model, the renderer and the sinks.
 #[derive(Debug)]
@@ -157,7 +190,8 @@ struct Manifest {
     width: u32,
     height: u32,
     fallback: String,
-    variants: Vec<(String, u32, u32, String)>,
+    /// (format, width, height, cache key, sum).
+    variants: Vec<(String, u32, u32, String, String)>,
 }
 
 /// `dir/stem` of a path relative to `content/`.
@@ -360,13 +394,16 @@ impl Images {
             for &f in &formats {
                 let key = Self::variant_key(&hash, &op, f, q);
                 let name = format!("{key}.{}", f.ext());
-                let file = if self.cache.has(&name) {
-                    self.cache.path(&name)
-                } else {
-                    let bytes = encode::encode(&pixels, f, q).map_err(ImageFailure::Corrupt)?;
-                    self.cache.encoded();
-                    (self.cache.write(&name, &bytes))
-                        .map_err(|e| ImageFailure::Cache(e.to_string()))?
+                let cached = self.cache.read(&name);
+                let (file, sum) = match cached {
+                    Some(bytes) => (self.cache.path(&name), Sum::of(&bytes)),
+                    None => {
+                        let bytes = encode::encode(&pixels, f, q).map_err(ImageFailure::Corrupt)?;
+                        self.cache.encoded();
+                        let file = (self.cache.write(&name, &bytes))
+                            .map_err(|e| ImageFailure::Cache(e.to_string()))?;
+                        (file, Sum::of(&bytes))
+                    }
                 };
                 variants.push(Variant {
                     format: f,
@@ -374,6 +411,7 @@ impl Images {
                     height: vh,
                     out: out_path(&a.rel, &format!("{vw}w"), &key, f),
                     file,
+                    sum,
                 });
             }
         }
@@ -386,7 +424,14 @@ impl Images {
                 .iter()
                 .map(|v| {
                     let key = v.file.file_stem().unwrap_or_default().to_string_lossy();
-                    (v.format.ext().into(), v.width, v.height, key.into_owned())
+                    let sum = v.sum.to_text();
+                    (
+                        v.format.ext().into(),
+                        v.width,
+                        v.height,
+                        key.into_owned(),
+                        sum,
+                    )
                 })
                 .collect(),
         };
@@ -409,8 +454,9 @@ impl Images {
         let m: Manifest = serde_json::from_slice(&self.cache.read(manifest)?).ok()?;
         let fallback = Format::parse(&m.fallback)?;
         let mut variants = Vec::with_capacity(m.variants.len());
-        for (ext, w, h, key) in m.variants {
+        for (ext, w, h, key, sum) in m.variants {
             let format = Format::parse(&ext)?;
+            let sum = Sum::parse(&sum)?;
             let name = format!("{key}.{}", format.ext());
             if !self.cache.has(&name) || key.len() < 10 {
                 return None;
@@ -422,6 +468,7 @@ impl Images {
                 height: h,
                 out: out_path(rel, &label, &key, format),
                 file: self.cache.path(&name),
+                sum,
             });
         }
         Some(ImageSet {
@@ -469,7 +516,19 @@ impl Images {
         let result = cell.get_or_init(|| {
             let (w, h) = op.size(set.width, set.height);
             let name = format!("{key}.{}", format.ext());
-            if !self.cache.has(&name) {
+            // The sum beside the file, so that a warm build need not read the file.
+            let sum_name = format!("{key}.sum");
+            let known = (self.cache.has(&name))
+                .then(|| self.cache.read(&sum_name))
+                .flatten()
+                .and_then(|t| Sum::parse(&String::from_utf8_lossy(&t)));
+            let sum = if let Some(sum) = known {
+                sum
+            } else if let Some(bytes) = self.cache.read(&name) {
+                let sum = Sum::of(&bytes);
+                let _ = self.cache.write(&sum_name, sum.to_text().as_bytes());
+                sum
+            } else {
                 let bytes = std::fs::read(self.root.join("content").join(rel))
                     .map_err(|e| e.to_string())?;
                 let _permit = self.gate.enter();
@@ -485,7 +544,11 @@ impl Images {
                 let out = encode::encode(&pixels, format, quality)?;
                 self.cache.encoded();
                 self.cache.write(&name, &out).map_err(|e| e.to_string())?;
-            }
+                let sum = Sum::of(&out);
+                // Without it the next build reads the file once more.
+                let _ = self.cache.write(&sum_name, sum.to_text().as_bytes());
+                sum
+            };
             let label = format!("{w}x{h}");
             Ok((
                 Derived {
@@ -496,21 +559,25 @@ impl Images {
                     source_hash: set.hash.clone(),
                 },
                 self.cache.path(&name),
+                sum,
             ))
         });
-        if let Ok((d, file)) = result {
+        if let Ok((d, file, _)) = result {
             self.asks.note(d, file);
         }
-        result.clone().map(|(d, _)| d)
+        result.clone().map(|(d, _, _)| d)
     }
 
-    /// Every image made on request so far: (path in the output folder, cache file), sorted.
-    pub fn derived_outputs(&self) -> Vec<(String, PathBuf)> {
-        let mut out: Vec<(String, PathBuf)> = (self.derived_made().into_iter())
-            .map(|(d, p)| (d.out, p))
+    /// Every image made on request so far: (path in the output folder, cache file, its
+    /// sum), sorted.
+    pub fn derived_outputs(&self) -> Vec<(String, PathBuf, Sum)> {
+        let map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, PathBuf, Sum)> = (map.values())
+            .filter_map(|c| c.get()?.as_ref().ok().cloned())
+            .map(|(d, p, s)| (d.out, p, s))
             .collect();
-        out.sort();
-        out.dedup();
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         out
     }
 
@@ -519,6 +586,7 @@ impl Images {
         let map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
         map.values()
             .filter_map(|c| c.get()?.as_ref().ok().cloned())
+            .map(|(d, p, _)| (d, p))
             .collect()
     }
 

@@ -9,6 +9,7 @@ pub mod resolve;
 pub mod safe;
 pub mod site;
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -237,7 +238,19 @@ pub fn render(
 ) -> Rendered {
     let mut problems = Vec::new();
     // Processed images met so far (their `<img>` becomes a `<picture>` once written).
-    let mut pictures: Vec<(String, std::sync::Arc<crate::images::ImageSet>)> = Vec::new();
+    let pictures: RefCell<Vec<(String, std::sync::Arc<crate::images::ImageSet>)>> =
+        RefCell::default();
+    // A relative image path that resolved to `fixed` and names a processed image.
+    let note_picture = |url: &str, fixed: &Option<String>| {
+        if is_relative_file(url)
+            && let Some(href) = fixed
+        {
+            let path = percent_decode(url.split(['?', '#']).next().unwrap_or(""));
+            if let Some(set) = resolver.image_set(from_dir, &path) {
+                pictures.borrow_mut().push((href.clone(), set));
+            }
+        }
+    };
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
@@ -248,7 +261,11 @@ pub fn render(
     let events: Box<dyn Iterator<Item = (Event<'_>, Range<usize>)>> = if text.contains('<') {
         let (events, raw_problems, raw_external) =
             fix_raw_html(text, parsed.collect(), &|url: &str, image: bool| {
-                resolve_url(url, image, from_dir, lang, resolver)
+                let (fixed, problem) = resolve_url(url, image, from_dir, lang, resolver);
+                if image {
+                    note_picture(url, &fixed);
+                }
+                (fixed, problem)
             });
         problems.extend(raw_problems);
         external.extend(raw_external);
@@ -264,14 +281,8 @@ pub fn render(
         if let Some(p) = problem {
             problems.push((range.clone(), p));
         }
-        if image
-            && is_relative_file(&url)
-            && let Some(href) = &fixed
-        {
-            let path = percent_decode(url.split(['?', '#']).next().unwrap_or(""));
-            if let Some(set) = resolver.image_set(from_dir, &path) {
-                pictures.push((href.clone(), set));
-            }
+        if image {
+            note_picture(&url, &fixed);
         }
         match fixed {
             Some(f) => f.into(),
@@ -391,6 +402,7 @@ pub fn render(
     }
     problems.extend(alt_problems);
     let mut html = write_html(text, out, unsafe_html);
+    let pictures = pictures.into_inner();
     if !pictures.is_empty() {
         let sets: Vec<(String, &crate::images::ImageSet)> =
             pictures.iter().map(|(u, s)| (u.clone(), &**s)).collect();

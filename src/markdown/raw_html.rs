@@ -94,12 +94,77 @@ impl TokenSink for Collect {
 
 /// Every URL held by a URL attribute of `html`, in document order.
 pub fn url_attributes(html: &str) -> Vec<UrlAttr> {
+    let mut found = Vec::new();
+    walk(html, |within, tag| {
+        if tag.kind == TagKind::StartTag {
+            find_urls(html, within, tag, &mut found);
+        }
+    });
+    found
+}
+
+/// A tag of an HTML text, as the tokenizer read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagAt {
+    /// The element's name, lower case.
+    pub name: String,
+    /// A start tag (`<img ...>`) rather than an end tag (`</picture>`).
+    pub start: bool,
+    /// Its attributes (names lower case, values with character references decoded), as
+    /// written, the first of repeated ones only.
+    pub attrs: Vec<(String, String)>,
+    /// Where the tag was written, from its `<` to its `>`.
+    pub span: Range<usize>,
+}
+
+impl TagAt {
+    /// The value of attribute `name`.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        (self.attrs.iter())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every start and end tag of `html` named one of `names`, in document order (text in
+/// comments, scripts and the like is not looked into).
+pub fn tags(html: &str, names: &[&str]) -> Vec<TagAt> {
+    let mut found = Vec::new();
+    walk(html, |within, tag| {
+        if !names.contains(&&*tag.name) {
+            return;
+        }
+        let start_tag = tag.kind == TagKind::StartTag;
+        let b = html[within.clone()].as_bytes();
+        let opens = |i: usize| match start_tag {
+            true => b.get(i + 1).is_some_and(u8::is_ascii_alphabetic),
+            false => {
+                b.get(i + 1) == Some(&b'/') && b.get(i + 2).is_some_and(u8::is_ascii_alphabetic)
+            }
+        };
+        let Some(start) = (0..b.len()).find(|&i| b[i] == b'<' && opens(i)) else {
+            return;
+        };
+        found.push(TagAt {
+            name: tag.name.to_string(),
+            start: start_tag,
+            attrs: (tag.attrs.iter())
+                .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                .collect(),
+            span: within.start + start..within.end,
+        });
+    });
+    found
+}
+
+/// Call `f` with each tag of `html` and the text it was written in: from the end of the
+/// previous token to the tag's closing `>`.
+fn walk(html: &str, mut f: impl FnMut(Range<usize>, &Tag)) {
     if !html.contains('<') {
-        return Vec::new();
+        return;
     }
     let tokenizer = Tokenizer::new(Collect::default(), TokenizerOpts::default());
     let queue = BufferQueue::default();
-    let mut found = Vec::new();
     // Fed up to each `>` in turn: a tag, comment or doctype is emitted as soon as the `>`
     // that closes it is read, so each one is known to end where its piece ends.
     let mut prev_end = 0;
@@ -117,16 +182,13 @@ pub fn url_attributes(html: &str) -> Vec<UrlAttr> {
         piece_start = i;
         let tokens = std::mem::take(&mut *tokenizer.sink.tags.borrow_mut());
         for token in tokens {
-            if let Some(tag) = token
-                && tag.kind == TagKind::StartTag
-            {
-                find_urls(html, prev_end..i, &tag, &mut found);
+            if let Some(tag) = token {
+                f(prev_end..i, &tag);
             }
             prev_end = i;
         }
     }
     tokenizer.end();
-    found
 }
 
 /// The URLs of `tag`, written somewhere in `html[within]` (after the previous token).
@@ -389,6 +451,27 @@ mod tests {
             rewrite(html, &changes),
             "<a href=\"/x/a&amp;b.pdf\">x</a><img src=\"/x/c.png\" alt=y>"
         );
+    }
+
+    #[test]
+    fn lists_named_tags_where_they_are_written() {
+        let html =
+            "a < b <picture><IMG Alt=\"x&amp;y\" src=\"p.png\"/></picture><!-- <img> --><img>";
+        let found = tags(html, &["img", "picture"]);
+        let got: Vec<(&str, bool, &str)> = (found.iter())
+            .map(|t| (t.name.as_str(), t.start, &html[t.span.clone()]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("picture", true, "<picture>"),
+                ("img", true, "<IMG Alt=\"x&amp;y\" src=\"p.png\"/>"),
+                ("picture", false, "</picture>"),
+                ("img", true, "<img>"),
+            ]
+        );
+        assert_eq!(found[1].attr("alt"), Some("x&y"));
+        assert_eq!(found[1].attr("src"), Some("p.png"));
     }
 
     #[test]

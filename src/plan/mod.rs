@@ -112,6 +112,9 @@ pub struct Copy {
     pub from: PathBuf,
     /// Destination relative to the output folder.
     pub to: String,
+    /// The source's size and hash when known without reading it (an image cache file,
+    /// which never changes): the sink then reads it only to write it.
+    pub sum: Option<crate::images::Sum>,
 }
 
 /// The most URLs one sitemap file may list (sitemaps.org protocol); past it the site gets a
@@ -447,7 +450,11 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
     let mut statics: Vec<(String, PathBuf)> = static_map.into_iter().collect();
     statics.sort();
     for (to, from) in statics {
-        copies.push(Copy { from, to });
+        copies.push(Copy {
+            from,
+            to,
+            sum: None,
+        });
     }
     for a in site.assets.iter() {
         match site.images.get(&a.rel) {
@@ -456,12 +463,14 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             Some(Ok(set)) => copies.extend(set.variants.iter().map(|v| Copy {
                 from: v.file.clone(),
                 to: v.out.clone(),
+                sum: Some(v.sum),
             })),
             // Not processed: an error where it is used, not published either way.
             Some(Err(_)) => {}
             None => copies.push(Copy {
                 from: a.path.clone(),
                 to: a.rel.clone(),
+                sum: None,
             }),
         }
     }

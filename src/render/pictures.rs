@@ -88,3 +88,22 @@ pub(crate) fn release_og_image(site: &Site, r: &Release) -> Option<String> {
         None => r.cover.as_ref().map(|c| site.urls.permalink(c)),
     }
 }
+
+/// Make the Open Graph crops the planned `pages` will name, now and in parallel: a build
+/// then knows every image it writes before it writes anything (a crop found only while
+/// pages render would be a file the output has and the plan lacks, so each warm build
+/// would see a changed site and write its files again).
+pub fn make_og_crops(site: &Site, pages: &[crate::plan::PlannedPage]) {
+    use crate::plan::PageKind;
+    use rayon::prelude::*;
+    let default = site.default_lang();
+    pages.par_iter().for_each(|p| match p.kind {
+        PageKind::Release(i) => {
+            release_og_image(site, &site.releases[i]);
+        }
+        PageKind::Entry(i) => {
+            entry_og_image(site, site.entries[i].version(&p.lang, default));
+        }
+        _ => {}
+    });
+}

@@ -379,8 +379,12 @@ impl Staging {
 
     /// Copy a file of the site (its source relative to `root`).
     pub fn copy(&self, root: &Path, c: &Copy) -> Result<(), Diagnostic> {
-        (self.target.copy(&root.join(&c.from), &c.to))
-            .map_err(|e| write_err(&self.dir().join(&c.to), e))
+        let from = root.join(&c.from);
+        match c.sum {
+            Some(sum) => self.target.copy_known(&from, &c.to, sum.size, sum.hash),
+            None => self.target.copy(&from, &c.to),
+        }
+        .map_err(|e| write_err(&self.dir().join(&c.to), e))
     }
 
     /// What the output's pages were rendered from, by path (see `pages`): empty when the

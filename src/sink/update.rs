@@ -231,6 +231,34 @@ impl Target {
         self.copy_new(from, to, hash)
     }
 
+    /// Make the file at `to` a copy of the file at `from`, whose size and hash are known
+    /// (a file that never changes, such as an image cache entry): it is read only if it
+    /// must be written.
+    pub(crate) fn copy_known(
+        &self,
+        from: &Path,
+        to: &str,
+        size: u64,
+        hash: u128,
+    ) -> std::io::Result<()> {
+        let in_output = self.in_output(to, size, hash);
+        if let Some(k) = self.known.get(to)
+            && k.fp.size == size
+            && k.hash == Some(hash)
+        {
+            self.record(to, Record { hash, fp: k.fp }, false);
+            return Ok(());
+        }
+        if in_output
+            && self
+                .hold(to, hash, Source::File(from.to_path_buf()))
+                .is_ok()
+        {
+            return Ok(());
+        }
+        self.copy_new(from, to, hash)
+    }
+
     fn copy_new(&self, from: &Path, to: &str, hash: u128) -> std::io::Result<()> {
         // `fs::copy` as a cold build does (it also copies the permissions).
         let dest = self.dir.path().join(to);
