@@ -75,10 +75,11 @@ if [ -n "$ZOLA_BIN" ]; then
         echo '{% for i in range(end='"$COLD"') %}{% set p = "covers/" ~ i ~ ".jpg" %}'
         for w in 480 960 1600; do
             for f in webp jpg; do
-                echo "{{ resize_image(path=p, width=$w, op=\"fit_width\", format=\"$f\", quality=80).url }}"
+                # Zola's Tera 1 cannot take a field of a call's result: set it first.
+                echo "{% set r = resize_image(path=p, width=$w, op=\"fit_width\", format=\"$f\", quality=80) %}{{ r.url }}"
             done
         done
-        echo '{{ resize_image(path=p, width=1200, height=630, op="fill", format="jpg", quality=80).url }}'
+        echo '{% set r = resize_image(path=p, width=1200, height=630, op="fill", format="jpg", quality=80) %}{{ r.url }}'
         echo '{% endfor %}'
     } >"$Z/templates/index.html"
     for i in "${!PHOTOS[@]}"; do cp "$WORK/cold/${PHOTOS[$i]}" "$Z/covers/$i.jpg"; done
