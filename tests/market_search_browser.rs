@@ -69,7 +69,18 @@ fn search_finds_items_beside_results_and_filters_by_kind_in_headless_chromium() 
     // Counts are disjunctive: a facet's own values are counted without its own filter.
     assert_eq!(count(&tab, "kind", "bases")?, 36);
     let status = texts_of(&tab, ".search-status")?;
-    assert_eq!(status, ["找到 15 项成果"]);
+    // Demands are not results: the count says "items".
+    assert_eq!(status, ["找到 15 项"]);
+    // Filtered to results alone, it says results.
+    open(&tab, &format!("{base}search/?kind=results"))?;
+    wait_until(&tab, STATE, "ready|")?;
+    let status = texts_of(&tab, ".search-status")?;
+    assert!(
+        status.len() == 1 && status[0].starts_with("找到 ") && status[0].ends_with(" 项成果"),
+        "{status:?}"
+    );
+    open(&tab, &format!("{base}search/?kind=demands"))?;
+    wait_until(&tab, STATE, "ready|")?;
     // The first page of ten, every one a demand.
     let kinds = texts_of(&tab, ".search-results .result-kind")?;
     assert_eq!(kinds.len(), 10);

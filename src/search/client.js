@@ -497,7 +497,12 @@
         box.dataset.state = "ready";
         return;
       }
-      statusEl.textContent = order.length ? format(ds.tResults, order.length) : ds.tNone;
+      // "N results" when only results can be listed; "N items" when demands, bases… may be.
+      var kinds = state.filters.kind || [];
+      var mixed = meta.facets.some(function (f) { return f.name === "kind"; }) &&
+        !(kinds.length === 1 && kinds[0] === "results");
+      var phrase = mixed && ds.tItems ? ds.tItems : ds.tResults;
+      statusEl.textContent = order.length ? format(phrase, order.length) : ds.tNone;
       return showMore();
     }).catch(function () {
       if (mine !== run) return;
