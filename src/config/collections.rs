@@ -136,6 +136,13 @@ pub struct CollectionDef {
     pub schema: Schema,
 }
 
+impl CollectionDef {
+    /// Its label in `lang`, else in `default`, else its name.
+    pub fn label_in<'a>(&'a self, lang: &str, default: &str) -> &'a str {
+        self.label.get(lang, default, self.name.as_str())
+    }
+}
+
 /// Check every collection and the matching settings. `entry_schema` is the results'
 /// schema (for `ref` fields naming `results`); `taken` are names a collection may not have
 /// (taxonomies, which also sit at the top of the site).

@@ -182,14 +182,7 @@ pub fn export(
         }
         Destination::Collection(name) => {
             let Some(c) = site.collections.iter().find(|c| c.name.as_str() == name) else {
-                return Err(not_found(Problem::UnknownCollection {
-                    name: name.clone(),
-                    known: config
-                        .collections
-                        .iter()
-                        .map(|c| c.name.to_string())
-                        .collect(),
-                }));
+                return Err(not_found(super::unknown_collection(config, name)));
             };
             let docs = (c.items.iter())
                 .map(|it| (&*it.versions[default], it.slug.as_str()))

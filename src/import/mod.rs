@@ -32,6 +32,17 @@ pub enum Destination {
     Collection(String),
 }
 
+/// The error for `--collection NAME` when the site has no such collection, naming those
+/// it has (import and export alike).
+pub(crate) fn unknown_collection(config: &config::SiteConfig, name: &str) -> Problem {
+    Problem::UnknownCollection {
+        name: name.to_string(),
+        known: (config.collections.iter())
+            .map(|c| c.name.to_string())
+            .collect(),
+    }
+}
+
 impl Destination {
     /// The schema rows are checked against and the folder (relative to the root) their
     /// files go in.
@@ -60,15 +71,8 @@ impl Destination {
                 let def = (config.collections.iter())
                     .find(|c| c.name.as_str() == name)
                     .ok_or_else(|| {
-                        Diagnostic::error(Problem::UnknownCollection {
-                            name: name.clone(),
-                            known: config
-                                .collections
-                                .iter()
-                                .map(|c| c.name.to_string())
-                                .collect(),
-                        })
-                        .in_file(Path::new("site.toml"))
+                        Diagnostic::error(unknown_collection(config, name))
+                            .in_file(Path::new("site.toml"))
                     })?;
                 Ok((
                     &def.schema,

@@ -470,9 +470,7 @@ pub fn csv_metadata(
         Table::Collection(c) => {
             let col = &site.collections[c];
             let def = &site.config.collections[col.def];
-            let label = def
-                .label
-                .get(default.as_str(), default.as_str(), col.name.as_str());
+            let label = def.label_in(default.as_str(), default.as_str());
             (
                 format!("{} · {label}", site.config.title),
                 format!("Public items of the collection `{}`", col.name),

@@ -123,10 +123,7 @@ impl Renderer<'_> {
             PageKind::Collection { collection, .. } => {
                 let c = &s.collections[*collection];
                 let def = &s.config.collections[c.def];
-                head.title = def
-                    .label
-                    .get(lang.as_str(), default.as_str(), def.name.as_str())
-                    .to_string();
+                head.title = def.label_in(lang.as_str(), default.as_str()).to_string();
                 head.feeds
                     .push(feed(head.title.clone(), u.collection_feed(lang, &c.name)));
             }
@@ -136,9 +133,7 @@ impl Renderer<'_> {
             } => {
                 let c = &s.collections[*collection];
                 let def = &s.config.collections[c.def];
-                let label = def
-                    .label
-                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let label = def.label_in(lang.as_str(), default.as_str());
                 let tax = &c.taxonomies[*taxonomy];
                 let field = def.schema.fields[&tax.field].label.get(
                     lang.as_str(),
@@ -157,9 +152,7 @@ impl Renderer<'_> {
             } => {
                 let c = &s.collections[*collection];
                 let def = &s.config.collections[c.def];
-                let label = def
-                    .label
-                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let label = def.label_in(lang.as_str(), default.as_str());
                 let tax = &c.taxonomies[*taxonomy];
                 if let Some(t) = tax.terms.get(lang).and_then(|t| t.get(*term)) {
                     head.title = format!("{} · {label}", t.label);
@@ -170,9 +163,7 @@ impl Renderer<'_> {
             PageKind::CollectionStats(collection) => {
                 let c = &s.collections[*collection];
                 let def = &s.config.collections[c.def];
-                let label = def
-                    .label
-                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let label = def.label_in(lang.as_str(), default.as_str());
                 head.title = self
                     .t(lang, "collection_stats_title")
                     .replace("{collection}", label);
@@ -186,9 +177,7 @@ impl Renderer<'_> {
                 head.description = v.summary.clone().unwrap_or(site_description);
                 head.og_type = "article";
                 let def = &s.config.collections[c.def];
-                let label = def
-                    .label
-                    .get(lang.as_str(), default.as_str(), c.name.as_str());
+                let label = def.label_in(lang.as_str(), default.as_str());
                 head.feeds
                     .push(feed(label.to_string(), u.collection_feed(lang, &c.name)));
             }

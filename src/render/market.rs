@@ -62,11 +62,7 @@ fn collection_of(site: &Site, who: ItemRef, w: &Words<'_>) -> (String, String) {
         ItemRef::Release(_) => (RELEASES.to_string(), (w.t)("releases")),
         ItemRef::Item { collection, .. } => {
             let def = &site.config.collections[site.collections[collection].def];
-            let label = def.label.get(
-                lang.as_str(),
-                site.default_lang().as_str(),
-                def.name.as_str(),
-            );
+            let label = def.label_in(lang.as_str(), site.default_lang().as_str());
             (def.name.to_string(), label.to_string())
         }
     }
@@ -336,8 +332,7 @@ pub(crate) fn collection_context(site: &Site, collection: usize, lang: &Lang) ->
     CollectionContext {
         name: c.name.to_string(),
         label: def
-            .label
-            .get(lang.as_str(), site.default_lang().as_str(), c.name.as_str())
+            .label_in(lang.as_str(), site.default_lang().as_str())
             .to_string(),
         url: u.href(&u.collection(lang, &c.name, 1)),
         count: c.items.len(),

@@ -29,9 +29,7 @@ pub fn atom(site: &Site, c: usize, lang: &Lang, self_path: &str) -> Result<Vec<u
     let default = site.default_lang();
     let col = &site.collections[c];
     let def = &site.config.collections[col.def];
-    let label = def
-        .label
-        .get(lang.as_str(), default.as_str(), col.name.as_str());
+    let label = def.label_in(lang.as_str(), default.as_str());
     let site_title = site.config.title_in(lang);
     let closed_word = if lang.as_str().starts_with("zh") {
         "已截止"

@@ -380,7 +380,7 @@ impl LangValues {
                 let def = &s.config.collections[c.def];
                 serde_json::json!({
                     "name": c.name.as_str(),
-                    "label": def.label.get(lang.as_str(), default.as_str(), c.name.as_str()),
+                    "label": def.label_in(lang.as_str(), default.as_str()),
                     "url": u.href(&u.collection(lang, &c.name, 1)),
                     "count": c.items.len(),
                 })

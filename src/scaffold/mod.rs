@@ -309,6 +309,10 @@ const THEME_FILES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/item_card.html"),
     ),
     (
+        "templates/pagination.html",
+        include_str!("../../themes/default/templates/pagination.html"),
+    ),
+    (
         "static/favicon.svg",
         include_str!("../../themes/default/static/favicon.svg"),
     ),

@@ -326,7 +326,7 @@ fn meta(site: &Site, sp: &SearchPlan, lang: &Lang) -> Vec<u8> {
             let def = &site.config.collections[col.def];
             values.push(json!({
                 "slug": col.name,
-                "label": def.label.get(lang.as_str(), default.as_str(), col.name.as_str()),
+                "label": def.label_in(lang.as_str(), default.as_str()),
                 "count": docs.len(),
                 "docs": encode::encode(&docs),
             }));

@@ -221,14 +221,7 @@ impl Target {
             self.record(to, Record { hash, fp }, false);
             return Ok(());
         }
-        if in_output
-            && self
-                .hold(to, hash, Source::File(from.to_path_buf()))
-                .is_ok()
-        {
-            return Ok(());
-        }
-        self.copy_new(from, to, hash)
+        self.keep_or_copy(from, to, hash, in_output)
     }
 
     /// Make the file at `to` a copy of the file at `from`, whose size and hash are known
@@ -249,6 +242,18 @@ impl Target {
             self.record(to, Record { hash, fp: k.fp }, false);
             return Ok(());
         }
+        self.keep_or_copy(from, to, hash, in_output)
+    }
+
+    /// The end of [`Target::copy`] and [`Target::copy_known`] once the staging folder is
+    /// known not to hold the file: keep the output's copy when it holds these bytes, else copy.
+    fn keep_or_copy(
+        &self,
+        from: &Path,
+        to: &str,
+        hash: u128,
+        in_output: bool,
+    ) -> std::io::Result<()> {
         if in_output
             && self
                 .hold(to, hash, Source::File(from.to_path_buf()))
