@@ -316,7 +316,9 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
 }
 
 /// A page of the output changed by hand (or by another tool) is not kept: its record no
-/// longer matches the file, so it is rendered again.
+/// longer matches the file. The build never reads the output's copy then: a page the staging
+/// folder holds as recorded (unchanged in the last two builds) is kept from there, and a page
+/// changed by the last build (the staging folder has its older version) is rendered again.
 #[test]
 fn a_page_changed_in_the_output_is_rendered_again() {
     let site = fixture("basic");
@@ -327,15 +329,21 @@ fn a_page_changed_in_the_output_is_rendered_again() {
         t.replace("伽马正文", "伽马正文 1")
     });
     build_ok(&o);
-    let page = root.join("output/releases/2024-01/alpha/index.html");
-    edit(&page, |t| t.replace("</body>", "<!-- added --></body>"));
-    let s = assert_like_cold(&o, "a page edited in output/");
+    let alpha = root.join("output/releases/2024-01/alpha/index.html");
+    let gamma = root.join("output/releases/2024-02/gamma/index.html");
+    for page in [&alpha, &gamma] {
+        edit(page, |t| t.replace("</body>", "<!-- added --></body>"));
+    }
+    let s = assert_like_cold(&o, "pages edited in output/");
     assert!(s.changes.swapped);
     assert!(
         s.rendered >= 1 && s.rendered < s.pages / 2,
         "{}",
         s.rendered
     );
+    for page in [&alpha, &gamma] {
+        assert!(!fs::read_to_string(page).unwrap().contains("<!-- added -->"));
+    }
 }
 
 #[test]
@@ -555,4 +563,33 @@ fn concurrent_builds_of_one_output_take_turns() {
         assert!(c.wait().unwrap().success());
     }
     assert_like_cold(&opts(root), "after concurrent builds");
+}
+
+/// A rebuild with no change finds the output to be the new site by its manifest, but walks it
+/// before deciding so: a page changed by hand there and a file added there are replaced by
+/// the site's own (the output is swapped for the staging folder brought up to date).
+#[test]
+fn a_no_change_rebuild_repairs_an_output_changed_by_hand() {
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    build_ok(&o);
+    build_ok(&o);
+    let page = root.join("output/releases/2024-01/alpha/index.html");
+    edit(&page, |t| t.replace("</body>", "<!-- added --></body>"));
+    let s = assert_like_cold(&o, "a page edited in output/, no change to the site");
+    assert!(s.changes.swapped);
+    assert!(
+        !fs::read_to_string(&page)
+            .unwrap()
+            .contains("<!-- added -->")
+    );
+    let extra = root.join("output/releases/2024-01/extra.html");
+    fs::write(&extra, "not the site's").unwrap();
+    let s = assert_like_cold(&o, "a file added to output/, no change to the site");
+    assert!(s.changes.swapped);
+    assert!(!extra.exists());
+    // Then it is the site again: nothing to write, nothing to swap.
+    let s = build_ok(&o);
+    assert!(!s.changes.swapped && s.changes.written == 0, "{s}");
 }

@@ -184,6 +184,17 @@ fn output_pages(out: &Path, home: &Path) -> PageRecords {
         .unwrap_or_default()
 }
 
+/// The output as its manifest records it: walking it too cost as much as walking the staging
+/// folder, on every build, for a folder the build only reads a few files from (each checked
+/// against its record before use) and walks only when it may already be the new site.
+fn output_recorded(out: &Path, home: &Path) -> Survey {
+    match folder_ino(out) {
+        Some(ino) => Survey::recorded(home, ino),
+        None => Survey::default(),
+    }
+}
+
+/// The output walked: what is really there, files compared with its manifest.
 fn survey_output(out: &Path, home: &Path) -> Survey {
     match folder_ino(out) {
         Some(ino) => Survey::take(out, home, ino),
@@ -202,7 +213,7 @@ impl Found {
             Ok(lock) => {
                 let (survey, (output, pages)) = rayon::join(
                     || take_survey(&home),
-                    || rayon::join(|| survey_output(out, &home), || output_pages(out, &home)),
+                    || rayon::join(|| output_recorded(out, &home), || output_pages(out, &home)),
                 );
                 Found {
                     survey: Some(survey),
@@ -285,6 +296,9 @@ pub struct Staging {
     /// What the output's pages were rendered from (see `pages`).
     pages: PageRecords,
     removed: usize,
+    /// The files of the new site (set by [`Staging::prepare`]), to walk the output against
+    /// before deciding that it already is the new site.
+    expected: Vec<String>,
     /// Held until the build ends: one build at a time updates the staging folder.
     _lock: fs::File,
 }
@@ -319,7 +333,7 @@ impl Staging {
         }
         let survey = survey.unwrap_or_else(|| take_survey(&home));
         let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
-        let output = output.unwrap_or_else(|| survey_output(out, &home));
+        let output = output.unwrap_or_else(|| output_recorded(out, &home));
         let pages = pages.unwrap_or_else(|| output_pages(out, &home));
         Ok(Staging {
             out: out.to_path_buf(),
@@ -329,6 +343,7 @@ impl Staging {
             output: Some(output),
             pages,
             removed: 0,
+            expected: Vec::new(),
             _lock: lock,
         })
     }
@@ -354,6 +369,7 @@ impl Staging {
         self.target.set_known(pruned.known);
         let (known, extra) = (self.output.take().unwrap_or_default()).compare(&files, &dirs);
         self.target.set_output(&self.out, known, extra);
+        self.expected = files.iter().map(|f| f.to_string()).collect();
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
@@ -387,6 +403,16 @@ impl Staging {
         .map_err(|e| write_err(&self.dir().join(&c.to), e))
     }
 
+    /// Whether the output holds exactly the new site's files as its manifest records them,
+    /// and nothing else.
+    fn output_is_as_recorded(&self) -> bool {
+        let home = &self.home;
+        let files: HashSet<&str> = self.expected.iter().map(String::as_str).collect();
+        let dirs = survey::folders(files.iter().copied());
+        let (known, extra) = survey_output(&self.out, home).compare(&files, &dirs);
+        !extra && self.target.output_matches(&known)
+    }
+
     /// What the output's pages were rendered from, by path (see `pages`): empty when the
     /// output has no whole record file.
     pub fn previous_pages(&self) -> &PageRecords {
@@ -413,6 +439,11 @@ impl Staging {
             MARKER,
             b"written by gazette; this folder is replaced on every build\n",
         )?;
+        // The output was known by its manifest only: before deciding that it already is the
+        // new site, walk it, so that a file changed or added there by hand is replaced.
+        if !self.target.differs() && !self.output_is_as_recorded() {
+            self.target.set_differs();
+        }
         let counts = self.target.counts();
         if !self.target.differs() {
             // The output already is the new site, file for file: nothing to swap. The files

@@ -53,6 +53,19 @@ pub struct Pruned {
 }
 
 impl Survey {
+    /// The folder as its manifest in `home` records it, without walking it: every recorded
+    /// file with its recorded fingerprint, no folders, nothing unrecorded. For the output
+    /// folder, which a build only reads from: each file read from it is checked against its
+    /// record first ([`super::update::Target::output_hash`]), and the output is walked after
+    /// all before a build decides that it already is the new site (see `disk::Staging::commit`).
+    pub fn recorded(home: &Path, ino: u64) -> Survey {
+        let manifest = manifest::read(&manifest::path(home, ino));
+        let found = (manifest.iter().flatten())
+            .map(|(p, r)| (PathBuf::from(p), Kind::File(r.fp)))
+            .collect();
+        Survey { found, manifest }
+    }
+
     /// Walk `dir` (in parallel, one task per folder) and read its manifest from `home`.
     pub fn take(dir: &Path, home: &Path, ino: u64) -> Survey {
         let found = Mutex::new(Vec::new());

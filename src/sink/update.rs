@@ -99,6 +99,20 @@ impl Target {
         self.differs = AtomicBool::new(differs);
     }
 
+    /// Note that the new site differs from the output after all.
+    pub(crate) fn set_differs(&self) {
+        self.differs.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether `walked` (the output's files that are as its manifest records them, found by
+    /// walking it) are exactly the files this build took the output to have.
+    pub(crate) fn output_matches(&self, walked: &HashMap<String, Known>) -> bool {
+        walked.len() == self.output_known.len()
+            && (walked.iter()).all(|(p, k)| {
+                (self.output_known.get(p)).is_some_and(|o| o.fp == k.fp && o.hash == k.hash)
+            })
+    }
+
     /// Whether the new site differs from the output, as far as it has been written.
     pub(crate) fn differs(&self) -> bool {
         self.differs.load(Ordering::Relaxed)
@@ -274,8 +288,19 @@ impl Target {
     }
 
     /// The hash of the output's file at `path`, when it is as the output's manifest records.
+    /// The output is known by its manifest only, so the file is looked at (one `stat`) unless
+    /// the staging folder already holds these bytes as recorded (then the output's file is
+    /// never read).
     pub(crate) fn output_hash(&self, path: &str) -> Option<u128> {
-        self.output_known.get(path).and_then(|k| k.hash)
+        let k = self.output_known.get(path)?;
+        let hash = k.hash?;
+        let staged =
+            (self.known.get(path)).is_some_and(|s| s.hash == Some(hash) && s.fp.size == k.fp.size);
+        if staged {
+            return Some(hash);
+        }
+        let m = fs::symlink_metadata(self.output.join(path)).ok()?;
+        (Fingerprint::of(&m) == k.fp).then_some(hash)
     }
 
     /// Make the file at `path` hold the bytes the output's file there holds, hashed `hash`
