@@ -297,6 +297,10 @@ pub struct Summary {
     /// rebuild writes only the files whose bytes changed.
     pub changes: sink::disk::Changes,
     pub held_back: HeldBack,
+    /// How many search shard files were patched, when the output's search index was brought
+    /// up to date for a few changed documents (see [`render::search_update`]); `None` when
+    /// the index was built whole.
+    pub search_patched: Option<usize>,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     pub output: PathBuf,
@@ -409,21 +413,39 @@ fn check_inner(
 /// of their bodies' HTML: a large site then never holds every body together with the whole
 /// index. Then the shard files are written, and shard and document files are taken out of
 /// `plan` (the index forgets its shards). Problems go to `problems`. Returns which of
-/// `plan.pages` were written (or kept), and how many files were rendered.
+/// `plan.pages` were written (or kept), how many files were rendered, and how many shard
+/// files were patched if they were.
+///
+/// When few documents changed since the output was built, the output's shards are patched
+/// instead (see [`render::search_update`]) and the entry pages are left to the caller.
 fn write_entries_and_search(
     site: &Site,
     plan: &mut plan::Plan,
     renderer: &render::Renderer<'_>,
     staging: &sink::disk::Staging,
-    kept: &[Option<u128>],
+    reuse: &render::reuse::Reuse,
     problems: &render::Problems,
-) -> (Vec<bool>, usize) {
+) -> (Vec<bool>, usize, Option<usize>) {
     use plan::{FileKind, PageKind, PlannedFile, PlannedPage};
     use search::SearchFile;
     let mut done = vec![false; plan.pages.len()];
     if plan.search.is_empty() {
-        return (done, 0);
+        return (done, 0, None);
     }
+    let search_file = |f: &PlannedFile| {
+        matches!(
+            f.kind,
+            FileKind::Search(SearchFile::Shard { .. } | SearchFile::Doc { .. })
+        )
+    };
+    let patched =
+        render::search_update::patch_search_files(site, plan, reuse, staging, renderer, problems);
+    if let Some(p) = patched {
+        plan.files.retain(|f| !search_file(f));
+        plan.search.forget_shards();
+        return (done, p.files, Some(p.shards));
+    }
+    let kept = &reuse.kept;
     let p: &plan::Plan = plan;
     let mut pages_of: Vec<Vec<usize>> = vec![Vec::new(); site.entries.len()];
     for (k, page) in p.pages.iter().enumerate() {
@@ -447,12 +469,19 @@ fn write_entries_and_search(
                 .filter(|&&k| kept[k].is_none())
                 .map(|&k| &p.pages[k])
                 .collect();
-            let files: Vec<&PlannedFile> = (first..first + count)
-                .flat_map(|d| &files_of[d])
-                .map(|&k| &p.files[k])
-                .collect();
+            // So are the documents' files whose signature is unchanged.
+            let (keep, files): (Vec<usize>, Vec<usize>) = (first..first + count)
+                .flat_map(|d| files_of[d].iter().copied())
+                .partition(|&k| reuse.files_kept[k].is_some());
+            for &k in &keep {
+                let (path, hash) = (&p.files[k].site_path, reuse.files_kept[k].unwrap_or(0));
+                if let Err(d) = staging.keep(&model::urls::output_file(path), hash) {
+                    problems.add(d);
+                }
+            }
+            let files: Vec<&PlannedFile> = files.iter().map(|&k| &p.files[k]).collect();
             render::render_some(p, &pages, &files, renderer, staging, problems);
-            written += pages.len() + files.len();
+            written += pages.len() + files.len() + keep.len();
             for &e in entries {
                 for v in site.entries[e].versions.values() {
                     v.body_html.release();
@@ -471,14 +500,9 @@ fn write_entries_and_search(
         .collect();
     render::render_some(p, &[], &shards, renderer, staging, problems);
     written += shards.len();
-    plan.files.retain(|f| {
-        !matches!(
-            f.kind,
-            FileKind::Search(SearchFile::Shard { .. } | SearchFile::Doc { .. })
-        )
-    });
+    plan.files.retain(|f| !search_file(f));
     plan.search.forget_shards();
-    (done, written)
+    (done, written, None)
 }
 
 /// The repository's sample site, loaded, for unit tests that need a whole site.
@@ -552,6 +576,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let kept: Vec<(String, u128)> = (plan.pages.iter().zip(&reuse.kept))
         .filter_map(|(p, k)| Some((model::urls::output_file(&p.site_path), (*k)?)))
         .collect();
+    // The search documents' files are signed like pages (and taken out of the plan once
+    // written): their records are kept for the next build now.
+    let file_records: Vec<(String, u64)> = (plan.files.iter().zip(&reuse.file_signatures))
+        .filter_map(|(f, sig)| Some((model::urls::output_file(&f.site_path), (*sig)?)))
+        .collect();
     trace.mark("sign");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A
@@ -561,12 +590,12 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         Err(d) => return Err(fail(d, loaded.sources)),
     };
     let problems = render::Problems::default();
-    let (done, streamed) = write_entries_and_search(
+    let (done, streamed, search_patched) = write_entries_and_search(
         &loaded.site,
         &mut plan,
         &renderer,
         &staging,
-        &reuse.kept,
+        &reuse,
         &problems,
     );
     trace.mark("search index+entry pages");
@@ -620,6 +649,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
                 let asked = loaded.site.images.asked_by(&path);
                 (path, (*sig, asked))
             })
+            .chain((file_records.into_iter()).map(|(path, sig)| (path, (sig, Vec::new()))))
             .collect();
     let changes = staging
         .commit(records)
@@ -646,6 +676,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
                 "not swapped: output/ already was the new site"
             }
         );
+        match search_patched {
+            Some(n) => eprintln!("search: {n} shard files patched, the others kept"),
+            None => eprintln!("search: index built whole"),
+        }
     }
     let summary = Summary {
         entries: loaded.site.entries.len(),
@@ -655,6 +689,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         files: written,
         changes,
         held_back: loaded.site.held_back,
+        search_patched,
         warnings: loaded.warnings,
         elapsed: start.elapsed(),
         output: out,

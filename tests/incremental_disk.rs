@@ -108,6 +108,7 @@ fn random_edit_sequences_rebuild_like_a_cold_build() {
     let mut release_count = 0;
     let mut no_change_checked = 0;
     let mut few_rendered = 0;
+    let mut patched = 0;
     for step in 0..40 {
         let what = rng.below(11);
         let label = format!("step {step} ({what})");
@@ -208,6 +209,10 @@ fn random_edit_sequences_rebuild_like_a_cold_build() {
                 s.pages
             );
             few_rendered += 1;
+            // The output's search shards were patched for the edited entry.
+            if s.search_patched.is_some() {
+                patched += 1;
+            }
         }
         // Now and then, the same build again: not one file written, and output/ is the
         // very same folder with the very same files.
@@ -231,6 +236,10 @@ fn random_edit_sequences_rebuild_like_a_cold_build() {
     );
     assert!(release_count >= 1 && !added.is_empty());
     assert!(few_rendered >= 3, "{few_rendered} body edits checked");
+    assert!(
+        patched >= 3,
+        "{patched} of {few_rendered} body edits patched the search shards"
+    );
 }
 
 /// The sample site has demands and pilot bases: result pages show the demands that match
@@ -250,6 +259,7 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
     ];
     let demand = "content/demands/tea-garden-monitoring.md";
     let mut rendered_after_body_edit = Vec::new();
+    let mut patched_after_body_edit = Vec::new();
     for step in 0..14 {
         let what = rng.below(7);
         let label = format!("step {step} ({what})");
@@ -307,11 +317,16 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
         let s = assert_like_cold(&o, &label);
         if body_edit {
             rendered_after_body_edit.push(s.rendered);
+            patched_after_body_edit.push(s.search_patched);
         }
     }
     assert!(
         rendered_after_body_edit.iter().any(|&r| r <= 2),
         "a body edit rendered {rendered_after_body_edit:?} pages"
+    );
+    assert!(
+        patched_after_body_edit.iter().any(Option::is_some),
+        "no body edit patched the search shards: {patched_after_body_edit:?}"
     );
 }
 

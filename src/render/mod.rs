@@ -17,6 +17,7 @@ pub mod pictures;
 mod pieces;
 mod resize_fn;
 pub mod reuse;
+pub mod search_update;
 pub mod shared;
 pub mod sitemap;
 pub mod structured;

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use crate::model::Site;
 use crate::model::urls::output_file;
-use crate::plan::Plan;
+use crate::plan::{FileKind, Plan};
+use crate::search::SearchFile;
 use crate::serve::signature::Signer;
 use crate::sink::pages::PageRecords;
 
@@ -50,10 +51,14 @@ fn this_gazette() -> String {
     format!("{} {exe}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Each planned page's signature and, for pages kept, the hash of the bytes kept.
+/// Each planned page's signature and, for pages kept, the hash of the bytes kept; the same
+/// for the planned files that have a signature (the search documents), by index into
+/// `plan.files` (`None` for the other files).
 pub struct Reuse {
     pub signatures: Vec<u64>,
     pub kept: Vec<Option<u128>>,
+    pub file_signatures: Vec<Option<u64>>,
+    pub files_kept: Vec<Option<u128>>,
 }
 
 impl Reuse {
@@ -102,7 +107,27 @@ impl Reuse {
                 (sig, kept)
             })
             .unzip();
-        Reuse { signatures, kept }
+        let (file_signatures, files_kept) = plan
+            .files
+            .par_iter()
+            .map(|f| {
+                let FileKind::Search(SearchFile::Doc { lang, doc }) = &f.kind else {
+                    return (None, None);
+                };
+                let sig = signer.sign_search_doc(plan.search.doc(*doc), lang, *doc);
+                let path = output_file(&f.site_path);
+                let kept = (previous.get(&path))
+                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
+                    .map(|r| r.hash);
+                (Some(sig), kept)
+            })
+            .unzip();
+        Reuse {
+            signatures,
+            kept,
+            file_signatures,
+            files_kept,
+        }
     }
 
     /// How many pages are kept.

@@ -25,6 +25,7 @@
 
 pub mod encode;
 pub mod index;
+pub mod patch;
 pub mod records;
 pub mod shards;
 pub mod text;

@@ -272,11 +272,23 @@ impl DocTokens {
     /// Tokenize a record: the title, institutions and keywords count as title text.
     pub fn of(r: &Record<'_>) -> DocTokens {
         let body = text::html_to_text(&r.body_html);
-        let mut texts: Vec<(String, bool)> = vec![(normalize(r.title), true)];
-        for t in r.institutions.iter().chain(&r.keywords) {
+        DocTokens::of_texts(r.title, &r.institutions, &r.keywords, r.summary, body)
+    }
+
+    /// Tokenize a record's texts, its body already turned into text (as a document file
+    /// holds them, see [`crate::search::patch`]).
+    pub fn of_texts(
+        title: &str,
+        institutions: &[&str],
+        keywords: &[&str],
+        summary: &str,
+        body: String,
+    ) -> DocTokens {
+        let mut texts: Vec<(String, bool)> = vec![(normalize(title), true)];
+        for t in institutions.iter().chain(keywords) {
             texts.push((normalize(t), true));
         }
-        texts.push((normalize(r.summary), false));
+        texts.push((normalize(summary), false));
         texts.push((normalize(&body), false));
         let size: usize = texts.iter().map(|(t, _)| t.len()).sum();
         let mut cjk: FxMap<u64, bool> = FxMap::default();
@@ -347,6 +359,23 @@ impl DocTokens {
 
     pub fn is_empty(&self) -> bool {
         self.toks.is_empty()
+    }
+
+    /// Every token with its title flag and the shard it goes to among `shards` (a power of
+    /// two), as [`crate::search::shards`] cuts them.
+    pub(super) fn in_shards(&self, shards: usize) -> Vec<(usize, String, bool)> {
+        let bits = shards.trailing_zeros();
+        (self.toks.iter())
+            .map(|t| {
+                let g = group(t.rev, bits) as u32;
+                let shard = if bits == 0 {
+                    0
+                } else {
+                    g.reverse_bits() >> (32 - bits)
+                };
+                (shard as usize, self.key_ref(t).text(), t.title())
+            })
+            .collect()
     }
 
     /// Every token with its title flag, sorted (for tests).

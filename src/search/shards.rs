@@ -58,28 +58,41 @@ impl Group {
             .chain(self.words.iter().map(|(w, p)| (w.to_string(), p)))
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let size: usize = entries
-            .iter()
-            .map(|(t, p)| t.len() + p.all.len() + p.title.len() + 12)
-            .sum();
-        let mut out = String::with_capacity(size + 2);
-        out.push('{');
-        for (i, (token, p)) in entries.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&serde_json::to_string(token).unwrap_or_default());
-            out.push_str(":[\"");
-            out.push_str(&p.all);
-            if !p.title.is_empty() {
-                out.push_str("\",\"");
-                out.push_str(&p.title);
-            }
-            out.push_str("\"]");
-        }
-        out.push('}');
-        out.into_bytes()
+        shard_json(
+            entries
+                .iter()
+                .map(|(t, p)| (t.as_str(), p.all.as_str(), p.title.as_str())),
+        )
     }
+}
+
+/// A shard's JSON from its tokens in order, each with its encoded documents and title
+/// documents: `{"token": ["<documents>", "<title documents>"]}`, the second list left out
+/// when empty. The one writer of shard files (built whole here, or patched, see
+/// [`crate::search::patch`]).
+pub(super) fn shard_json<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a str, &'a str)> + Clone,
+) -> Vec<u8> {
+    let size: usize = (entries.clone())
+        .map(|(t, all, title)| t.len() + all.len() + title.len() + 12)
+        .sum();
+    let mut out = String::with_capacity(size + 2);
+    out.push('{');
+    for (i, (token, all, title)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(token).unwrap_or_default());
+        out.push_str(":[\"");
+        out.push_str(all);
+        if !title.is_empty() {
+            out.push_str("\",\"");
+            out.push_str(title);
+        }
+        out.push_str("\"]");
+    }
+    out.push('}');
+    out.into_bytes()
 }
 
 /// Blocks of groups each core fills one after the other. Filling all its groups from each
@@ -190,7 +203,7 @@ impl ShardBuilder {
 
 /// Every shard of `docs` (documents in order), as JSON.
 #[cfg(test)]
-fn build_shards(docs: &[std::sync::Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
+pub(super) fn build_shards(docs: &[std::sync::Arc<DocTokens>], shards: usize) -> Vec<Vec<u8>> {
     let mut b = ShardBuilder::new(shards);
     let docs: Vec<&DocTokens> = docs.iter().map(|d| &**d).collect();
     b.add(&docs);

@@ -10,6 +10,14 @@ use crate::model::{Entry, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
 
+/// A search document's kind and identity, as a hashable value.
+fn doc_kind(doc: crate::search::Doc) -> (u8, usize, usize) {
+    match doc {
+        crate::search::Doc::Entry(e) => (0, e, 0),
+        crate::search::Doc::Item(c, i) => (1, c, i),
+    }
+}
+
 fn hash_of(v: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     v.hash(&mut h);
@@ -93,6 +101,8 @@ pub struct Signer<'a> {
     pages: Vec<u64>,
     release_list: u64,
     stats: u64,
+    /// Each collection's items' own hashes (slug, dates, hold, texts).
+    items: Vec<Vec<u64>>,
     /// Everything the collections' pages show, and what entry pages show of them (back-links,
     /// matches, referenced titles): their items, every card, references and matches. `None`
     /// for a site without collections.
@@ -231,29 +241,29 @@ impl<'a> Signer<'a> {
             count("institutions"),
             count("fields"),
         ));
-        let market = (!site.collections.is_empty()).then(|| {
-            let items: Vec<Vec<u64>> = site
-                .collections
-                .iter()
-                .map(|c| {
-                    c.items
-                        .iter()
-                        .map(|i| {
-                            hash_of((
-                                &i.slug,
-                                i.date.map(|d| d.to_string()),
-                                i.closed,
-                                hold_key(&i.hold),
-                                versions_hash(&i.versions, file_hash),
-                            ))
-                        })
-                        .collect()
-                })
-                .collect();
-            hash_of((items, &cards, site.links.fingerprint(), &*site.matches))
-        });
+        let items: Vec<Vec<u64>> = site
+            .collections
+            .iter()
+            .map(|c| {
+                c.items
+                    .iter()
+                    .map(|i| {
+                        hash_of((
+                            &i.slug,
+                            i.date.map(|d| d.to_string()),
+                            i.closed,
+                            hold_key(&i.hold),
+                            versions_hash(&i.versions, file_hash),
+                        ))
+                    })
+                    .collect()
+            })
+            .collect();
+        let market = (!site.collections.is_empty())
+            .then(|| hash_of((&items, &cards, site.links.fingerprint(), &*site.matches)));
         Signer {
             site,
+            items,
             market,
             global,
             templates,
@@ -264,6 +274,28 @@ impl<'a> Signer<'a> {
             release_list,
             stats,
         }
+    }
+
+    /// The signature of search document `n` in `lang` (its document file, and the tokens it
+    /// puts in the shards): what the document is and everything its text comes from.
+    pub fn sign_search_doc(
+        &self,
+        doc: crate::search::Doc,
+        lang: &crate::model::ids::Lang,
+        n: usize,
+    ) -> u64 {
+        let own = match doc {
+            crate::search::Doc::Entry(e) => self.entries.get(e).copied(),
+            crate::search::Doc::Item(c, i) => self.items.get(c).and_then(|c| c.get(i)).copied(),
+        };
+        hash_of((
+            self.global,
+            "search document",
+            lang.as_str(),
+            n,
+            doc_kind(doc),
+            own,
+        ))
     }
 
     /// The signature of one planned page.

@@ -425,6 +425,13 @@ impl Staging {
         self.target.output_hash(path)
     }
 
+    /// The bytes of the output's file at `path`, when they are what its manifest records.
+    pub fn read_output(&self, path: &str) -> Option<Vec<u8>> {
+        let hash = self.output_hash(path)?;
+        let bytes = fs::read(self.out.join(path)).ok()?;
+        (super::manifest::hash(&bytes) == hash).then_some(bytes)
+    }
+
     /// Make the file at `path` hold what the output's file there holds, which is `hash`
     /// (see [`Staging::output_hash`]): a page that is not rendered again.
     pub fn keep(&self, path: &str, hash: u128) -> Result<(), Diagnostic> {
