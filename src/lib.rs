@@ -581,6 +581,12 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let file_records: Vec<(String, u64)> = (plan.files.iter().zip(&reuse.file_signatures))
         .filter_map(|(f, sig)| Some((model::urls::output_file(&f.site_path), (*sig)?)))
         .collect();
+    // Feeds and open data whose signature is unchanged are kept as the output has them.
+    let kept_files: std::collections::HashMap<String, u128> = (plan.files.iter())
+        .zip(&reuse.files_kept)
+        .filter(|(f, _)| !matches!(f.kind, plan::FileKind::Search(_)))
+        .filter_map(|(f, k)| Some((f.site_path.clone(), (*k)?)))
+        .collect();
     trace.mark("sign");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A
@@ -608,14 +614,21 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .filter(|((_, done), kept)| !**done && kept.is_none())
         .map(|((p, _), _)| p)
         .collect();
-    let files: Vec<&plan::PlannedFile> = plan.files.iter().collect();
+    let (kept_files, files): (Vec<_>, Vec<_>) = (plan.files.iter())
+        .map(|f| (f, kept_files.get(&f.site_path).copied()))
+        .partition(|(_, k)| k.is_some());
+    let kept_files: Vec<(String, u128)> = (kept_files.into_iter())
+        .map(|(f, k)| (model::urls::output_file(&f.site_path), k.unwrap_or(0)))
+        .collect();
+    let files: Vec<&plan::PlannedFile> = files.into_iter().map(|(f, _)| f).collect();
     let ((), copied) = rayon::join(
         || render::render_some(&plan, &pages, &files, &renderer, &staging, &problems),
         || {
             (plan.copies.par_iter())
                 .try_for_each(|c| staging.copy(&opts.root, c))
                 .and_then(|()| {
-                    (kept.par_iter()).try_for_each(|(path, hash)| staging.keep(path, *hash))
+                    (kept.par_iter().chain(&kept_files))
+                        .try_for_each(|(path, hash)| staging.keep(path, *hash))
                 })
         },
     );
@@ -637,7 +650,13 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     }
     let written = problems
         .result(
-            streamed + pages.len() + files.len() + plan.copies.len() + derived.len() + kept.len(),
+            streamed
+                + pages.len()
+                + files.len()
+                + kept_files.len()
+                + plan.copies.len()
+                + derived.len()
+                + kept.len(),
         )
         .map_err(|d| fail(d, loaded.sources))?;
     trace.mark("render+write");

@@ -52,8 +52,10 @@ fn this_gazette() -> String {
 }
 
 /// Each planned page's signature and, for pages kept, the hash of the bytes kept; the same
-/// for the planned files that have a signature (the search documents), by index into
-/// `plan.files` (`None` for the other files).
+/// for the planned files that have a signature (search documents, feeds, open data of the
+/// results and its CSVW metadata), by index into `plan.files` (`None` for the other files:
+/// the sitemaps, the marketplace's data, the search shards, which are patched, see
+/// `search_update`).
 pub struct Reuse {
     pub signatures: Vec<u64>,
     pub kept: Vec<Option<u128>>,
@@ -111,10 +113,21 @@ impl Reuse {
             .files
             .par_iter()
             .map(|f| {
-                let FileKind::Search(SearchFile::Doc { lang, doc }) = &f.kind else {
-                    return (None, None);
+                let sig = match &f.kind {
+                    FileKind::Search(SearchFile::Doc { lang, doc }) => {
+                        signer.sign_search_doc(plan.search.doc(*doc), lang, *doc)
+                    }
+                    FileKind::Feed { entries, .. } | FileKind::Data { entries, .. } => {
+                        signer.sign_list_file(&f.site_path, &format!("{:?}", f.kind), entries)
+                    }
+                    FileKind::CsvMetadata { .. } => {
+                        signer.sign_list_file(&f.site_path, &format!("{:?}", f.kind), &[])
+                    }
+                    _ => return (None, None),
                 };
-                let sig = signer.sign_search_doc(plan.search.doc(*doc), lang, *doc);
+                if previous.is_empty() {
+                    return (Some(sig), None);
+                }
                 let path = output_file(&f.site_path);
                 let kept = (previous.get(&path))
                     .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))

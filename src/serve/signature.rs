@@ -298,6 +298,26 @@ impl<'a> Signer<'a> {
         ))
     }
 
+    /// The signature of a generated file that lists `entries` (a feed, open data): the file
+    /// (`kind`, its path), the entries' own hashes, every release (dates and issuers) and
+    /// every item (references name them).
+    pub fn sign_list_file(&self, site_path: &str, kind: &str, entries: &[usize]) -> u64 {
+        let mut h = DefaultHasher::new();
+        (
+            self.global,
+            "list file",
+            site_path,
+            kind,
+            self.release_list,
+            &self.items,
+        )
+            .hash(&mut h);
+        for &e in entries {
+            self.entries.get(e).hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// The signature of one planned page.
     pub fn sign(&self, p: &PlannedPage) -> u64 {
         let s = self.site;
