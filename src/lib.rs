@@ -605,15 +605,21 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         &problems,
     );
     trace.mark("search index+entry pages");
-    let renderer = match renderer.with_cards() {
-        Ok(r) => r,
-        Err(d) => return Err(fail(d, loaded.sources)),
-    };
-    trace.mark("renderer");
     let pages: Vec<&plan::PlannedPage> = (plan.pages.iter().zip(&done).zip(&reuse.kept))
         .filter(|((_, done), kept)| !**done && kept.is_none())
         .map(|((p, _), _)| p)
         .collect();
+    // Every entry's cards are made only if a page that may show cards is still to render (a
+    // rebuild after a body edit renders the entry's pages alone).
+    let entry_pages_only = (pages.iter()).all(|p| matches!(p.kind, plan::PageKind::Entry(_)));
+    let renderer = match entry_pages_only {
+        true => renderer,
+        false => match renderer.with_cards() {
+            Ok(r) => r,
+            Err(d) => return Err(fail(d, loaded.sources)),
+        },
+    };
+    trace.mark("renderer");
     let (kept_files, files): (Vec<_>, Vec<_>) = (plan.files.iter())
         .map(|f| (f, kept_files.get(&f.site_path).copied()))
         .partition(|(_, k)| k.is_some());
