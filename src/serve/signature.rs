@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
+use crate::images::Images;
 use crate::model::{Entry, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
+use crate::render::pictures::entry_cover_rel;
 
 fn hash_of(v: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
@@ -53,21 +55,36 @@ fn versions_hash(
     hash_of(versions)
 }
 
-/// What an entry's own pages show: its identity, date, hold, and every version's source
-/// file and rendered body.
-pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
-    hash_of((identity_hash(e), versions_hash(&e.versions, file_hash)))
+/// What each version of an entry shows of its cover image: the fingerprint of the file its
+/// `cover` names (see `Images::fingerprint`), so a replaced photo changes the signatures
+/// of the pages that show it and of no other. The `cover` and `cover_alt` values are
+/// part of the entry's file (entry pages) and of [`card_hash`].
+fn covers_hash(e: &Entry, images: &Images) -> u64 {
+    let covers: Vec<Option<u64>> = (e.versions.values())
+        .map(|v| entry_cover_rel(v).map(|rel| images.fingerprint(&rel)))
+        .collect();
+    hash_of(covers)
+}
+
+/// What an entry's own pages show: its identity, date, hold, every version's source
+/// file and rendered body, and its cover image.
+pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, images: &Images) -> u64 {
+    hash_of((
+        identity_hash(e),
+        versions_hash(&e.versions, file_hash),
+        covers_hash(e, images),
+    ))
 }
 
 /// What a list shows of an entry (its card, and the group a release page puts it in under
-/// `group_by`): titles, summaries and the card's fields, not the body, so body edits
-/// re-render only the entry's own pages.
-pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
+/// `group_by`): titles, summaries, the card's fields and its cover thumbnail, not the body,
+/// so body edits re-render only the entry's own pages.
+pub fn card_hash(e: &Entry, group_by: Option<&str>, images: &Images) -> u64 {
     let versions: Vec<_> = e
         .versions
         .iter()
         .map(|(l, v)| {
-            let shown: Vec<_> = ["institutions", "stage", "fields"]
+            let shown: Vec<_> = ["institutions", "stage", "fields", "cover", "cover_alt"]
                 .iter()
                 .chain(group_by.as_slice())
                 .map(|f| {
@@ -79,7 +96,12 @@ pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
             (l.as_str(), &v.title, &v.summary, shown)
         })
         .collect();
-    hash_of((identity_hash(e), versions))
+    hash_of((identity_hash(e), versions, covers_hash(e, images)))
+}
+
+/// What a release's pages show of its cover image (see `Images::fingerprint`).
+fn release_cover_hash(site: &Site, r: &crate::model::Release) -> Option<u64> {
+    crate::render::pictures::release_cover_rel(site, r).map(|rel| site.images.fingerprint(rel))
 }
 
 /// Everything needed to sign the pages of one rebuild.
@@ -90,7 +112,8 @@ pub struct Signer<'a> {
     entries: Vec<u64>,
     cards: Vec<u64>,
     releases: Vec<u64>,
-    pages: Vec<u64>,
+    /// pages[page]: (language, hash) for each version.
+    pages: Vec<Vec<(&'a str, u64)>>,
     release_list: u64,
     stats: u64,
     /// Everything the collections' pages show, and what entry pages show of them (back-links,
@@ -113,13 +136,13 @@ impl<'a> Signer<'a> {
         let entries: Vec<u64> = site
             .entries
             .iter()
-            .map(|e| entry_hash(e, file_hash))
+            .map(|e| entry_hash(e, file_hash, &site.images))
             .collect();
         let group_by = site.config.group_by.as_deref();
         let cards: Vec<u64> = site
             .entries
             .iter()
-            .map(|e| card_hash(e, group_by))
+            .map(|e| card_hash(e, group_by, &site.images))
             .collect();
         let releases: Vec<u64> = site
             .releases
@@ -137,19 +160,24 @@ impl<'a> Signer<'a> {
                     &r.cover,
                     texts,
                     r.entries.len(),
+                    release_cover_hash(site, r),
                 ))
             })
             .collect();
-        let pages: Vec<u64> = site
+        // Per page and language: every version's title, and the body of that language's
+        // version (or the default one's), so a replaced figure in one language's body
+        // renders only that language's page.
+        let pages: Vec<Vec<(&str, u64)>> = site
             .pages
             .iter()
             .map(|p| {
-                let v: Vec<_> = p
-                    .versions
-                    .iter()
-                    .map(|(l, v)| (l.as_str(), &v.title, &v.body_html))
+                let titles: Vec<_> = (p.versions.iter())
+                    .map(|(l, v)| (l.as_str(), &v.title))
                     .collect();
-                hash_of((&p.slug, v))
+                let shared = hash_of((&p.slug, titles));
+                (p.versions.iter())
+                    .map(|(l, v)| (l.as_str(), hash_of((shared, &v.body_html))))
+                    .collect()
             })
             .collect();
         // What every page shows: navigation (taxonomies, pages), release titles on cards and
@@ -207,8 +235,14 @@ impl<'a> Signer<'a> {
             v.sort();
             v
         };
+        // Every page's template may show any release's cover (`releases` of the language's
+        // values), so a release's cover image counts for every page.
+        let release_covers: Vec<Option<u64>> = (site.releases.iter())
+            .map(|r| release_cover_hash(site, r))
+            .collect();
         let global = hash_of((
             inputs,
+            release_covers,
             taxonomy_shape,
             release_titles,
             page_titles,
@@ -337,7 +371,13 @@ impl<'a> Signer<'a> {
                     entries(&t.entries[start.min(end)..end], &mut h);
                 }
             }
-            PageKind::Page(i) => self.pages[*i].hash(&mut h),
+            PageKind::Page(i) => {
+                let versions = &self.pages[*i];
+                let default = s.default_lang().as_str();
+                (versions.iter().find(|(l, _)| *l == p.lang.as_str()))
+                    .or_else(|| versions.iter().find(|(l, _)| *l == default))
+                    .hash(&mut h);
+            }
             PageKind::NotFound => {}
             // Every count, label, link and date the charts show, and the release's text.
             PageKind::Stats => charts::tally(s, charts::Scope::Site, &p.lang).hash(&mut h),
