@@ -874,6 +874,50 @@ fn the_preview_renders_again_only_the_pages_that_show_a_replaced_image() {
         report.rendered
     );
 
+    // A page-kind template making an image of it (`resize_image`): the pages that asked.
+    fs::create_dir_all(root.join("templates")).unwrap();
+    let entry = fs::read_to_string(root.join("themes/default/templates/entry.html")).unwrap();
+    let entry = entry.replacen(
+        "{% block content %}",
+        "{% block content %}{% set c = resize_image(path='pages/chart.png', width=40, height=40) %}<img class=\"chart\" src=\"{{ c.url }}\">",
+        1,
+    );
+    assert!(
+        entry.contains("class=\"chart\""),
+        "entry.html has no content block"
+    );
+    fs::write(root.join("templates/entry.html"), entry).unwrap();
+    engine.rebuild().unwrap();
+    let before = same_as_fresh(&engine, "entry.html makes an image");
+    let chart = root.join("content/pages/chart.png");
+    replace_file(&chart, &flat_png(300, 300, [0, 0, 200]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    let after = same_as_fresh(&engine, "image of entry pages replaced");
+    let changed = changed_pages(&after, &before);
+    assert!(report.patched, "the image path was not taken");
+    assert!(changed.contains(&"about/index.html".to_string()));
+    assert!(changed.contains(&"releases/2024-01/beta/index.html".to_string()));
+    assert_eq!(report.rendered, changed.len(), "{changed:?}");
+    // Cards are made outside pages: a card making an image of it renders every page.
+    fs::remove_file(root.join("templates/entry.html")).unwrap();
+    fs::write(
+        root.join("templates/card.html"),
+        "{% set c = resize_image(path='pages/chart.png', width=40, height=40) %}<img src=\"{{ c.url }}\"><a href=\"{{ e.url }}\">{{ e.title }}</a>\n",
+    )
+    .unwrap();
+    engine.rebuild().unwrap();
+    same_as_fresh(&engine, "card.html makes an image");
+    replace_file(&chart, &flat_png(300, 300, [0, 200, 200]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    assert!(!report.patched);
+    same_as_fresh(&engine, "image of every card replaced");
+    fs::remove_file(root.join("templates/card.html")).unwrap();
+    engine.rebuild().unwrap();
+
     // A broken replacement is left to the full rebuild, which reports it at the cover.
     replace_file(&photo, b"not a photo");
     let err = engine.rebuild_changed(&[photo]).unwrap_err();

@@ -296,6 +296,17 @@ impl Images {
         h.finish()
     }
 
+    /// The fingerprints of every raster file (equal: every thumbnail and error is the same),
+    /// for what may show any image (see `serve::signature::shared_templates_make_images`).
+    pub fn fingerprint_all(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        for rel in self.sets.keys() {
+            (rel, self.fingerprint(rel)).hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// These images with the raster files `changed` (same paths, new bytes) processed again
     /// (from the cache where it can) and every other set shared; images made on request of
     /// unchanged sources are kept. For the preview's rebuild after an image was replaced.

@@ -304,10 +304,13 @@ impl Engine {
 
         // Sign every page; render only those whose signature changed.
         let (templates, strings) = template_hashes(&root, &site.config.theme);
-        let (epoch, targets) = {
+        let (mut epoch, targets) = {
             let r = crate::markdown::Resolver::new(&site, &assembled.withheld, &assembled.invalid);
             (r.epoch(), r.targets())
         };
+        if crate::serve::signature::shared_templates_make_images(&root, &site.config.theme) {
+            epoch ^= site.images.fingerprint_all();
+        }
         let inputs = hash_bytes(
             format!(
                 "{:?}{}{}",

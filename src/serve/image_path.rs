@@ -81,6 +81,10 @@ impl Engine {
         if replaced.is_empty() {
             return Err("no image changed");
         }
+        let theme = &current.site.config.theme;
+        if crate::serve::signature::shared_templates_make_images(&root, theme) {
+            return Err("a card or shared template calls resize_image");
+        }
         let old = &current.site;
         let rels: HashSet<&str> = replaced.iter().map(|f| f.rel.as_str()).collect();
         if (old.releases.iter())

@@ -392,6 +392,30 @@ impl<'a> Signer<'a> {
     }
 }
 
+/// Does a template that is not one kind of page's own (`card.html`, `base.html`, a
+/// partial) call `resize_image`? Cards are made once for every list, outside any page, so
+/// the images they ask for are not recorded per page (`images::asks`): then every image
+/// counts for every page (see `Images::fingerprint_all`), and the preview's image path
+/// is not taken.
+pub fn shared_templates_make_images(root: &Path, theme: &str) -> bool {
+    [
+        root.join("themes").join(theme).join("templates"),
+        root.join("templates"),
+    ]
+    .iter()
+    .flat_map(|dir| {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+    })
+    .filter(|e| e.file_type().is_file())
+    .filter(|e| {
+        let name = e.file_name().to_string_lossy();
+        !KIND_TEMPLATES.contains(&name.as_ref()) || e.depth() > 1
+    })
+    .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("resize_image")))
+}
+
 /// Templates that only one kind of page uses; any other template (base.html, card.html,
 /// a site's partials) counts for every page.
 pub const KIND_TEMPLATES: &[&str] = &[
