@@ -856,10 +856,36 @@ fn the_preview_renders_again_only_the_pages_that_show_a_replaced_image() {
     assert!(report.patched, "the image path was not taken");
     assert_eq!(changed_pages(&after, &before), ["about/index.html"]);
     assert_eq!(report.rendered, 1);
+
+    // A body the text fast path rendered since the last full rebuild names it now: that
+    // body is found too.
+    let alpha_en = root.join("content/releases/2024-01/alpha.en.md");
+    let text = fs::read_to_string(&alpha_en).unwrap();
+    replace_file(
+        &alpha_en,
+        format!("{text}\n![the chart](../../pages/chart.png)\n").as_bytes(),
+    );
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&alpha_en))
+        .unwrap();
+    assert!(report.patched, "the text fast path was not taken");
+    before = same_as_fresh(&engine, "figure added by the text fast path");
+    replace_file(&chart, &flat_png(400, 100, [200, 100, 0]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    let after = same_as_fresh(&engine, "figure replaced again");
+    assert!(report.patched, "the image path was not taken");
+    assert_eq!(
+        changed_pages(&after, &before),
+        ["about/index.html", "en/releases/2024-01/alpha/index.html"]
+    );
+    // alpha's pages in both languages (an entry's pages are rendered together) and about.
+    assert_eq!(report.rendered, 3);
     before = after;
 
     // The same bytes saved again: nothing to show again.
-    replace_file(&chart, &flat_png(400, 100, [200, 0, 0]));
+    replace_file(&chart, &flat_png(400, 100, [200, 100, 0]));
     let report = engine.rebuild_changed(&[chart]).unwrap();
     assert_eq!(report.rendered, 0);
 

@@ -113,6 +113,21 @@ impl Engine {
                 bodies.push(body.ok_or("a body's document is not in the site")?);
             }
         }
+        // Bodies the text fast path rendered since (`fast_path.rs`) may name them now and
+        // are not in the body cache's index: render those again too, and keep what changed.
+        for p in &current.plan.pages {
+            if let PageKind::Entry(i) = p.kind
+                && current.patched.contains_key(&output_file(&p.site_path))
+            {
+                for lang in old.entries[i].versions.keys() {
+                    let known =
+                        |b: &BodyAt| matches!(b, BodyAt::Entry(j, l) if *j == i && l == lang);
+                    if !bodies.iter().any(known) {
+                        bodies.push(BodyAt::Entry(i, lang.clone()));
+                    }
+                }
+            }
+        }
         trace.mark("check");
 
         // Process the images again; a failure is reported by the full rebuild.
@@ -167,6 +182,10 @@ impl Engine {
         for (b, html) in bodies.iter().zip(htmls) {
             match b {
                 BodyAt::Entry(i, l) => {
+                    let before = site.entries[*i].versions.get(l).map(|v| v.body_html.get());
+                    if before.is_some_and(|h| *h == *html) {
+                        continue;
+                    }
                     let mut e = (*site.entries[*i]).clone();
                     if let Some(v) = e.versions.get_mut(l) {
                         v.body_html.set(html);
@@ -176,6 +195,9 @@ impl Engine {
                 }
                 BodyAt::Page(i, l) => {
                     if let Some(v) = site.pages[*i].versions.get_mut(l) {
+                        if *v.body_html == *html {
+                            continue;
+                        }
                         v.body_html = html.to_string();
                     }
                     pages_touched.insert((*i, l.clone()));
