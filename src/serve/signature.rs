@@ -69,10 +69,15 @@ fn covers_hash(e: &Entry, images: &Images) -> u64 {
 /// What an entry's own pages show: its identity, date, hold, every version's source
 /// file and rendered body, and its cover image.
 pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, images: &Images) -> u64 {
+    entry_hash_with(e, file_hash, covers_hash(e, images))
+}
+
+/// [`entry_hash`] with the entry's [`covers_hash`] known.
+fn entry_hash_with(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, covers: u64) -> u64 {
     hash_of((
         identity_hash(e),
         versions_hash(&e.versions, file_hash),
-        covers_hash(e, images),
+        covers,
     ))
 }
 
@@ -80,11 +85,16 @@ pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, images: &Images) 
 /// `group_by`): titles, summaries, the card's fields and its cover thumbnail, not the body,
 /// so body edits re-render only the entry's own pages.
 pub fn card_hash(e: &Entry, group_by: Option<&str>, images: &Images) -> u64 {
+    card_hash_with(e, group_by, covers_hash(e, images))
+}
+
+/// [`card_hash`] with the entry's [`covers_hash`] known.
+fn card_hash_with(e: &Entry, group_by: Option<&str>, covers: u64) -> u64 {
     let versions: Vec<_> = e
         .versions
         .iter()
         .map(|(l, v)| {
-            let shown: Vec<_> = ["institutions", "stage", "fields", "cover", "cover_alt"]
+            let shown: Vec<_> = ["institutions", "stage", "fields"]
                 .iter()
                 .chain(group_by.as_slice())
                 .map(|f| {
@@ -93,10 +103,12 @@ pub fn card_hash(e: &Entry, group_by: Option<&str>, images: &Images) -> u64 {
                         .map(|x| serde_json::to_string(x).unwrap_or_default())
                 })
                 .collect();
-            (l.as_str(), &v.title, &v.summary, shown)
+            // The cover's path and alt text (its image is in `covers`).
+            let cover = ["cover", "cover_alt"].map(|f| v.values.get(f).and_then(|x| x.as_text()));
+            (l.as_str(), &v.title, &v.summary, shown, cover)
         })
         .collect();
-    hash_of((identity_hash(e), versions, covers_hash(e, images)))
+    hash_of((identity_hash(e), versions, covers))
 }
 
 /// What a release's pages show of its cover image (see `Images::fingerprint`).
@@ -133,16 +145,20 @@ impl<'a> Signer<'a> {
         inputs: u64,
     ) -> Self {
         let default = site.default_lang();
-        let entries: Vec<u64> = site
-            .entries
-            .iter()
-            .map(|e| entry_hash(e, file_hash, &site.images))
+        let covers: Vec<u64> = (site.entries.iter())
+            .map(|e| covers_hash(e, &site.images))
+            .collect();
+        let entries: Vec<u64> = (site.entries.iter().zip(&covers))
+            .map(|(e, c)| entry_hash_with(e, file_hash, *c))
             .collect();
         let group_by = site.config.group_by.as_deref();
-        let cards: Vec<u64> = site
-            .entries
-            .iter()
-            .map(|e| card_hash(e, group_by, &site.images))
+        let cards: Vec<u64> = (site.entries.iter().zip(&covers))
+            .map(|(e, c)| card_hash_with(e, group_by, *c))
+            .collect();
+        // Every page's template may show any release's cover (`releases` of the language's
+        // values), so a release's cover image counts for every page (see `global`).
+        let release_covers: Vec<Option<u64>> = (site.releases.iter())
+            .map(|r| release_cover_hash(site, r))
             .collect();
         let releases: Vec<u64> = site
             .releases
@@ -160,7 +176,6 @@ impl<'a> Signer<'a> {
                     &r.cover,
                     texts,
                     r.entries.len(),
-                    release_cover_hash(site, r),
                 ))
             })
             .collect();
@@ -235,11 +250,6 @@ impl<'a> Signer<'a> {
             v.sort();
             v
         };
-        // Every page's template may show any release's cover (`releases` of the language's
-        // values), so a release's cover image counts for every page.
-        let release_covers: Vec<Option<u64>> = (site.releases.iter())
-            .map(|r| release_cover_hash(site, r))
-            .collect();
         let global = hash_of((
             inputs,
             release_covers,
