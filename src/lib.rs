@@ -212,6 +212,9 @@ fn load_site_traced(
         let resolver =
             markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
         inputs.epoch = resolver.epoch();
+        if serve::signature::shared_templates_make_images(root, &config.theme) {
+            inputs.epoch ^= assembled.site.images.fingerprint_all();
+        }
     }
     trace.mark("assemble");
     diags.extend(markdown::site::render_all(

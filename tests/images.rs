@@ -739,6 +739,267 @@ fn the_preview_shows_a_replaced_cover_and_equals_a_fresh_build() {
     assert_eq!((img.width(), img.height()), (600, 600));
 }
 
+/// A PNG of `w` × `h` pixels in one colour.
+fn flat_png(w: u32, h: u32, c: [u8; 3]) -> Vec<u8> {
+    png(&RgbImage::from_pixel(w, h, Rgb(c)))
+}
+
+/// Overwrite `path` with `bytes`, its modification time moved on (coarse file systems).
+fn replace_file(path: &Path, bytes: &[u8]) {
+    fs::write(path, bytes).unwrap();
+    let t = SystemTime::now() + std::time::Duration::from_secs(2);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// The HTML pages whose bytes differ between two outputs with the same pages.
+fn changed_pages(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    (a.iter())
+        .filter(|(k, v)| k.ends_with(".html") && b.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// alpha's cover and a figure in its body are `alpha/photo.jpg`; the standalone page
+/// `about` (Chinese only) shows `chart.png` in its body.
+fn site_with_a_cover_and_a_figure(root: &Path) {
+    use_photo(root, &jpeg(&halves(800, 400)));
+    fs::write(
+        root.join("content/pages/chart.png"),
+        flat_png(300, 200, [0, 128, 0]),
+    )
+    .unwrap();
+    let about = root.join("content/pages/about.md");
+    let text = fs::read_to_string(&about).unwrap();
+    fs::write(&about, format!("{text}\n![a chart](chart.png)\n")).unwrap();
+}
+
+#[test]
+fn the_preview_renders_again_only_the_pages_that_show_a_replaced_image() {
+    const BASE: &str = "http://127.0.0.1:1111/";
+    let site = fixture("basic");
+    let root = site.path();
+    site_with_a_cover_and_a_figure(root);
+    let mut engine = gazette::serve::engine::Engine::new(root, BASE);
+    engine
+        .rebuild()
+        .unwrap_or_else(|f| panic!("{}", f.report()));
+    let same_as_fresh = |engine: &gazette::serve::engine::Engine, step: &str| {
+        let (served, fresh) = served_and_fresh(engine, root, BASE);
+        assert_eq!(
+            served.keys().collect::<Vec<_>>(),
+            fresh.keys().collect::<Vec<_>>(),
+            "{step}"
+        );
+        for (k, v) in &fresh {
+            assert!(served[k] == *v, "{step}: {k} differs from a fresh build");
+        }
+        served
+    };
+    let mut before = same_as_fresh(&engine, "first build");
+    let pages = before.keys().filter(|k| k.ends_with(".html")).count();
+
+    // The cover (and alpha's figure): alpha's pages in both languages and the lists
+    // that show its card; nothing else.
+    let photo = root.join("content/releases/2024-01/alpha/photo.jpg");
+    replace_file(&photo, &jpeg(&halves(600, 600)));
+    let editor_temp = root.join("content/releases/2024-01/alpha/.photo.jpg.swp");
+    let report = engine
+        .rebuild_changed(&[photo.clone(), editor_temp])
+        .unwrap_or_else(|f| panic!("{}", f.report()));
+    let after = same_as_fresh(&engine, "cover replaced");
+    let changed = changed_pages(&after, &before);
+    assert!(report.patched, "the image path was not taken");
+    for page in [
+        "releases/2024-01/alpha/index.html",
+        "en/releases/2024-01/alpha/index.html",
+        "releases/2024-01/index.html",
+        "en/releases/2024-01/index.html",
+    ] {
+        assert!(
+            changed.contains(&page.to_string()),
+            "{page} not in {changed:?}"
+        );
+    }
+    assert!(
+        changed.iter().any(|p| p.contains("/fields/")),
+        "{changed:?}"
+    );
+    assert_eq!(report.rendered, changed.len(), "rendered: {changed:?}");
+    assert!(
+        report.rendered < pages / 2,
+        "{} of {pages}",
+        report.rendered
+    );
+    // The old thumbnails and crop are no longer served; the new ones are.
+    let jpgs = |m: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        (m.keys())
+            .filter(|k| k.contains("alpha/photo."))
+            .cloned()
+            .collect()
+    };
+    assert!(jpgs(&after).iter().all(|k| !before.contains_key(k)));
+    assert_eq!(jpgs(&after).len(), jpgs(&before).len());
+    before = after;
+
+    // A figure in a standalone page's body: that page, in the one language that shows it.
+    let chart = root.join("content/pages/chart.png");
+    replace_file(&chart, &flat_png(400, 100, [200, 0, 0]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap_or_else(|f| panic!("{}", f.report()));
+    let after = same_as_fresh(&engine, "figure replaced");
+    assert!(report.patched, "the image path was not taken");
+    assert_eq!(changed_pages(&after, &before), ["about/index.html"]);
+    assert_eq!(report.rendered, 1);
+
+    // A body the text fast path rendered since the last full rebuild names it now: that
+    // body is found too.
+    let alpha_en = root.join("content/releases/2024-01/alpha.en.md");
+    let text = fs::read_to_string(&alpha_en).unwrap();
+    replace_file(
+        &alpha_en,
+        format!("{text}\n![the chart](../../pages/chart.png)\n").as_bytes(),
+    );
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&alpha_en))
+        .unwrap();
+    assert!(report.patched, "the text fast path was not taken");
+    before = same_as_fresh(&engine, "figure added by the text fast path");
+    replace_file(&chart, &flat_png(400, 100, [200, 100, 0]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    let after = same_as_fresh(&engine, "figure replaced again");
+    assert!(report.patched, "the image path was not taken");
+    assert_eq!(
+        changed_pages(&after, &before),
+        ["about/index.html", "en/releases/2024-01/alpha/index.html"]
+    );
+    // alpha's pages in both languages (an entry's pages are rendered together) and about.
+    assert_eq!(report.rendered, 3);
+    before = after;
+
+    // The same bytes saved again: nothing to show again.
+    replace_file(&chart, &flat_png(400, 100, [200, 100, 0]));
+    let report = engine.rebuild_changed(&[chart]).unwrap();
+    assert_eq!(report.rendered, 0);
+
+    // A full rebuild after these agrees, and renders only what the image path rendered
+    // (their signatures changed), not every page.
+    let report = engine.rebuild().unwrap();
+    let after = same_as_fresh(&engine, "full rebuild");
+    assert_eq!(changed_pages(&after, &before), Vec::<String>::new());
+    assert!(
+        report.rendered < pages / 2,
+        "{} of {pages}",
+        report.rendered
+    );
+
+    // A page-kind template making an image of it (`resize_image`): the pages that asked.
+    fs::create_dir_all(root.join("templates")).unwrap();
+    let entry = fs::read_to_string(root.join("themes/default/templates/entry.html")).unwrap();
+    let entry = entry.replacen(
+        "{% block content %}",
+        "{% block content %}{% set c = resize_image(path='pages/chart.png', width=40, height=40) %}<img class=\"chart\" src=\"{{ c.url }}\">",
+        1,
+    );
+    assert!(
+        entry.contains("class=\"chart\""),
+        "entry.html has no content block"
+    );
+    fs::write(root.join("templates/entry.html"), entry).unwrap();
+    engine.rebuild().unwrap();
+    let before = same_as_fresh(&engine, "entry.html makes an image");
+    let chart = root.join("content/pages/chart.png");
+    replace_file(&chart, &flat_png(300, 300, [0, 0, 200]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    let after = same_as_fresh(&engine, "image of entry pages replaced");
+    let changed = changed_pages(&after, &before);
+    assert!(report.patched, "the image path was not taken");
+    assert!(changed.contains(&"about/index.html".to_string()));
+    assert!(changed.contains(&"releases/2024-01/beta/index.html".to_string()));
+    assert_eq!(report.rendered, changed.len(), "{changed:?}");
+    // Cards are made outside pages: a card making an image of it renders every page.
+    fs::remove_file(root.join("templates/entry.html")).unwrap();
+    fs::write(
+        root.join("templates/card.html"),
+        "{% set c = resize_image(path='pages/chart.png', width=40, height=40) %}<img src=\"{{ c.url }}\"><a href=\"{{ e.url }}\">{{ e.title }}</a>\n",
+    )
+    .unwrap();
+    engine.rebuild().unwrap();
+    same_as_fresh(&engine, "card.html makes an image");
+    replace_file(&chart, &flat_png(300, 300, [0, 200, 200]));
+    let report = engine
+        .rebuild_changed(std::slice::from_ref(&chart))
+        .unwrap();
+    assert!(!report.patched);
+    same_as_fresh(&engine, "image of every card replaced");
+    fs::remove_file(root.join("templates/card.html")).unwrap();
+    engine.rebuild().unwrap();
+
+    // A broken replacement is left to the full rebuild, which reports it at the cover.
+    replace_file(&photo, b"not a photo");
+    let err = engine.rebuild_changed(&[photo]).unwrap_err();
+    assert!(err.report().contains("alpha.md"), "{}", err.report());
+}
+
+#[test]
+fn a_build_renders_again_only_the_pages_that_show_a_replaced_image() {
+    let site = fixture("basic");
+    let root = site.path();
+    site_with_a_cover_and_a_figure(root);
+    let o = opts(root);
+    let first = build_ok(&o);
+    let before = files(&root.join("output"));
+    let pages = before.keys().filter(|k| k.ends_with(".html")).count();
+    assert_eq!(first.rendered, first.pages);
+    let cold = |step: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let mut o = opts(root);
+        o.output = Some(out.path().join("site"));
+        build_ok(&o);
+        let cold = files(&out.path().join("site"));
+        let now = files(&root.join("output"));
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            cold.keys().collect::<Vec<_>>(),
+            "{step}"
+        );
+        for (k, v) in &cold {
+            assert!(now[k] == *v, "{step}: {k} differs from a cold build");
+        }
+        now
+    };
+
+    replace_file(
+        &root.join("content/releases/2024-01/alpha/photo.jpg"),
+        &jpeg(&halves(600, 600)),
+    );
+    let s = build_ok(&o);
+    let after = cold("cover replaced");
+    let changed = changed_pages(&after, &before);
+    assert!(changed.contains(&"en/releases/2024-01/alpha/index.html".to_string()));
+    assert!(changed.contains(&"releases/2024-01/index.html".to_string()));
+    assert_eq!(s.rendered, changed.len(), "{changed:?}");
+    assert!(s.rendered < pages / 2, "{} of {pages}", s.rendered);
+
+    replace_file(
+        &root.join("content/pages/chart.png"),
+        &flat_png(400, 100, [200, 0, 0]),
+    );
+    let s = build_ok(&o);
+    let again = cold("figure replaced");
+    assert_eq!(changed_pages(&again, &after), ["about/index.html"]);
+    assert_eq!(s.rendered, 1);
+}
+
 #[test]
 fn images_in_raw_html_become_pictures_with_the_editors_alt_and_size() {
     let site = fixture("basic");

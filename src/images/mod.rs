@@ -281,19 +281,52 @@ impl Images {
         self.sets.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    /// A fingerprint of every set (equal fingerprints: every image URL is the same).
-    pub fn epoch(&self) -> String {
-        let parts: Vec<&[u8]> = self
-            .sets
-            .iter()
-            .flat_map(|(k, v)| {
-                [
-                    k.as_bytes(),
-                    v.as_ref().map_or(&b"-"[..], |s| s.hash.as_bytes()),
-                ]
-            })
+    /// What a page or body that uses the file at `rel` (relative to `content/`) can show
+    /// of it: the SHA-256 of a processed image's bytes (its thumbnails' names and sizes
+    /// follow from it and the settings), why it failed, or that it is not a raster file.
+    /// Equal fingerprints: every URL, size and error that names it is the same.
+    pub fn fingerprint(&self, rel: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        match self.sets.get(rel) {
+            Some(Ok(set)) => (1u8, set.hash.as_str()).hash(&mut h),
+            Some(Err(f)) => (2u8, format!("{f:?}")).hash(&mut h),
+            None => 3u8.hash(&mut h),
+        }
+        h.finish()
+    }
+
+    /// The fingerprints of every raster file (equal: every thumbnail and error is the same),
+    /// for what may show any image (see `serve::signature::shared_templates_make_images`).
+    pub fn fingerprint_all(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        for rel in self.sets.keys() {
+            (rel, self.fingerprint(rel)).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// These images with the raster files `changed` (same paths, new bytes) processed again
+    /// (from the cache where it can) and every other set shared; images made on request of
+    /// unchanged sources are kept. For the preview's rebuild after an image was replaced.
+    pub fn replacing(&self, changed: &[ContentFile]) -> Images {
+        let mut images = Images::empty(self.root.clone(), self.settings.clone());
+        let remade: Vec<(String, Result<Arc<ImageSet>, ImageFailure>)> = changed
+            .par_iter()
+            .filter(|a| is_raster(&a.rel))
+            .map(|a| (a.rel.clone(), images.make_set(a).map(Arc::new)))
             .collect();
-        cache::key(&parts)
+        images.sets = self.sets.clone();
+        images.sets.extend(remade);
+        let derived = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = derived
+            .iter()
+            .filter(|(_, cell)| matches!(cell.get(), Some(Ok((d, _, _))) if images.is_current(d)))
+            .map(|(k, cell)| (k.clone(), cell.clone()))
+            .collect();
+        *images.derived.get_mut().unwrap_or_else(|e| e.into_inner()) = kept;
+        images
     }
 
     /// The source's bytes and content hash, or why it cannot be read. The hash of a file

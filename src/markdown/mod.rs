@@ -28,6 +28,9 @@ pub struct Rendered {
     /// The web (`http:`, `https:`) URLs of links and images, Markdown's and raw HTML's, at
     /// their body-relative spans (for `gazette check --external`).
     pub external: Vec<(Range<usize>, String)>,
+    /// The raster files (paths relative to `content/`) the document's links and images
+    /// name, in order of first use: its HTML depends on their thumbnails.
+    pub images: Vec<String>,
 }
 
 /// How deep lists, list items and block quotes may nest before they are flattened.
@@ -251,6 +254,20 @@ pub fn render(
             }
         }
     };
+    // Raster files named by a relative path (an image, or a link to the widest thumbnail).
+    let images: RefCell<Vec<String>> = RefCell::default();
+    let note_file = |url: &str| {
+        if is_relative_file(url)
+            && let Some(rel) = crate::model::urls::resolve_content_path(
+                from_dir,
+                &percent_decode(url.split(['?', '#']).next().unwrap_or("")),
+            )
+            && crate::images::is_raster(&rel)
+            && !images.borrow().contains(&rel)
+        {
+            images.borrow_mut().push(rel);
+        }
+    };
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     let mut out: Vec<Event<'_>> = Vec::new();
@@ -265,6 +282,7 @@ pub fn render(
                 if image {
                     note_picture(url, &fixed);
                 }
+                note_file(url);
                 (fixed, problem)
             });
         problems.extend(raw_problems);
@@ -284,6 +302,7 @@ pub fn render(
         if image {
             note_picture(&url, &fixed);
         }
+        note_file(&url);
         match fixed {
             Some(f) => f.into(),
             None => url.to_string().into(),
@@ -414,6 +433,7 @@ pub fn render(
         html,
         problems,
         external,
+        images: images.into_inner(),
     }
 }
 

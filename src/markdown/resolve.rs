@@ -107,7 +107,10 @@ impl<'a> Resolver<'a> {
     }
 
     /// A fingerprint of everything links can resolve to: equal fingerprints mean every link
-    /// resolves the same, so rendered bodies can be reused.
+    /// and file path resolves the same, so rendered bodies can be reused. It covers which
+    /// files exist, not their bytes: what a body shows of an image it names (thumbnail
+    /// names and sizes) is keyed separately, by [`Rendered::images`](super::Rendered) and
+    /// `Images::fingerprint`, so a replaced photo renders again only what shows it.
     pub fn epoch(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut keys: Vec<String> = self
@@ -141,7 +144,6 @@ impl<'a> Resolver<'a> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         keys.hash(&mut h);
         self.site.config.base_url.path_prefix.hash(&mut h);
-        self.site.images.epoch().hash(&mut h);
         h.finish()
     }
 

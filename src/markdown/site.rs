@@ -32,10 +32,26 @@ pub(crate) fn folder_in_content(source: &SourceFile) -> String {
         .unwrap_or_default()
 }
 
-/// Rendered bodies kept between rebuilds (`serve`), keyed by everything the HTML depends on.
+/// A body's HTML and problems, and the fingerprint of each image it names (see
+/// `Images::fingerprint`), as it was rendered.
+type CachedBody = (Arc<str>, Vec<Diagnostic>, Vec<(String, u64)>);
+
+/// Rendered bodies kept between rebuilds (`serve`), keyed by everything the HTML depends on:
+/// the text, its place and the link targets, and the images it names (checked against
+/// their fingerprints, so a replaced image renders again only the bodies that name it).
 #[derive(Default)]
 pub struct BodyCache {
-    entries: HashMap<u64, (Arc<str>, Vec<Diagnostic>)>,
+    entries: HashMap<u64, CachedBody>,
+    /// The files whose bodies name each raster file (path relative to `content/`).
+    users: HashMap<String, Vec<std::path::PathBuf>>,
+}
+
+impl BodyCache {
+    /// The source files (paths from the site root) of the bodies that name the raster file
+    /// `rel` (relative to `content/`), as of the last [`render_all_cached`].
+    pub fn users_of(&self, rel: &str) -> &[std::path::PathBuf] {
+        self.users.get(rel).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Render one body written in `source`; its HTML and the problems found in its links and
@@ -47,6 +63,18 @@ pub fn render_body(
     resolver: &Resolver<'_>,
     unsafe_html: bool,
 ) -> (Arc<str>, Vec<Diagnostic>) {
+    let (html, diags, _) = render_body_noting(source, body, lang, resolver, unsafe_html);
+    (html, diags)
+}
+
+/// [`render_body`], also giving the raster files (relative to `content/`) the body names.
+pub fn render_body_noting(
+    source: &SourceFile,
+    body: &Body,
+    lang: &Lang,
+    resolver: &Resolver<'_>,
+    unsafe_html: bool,
+) -> (Arc<str>, Vec<Diagnostic>, Vec<String>) {
     let folder = folder_in_content(source);
     let r = render(body.text(), &folder, lang, resolver, unsafe_html);
     let diags = r
@@ -61,7 +89,7 @@ pub fn render_body(
             d
         })
         .collect();
-    (Arc::from(r.html), diags)
+    (Arc::from(r.html), diags, r.images)
 }
 
 /// Bodies rendered at a time by [`render_all`]: enough to keep every core busy, few enough
@@ -201,7 +229,7 @@ impl Slot {
 }
 
 /// `render_all`, reusing bodies from `cache` whose text, folder, language and link targets
-/// are unchanged. The cache keeps only what this run used.
+/// are unchanged and whose images are as they were. The cache keeps only what this run used.
 pub fn render_all_cached(
     site: &mut Site,
     withheld: &HashSet<String>,
@@ -213,7 +241,8 @@ pub fn render_all_cached(
     let unsafe_html = site.config.unsafe_html;
     let epoch = resolver.epoch();
     let previous = &cache.entries;
-    let results: Vec<(u64, Arc<str>, Vec<Diagnostic>)> = slots
+    let images = &site.images;
+    let results: Vec<(u64, CachedBody)> = slots
         .par_iter()
         .map(|slot| {
             let Some((source, body, lang)) = slot.input(site) else {
@@ -224,21 +253,40 @@ pub fn render_all_cached(
             (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
             source.path.hash(&mut h);
             let key = h.finish();
-            if let Some((html, diags)) = previous.get(&key) {
-                return (key, html.clone(), diags.clone());
+            if let Some(cached) = previous.get(&key)
+                && (cached.2.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
+            {
+                return (key, cached.clone());
             }
-            let (html, diags) = render_body(source, body, lang, &resolver, unsafe_html);
-            (key, html, diags)
+            let (html, diags, used) =
+                render_body_noting(source, body, lang, &resolver, unsafe_html);
+            let used = (used.into_iter())
+                .map(|rel| {
+                    let f = images.fingerprint(&rel);
+                    (rel, f)
+                })
+                .collect();
+            (key, (html, diags, used))
         })
         .collect();
     drop(resolver);
     let mut diags = Vec::new();
     let mut kept = HashMap::with_capacity(results.len());
-    for (slot, (key, html, d)) in slots.iter().zip(results) {
-        kept.insert(key, (html.clone(), d.clone()));
-        diags.extend(d);
+    let mut users: HashMap<String, Vec<std::path::PathBuf>> = HashMap::new();
+    for (slot, (key, (html, d, used))) in slots.iter().zip(results) {
+        if let Some((source, _, _)) = slot.input(site) {
+            for (rel, _) in &used {
+                users
+                    .entry(rel.clone())
+                    .or_default()
+                    .push(source.path.clone());
+            }
+        }
+        diags.extend(d.iter().cloned());
+        kept.insert(key, (html.clone(), d, used));
         slot.store(site, html, None);
     }
     cache.entries = kept;
+    cache.users = users;
     diags
 }

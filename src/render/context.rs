@@ -38,6 +38,8 @@ pub struct Prepared {
     cards: Vec<Vec<TeraValue>>,
     /// Page-independent values per language.
     langs: Arc<BTreeMap<Lang, LangValues>>,
+    /// The images `resize_image` uses (see [`Renderer::from_prepared`]).
+    images: super::resize_fn::ImagesSlot,
 }
 
 impl Prepared {
@@ -54,6 +56,7 @@ impl Prepared {
         order: Option<&Reorder>,
     ) -> Result<Prepared, Diagnostic> {
         let mut p = self.clone();
+        *p.images.write().unwrap_or_else(|e| e.into_inner()) = site.images.clone();
         for (o, b) in order
             .iter()
             .flat_map(|o| o.blocks().iter().map(move |b| (o, b)))
@@ -113,8 +116,9 @@ impl<'a> Renderer<'a> {
     /// still holds their bodies' HTML and makes the cards after letting go of it, so a large
     /// site never holds both. [`Renderer::with_cards`] makes it fit for every page.
     pub fn without_cards(site: &'a Site, root: &std::path::Path) -> Result<Self, Vec<Diagnostic>> {
+        let images = Arc::new(std::sync::RwLock::new(site.images.clone()));
         let (tera, strings) = templates::load_with(root, &site.config.theme, |tera| {
-            super::resize_fn::register(tera, site)
+            super::resize_fn::register(tera, site, images.clone())
         })?;
         let search = crate::search::enabled(root, &site.config.theme);
         let market = crate::plan::collection_pages(root, &site.config.theme);
@@ -126,6 +130,7 @@ impl<'a> Renderer<'a> {
                 strings: Arc::new(strings),
                 cards: Vec::new(),
                 langs: Arc::new(langs),
+                images,
             }),
         })
     }
@@ -139,6 +144,7 @@ impl<'a> Renderer<'a> {
             strings: p.strings.clone(),
             cards: shared::cards(self.site, p.card_template())?,
             langs: p.langs.clone(),
+            images: p.images.clone(),
         };
         Ok(Renderer {
             site: self.site,
@@ -147,7 +153,10 @@ impl<'a> Renderer<'a> {
     }
 
     /// A renderer for `site` with values prepared earlier (see [`Prepared::with_entries`]).
+    /// The templates' `resize_image` makes images of `site`'s images from now on (the
+    /// preview renders one site at a time).
     pub fn from_prepared(site: &'a Site, prepared: Arc<Prepared>) -> Self {
+        *prepared.images.write().unwrap_or_else(|e| e.into_inner()) = site.images.clone();
         Renderer { site, prepared }
     }
 

@@ -25,7 +25,7 @@ pub(crate) fn entry_cover_rel(v: &EntryVersion) -> Option<String> {
 
 /// The cover of a release, relative to `content/` (found among the processed images; a
 /// release's cover is kept as its site path).
-fn release_cover_rel<'s>(site: &'s Site, r: &Release) -> Option<&'s str> {
+pub(crate) fn release_cover_rel<'s>(site: &'s Site, r: &Release) -> Option<&'s str> {
     let cover = r.cover.as_ref()?;
     site.images
         .sets()

@@ -5,7 +5,7 @@
 //! is made through `crate::images` (cached, metadata-free) and written with the build. It
 //! must not do image work of its own.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use tera::{Error, Kwargs, State, Tera, TeraResult, Value};
@@ -69,11 +69,17 @@ fn call(images: &Images, urls: &Urls, kwargs: &Kwargs) -> TeraResult<Value> {
     }))
 }
 
-/// Make `resize_image` available to the templates of `site`.
-pub(crate) fn register(tera: &mut Tera, site: &Site) {
-    let images: Arc<Images> = site.images.clone();
+/// The images `resize_image` makes its images of: the site's, set again when a template
+/// engine kept between the preview's rebuilds renders a site whose images were replaced
+/// (see `Renderer::from_prepared`).
+pub(crate) type ImagesSlot = Arc<RwLock<Arc<Images>>>;
+
+/// Make `resize_image` available to the templates of `site`, making images of the images
+/// `slot` holds.
+pub(crate) fn register(tera: &mut Tera, site: &Site, slot: ImagesSlot) {
     let urls = site.urls.clone();
     tera.register_function("resize_image", move |kwargs: Kwargs, _: &State| {
+        let images = slot.read().unwrap_or_else(|e| e.into_inner()).clone();
         call(&images, &urls, &kwargs)
     });
 }

@@ -58,7 +58,7 @@ pub struct Engine {
     pub(super) root: PathBuf,
     base_url: String,
     pub(super) docs: HashMap<PathBuf, CachedDoc>,
-    bodies: BodyCache,
+    pub(super) bodies: BodyCache,
     pub(super) current: Option<Arc<Snapshot>>,
     /// Hashes of static files, to tell CSS-only changes apart.
     statics: HashMap<String, u64>,
@@ -66,7 +66,14 @@ pub struct Engine {
     pub(super) last: Option<LastFull>,
     /// Images templates asked for (Open Graph crops, `resize_image`) by output path: a
     /// page not rendered again still links to what an earlier rebuild made.
-    derived: HashMap<String, (crate::images::Derived, PathBuf)>,
+    pub(super) derived: HashMap<String, (crate::images::Derived, PathBuf)>,
+    /// The images made on request (see `images::asks`) that each page of the last full
+    /// rebuild asked for, by the page's output path: a page whose signature is unchanged is
+    /// kept only while they are made from the same sources (a theme's `resize_image` of a
+    /// photo that was replaced renders the page again).
+    pub(super) asks: HashMap<String, Vec<crate::images::Derived>>,
+    /// The same for the pages rendered since by a fast path (`image_path.rs`).
+    pub(super) patched_asks: HashMap<String, Vec<crate::images::Derived>>,
 }
 
 /// What the last full rebuild leaves for patching single entries into its site.
@@ -133,6 +140,8 @@ impl Engine {
             current: None,
             statics: HashMap::new(),
             derived: HashMap::new(),
+            asks: HashMap::new(),
+            patched_asks: HashMap::new(),
             last: None,
         }
     }
@@ -295,10 +304,13 @@ impl Engine {
 
         // Sign every page; render only those whose signature changed.
         let (templates, strings) = template_hashes(&root, &site.config.theme);
-        let (epoch, targets) = {
+        let (mut epoch, targets) = {
             let r = crate::markdown::Resolver::new(&site, &assembled.withheld, &assembled.invalid);
             (r.epoch(), r.targets())
         };
+        if crate::serve::signature::shared_templates_make_images(&root, &site.config.theme) {
+            epoch ^= site.images.fingerprint_all();
+        }
         let inputs = hash_bytes(
             format!(
                 "{:?}{}{}",
@@ -315,6 +327,8 @@ impl Engine {
         // Pages the fast path rendered since are not looked at: a page whose signature
         // equals the last full rebuild's shows what it showed then.
         let previous = self.current.as_ref().map(|s| &s.pages);
+        let images = &site.images;
+        let asks = &self.asks;
         let results: Vec<Result<SignedPage, Diagnostic>> = plan
             .pages
             .par_iter()
@@ -323,20 +337,33 @@ impl Engine {
                 let sig = signer.sign(p);
                 if let Some((old_sig, bytes)) = previous.and_then(|m| m.get(&path))
                     && *old_sig == sig
+                    && (asks.get(&path)).is_none_or(|a| a.iter().all(|d| images.is_current(d)))
                 {
                     return Ok((path, sig, bytes.clone(), false));
                 }
-                let html = renderer.render(p)?;
+                let html = images.for_page(&path, || renderer.render(p))?;
                 Ok((path, sig, Packed::new(&html), true))
             })
             .collect();
         let mut pages = HashMap::with_capacity(results.len());
         let mut rendered = 0;
         let mut errors = Vec::new();
+        // The asks of the pages as this rebuild leaves them (kept pages keep theirs).
+        let mut new_asks = HashMap::new();
         for r in results {
             match r {
                 Ok((path, sig, bytes, fresh)) => {
                     rendered += usize::from(fresh);
+                    let asked: Vec<_> = if fresh {
+                        (images.asked_by(&path).into_iter())
+                            .map(|(d, _)| d)
+                            .collect()
+                    } else {
+                        self.asks.get(&path).cloned().unwrap_or_default()
+                    };
+                    if !asked.is_empty() {
+                        new_asks.insert(path.clone(), asked);
+                    }
                     pages.insert(path, (sig, bytes));
                 }
                 Err(d) => {
@@ -349,6 +376,8 @@ impl Engine {
         if !errors.is_empty() {
             return Err(fail(errors, sources));
         }
+        self.asks = new_asks;
+        self.patched_asks.clear();
         let prepared = renderer.prepared();
         drop(renderer);
         let files = plan

@@ -77,7 +77,12 @@ impl Engine {
     /// Rebuild after changes to `changed` (absolute paths from the watcher): the fast path
     /// when it applies, otherwise a full incremental rebuild.
     pub fn rebuild_changed(&mut self, changed: &[PathBuf]) -> Result<Report, crate::Failure> {
-        match self.try_patch(changed) {
+        let attempt = if crate::serve::image_path::only_images(changed) {
+            self.try_images(changed)
+        } else {
+            self.try_patch(changed)
+        };
+        match attempt {
             Ok(report) => Ok(report),
             Err(why) => {
                 if std::env::var_os("GAZETTE_TRACE").is_some() {
@@ -206,7 +211,8 @@ impl Engine {
                 }
                 v.body_html.set(html);
             }
-            if card_hash(&entry, group_by) != card_hash(old, group_by) {
+            let images = &current.site.images;
+            if card_hash(&entry, group_by, images) != card_hash(old, group_by, images) {
                 cards_changed.push(i);
             }
             patched.push((i, entry));

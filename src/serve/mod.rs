@@ -6,6 +6,7 @@
 pub mod engine;
 mod fast_path;
 pub mod http;
+mod image_path;
 pub mod packed;
 pub mod patch;
 pub mod signature;

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
+use crate::images::Images;
 use crate::model::{Entry, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
 use crate::render::charts;
+use crate::render::pictures::entry_cover_rel;
 
 /// A search document's kind and identity, as a hashable value.
 fn doc_kind(doc: crate::search::Doc) -> (u8, usize, usize) {
@@ -61,16 +63,41 @@ fn versions_hash(
     hash_of(versions)
 }
 
-/// What an entry's own pages show: its identity, date, hold, and every version's source
-/// file and rendered body.
-pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64) -> u64 {
-    hash_of((identity_hash(e), versions_hash(&e.versions, file_hash)))
+/// What each version of an entry shows of its cover image: the fingerprint of the file its
+/// `cover` names (see `Images::fingerprint`), so a replaced photo changes the signatures
+/// of the pages that show it and of no other. The `cover` and `cover_alt` values are
+/// part of the entry's file (entry pages) and of [`card_hash`].
+fn covers_hash(e: &Entry, images: &Images) -> u64 {
+    let covers: Vec<Option<u64>> = (e.versions.values())
+        .map(|v| entry_cover_rel(v).map(|rel| images.fingerprint(&rel)))
+        .collect();
+    hash_of(covers)
+}
+
+/// What an entry's own pages show: its identity, date, hold, every version's source
+/// file and rendered body, and its cover image.
+pub fn entry_hash(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, images: &Images) -> u64 {
+    entry_hash_with(e, file_hash, covers_hash(e, images))
+}
+
+/// [`entry_hash`] with the entry's [`covers_hash`] known.
+fn entry_hash_with(e: &Entry, file_hash: &dyn Fn(&Path) -> u64, covers: u64) -> u64 {
+    hash_of((
+        identity_hash(e),
+        versions_hash(&e.versions, file_hash),
+        covers,
+    ))
 }
 
 /// What a list shows of an entry (its card, and the group a release page puts it in under
-/// `group_by`): titles, summaries and the card's fields, not the body, so body edits
-/// re-render only the entry's own pages.
-pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
+/// `group_by`): titles, summaries, the card's fields and its cover thumbnail, not the body,
+/// so body edits re-render only the entry's own pages.
+pub fn card_hash(e: &Entry, group_by: Option<&str>, images: &Images) -> u64 {
+    card_hash_with(e, group_by, covers_hash(e, images))
+}
+
+/// [`card_hash`] with the entry's [`covers_hash`] known.
+fn card_hash_with(e: &Entry, group_by: Option<&str>, covers: u64) -> u64 {
     let versions: Vec<_> = e
         .versions
         .iter()
@@ -84,10 +111,17 @@ pub fn card_hash(e: &Entry, group_by: Option<&str>) -> u64 {
                         .map(|x| serde_json::to_string(x).unwrap_or_default())
                 })
                 .collect();
-            (l.as_str(), &v.title, &v.summary, shown)
+            // The cover's path and alt text (its image is in `covers`).
+            let cover = ["cover", "cover_alt"].map(|f| v.values.get(f).and_then(|x| x.as_text()));
+            (l.as_str(), &v.title, &v.summary, shown, cover)
         })
         .collect();
-    hash_of((identity_hash(e), versions))
+    hash_of((identity_hash(e), versions, covers))
+}
+
+/// What a release's pages show of its cover image (see `Images::fingerprint`).
+fn release_cover_hash(site: &Site, r: &crate::model::Release) -> Option<u64> {
+    crate::render::pictures::release_cover_rel(site, r).map(|rel| site.images.fingerprint(rel))
 }
 
 /// Everything needed to sign the pages of one rebuild.
@@ -98,7 +132,8 @@ pub struct Signer<'a> {
     entries: Vec<u64>,
     cards: Vec<u64>,
     releases: Vec<u64>,
-    pages: Vec<u64>,
+    /// pages[page]: (language, hash) for each version.
+    pages: Vec<Vec<(&'a str, u64)>>,
     release_list: u64,
     stats: u64,
     /// Each collection's items' own hashes (slug, dates, hold, texts).
@@ -120,16 +155,20 @@ impl<'a> Signer<'a> {
         inputs: u64,
     ) -> Self {
         let default = site.default_lang();
-        let entries: Vec<u64> = site
-            .entries
-            .iter()
-            .map(|e| entry_hash(e, file_hash))
+        let covers: Vec<u64> = (site.entries.iter())
+            .map(|e| covers_hash(e, &site.images))
+            .collect();
+        let entries: Vec<u64> = (site.entries.iter().zip(&covers))
+            .map(|(e, c)| entry_hash_with(e, file_hash, *c))
             .collect();
         let group_by = site.config.group_by.as_deref();
-        let cards: Vec<u64> = site
-            .entries
-            .iter()
-            .map(|e| card_hash(e, group_by))
+        let cards: Vec<u64> = (site.entries.iter().zip(&covers))
+            .map(|(e, c)| card_hash_with(e, group_by, *c))
+            .collect();
+        // Every page's template may show any release's cover (`releases` of the language's
+        // values), so a release's cover image counts for every page (see `global`).
+        let release_covers: Vec<Option<u64>> = (site.releases.iter())
+            .map(|r| release_cover_hash(site, r))
             .collect();
         let releases: Vec<u64> = site
             .releases
@@ -150,16 +189,20 @@ impl<'a> Signer<'a> {
                 ))
             })
             .collect();
-        let pages: Vec<u64> = site
+        // Per page and language: every version's title, and the body of that language's
+        // version (or the default one's), so a replaced figure in one language's body
+        // renders only that language's page.
+        let pages: Vec<Vec<(&str, u64)>> = site
             .pages
             .iter()
             .map(|p| {
-                let v: Vec<_> = p
-                    .versions
-                    .iter()
-                    .map(|(l, v)| (l.as_str(), &v.title, &v.body_html))
+                let titles: Vec<_> = (p.versions.iter())
+                    .map(|(l, v)| (l.as_str(), &v.title))
                     .collect();
-                hash_of((&p.slug, v))
+                let shared = hash_of((&p.slug, titles));
+                (p.versions.iter())
+                    .map(|(l, v)| (l.as_str(), hash_of((shared, &v.body_html))))
+                    .collect()
             })
             .collect();
         // What every page shows: navigation (taxonomies, pages), release titles on cards and
@@ -219,6 +262,7 @@ impl<'a> Signer<'a> {
         };
         let global = hash_of((
             inputs,
+            release_covers,
             taxonomy_shape,
             release_titles,
             page_titles,
@@ -389,7 +433,13 @@ impl<'a> Signer<'a> {
                     entries(&t.entries[start.min(end)..end], &mut h);
                 }
             }
-            PageKind::Page(i) => self.pages[*i].hash(&mut h),
+            PageKind::Page(i) => {
+                let versions = &self.pages[*i];
+                let default = s.default_lang().as_str();
+                (versions.iter().find(|(l, _)| *l == p.lang.as_str()))
+                    .or_else(|| versions.iter().find(|(l, _)| *l == default))
+                    .hash(&mut h);
+            }
             PageKind::NotFound => {}
             // Every count, label, link and date the charts show, and the release's text.
             PageKind::Stats => charts::tally(s, charts::Scope::Site, &p.lang).hash(&mut h),
@@ -402,6 +452,30 @@ impl<'a> Signer<'a> {
         }
         h.finish()
     }
+}
+
+/// Does a template that is not one kind of page's own (`card.html`, `base.html`, a
+/// partial) call `resize_image`? Cards are made once for every list, outside any page, so
+/// the images they ask for are not recorded per page (`images::asks`): then every image
+/// counts for every page (see `Images::fingerprint_all`), and the preview's image path
+/// is not taken.
+pub fn shared_templates_make_images(root: &Path, theme: &str) -> bool {
+    [
+        root.join("themes").join(theme).join("templates"),
+        root.join("templates"),
+    ]
+    .iter()
+    .flat_map(|dir| {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+    })
+    .filter(|e| e.file_type().is_file())
+    .filter(|e| {
+        let name = e.file_name().to_string_lossy();
+        !KIND_TEMPLATES.contains(&name.as_ref()) || e.depth() > 1
+    })
+    .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("resize_image")))
 }
 
 /// Templates that only one kind of page uses; any other template (base.html, card.html,
