@@ -6,8 +6,10 @@
 pub mod engine;
 mod fast_path;
 pub mod http;
+mod market_path;
 pub mod packed;
 pub mod patch;
+pub mod patch_item;
 pub mod signature;
 mod snapshot;
 pub mod watch;
