@@ -51,27 +51,31 @@ pub struct Match {
     pub reasons: Vec<Reason>,
 }
 
+/// A list of matches, shared: the preview copies [`Matches`] to change a few lists after
+/// an edit, and copies of shared lists cost next to nothing.
+pub type List = Arc<[Match]>;
+
 /// Every match of the site.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Matches {
     /// Per collection and item: the best results (empty for collections that do not match).
-    pub for_items: Vec<Vec<Vec<Match>>>,
+    pub for_items: Vec<Vec<List>>,
     /// Per entry: the open items it may answer (demands, pilot bases), best first.
-    pub for_entries: Vec<Vec<Match>>,
+    pub for_entries: Vec<List>,
     /// Per entry: the most related other results.
-    pub related: Vec<Vec<Match>>,
+    pub related: Vec<List>,
 }
 
 impl Matches {
     /// The matches listed on the page of `who`.
     pub fn of(&self, who: ItemRef) -> &[Match] {
         match who {
-            ItemRef::Entry(i) => self.for_entries.get(i).map_or(&[], Vec::as_slice),
+            ItemRef::Entry(i) => self.for_entries.get(i).map_or(&[], |l| l),
             ItemRef::Item { collection, item } => self
                 .for_items
                 .get(collection)
                 .and_then(|c| c.get(item))
-                .map_or(&[], Vec::as_slice),
+                .map_or(&[], |l| l),
             ItemRef::Release(_) => &[],
         }
     }
@@ -709,86 +713,175 @@ pub fn compute_keeping(
         })
         .collect();
     let index = Index::new(&results);
-    let mut state = State {
+    let state = State {
         synonyms,
         public,
         results,
         index,
         candidates: Vec::new(),
     };
-    let top = matching.top;
-    let mut for_entries: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
-    let mut for_items = Vec::with_capacity(collections.len());
-    let mut candidates = Vec::with_capacity(collections.len());
-    for (c, col) in collections.iter().enumerate() {
-        let def = &config.collections[col.def];
-        if !def.match_results {
-            for_items.push(vec![Vec::new(); col.items.len()]);
-            candidates.push(vec![Vec::new(); col.items.len()]);
-            continue;
-        }
-        let lists: Vec<Vec<Match>> = col
-            .items
-            .par_iter()
-            .map_init(Scratch::default, |scratch, item| {
-                if item.hold.is_some() {
-                    return Vec::new();
-                }
-                let v = &item.versions[default];
-                state.item_candidates(matching, scratch, v, &def.schema)
-            })
-            .collect();
-        for (i, list) in lists.iter().enumerate() {
-            if !col.items[i].is_open() {
+    let (matches, state) = state.run(config, entries, collections);
+    (matches, Some(state))
+}
+
+impl State {
+    /// Every query of [`compute`] over this state's index: the items' candidates and
+    /// matches, the results' open items and related results.
+    fn run(
+        mut self,
+        config: &SiteConfig,
+        entries: &[Arc<Entry>],
+        collections: &[Collection],
+    ) -> (Matches, State) {
+        let state = &self;
+        let matching = &config.matching;
+        let default = &config.default_language;
+        let top = matching.top;
+        let mut for_entries: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
+        let mut for_items = Vec::with_capacity(collections.len());
+        let mut candidates = Vec::with_capacity(collections.len());
+        for (c, col) in collections.iter().enumerate() {
+            let def = &config.collections[col.def];
+            if !def.match_results {
+                for_items.push(vec![List::default(); col.items.len()]);
+                candidates.push(vec![Vec::new(); col.items.len()]);
                 continue;
             }
-            for m in list {
-                if let ItemRef::Entry(e) = m.target {
-                    for_entries[e].push(Match {
-                        target: ItemRef::Item {
-                            collection: c,
-                            item: i,
-                        },
-                        score: m.score,
-                        reasons: m.reasons.clone(),
-                    });
+            let lists: Vec<Vec<Match>> = col
+                .items
+                .par_iter()
+                .map_init(Scratch::default, |scratch, item| {
+                    if item.hold.is_some() {
+                        return Vec::new();
+                    }
+                    let v = &item.versions[default];
+                    state.item_candidates(matching, scratch, v, &def.schema)
+                })
+                .collect();
+            for (i, list) in lists.iter().enumerate() {
+                if !col.items[i].is_open() {
+                    continue;
+                }
+                for m in list {
+                    if let ItemRef::Entry(e) = m.target {
+                        for_entries[e].push(Match {
+                            target: ItemRef::Item {
+                                collection: c,
+                                item: i,
+                            },
+                            score: m.score,
+                            reasons: m.reasons.clone(),
+                        });
+                    }
+                }
+            }
+            for_items.push(
+                lists
+                    .iter()
+                    .map(|l| List::from(&l[..l.len().min(top)]))
+                    .collect(),
+            );
+            candidates.push(lists);
+        }
+        for list in &mut for_entries {
+            list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
+            list.truncate(top);
+        }
+        let mut related: Vec<List> = vec![List::default(); entries.len()];
+        if matching.related > 0 {
+            let found: Vec<Vec<Match>> = (0..state.public.len())
+                .into_par_iter()
+                .map_init(Scratch::default, |scratch, r| {
+                    let v = &entries[state.public[r]].versions[default];
+                    state.related_of(matching, scratch, r, v)
+                })
+                .collect();
+            for (r, list) in found.into_iter().enumerate() {
+                related[state.public[r]] = List::from(list);
+            }
+        }
+        self.candidates = candidates;
+        (
+            Matches {
+                for_items,
+                for_entries: for_entries.into_iter().map(List::from).collect(),
+                related,
+            },
+            self,
+        )
+    }
+
+    /// [`compute`] again for a site whose entries `edited` changed (same entries, items and
+    /// holds otherwise): the other results' profiles are kept, the index is patched where
+    /// the edited results' tokens changed (with the same lists, frequencies and lengths a
+    /// new index would have), and every query runs again.
+    pub fn recompute(
+        mut self,
+        config: &SiteConfig,
+        entries: &[Arc<Entry>],
+        collections: &[Collection],
+        edited: &[usize],
+    ) -> (Matches, State) {
+        let matching = &config.matching;
+        let default = &config.default_language;
+        for &e in edited {
+            let Ok(r) = self.public.binary_search(&e) else {
+                continue;
+            };
+            let v = &entries[e].versions[default];
+            let new = profile(v, &config.schema, matching, &self.synonyms, false);
+            let old = std::mem::replace(&mut self.results[r], new);
+            self.index.replace(r as u32, &old, &self.results[r]);
+        }
+        self.index.renorm(&self.results);
+        self.run(config, entries, collections)
+    }
+}
+
+impl Index {
+    /// Result `r`'s profile changed from `old` to `new`: its postings, and the inverse
+    /// document frequencies of the tokens it gained or lost.
+    fn replace(&mut self, r: u32, old: &Profile, new: &Profile) {
+        let n = self.norm.len().max(1) as f32;
+        let mut changed: Vec<Tok> = Vec::new();
+        for &(t, _) in &old.tokens {
+            if let Some(list) = self.postings.get_mut(&t)
+                && let Ok(k) = list.binary_search_by_key(&r, |p| p.0)
+            {
+                list.remove(k);
+                changed.push(t);
+            }
+        }
+        for &(t, w) in &new.tokens {
+            let list = self.postings.entry(t).or_default();
+            match list.binary_search_by_key(&r, |p| p.0) {
+                Ok(k) => list[k].1 = w,
+                Err(k) => list.insert(k, (r, w)),
+            }
+            changed.push(t);
+        }
+        for t in changed {
+            match self.postings.get(&t) {
+                Some(list) if !list.is_empty() => {
+                    self.idf.insert(t, (1.0 + n / list.len() as f32).ln());
+                }
+                _ => {
+                    self.postings.remove(&t);
+                    self.idf.remove(&t);
                 }
             }
         }
-        for_items.push(
-            lists
-                .iter()
-                .map(|l| l[..l.len().min(top)].to_vec())
-                .collect(),
-        );
-        candidates.push(lists);
     }
-    for list in &mut for_entries {
-        list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
-        list.truncate(top);
-    }
-    let mut related: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
-    if matching.related > 0 {
-        let found: Vec<Vec<Match>> = (0..state.public.len())
-            .into_par_iter()
-            .map_init(Scratch::default, |scratch, r| {
-                let v = &entries[state.public[r]].versions[default];
-                state.related_of(matching, scratch, r, v)
-            })
+
+    /// The length penalties again, as [`Index::new`] computes them.
+    fn renorm(&mut self, profiles: &[Profile]) {
+        let n = profiles.len().max(1) as f32;
+        let avg = profiles.iter().map(|p| p.tokens.len()).sum::<usize>() as f32 / n;
+        self.norm = profiles
+            .iter()
+            .map(|p| (p.tokens.len() as f32 / avg.max(1.0)).sqrt().max(0.5))
             .collect();
-        for (r, list) in found.into_iter().enumerate() {
-            related[state.public[r]] = list;
-        }
     }
-    state.candidates = candidates;
-    (
-        Matches {
-            for_items,
-            for_entries,
-            related,
-        },
-        Some(state),
-    )
 }
 
 /// The schema a matched item is described by (for reason labels).

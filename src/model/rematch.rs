@@ -6,12 +6,13 @@
 //! contributions to the results' lists removed and its new ones added, and only the lists
 //! that changed are rebuilt — exactly as `compute` would give them. An edited result whose
 //! profile is unchanged (its body, fields matching does not read) re-queries only its
-//! related results. Anything else is the caller's to compute in full. It renders nothing and
+//! related results; one whose profile changed changes the index every score depends on, so
+//! every query runs again (over the kept profiles and a patched index). It renders nothing and
 //! decides no pages.
 
 use crate::config::SiteConfig;
 use crate::model::collections::Collection;
-use crate::model::matching::{Match, Matches, State};
+use crate::model::matching::{self, Match, Matches, State};
 use crate::model::refs::ItemRef;
 use crate::model::{EntryVersion, Site};
 
@@ -126,8 +127,8 @@ impl Rematch {
         let old = std::mem::replace(&mut self.state.candidates[collection][item], fresh);
         let new = &self.state.candidates[collection][item];
         let shown = new[..new.len().min(top)].to_vec();
-        if matches.for_items[collection][item] != shown {
-            matches.for_items[collection][item] = shown;
+        if *matches.for_items[collection][item] != *shown {
+            matches.for_items[collection][item] = shown.into();
             changed.items.push((collection, item));
         }
         let mut touched: Vec<usize> = Vec::new();
@@ -152,8 +153,8 @@ impl Rematch {
         for e in touched {
             self.offers[e].sort_by(by_rank);
             let shown = self.shown_offers(e, top);
-            if matches.for_entries[e] != shown {
-                matches.for_entries[e] = shown;
+            if *matches.for_entries[e] != *shown {
+                matches.for_entries[e] = shown.into();
                 changed.offers.push(e);
             }
         }
@@ -174,11 +175,23 @@ impl Rematch {
             .state
             .requery_result(&config.matching, &config.schema, entry, v)?;
         let mut changed = Changed::default();
-        if matches.related[entry] != related {
-            matches.related[entry] = related;
+        if *matches.related[entry] != *related {
+            matches.related[entry] = related.into();
             changed.related.push(entry);
         }
         Some(changed)
+    }
+}
+
+impl Rematch {
+    /// Every match of `site` computed again after its entries `edited` changed their
+    /// profiles, reusing the other results' profiles and patching the index (see
+    /// [`State::recompute`]).
+    pub fn recompute(self, site: &Site, edited: &[usize]) -> (Matches, Rematch) {
+        let (matches, state) =
+            (self.state).recompute(&site.config, &site.entries, &site.collections, edited);
+        let next = Rematch::new(state, site.entries.len(), &site.collections);
+        (matches, next)
     }
 }
 
@@ -208,7 +221,7 @@ pub fn diff(old: &Matches, new: &Matches) -> Changed {
 
 /// Every owner whose lists in `matches` name `who` (their pages show its title).
 pub fn listing(matches: &Matches, who: ItemRef) -> Vec<ItemRef> {
-    let names = |l: &Vec<Match>| l.iter().any(|m| m.target == who);
+    let names = |l: &matching::List| l.iter().any(|m| m.target == who);
     let mut out = Vec::new();
     for (c, items) in matches.for_items.iter().enumerate() {
         for (i, l) in items.iter().enumerate() {

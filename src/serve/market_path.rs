@@ -3,7 +3,8 @@
 //! the matches brought up to date without computing them again where that is exact
 //! (`model::rematch`): an edited item is queried again on its own; an edited result whose
 //! matching profile did not change re-queries its related results; any other result edit
-//! computes the matches again and compares them with the last ones. Only the pages that show
+//! runs every query again (over the kept profiles and a patched index) and compares the
+//! matches with the last ones. Only the pages that show
 //! what changed are rendered: the edited items' and entries' pages, the pages whose shown
 //! matches changed, the pages that link to an edited item or entry by its title (matches,
 //! references both ways), the lists that show its card (release, home, term, collection and
@@ -26,7 +27,7 @@ use crate::markdown::site::render_body;
 use crate::model::assemble::site_order;
 use crate::model::collections::Item;
 use crate::model::ids::Lang;
-use crate::model::matching::{self, Matches};
+use crate::model::matching::Matches;
 use crate::model::refs::ItemRef;
 use crate::model::rematch::{self, Changed, Rematch};
 use crate::model::urls::output_file;
@@ -479,6 +480,7 @@ impl Engine {
                 .and_then(|l| l.rematch.take())
                 .ok_or("no matching state kept")?;
             let mut matches: Matches = (*old.matches).clone();
+            trace.mark("copy matches");
             let mut full = false;
             for &i in &touched.entries {
                 let v = &site.entries[i].versions[&default];
@@ -491,12 +493,10 @@ impl Engine {
                 }
             }
             if full {
-                let (m, state) =
-                    matching::compute_keeping(&site.config, &site.entries, &site.collections);
+                let (m, next) = kept.recompute(&site, &touched.entries);
                 changed = rematch::diff(&old.matches, &m);
                 matches = m;
-                let state = state.ok_or("matching is off")?;
-                kept = Rematch::new(state, site.entries.len(), &site.collections);
+                kept = next;
             } else {
                 for &(c, i) in &touched.items {
                     let was_open = old.collections[c].items[i].is_open();
