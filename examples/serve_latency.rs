@@ -1,8 +1,11 @@
 //! Measures the preview server's edit-to-reload latency: starts `gazette serve` (the release
 //! binary) on a site, listens to its event stream like a browser page does, then edits one
 //! entry N times each way (its body; its title keeping its place; its title moving it to the
-//! first or the last place of its release, in turn) and times each save until the `reload`
-//! event arrives. Prints medians and the 90th percentile.
+//! first or the last place of its release, in turn) and, on a site with demands
+//! (`content/demands/`), the entry's summary (the results' index changes: matching is
+//! computed again) and one demand N times each way (its body; its summary, which moves its
+//! matches), and times each save until the `reload` event arrives. Prints medians and the
+//! 90th percentile.
 //!
 //! cargo build --release && cargo run --release --example serve_latency -- SITE_DIR [N]
 
@@ -33,6 +36,34 @@ fn pick_entry(root: &Path) -> PathBuf {
     }
     best.expect("an entry to edit")
 }
+
+/// The first open demand (sorted by file name) of a site with demands.
+fn pick_demand(root: &Path) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("content/demands"))
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".md") && name.matches('.').count() == 1
+        })
+        .collect();
+    files.sort();
+    files.into_iter().find(|p| {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        !text.contains("draft = true")
+            && !text.contains("embargo")
+            && text.contains("\nsummary = \"")
+    })
+}
+
+/// Words a demand's summary is rewritten with, in turn (each moves its matches).
+const NEEDS: &[&str] = &[
+    "海水电解制氢",
+    "固态电池电解质",
+    "有机玻璃单体",
+    "风机齿轮箱监测",
+    "阻燃尼龙",
+];
 
 /// The text of the entry file for the i-th edit of one kind.
 type Edit<'a> = Box<dyn Fn(usize) -> String + 'a>;
@@ -105,17 +136,20 @@ fn main() {
     // Three kinds of edit, N of each: the body; the title, keeping the entry's place in its
     // release's order (a suffix); the title, moving the entry every time: to the first place
     // ("(" sorts before letters and Chinese) and the last ("～", U+FF5E, after them), in turn.
-    let kinds: [(&str, Edit); 3] = [
+    let mut kinds: Vec<(&str, PathBuf, Edit)> = vec![
         (
             "body edit",
+            entry.clone(),
             Box::new(|i| format!("{original}\nEdit {i}.\n")),
         ),
         (
             "title edit (same place)",
+            entry.clone(),
             Box::new(|i| original.replacen("\"\n", &format!(" ({i})\"\n"), 1)),
         ),
         (
             "title edit (moves)",
+            entry.clone(),
             Box::new(|i| {
                 let prefix = if i % 2 == 0 {
                     format!("({i}) ")
@@ -126,22 +160,78 @@ fn main() {
             }),
         ),
     ];
+    // On a site with demands, a result's summary edit changes the results' index: matching
+    // is computed again.
+    if root.join("content/demands").is_dir() {
+        kinds.push((
+            "summary edit (matching recomputed)",
+            entry.clone(),
+            Box::new(|i| {
+                let need = NEEDS[i % NEEDS.len()];
+                original.replacen("summary = \"", &format!("summary = \"{need}（{i}）。"), 1)
+            }),
+        ));
+    }
+    let demand = pick_demand(&root);
+    let demand_text = demand
+        .as_ref()
+        .map(|d| std::fs::read_to_string(d).unwrap())
+        .unwrap_or_default();
+    if let Some(d) = &demand {
+        let text = demand_text.clone();
+        kinds.push((
+            "demand body edit",
+            d.clone(),
+            Box::new(move |i| format!("{text}\nEdit {i}.\n")),
+        ));
+        let text = demand_text.clone();
+        kinds.push((
+            "demand summary edit (matches move)",
+            d.clone(),
+            Box::new(move |i| {
+                let need = NEEDS[i % NEEDS.len()];
+                text.replacen(
+                    "summary = \"",
+                    &format!("summary = \"需要{need}（{i}）。"),
+                    1,
+                )
+            }),
+        ));
+    }
     let mut results = Vec::new();
-    for (kind, edit) in &kinds {
+    for (kind, file, edit) in &kinds {
+        // Each kind starts from the file as it was (untimed): the last kind's edit may have
+        // moved the entry, and undoing that is not what this kind measures.
+        let first = if *file == entry {
+            &original
+        } else {
+            &demand_text
+        };
+        if std::fs::read_to_string(file).unwrap() != *first {
+            std::thread::sleep(Duration::from_millis(150));
+            std::fs::write(file, first).unwrap();
+            wait_for("event: reload", &mut pending);
+        }
         let mut ms = Vec::new();
         for i in 0..n {
             std::thread::sleep(Duration::from_millis(150));
             let t = Instant::now();
-            std::fs::write(&entry, edit(i)).unwrap();
+            std::fs::write(file, edit(i)).unwrap();
             wait_for("event: reload", &mut pending);
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         results.push((kind, ms));
     }
     std::fs::write(&entry, &original).unwrap();
+    if let Some(d) = &demand {
+        std::fs::write(d, &demand_text).unwrap();
+    }
     let _ = child.kill();
     let _ = child.wait();
     println!("edited {}", entry.display());
+    if let Some(d) = &demand {
+        println!("edited {}", d.display());
+    }
     for (kind, mut ms) in results {
         let (m, p90) = median(&mut ms);
         println!("save → reload event, {kind}: median {m:.1} ms, p90 {p90:.1} ms ({n} edits)");

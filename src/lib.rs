@@ -198,6 +198,7 @@ fn load_site_traced(
     let options = ModelOptions {
         include_held: opts.drafts,
         now: jiff::Timestamp::now(),
+        keep_matching: false,
     };
     // Thumbnails are made (or found in the cache) before the model, so that bodies and
     // pages can name their sizes; SVG files are checked here too.

@@ -469,8 +469,9 @@ fn demand_edits_update_matches_and_result_pages_like_a_fresh_build() {
             .to_string()
     };
     assert_eq!(best(&engine), "/releases/2024-03/tea-pest-monitor/");
-    // Rewrite the demand about something else: its matches move (the preview does not take
-    // the single-entry fast path on a site with collections).
+    // Rewrite the demand about something else: its matches move (its field changes and the
+    // term it leaves has no other demand, so this takes the full rebuild; text edits take
+    // the fast path, see tests/market_fast_path.rs).
     edit(root, demand, |t| {
         t.replace("茶叶基地病虫害自动监测设备", "海水淡化反渗透膜组件国产化")
             .replace(

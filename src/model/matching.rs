@@ -51,27 +51,31 @@ pub struct Match {
     pub reasons: Vec<Reason>,
 }
 
+/// A list of matches, shared: the preview copies [`Matches`] to change a few lists after
+/// an edit, and copies of shared lists cost next to nothing.
+pub type List = Arc<[Match]>;
+
 /// Every match of the site.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Matches {
     /// Per collection and item: the best results (empty for collections that do not match).
-    pub for_items: Vec<Vec<Vec<Match>>>,
+    pub for_items: Vec<Vec<List>>,
     /// Per entry: the open items it may answer (demands, pilot bases), best first.
-    pub for_entries: Vec<Vec<Match>>,
+    pub for_entries: Vec<List>,
     /// Per entry: the most related other results.
-    pub related: Vec<Vec<Match>>,
+    pub related: Vec<List>,
 }
 
 impl Matches {
     /// The matches listed on the page of `who`.
     pub fn of(&self, who: ItemRef) -> &[Match] {
         match who {
-            ItemRef::Entry(i) => self.for_entries.get(i).map_or(&[], Vec::as_slice),
+            ItemRef::Entry(i) => self.for_entries.get(i).map_or(&[], |l| l),
             ItemRef::Item { collection, item } => self
                 .for_items
                 .get(collection)
                 .and_then(|c| c.get(item))
-                .map_or(&[], Vec::as_slice),
+                .map_or(&[], |l| l),
             ItemRef::Release(_) => &[],
         }
     }
@@ -92,7 +96,7 @@ fn tok_hash(s: &str) -> Tok {
 }
 
 /// What matching knows of one item.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Profile {
     /// (token, weight), sorted by token: the largest weight of the parts it occurs in.
     tokens: Vec<(Tok, f32)>,
@@ -525,12 +529,168 @@ fn text_of(v: &EntryVersion) -> String {
 /// Compute every match of a site with collections (a site without has none). Held-back entries and items take no part; closed items
 /// still show their matches but are offered to no result.
 pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Collection]) -> Matches {
+    compute_keeping(config, entries, collections).0
+}
+
+/// What [`compute`] built that the preview keeps to re-query single items after an edit
+/// (`model::rematch`): the results' profiles and index, and every item's candidates before
+/// they were cut to the `top` its page lists.
+pub struct State {
+    synonyms: Vec<Vec<String>>,
+    /// The public entries, by their place in `results`.
+    public: Vec<usize>,
+    results: Vec<Profile>,
+    index: Index,
+    /// Per collection and item, its best results (up to twenty), untruncated: the lists the
+    /// results' "open demands" are gathered from.
+    pub candidates: Vec<Vec<Vec<Match>>>,
+}
+
+type Scratch = (Vec<f32>, Vec<u32>);
+
+impl State {
+    /// The scored results `q` shares something with, best first, at most `k` (excluding
+    /// result `skip`), looking up only tokens of weight `min_weight` in at most `max_df`
+    /// results.
+    fn best_of(
+        &self,
+        config: &MatchingConfig,
+        scratch: &mut Scratch,
+        q: &Profile,
+        k: usize,
+        skip: Option<u32>,
+        (min_weight, max_df): (f32, usize),
+    ) -> Vec<(u32, f32)> {
+        let (acc, touched) = scratch;
+        let mut scored = query(
+            q,
+            &self.index,
+            &self.results,
+            config,
+            min_weight,
+            max_df,
+            acc,
+            touched,
+        );
+        if let Some(s) = skip {
+            scored.retain(|(r, _)| *r != s);
+        }
+        best(scored, k, config.min_score)
+    }
+
+    /// The candidates of an item (version `v` in the default language, of `schema`): its
+    /// best results, untruncated.
+    fn item_candidates(
+        &self,
+        config: &MatchingConfig,
+        scratch: &mut Scratch,
+        v: &EntryVersion,
+        schema: &Schema,
+    ) -> Vec<Match> {
+        let q = profile(v, schema, config, &self.synonyms, true);
+        let text = QueryText::new(&text_of(v), &self.index);
+        self.best_of(
+            config,
+            scratch,
+            &q,
+            CANDIDATES.max(config.top),
+            None,
+            (0.0, self.index.max_df),
+        )
+        .into_iter()
+        .map(|(r, score)| Match {
+            target: ItemRef::Entry(self.public[r as usize]),
+            score: (score * 100.0).round() as u32,
+            reasons: reasons(&q, &text, &self.results[r as usize], &config.synonyms),
+        })
+        .collect()
+    }
+
+    /// The related results of public result `r` (its place in `results`), whose default
+    /// version is `v`.
+    fn related_of(
+        &self,
+        config: &MatchingConfig,
+        scratch: &mut Scratch,
+        r: usize,
+        v: &EntryVersion,
+    ) -> Vec<Match> {
+        // Related results are looked up by a result's title and keyword tokens only, and
+        // only tokens in a two-hundredth of the results: every result is a query, so this is
+        // what keeps the work in proportion to the site.
+        let strong = config.weights.title.min(config.weights.keywords) as f32;
+        let related_df = (self.results.len() / 200).max(16);
+        let text = QueryText::new(&text_of(v), &self.index);
+        self.best_of(
+            config,
+            scratch,
+            &self.results[r],
+            config.related,
+            Some(r as u32),
+            (strong, related_df),
+        )
+        .into_iter()
+        .map(|(o, score)| Match {
+            target: ItemRef::Entry(self.public[o as usize]),
+            score: (score * 100.0).round() as u32,
+            reasons: reasons(
+                &self.results[r],
+                &text,
+                &self.results[o as usize],
+                &config.synonyms,
+            ),
+        })
+        .collect()
+    }
+
+    /// The candidates of item `v` (default-language version, of `schema`) as [`compute`]
+    /// finds them: its best results, before they are cut to `top`.
+    pub fn requery_item(
+        &self,
+        config: &MatchingConfig,
+        v: &EntryVersion,
+        schema: &Schema,
+    ) -> Vec<Match> {
+        self.item_candidates(config, &mut Scratch::default(), v, schema)
+    }
+
+    /// Whether entry `entry`'s new default version `v` leaves the results' index as it was
+    /// (same profile: only its body or fields matching does not read changed), and if so,
+    /// its related results as [`compute`] finds them. `None`: the index changes, matching
+    /// must be computed again.
+    pub fn requery_result(
+        &self,
+        config: &MatchingConfig,
+        schema: &Schema,
+        entry: usize,
+        v: &EntryVersion,
+    ) -> Option<Vec<Match>> {
+        let Ok(r) = self.public.binary_search(&entry) else {
+            // Held back: it takes no part in matching.
+            return Some(Vec::new());
+        };
+        if profile(v, schema, config, &self.synonyms, false) != self.results[r] {
+            return None;
+        }
+        if config.related == 0 {
+            return Some(Vec::new());
+        }
+        Some(self.related_of(config, &mut Scratch::default(), r, v))
+    }
+}
+
+/// [`compute`], keeping its [`State`] (`None` when matching is off).
+pub fn compute_keeping(
+    config: &SiteConfig,
+    entries: &[Arc<Entry>],
+    collections: &[Collection],
+) -> (Matches, Option<State>) {
     let matching = &config.matching;
     let default = &config.default_language;
     // The marketplace is on when the site declares collections; a site of results alone
     // keeps its build as it was (and its preview's fast path, which matches would defeat).
     if collections.is_empty() || !matching.enabled {
-        return Matches::default();
+        return (Matches::default(), None);
     }
     let synonyms: Vec<Vec<String>> = matching
         .synonyms
@@ -553,120 +713,174 @@ pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Colle
         })
         .collect();
     let index = Index::new(&results);
-    let top = matching.top;
-    // Related results are looked up by a result's title and keyword tokens only, and only
-    // tokens in a two-hundredth of the results: every result is a query, so this is what
-    // keeps the work in proportion to the site.
-    let strong = matching.weights.title.min(matching.weights.keywords) as f32;
-    let related_df = (results.len() / 200).max(16);
-    type Scratch = (Vec<f32>, Vec<u32>);
-    let to_match = |scratch: &mut Scratch,
-                    q: &Profile,
-                    k: usize,
-                    skip: Option<u32>,
-                    (min_weight, max_df): (f32, usize)|
-     -> Vec<(u32, f32)> {
-        let (acc, touched) = scratch;
-        let mut scored = query(
-            q, &index, &results, matching, min_weight, max_df, acc, touched,
-        );
-        if let Some(s) = skip {
-            scored.retain(|(r, _)| *r != s);
-        }
-        best(scored, k, matching.min_score)
+    let state = State {
+        synonyms,
+        public,
+        results,
+        index,
+        candidates: Vec::new(),
     };
-    let mut for_entries: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
-    let mut for_items = Vec::with_capacity(collections.len());
-    for (c, col) in collections.iter().enumerate() {
-        let def = &config.collections[col.def];
-        if !def.match_results {
-            for_items.push(vec![Vec::new(); col.items.len()]);
-            continue;
-        }
-        let lists: Vec<Vec<Match>> = col
-            .items
-            .par_iter()
-            .map_init(Scratch::default, |scratch, item| {
-                if item.hold.is_some() {
-                    return Vec::new();
-                }
-                let v = &item.versions[default];
-                let q = profile(v, &def.schema, matching, &synonyms, true);
-                let text = QueryText::new(&text_of(v), &index);
-                to_match(scratch, &q, CANDIDATES.max(top), None, (0.0, index.max_df))
-                    .into_iter()
-                    .map(|(r, score)| Match {
-                        target: ItemRef::Entry(public[r as usize]),
-                        score: (score * 100.0).round() as u32,
-                        reasons: reasons(&q, &text, &results[r as usize], &matching.synonyms),
-                    })
-                    .collect()
-            })
-            .collect();
-        for (i, list) in lists.iter().enumerate() {
-            if !col.items[i].is_open() {
+    let (matches, state) = state.run(config, entries, collections);
+    (matches, Some(state))
+}
+
+impl State {
+    /// Every query of [`compute`] over this state's index: the items' candidates and
+    /// matches, the results' open items and related results.
+    fn run(
+        mut self,
+        config: &SiteConfig,
+        entries: &[Arc<Entry>],
+        collections: &[Collection],
+    ) -> (Matches, State) {
+        let state = &self;
+        let matching = &config.matching;
+        let default = &config.default_language;
+        let top = matching.top;
+        let mut for_entries: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
+        let mut for_items = Vec::with_capacity(collections.len());
+        let mut candidates = Vec::with_capacity(collections.len());
+        for (c, col) in collections.iter().enumerate() {
+            let def = &config.collections[col.def];
+            if !def.match_results {
+                for_items.push(vec![List::default(); col.items.len()]);
+                candidates.push(vec![Vec::new(); col.items.len()]);
                 continue;
             }
-            for m in list {
-                if let ItemRef::Entry(e) = m.target {
-                    for_entries[e].push(Match {
-                        target: ItemRef::Item {
-                            collection: c,
-                            item: i,
-                        },
-                        score: m.score,
-                        reasons: m.reasons.clone(),
-                    });
+            let lists: Vec<Vec<Match>> = col
+                .items
+                .par_iter()
+                .map_init(Scratch::default, |scratch, item| {
+                    if item.hold.is_some() {
+                        return Vec::new();
+                    }
+                    let v = &item.versions[default];
+                    state.item_candidates(matching, scratch, v, &def.schema)
+                })
+                .collect();
+            for (i, list) in lists.iter().enumerate() {
+                if !col.items[i].is_open() {
+                    continue;
+                }
+                for m in list {
+                    if let ItemRef::Entry(e) = m.target {
+                        for_entries[e].push(Match {
+                            target: ItemRef::Item {
+                                collection: c,
+                                item: i,
+                            },
+                            score: m.score,
+                            reasons: m.reasons.clone(),
+                        });
+                    }
+                }
+            }
+            for_items.push(
+                lists
+                    .iter()
+                    .map(|l| List::from(&l[..l.len().min(top)]))
+                    .collect(),
+            );
+            candidates.push(lists);
+        }
+        for list in &mut for_entries {
+            list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
+            list.truncate(top);
+        }
+        let mut related: Vec<List> = vec![List::default(); entries.len()];
+        if matching.related > 0 {
+            let found: Vec<Vec<Match>> = (0..state.public.len())
+                .into_par_iter()
+                .map_init(Scratch::default, |scratch, r| {
+                    let v = &entries[state.public[r]].versions[default];
+                    state.related_of(matching, scratch, r, v)
+                })
+                .collect();
+            for (r, list) in found.into_iter().enumerate() {
+                related[state.public[r]] = List::from(list);
+            }
+        }
+        self.candidates = candidates;
+        (
+            Matches {
+                for_items,
+                for_entries: for_entries.into_iter().map(List::from).collect(),
+                related,
+            },
+            self,
+        )
+    }
+
+    /// [`compute`] again for a site whose entries `edited` changed (same entries, items and
+    /// holds otherwise): the other results' profiles are kept, the index is patched where
+    /// the edited results' tokens changed (with the same lists, frequencies and lengths a
+    /// new index would have), and every query runs again.
+    pub fn recompute(
+        mut self,
+        config: &SiteConfig,
+        entries: &[Arc<Entry>],
+        collections: &[Collection],
+        edited: &[usize],
+    ) -> (Matches, State) {
+        let matching = &config.matching;
+        let default = &config.default_language;
+        for &e in edited {
+            let Ok(r) = self.public.binary_search(&e) else {
+                continue;
+            };
+            let v = &entries[e].versions[default];
+            let new = profile(v, &config.schema, matching, &self.synonyms, false);
+            let old = std::mem::replace(&mut self.results[r], new);
+            self.index.replace(r as u32, &old, &self.results[r]);
+        }
+        self.index.renorm(&self.results);
+        self.run(config, entries, collections)
+    }
+}
+
+impl Index {
+    /// Result `r`'s profile changed from `old` to `new`: its postings, and the inverse
+    /// document frequencies of the tokens it gained or lost.
+    fn replace(&mut self, r: u32, old: &Profile, new: &Profile) {
+        let n = self.norm.len().max(1) as f32;
+        let mut changed: Vec<Tok> = Vec::new();
+        for &(t, _) in &old.tokens {
+            if let Some(list) = self.postings.get_mut(&t)
+                && let Ok(k) = list.binary_search_by_key(&r, |p| p.0)
+            {
+                list.remove(k);
+                changed.push(t);
+            }
+        }
+        for &(t, w) in &new.tokens {
+            let list = self.postings.entry(t).or_default();
+            match list.binary_search_by_key(&r, |p| p.0) {
+                Ok(k) => list[k].1 = w,
+                Err(k) => list.insert(k, (r, w)),
+            }
+            changed.push(t);
+        }
+        for t in changed {
+            match self.postings.get(&t) {
+                Some(list) if !list.is_empty() => {
+                    self.idf.insert(t, (1.0 + n / list.len() as f32).ln());
+                }
+                _ => {
+                    self.postings.remove(&t);
+                    self.idf.remove(&t);
                 }
             }
         }
-        for_items.push(
-            lists
-                .into_iter()
-                .map(|mut l| {
-                    l.truncate(top);
-                    l
-                })
-                .collect(),
-        );
     }
-    for list in &mut for_entries {
-        list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
-        list.truncate(top);
-    }
-    let mut related: Vec<Vec<Match>> = vec![Vec::new(); entries.len()];
-    if matching.related > 0 {
-        let found: Vec<Vec<Match>> = (0..public.len())
-            .into_par_iter()
-            .map_init(Scratch::default, |scratch, r| {
-                let e = &entries[public[r]];
-                let v = &e.versions[default];
-                let text = QueryText::new(&text_of(v), &index);
-                let k = matching.related;
-                to_match(
-                    scratch,
-                    &results[r],
-                    k,
-                    Some(r as u32),
-                    (strong, related_df),
-                )
-                .into_iter()
-                .map(|(o, score)| Match {
-                    target: ItemRef::Entry(public[o as usize]),
-                    score: (score * 100.0).round() as u32,
-                    reasons: reasons(&results[r], &text, &results[o as usize], &matching.synonyms),
-                })
-                .collect()
-            })
+
+    /// The length penalties again, as [`Index::new`] computes them.
+    fn renorm(&mut self, profiles: &[Profile]) {
+        let n = profiles.len().max(1) as f32;
+        let avg = profiles.iter().map(|p| p.tokens.len()).sum::<usize>() as f32 / n;
+        self.norm = profiles
+            .iter()
+            .map(|p| (p.tokens.len() as f32 / avg.max(1.0)).sqrt().max(0.5))
             .collect();
-        for (r, list) in found.into_iter().enumerate() {
-            related[public[r]] = list;
-        }
-    }
-    Matches {
-        for_items,
-        for_entries,
-        related,
     }
 }
 

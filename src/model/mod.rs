@@ -10,6 +10,7 @@ pub mod html;
 pub mod ids;
 pub mod matching;
 pub mod refs;
+pub mod rematch;
 pub mod reorder;
 pub mod taxonomy;
 pub mod urls;

@@ -538,7 +538,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("backlinks", &market::backlinks(s, who, &w));
         ctx.insert("matches", &market::matches(s, who, s.matches.of(who), &w));
         if let ItemRef::Entry(i) = who {
-            let related = s.matches.related.get(i).map_or(&[][..], Vec::as_slice);
+            let related = s.matches.related.get(i).map_or(&[][..], |l| l);
             ctx.insert("related", &market::matches(s, who, related, &w));
         }
     }

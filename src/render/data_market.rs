@@ -235,10 +235,7 @@ fn matches_doc(site: &Site) -> MatchesDoc<'_> {
     for e in 0..site.entries.len() {
         let who = ItemRef::Entry(e);
         let matches = match_records(site, site.matches.of(who));
-        let related = match_records(
-            site,
-            site.matches.related.get(e).map_or(&[][..], Vec::as_slice),
-        );
+        let related = match_records(site, site.matches.related.get(e).map_or(&[][..], |l| l));
         if public(site, who) && !(matches.is_empty() && related.is_empty()) {
             out.push(MatchesOf {
                 from: id_of(site, who),

@@ -86,6 +86,9 @@ pub(super) struct LastFull {
     /// Link targets of the site (the fast path changes no entry's identity).
     pub targets: Arc<Targets>,
     pub prepared: Arc<Prepared>,
+    /// What matching built, kept up to date by the fast path (`market_path.rs`); `None`
+    /// for a site that does not match, or after a fast path failed half-way.
+    pub rematch: Option<crate::model::rematch::Rematch>,
 }
 
 pub(super) fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
@@ -270,6 +273,7 @@ impl Engine {
         let options = ModelOptions {
             include_held: true,
             now: jiff::Timestamp::now(),
+            keep_matching: true,
         };
         trace.mark("load+check");
         let assets: Vec<ContentFile> = assets;
@@ -291,7 +295,11 @@ impl Engine {
         if !errors.is_empty() {
             return Err(fail(errors, sources));
         }
+        let matching = assembled.matching.take();
         let site = assembled.site;
+        let rematch = matching.map(|state| {
+            crate::model::rematch::Rematch::new(state, site.entries.len(), &site.collections)
+        });
         let (mut plan, d) = crate::plan::plan(&site, &root);
         if !d.is_empty() {
             return Err(fail(d, sources));
@@ -448,6 +456,7 @@ impl Engine {
             invalid: assembled.invalid,
             targets,
             prepared,
+            rematch,
         });
         trace.mark("snapshot");
         trace.print();

@@ -103,9 +103,9 @@ impl Engine {
         let root = self.root.clone();
         let default = current.site.default_lang().clone();
         // An entry's text feeds the matches of demands and bases and the titles other items
-        // show of it: a site with collections rebuilds (incrementally) to recompute them.
+        // show of it: a site with collections has its own fast path (`market_path.rs`).
         if !current.site.collections.is_empty() {
-            return Err("the site has collections (matches and references are recomputed)");
+            return self.try_patch_market(changed);
         }
 
         // Which entries changed: every reported path must be a known entry file that still

@@ -34,6 +34,9 @@ pub struct ModelOptions {
     pub include_held: bool,
     /// The moment embargoes are compared with.
     pub now: jiff::Timestamp,
+    /// Keep what matching built (`Assembled::matching`) for re-querying after edits
+    /// (preview); a build lets it go.
+    pub keep_matching: bool,
 }
 
 /// The site plus what `markdown` needs to resolve links to entries that are not in it.
@@ -43,6 +46,8 @@ pub struct Assembled {
     pub withheld: HashSet<String>,
     /// Link keys of documents that failed validation (already reported).
     pub invalid: HashSet<String>,
+    /// What matching built, with `ModelOptions::keep_matching` on a site that matches.
+    pub matching: Option<matching::State>,
 }
 
 pub(super) fn text(fields: &Checked, name: &str) -> Option<String> {
@@ -470,7 +475,11 @@ pub fn assemble(
         &withheld,
         &mut diags,
     );
-    let matches = matching::compute(config, &entries, &col.collections);
+    let (matches, matching) = if options.keep_matching {
+        matching::compute_keeping(config, &entries, &col.collections)
+    } else {
+        (matching::compute(config, &entries, &col.collections), None)
+    };
     let site = Site {
         config: config.clone(),
         urls,
@@ -491,6 +500,7 @@ pub fn assemble(
             site,
             withheld,
             invalid: invalid.clone(),
+            matching,
         },
         diags,
     )
