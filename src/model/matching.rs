@@ -252,12 +252,6 @@ fn body_opening(v: &EntryVersion) -> &str {
     &body[..cut]
 }
 
-impl Profile {
-    fn has(&self, t: Tok) -> bool {
-        self.tokens.binary_search_by_key(&t, |x| x.0).is_ok()
-    }
-}
-
 /// The inverted index over the results' profiles.
 struct Index {
     postings: HashMap<Tok, Vec<(u32, f32)>, Hasher>,
@@ -296,31 +290,60 @@ impl Index {
     }
 }
 
-/// Scores of one query against every result it shares something with. Only the query's
-/// tokens weighing at least `min_weight` are looked up, and only those in at most `max_df`
-/// results. `acc` and `touched` are scratch space, left empty.
-#[allow(clippy::too_many_arguments)]
+/// One result holding a token, and the token's weight in it.
+type Posting = (u32, f32);
+
+/// Which of a query's tokens are looked up in the index.
+#[derive(Clone, Copy)]
+struct Lookup {
+    /// Tokens weighing less than this in the query are not looked up.
+    min_weight: f32,
+    /// Tokens in more results than this are not looked up.
+    max_df: usize,
+    /// Postings read per query, at most (give or take one token's list): tokens are read
+    /// rarest first (they weigh the most), and the commonest are left out once this many
+    /// postings were read. This is what keeps a query's cost from growing with the site,
+    /// and so matching linear: the lists of a token grow with the number of results.
+    budget: usize,
+}
+
+/// Postings an item's query reads at most: a demand of a 10,000-result site reads some
+/// 4,000 of its ~20 tokens' lists, so this leaves such sites as they are and bounds larger
+/// ones.
+const ITEM_BUDGET: usize = 8192;
+
+/// Postings a result's query for related results reads at most (it reads only its title
+/// and keyword tokens in a two-hundredth of the results: ~150 at 10,000 results).
+const RELATED_BUDGET: usize = 1024;
+
+/// Scores of one query against every result it shares something with (see [`Lookup`] for
+/// which tokens are looked up). `acc` and `touched` are scratch space, left empty.
 fn query(
     q: &Profile,
     index: &Index,
     results: &[Profile],
     config: &MatchingConfig,
-    min_weight: f32,
-    max_df: usize,
-    acc: &mut Vec<f32>,
-    touched: &mut Vec<u32>,
+    lookup: Lookup,
+    (acc, touched): &mut Scratch,
 ) -> Vec<(u32, f32)> {
     acc.resize(results.len(), 0.0);
-    for &(t, wq) in &q.tokens {
-        if wq < min_weight {
-            continue;
+    let mut lists: Vec<(&[Posting], Tok, f32)> = q
+        .tokens
+        .iter()
+        .filter(|(_, wq)| *wq >= lookup.min_weight)
+        .filter_map(|&(t, wq)| {
+            let list = index.postings.get(&t)?;
+            (list.len() <= lookup.max_df).then_some((&list[..], t, wq))
+        })
+        .collect();
+    // Rarest first; equal lists in token order, so the same query reads the same lists.
+    lists.sort_unstable_by_key(|(list, t, _)| (list.len(), *t));
+    let mut read = 0;
+    for (list, t, wq) in lists {
+        if read >= lookup.budget {
+            break;
         }
-        let Some(list) = index.postings.get(&t) else {
-            continue;
-        };
-        if list.len() > max_df {
-            continue;
-        }
+        read += list.len();
         let idf = index.idf[&t];
         for &(r, wr) in list {
             if acc[r as usize] == 0.0 {
@@ -396,55 +419,89 @@ fn telling(h: Tok, index: &Index) -> bool {
     })
 }
 
-/// A query's text cut into runs once, with the hash of each bigram and word that could be
-/// named as a reason ([`telling`]), so each of its matches only looks them up in the other
-/// profile.
+/// A query's text cut once: its CJK runs with the hash of the bigram starting at each
+/// character, and its words with theirs, so each of its matches only compares hashes. Which
+/// of them tell results apart ([`telling`]) is asked only of those the other side shares.
 struct QueryText {
-    runs: Vec<Run>,
-}
-
-enum Run {
-    /// CJK characters and, per position, the telling bigram starting there.
-    Cjk(Vec<char>, Vec<Option<Tok>>),
-    Word(String, Tok),
+    /// The CJK characters, run after run.
+    chars: Vec<char>,
+    /// Per character, the hash of the bigram starting there (none at a run's last one).
+    grams: Vec<Option<Tok>>,
+    /// Where each CJK run is in `chars`.
+    runs: Vec<std::ops::Range<usize>>,
+    /// Words that could be named (two characters or more, not a number, not a stop word).
+    words: Vec<(String, Tok)>,
+    /// Every hash of `grams` and `words`, sorted, once each.
+    all: Vec<Tok>,
 }
 
 impl QueryText {
-    fn new(text: &str, index: &Index) -> QueryText {
-        let mut buf = String::new();
-        let runs = pieces(&normalize(text))
-            .into_iter()
-            .filter_map(|p| match p {
+    fn new(text: &str) -> QueryText {
+        let mut q = QueryText {
+            chars: Vec::new(),
+            grams: Vec::new(),
+            runs: Vec::new(),
+            words: Vec::new(),
+            all: Vec::new(),
+        };
+        for piece in pieces(&normalize(text)) {
+            match piece {
                 Piece::Cjk(chars) => {
-                    let grams = (0..chars.len())
-                        .map(|i| {
-                            let pair = chars.get(i..i + 2)?;
-                            buf.clear();
-                            buf.extend(pair);
-                            let h = tok_hash(&buf);
-                            telling(h, index).then_some(h)
-                        })
-                        .collect();
-                    Some(Run::Cjk(chars, grams))
+                    let start = q.chars.len();
+                    let mut buf = [0u8; 8];
+                    for pair in chars.windows(2) {
+                        let n = pair[0].encode_utf8(&mut buf).len();
+                        let m = pair[1].encode_utf8(&mut buf[n..]).len();
+                        let gram = std::str::from_utf8(&buf[..n + m]).unwrap_or_default();
+                        q.grams.push(Some(tok_hash(gram)));
+                    }
+                    q.grams.push(None);
+                    q.chars.extend(chars);
+                    q.runs.push(start..q.chars.len());
                 }
                 Piece::Word(w) => {
-                    let h = tok_hash(&w);
-                    let useful = w.chars().count() >= 2
+                    if w.chars().nth(1).is_some()
                         && !w.chars().all(|c| c.is_ascii_digit())
                         && !STOP.contains(&w.as_str())
-                        && telling(h, index);
-                    useful.then_some(Run::Word(w, h))
+                    {
+                        let h = tok_hash(&w);
+                        q.words.push((w, h));
+                    }
                 }
-            })
-            .collect();
-        QueryText { runs }
+            }
+        }
+        q.all = q.grams.iter().flatten().copied().collect();
+        q.all.extend(q.words.iter().map(|w| w.1));
+        q.all.sort_unstable();
+        q.all.dedup();
+        q
     }
 }
 
 /// The words both `a` and `b` contain that tell them apart from other results: a CJK
 /// stretch whose overlapping bigrams are all shared is named whole (`有机玻璃`, not `有机`,
 /// `机玻`, `玻璃`); longest first, at most five.
-fn shared_terms(a: &QueryText, b: &Profile) -> Vec<String> {
+fn shared_terms(a: &QueryText, b: &Profile, index: &Index) -> Vec<String> {
+    // The hashes both sides have (two sorted lists walked together), kept if they tell.
+    let mut shared: Vec<Tok> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.all.len() && j < b.tokens.len() {
+        match a.all[i].cmp(&b.tokens[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if telling(a.all[i], index) {
+                    shared.push(a.all[i]);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    if shared.is_empty() {
+        return Vec::new();
+    }
+    let has = |h: Tok| shared.binary_search(&h).is_ok();
     let mut found: Vec<String> = Vec::new();
     let push = |t: String, found: &mut Vec<String>| {
         if !found.contains(&t) {
@@ -452,26 +509,23 @@ fn shared_terms(a: &QueryText, b: &Profile) -> Vec<String> {
         }
     };
     for run in &a.runs {
-        match run {
-            Run::Cjk(chars, grams) => {
-                let mut run_start: Option<usize> = None;
-                for i in 0..chars.len() {
-                    let ok = grams[i].is_some_and(|h| b.has(h));
-                    match (ok, run_start) {
-                        (true, None) => run_start = Some(i),
-                        (false, Some(st)) => {
-                            push(chars[st..=i].iter().collect(), &mut found);
-                            run_start = None;
-                        }
-                        _ => {}
-                    }
+        let (chars, grams) = (&a.chars[run.clone()], &a.grams[run.clone()]);
+        let mut run_start: Option<usize> = None;
+        for i in 0..chars.len() {
+            let ok = grams[i].is_some_and(has);
+            match (ok, run_start) {
+                (true, None) => run_start = Some(i),
+                (false, Some(st)) => {
+                    push(chars[st..=i].iter().collect(), &mut found);
+                    run_start = None;
                 }
+                _ => {}
             }
-            Run::Word(w, h) => {
-                if b.has(*h) {
-                    push(w.clone(), &mut found);
-                }
-            }
+        }
+    }
+    for (w, h) in &a.words {
+        if has(*h) {
+            push(w.clone(), &mut found);
         }
     }
     found.sort_by(|x, y| y.chars().count().cmp(&x.chars().count()).then(x.cmp(y)));
@@ -485,7 +539,13 @@ fn shared_terms(a: &QueryText, b: &Profile) -> Vec<String> {
     kept
 }
 
-fn reasons(q: &Profile, q_text: &QueryText, r: &Profile, synonyms: &[Vec<String>]) -> Vec<Reason> {
+fn reasons(
+    q: &Profile,
+    q_text: &QueryText,
+    r: &Profile,
+    index: &Index,
+    synonyms: &[Vec<String>],
+) -> Vec<Reason> {
     let s = structured(q, r);
     let mut out: Vec<Reason> = s
         .fields
@@ -500,7 +560,7 @@ fn reasons(q: &Profile, q_text: &QueryText, r: &Profile, synonyms: &[Vec<String>
     out.extend(s.synonyms.into_iter().map(|g| Reason::Synonym {
         word: synonyms[g].join(" = "),
     }));
-    let terms = shared_terms(q_text, r);
+    let terms = shared_terms(q_text, r, index);
     if !terms.is_empty() {
         out.push(Reason::Terms { terms });
     }
@@ -510,10 +570,13 @@ fn reasons(q: &Profile, q_text: &QueryText, r: &Profile, synonyms: &[Vec<String>
     out
 }
 
-/// The text a profile's shared terms are looked for in.
-fn text_of(v: &EntryVersion) -> String {
+/// The text a profile's shared terms are looked for in: what its profile read (`body`:
+/// with the opening of the body, as for the items matched; a result's related results are
+/// found by its title and keywords, and named by what the results' profiles hold).
+fn text_of(v: &EntryVersion, body: bool) -> String {
     let mut t = v.title.clone();
-    for part in [v.summary.as_deref().unwrap_or(""), body_opening(v)] {
+    let body = if body { body_opening(v) } else { "" };
+    for part in [v.summary.as_deref().unwrap_or(""), body] {
         t.push('\n');
         t.push_str(part);
     }
@@ -550,8 +613,7 @@ type Scratch = (Vec<f32>, Vec<u32>);
 
 impl State {
     /// The scored results `q` shares something with, best first, at most `k` (excluding
-    /// result `skip`), looking up only tokens of weight `min_weight` in at most `max_df`
-    /// results.
+    /// result `skip`), looking up the tokens `lookup` says.
     fn best_of(
         &self,
         config: &MatchingConfig,
@@ -559,19 +621,9 @@ impl State {
         q: &Profile,
         k: usize,
         skip: Option<u32>,
-        (min_weight, max_df): (f32, usize),
+        lookup: Lookup,
     ) -> Vec<(u32, f32)> {
-        let (acc, touched) = scratch;
-        let mut scored = query(
-            q,
-            &self.index,
-            &self.results,
-            config,
-            min_weight,
-            max_df,
-            acc,
-            touched,
-        );
+        let mut scored = query(q, &self.index, &self.results, config, lookup, scratch);
         if let Some(s) = skip {
             scored.retain(|(r, _)| *r != s);
         }
@@ -588,22 +640,36 @@ impl State {
         schema: &Schema,
     ) -> Vec<Match> {
         let q = profile(v, schema, config, &self.synonyms, true);
-        let text = QueryText::new(&text_of(v), &self.index);
-        self.best_of(
+        let found = self.best_of(
             config,
             scratch,
             &q,
             CANDIDATES.max(config.top),
             None,
-            (0.0, self.index.max_df),
-        )
-        .into_iter()
-        .map(|(r, score)| Match {
-            target: ItemRef::Entry(self.public[r as usize]),
-            score: (score * 100.0).round() as u32,
-            reasons: reasons(&q, &text, &self.results[r as usize], &config.synonyms),
-        })
-        .collect()
+            Lookup {
+                min_weight: 0.0,
+                max_df: self.index.max_df,
+                budget: ITEM_BUDGET,
+            },
+        );
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let text = QueryText::new(&text_of(v, true));
+        found
+            .into_iter()
+            .map(|(r, score)| Match {
+                target: ItemRef::Entry(self.public[r as usize]),
+                score: (score * 100.0).round() as u32,
+                reasons: reasons(
+                    &q,
+                    &text,
+                    &self.results[r as usize],
+                    &self.index,
+                    &config.synonyms,
+                ),
+            })
+            .collect()
     }
 
     /// The related results of public result `r` (its place in `results`), whose default
@@ -620,27 +686,36 @@ impl State {
         // what keeps the work in proportion to the site.
         let strong = config.weights.title.min(config.weights.keywords) as f32;
         let related_df = (self.results.len() / 200).max(16);
-        let text = QueryText::new(&text_of(v), &self.index);
-        self.best_of(
+        let found = self.best_of(
             config,
             scratch,
             &self.results[r],
             config.related,
             Some(r as u32),
-            (strong, related_df),
-        )
-        .into_iter()
-        .map(|(o, score)| Match {
-            target: ItemRef::Entry(self.public[o as usize]),
-            score: (score * 100.0).round() as u32,
-            reasons: reasons(
-                &self.results[r],
-                &text,
-                &self.results[o as usize],
-                &config.synonyms,
-            ),
-        })
-        .collect()
+            Lookup {
+                min_weight: strong,
+                max_df: related_df,
+                budget: RELATED_BUDGET,
+            },
+        );
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let text = QueryText::new(&text_of(v, false));
+        found
+            .into_iter()
+            .map(|(o, score)| Match {
+                target: ItemRef::Entry(self.public[o as usize]),
+                score: (score * 100.0).round() as u32,
+                reasons: reasons(
+                    &self.results[r],
+                    &text,
+                    &self.results[o as usize],
+                    &self.index,
+                    &config.synonyms,
+                ),
+            })
+            .collect()
     }
 
     /// The candidates of item `v` (default-language version, of `schema`) as [`compute`]

@@ -124,8 +124,6 @@ struct MatchesOf<'a> {
     #[serde(flatten)]
     from: Id,
     matches: Vec<MatchRecord<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    related: Vec<MatchRecord<'a>>,
 }
 
 #[derive(Serialize)]
@@ -214,39 +212,31 @@ fn collection_doc(site: &Site, c: usize) -> CollectionDoc<'_> {
     }
 }
 
+/// `data/matches.json`: the supply–demand matches the office follows up — each public item's
+/// best results and each public result's open items. Related results (result to result) are
+/// a reading aid shown on the result pages only: as open data they would be some 6 KB per
+/// result (60 MB at 10,000 results) of pairs nobody acts on.
 fn matches_doc(site: &Site) -> MatchesDoc<'_> {
-    let mut out = Vec::new();
-    for (c, col) in site.collections.iter().enumerate() {
-        for i in 0..col.items.len() {
-            let who = ItemRef::Item {
-                collection: c,
-                item: i,
-            };
+    let items = site.collections.iter().enumerate().flat_map(|(c, col)| {
+        (0..col.items.len()).map(move |i| ItemRef::Item {
+            collection: c,
+            item: i,
+        })
+    });
+    let matches = items
+        .chain((0..site.entries.len()).map(ItemRef::Entry))
+        .filter(|&who| public(site, who))
+        .filter_map(|who| {
             let matches = match_records(site, site.matches.of(who));
-            if public(site, who) && !matches.is_empty() {
-                out.push(MatchesOf {
-                    from: id_of(site, who),
-                    matches,
-                    related: Vec::new(),
-                });
-            }
-        }
-    }
-    for e in 0..site.entries.len() {
-        let who = ItemRef::Entry(e);
-        let matches = match_records(site, site.matches.of(who));
-        let related = match_records(site, site.matches.related.get(e).map_or(&[][..], |l| l));
-        if public(site, who) && !(matches.is_empty() && related.is_empty()) {
-            out.push(MatchesOf {
+            (!matches.is_empty()).then(|| MatchesOf {
                 from: id_of(site, who),
                 matches,
-                related,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     MatchesDoc {
         base_url: &site.config.base_url.absolute,
-        matches: out,
+        matches,
     }
 }
 
