@@ -36,6 +36,22 @@ use crate::trace::Trace;
 use crate::validate::documents::{Doc, EntryDoc, check_file};
 
 /// Why the site could not be reordered, as the fast path reports it.
+/// Pages `todo` of `plan`, rendered on every core, by output file: what the fast paths
+/// patch into the last snapshot.
+pub(super) fn render_pages(
+    renderer: &Renderer,
+    plan: &crate::plan::Plan,
+    todo: &[usize],
+) -> Result<Vec<(String, Packed)>, &'static str> {
+    todo.par_iter()
+        .map(|&n| {
+            let p = &plan.pages[n];
+            (renderer.render(p).ok()).map(|html| (output_file(&p.site_path), Packed::new(&html)))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or("a page failed to render")
+}
+
 fn refusal(r: Refusal) -> &'static str {
     match r {
         Refusal::DuplicateTitle => "two entries of a release share a title",
@@ -307,17 +323,7 @@ impl Engine {
                 .map_err(|_| "a card did not render")?,
         );
         let renderer = Renderer::from_prepared(&site, prepared.clone());
-        let rendered: Vec<(String, Packed)> = todo
-            .par_iter()
-            .map(|&n| {
-                let p = &plan.pages[n];
-                renderer
-                    .render(p)
-                    .ok()
-                    .map(|html| (output_file(&p.site_path), Packed::new(&html)))
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or("a page failed to render")?;
+        let rendered = render_pages(&renderer, &plan, &todo)?;
         drop(renderer);
         trace.mark("render");
 

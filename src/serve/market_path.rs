@@ -18,8 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::diagnostics::Diagnostic;
 use crate::load::discover::{ContentFile, ContentKind};
 use crate::markdown::Resolver;
@@ -30,12 +28,10 @@ use crate::model::ids::Lang;
 use crate::model::matching::Matches;
 use crate::model::refs::ItemRef;
 use crate::model::rematch::{self, Changed, Rematch};
-use crate::model::urls::output_file;
 use crate::model::{EntryVersion, Site, taxonomy};
 use crate::plan::PageKind;
 use crate::render::Renderer;
 use crate::serve::engine::{CachedDoc, Engine, Report, Snapshot, hash_bytes, stamp};
-use crate::serve::packed::Packed;
 use crate::serve::patch::patch_entry;
 use crate::serve::patch_item::{patch_item, same_card, same_link, same_refs, same_taxonomy_values};
 use crate::serve::signature::card_hash;
@@ -545,15 +541,7 @@ impl Engine {
         );
         trace.mark("pages");
         let renderer = Renderer::from_prepared(&site, prepared.clone());
-        let rendered: Vec<(String, Packed)> = todo
-            .par_iter()
-            .map(|&n| {
-                let p = &plan.pages[n];
-                (renderer.render(p).ok())
-                    .map(|html| (output_file(&p.site_path), Packed::new(&html)))
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or("a page failed to render")?;
+        let rendered = super::fast_path::render_pages(&renderer, &plan, &todo)?;
         drop(renderer);
         trace.mark("render");
 
