@@ -284,25 +284,17 @@ impl Keys {
             region: p.region_key,
             ..Keys::default()
         };
-        let parts = [
-            &p.field_keys[..],
-            &p.keyword_keys[..],
-            &p.synonyms.iter().map(|&g| g as u64).collect::<Vec<_>>()[..],
-        ];
-        if parts.iter().map(|x| x.len()).sum::<usize>() > KEYS {
+        let (f, kw, sy) = (p.field_keys.len(), p.keyword_keys.len(), p.synonyms.len());
+        if f + kw + sy > KEYS {
             k.spilled = true;
             return k;
         }
-        let mut at = 0;
-        for part in parts {
-            k.keys[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
+        let keys = (p.field_keys.iter().chain(&p.keyword_keys).copied())
+            .chain(p.synonyms.iter().map(|&g| g as u64));
+        for (slot, key) in k.keys.iter_mut().zip(keys) {
+            *slot = key;
         }
-        (k.fields, k.keywords, k.synonyms) = (
-            p.field_keys.len() as u8,
-            p.keyword_keys.len() as u8,
-            p.synonyms.len() as u8,
-        );
+        (k.fields, k.keywords, k.synonyms) = (f as u8, kw as u8, sy as u8);
         k
     }
 

@@ -22,6 +22,15 @@ pub struct Term {
     pub entries: Vec<usize>,
 }
 
+impl Term {
+    /// The entries listed on page `page` (from 1) of the term's pages, `per` a page.
+    pub fn page_entries(&self, page: usize, per: usize) -> &[usize] {
+        let start = (page.saturating_sub(1) * per).min(self.entries.len());
+        let end = (start + per).min(self.entries.len());
+        &self.entries[start..end]
+    }
+}
+
 /// A taxonomy field and its terms per language.
 #[derive(Debug, Clone)]
 pub struct Taxonomy {

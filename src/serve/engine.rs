@@ -91,6 +91,38 @@ pub(super) struct LastFull {
     pub rematch: Option<crate::model::rematch::Rematch>,
 }
 
+impl LastFull {
+    /// The files a fast path patches for the reported `changed` paths, by path relative to
+    /// `root`, sorted, once each: every path must be a known file that still exists and
+    /// whose kind `accept`s (else `refused`), or a file that neither existed before nor
+    /// exists now (an editor's temporary file, skipped).
+    pub(super) fn edited_files(
+        &self,
+        changed: &[PathBuf],
+        root: &Path,
+        refused: &'static str,
+        accept: impl Fn(&ContentKind) -> bool,
+    ) -> Result<Vec<(PathBuf, ContentFile)>, &'static str> {
+        let mut edited = Vec::new();
+        for p in changed {
+            let rel = (p.strip_prefix(root))
+                .map_err(|_| "a path outside the site")?
+                .to_path_buf();
+            let exists = p.exists();
+            match self.files.get(&rel) {
+                None if !exists || p.is_dir() => continue,
+                None => return Err("a new file"),
+                Some(_) if !exists => return Err("a file was removed"),
+                Some(f) if accept(&f.kind) => edited.push((rel, f.clone())),
+                Some(_) => return Err(refused),
+            }
+        }
+        edited.sort_by(|a: &(PathBuf, ContentFile), b| a.0.cmp(&b.0));
+        edited.dedup_by(|a, b| a.0 == b.0);
+        Ok(edited)
+    }
+}
+
 pub(super) fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.modified().ok()?, m.len()))

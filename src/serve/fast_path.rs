@@ -124,28 +124,9 @@ impl Engine {
             return self.try_patch_market(changed);
         }
 
-        // Which entries changed: every reported path must be a known entry file that still
-        // exists, or a file that neither existed before nor exists now (an editor's
-        // temporary file).
-        let mut edited: Vec<(PathBuf, crate::load::discover::ContentFile)> = Vec::new();
-        for p in changed {
-            let rel = p
-                .strip_prefix(&root)
-                .map_err(|_| "a path outside the site")?
-                .to_path_buf();
-            let exists = p.exists();
-            match last.files.get(&rel) {
-                None if !exists || p.is_dir() => continue,
-                None => return Err("a new file"),
-                Some(_) if !exists => return Err("a file was removed"),
-                Some(f) if matches!(f.kind, ContentKind::Entry { .. }) => {
-                    edited.push((rel, f.clone()));
-                }
-                Some(_) => return Err("not an entry file"),
-            }
-        }
-        edited.sort_by(|a, b| a.0.cmp(&b.0));
-        edited.dedup_by(|a, b| a.0 == b.0);
+        let edited = last.edited_files(changed, &root, "not an entry file", |k| {
+            matches!(k, ContentKind::Entry { .. })
+        })?;
         let mut touched: Vec<usize> = Vec::new();
         for (rel, file) in &edited {
             let st = stamp(&root.join(rel)).ok_or("a file was removed")?;
@@ -303,9 +284,9 @@ impl Engine {
                             .get(lang)
                             .and_then(|ts| ts.get(*term))
                             .is_some_and(|t| {
-                                let start = ((page - 1) * per).min(t.entries.len());
-                                let end = (start + per).min(t.entries.len());
-                                t.entries[start..end].iter().any(|i| cards_set.contains(i))
+                                t.page_entries(*page, per)
+                                    .iter()
+                                    .any(|i| cards_set.contains(i))
                             }))
             }
             _ => false,

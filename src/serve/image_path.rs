@@ -258,9 +258,9 @@ impl Engine {
                     && (site.taxonomies[*taxonomy].terms.get(lang))
                         .and_then(|ts| ts.get(*term))
                         .is_some_and(|t| {
-                            let start = ((page - 1) * per).min(t.entries.len());
-                            let end = (start + per).min(t.entries.len());
-                            t.entries[start..end].iter().any(|i| covers.contains(i))
+                            t.page_entries(*page, per)
+                                .iter()
+                                .any(|i| covers.contains(i))
                         })
             }
             _ => false,

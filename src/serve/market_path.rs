@@ -109,9 +109,9 @@ impl Shows {
                     && (site.taxonomies[*taxonomy].terms.get(lang))
                         .and_then(|ts| ts.get(*term))
                         .is_some_and(|t| {
-                            let start = ((page - 1) * per).min(t.entries.len());
-                            let end = (start + per).min(t.entries.len());
-                            t.entries[start..end].iter().any(|i| self.cards.contains(i))
+                            t.page_entries(*page, per)
+                                .iter()
+                                .any(|i| self.cards.contains(i))
                         })
             }
             PageKind::Collection {
@@ -244,35 +244,12 @@ impl Engine {
         let default = old.default_lang().clone();
         let now = jiff::Timestamp::now();
 
-        // Which entries and items changed: every reported path must be a known entry or
-        // item file that still exists, or a file that neither existed before nor exists now.
-        let mut edited: Vec<(PathBuf, ContentFile)> = Vec::new();
-        {
-            let last = self.last.as_ref().ok_or("no previous build")?;
-            for p in changed {
-                let rel = p
-                    .strip_prefix(&root)
-                    .map_err(|_| "a path outside the site")?
-                    .to_path_buf();
-                let exists = p.exists();
-                match last.files.get(&rel) {
-                    None if !exists || p.is_dir() => continue,
-                    None => return Err("a new file"),
-                    Some(_) if !exists => return Err("a file was removed"),
-                    Some(f)
-                        if matches!(
-                            f.kind,
-                            ContentKind::Entry { .. } | ContentKind::Item { .. }
-                        ) =>
-                    {
-                        edited.push((rel, f.clone()));
-                    }
-                    Some(_) => return Err("not an entry or item file"),
-                }
-            }
-        }
-        edited.sort_by(|a, b| a.0.cmp(&b.0));
-        edited.dedup_by(|a, b| a.0 == b.0);
+        let edited = (self.last.as_ref().ok_or("no previous build")?).edited_files(
+            changed,
+            &root,
+            "not an entry or item file",
+            |k| matches!(k, ContentKind::Entry { .. } | ContentKind::Item { .. }),
+        )?;
         let mut touched = Touched::default();
         for (rel, file) in &edited {
             if !self.recheck(rel, file, old)? {

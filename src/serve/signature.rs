@@ -428,9 +428,7 @@ impl<'a> Signer<'a> {
                 {
                     (t.slug.as_str(), &t.label, t.entries.len()).hash(&mut h);
                     let per = s.config.paginate_by;
-                    let start = (page - 1) * per;
-                    let end = (start + per).min(t.entries.len());
-                    entries(&t.entries[start.min(end)..end], &mut h);
+                    entries(t.page_entries(*page, per), &mut h);
                 }
             }
             PageKind::Page(i) => {
