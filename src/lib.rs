@@ -102,6 +102,10 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// What page signatures start from (gathered for builds only, see [`render::reuse`]).
     pub inputs: render::reuse::Inputs,
+    /// The matches were taken from the last build's (see [`model::match_cache`]).
+    pub matches_reused: bool,
+    /// How many bodies' HTML was read back from the last build's (see [`markdown::store`]).
+    pub bodies_reused: usize,
 }
 
 /// Load and validate everything under `opts.root`. Nothing is written.
@@ -198,7 +202,12 @@ fn load_site_traced(
     let options = ModelOptions {
         include_held: opts.drafts,
         now: jiff::Timestamp::now(),
-        keep_matching: false,
+        // A build takes the matches from the last build's when nothing they are computed
+        // from changed (see `model::match_cache`).
+        matching: match drop_texts {
+            true => model::assemble::MatchingRun::Later,
+            false => model::assemble::MatchingRun::Compute,
+        },
     };
     // Thumbnails are made (or found in the cache) before the model, so that bodies and
     // pages can name their sizes; SVG files are checked here too.
@@ -209,6 +218,21 @@ fn load_site_traced(
     diags.extend(d);
     assembled.site.images = std::sync::Arc::new(images);
     diags.extend(images::uses::check(&assembled.site, root));
+    trace.mark("assemble");
+    let mut matches_reused = false;
+    if drop_texts {
+        let site = &assembled.site;
+        let (matches, reused) = model::match_cache::matches(
+            &site.config,
+            &site.entries,
+            &site.collections,
+            &model::match_cache::path(root),
+            &render::reuse::this_gazette(),
+        );
+        assembled.site.matches = std::sync::Arc::new(matches);
+        matches_reused = reused;
+        trace.mark("matching");
+    }
     if drop_texts {
         let resolver =
             markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
@@ -217,13 +241,29 @@ fn load_site_traced(
             inputs.epoch ^= assembled.site.images.fingerprint_all();
         }
     }
-    trace.mark("assemble");
+    trace.mark("resolver");
+    // A build reads back the bodies the last one rendered from the same text, links and
+    // images (see `markdown::store`), for the same site.toml and this Gazette.
+    let store = drop_texts.then(|| {
+        let salt = render::reuse::text_hash(&format!(
+            "{} {} {}",
+            render::reuse::this_gazette(),
+            inputs.config,
+            assembled.site.config.base_url.absolute
+        ));
+        markdown::store::BodyStore::open(root, salt)
+    });
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
         &assembled.withheld,
         &assembled.invalid,
         drop_texts,
+        store.as_ref(),
     ));
+    let bodies_reused = store.as_ref().map_or(0, |s| s.reused());
+    if let Some(store) = store {
+        store.finish();
+    }
     trace.mark("markdown");
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
@@ -236,6 +276,8 @@ fn load_site_traced(
         sources,
         warnings,
         inputs,
+        matches_reused,
+        bodies_reused,
     })
 }
 
@@ -305,6 +347,12 @@ pub struct Summary {
     /// up to date for a few changed documents (see [`render::search_update`]); `None` when
     /// the index was built whole.
     pub search_patched: Option<usize>,
+    /// The matches were taken from the last build's: nothing matching reads had changed
+    /// (see [`model::match_cache`]).
+    pub matches_reused: bool,
+    /// How many bodies' HTML was read back from the last build's instead of rendered (see
+    /// [`markdown::store`]).
+    pub bodies_reused: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     pub output: PathBuf,
@@ -719,6 +767,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         changes,
         held_back: loaded.site.held_back,
         search_patched,
+        matches_reused: loaded.matches_reused,
+        bodies_reused: loaded.bodies_reused,
         warnings: loaded.warnings,
         elapsed: start.elapsed(),
         output: out,

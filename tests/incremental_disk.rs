@@ -44,11 +44,27 @@ fn entry(title: &str, body: &str) -> String {
     )
 }
 
+/// Remove what builds keep for the next build in `.gazette-cache/` (the image cache stays:
+/// its entries are checked against their sources).
+fn forget_build_caches(root: &Path) {
+    let cache = root.join(".gazette-cache");
+    match fs::remove_file(cache.join("matches.bin")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("matches.bin: {e}"),
+        _ => {}
+    }
+    match fs::remove_dir_all(cache.join("bodies")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("bodies: {e}"),
+        _ => {}
+    }
+}
+
 /// Build `opts` into its output (incrementally) and, with the same options, into a new empty
 /// folder; both trees must be the same, file for file and byte for byte.
 #[track_caller]
 fn assert_like_cold(o: &BuildOptions, step: &str) -> gazette::Summary {
     let summary = build_ok(o);
+    // Cold: nothing the last build kept for the next one (its matches, its bodies) is read.
+    forget_build_caches(&o.root);
     let cold_dir = tempfile::tempdir().unwrap();
     let mut cold = o.clone();
     cold.output = Some(cold_dir.path().join("out"));
@@ -315,6 +331,25 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
             _ => o.drafts = !o.drafts,
         }
         let s = assert_like_cold(&o, &label);
+        // Matching reads a result's title, summary and keywords, not its body: a body edit
+        // takes the matches from the last build's; a title or demand edit computes them.
+        match what {
+            0 | 1 => {
+                assert!(
+                    s.matches_reused,
+                    "{label}: a body edit computed the matches"
+                );
+                // Every other body is read back from the last build's (the cold build of the
+                // last step, which started without any); the edited one is rendered.
+                assert!(
+                    s.bodies_reused > 10,
+                    "{label}: {} bodies read back",
+                    s.bodies_reused
+                );
+            }
+            2 | 3 => assert!(!s.matches_reused, "{label}: stale matches reused"),
+            _ => {}
+        }
         if body_edit {
             rendered_after_body_edit.push(s.rendered);
             patched_after_body_edit.push(s.search_patched);
@@ -607,4 +642,46 @@ fn a_no_change_rebuild_repairs_an_output_changed_by_hand() {
     // Then it is the site again: nothing to write, nothing to swap.
     let s = build_ok(&o);
     assert!(!s.changes.swapped && s.changes.written == 0, "{s}");
+}
+
+/// Bodies read back from the last build's are only those that rendered without a problem:
+/// a broken link in an unchanged body is reported by every build, and once it is fixed the
+/// body is rendered and kept.
+#[test]
+fn a_body_with_a_problem_is_reported_by_every_build_never_read_back() {
+    let site = sample_site();
+    let root = site.path();
+    let o = opts(root);
+    let first = build_ok(&o);
+    assert_eq!(
+        first.bodies_reused, 0,
+        "nothing kept before the first build"
+    );
+    let again = build_ok(&o);
+    assert!(
+        again.bodies_reused > 10,
+        "{} bodies read back",
+        again.bodies_reused
+    );
+    let path = root.join("content/releases/2024-03/seawater-hydrogen.md");
+    edit(&path, |t| {
+        format!("{t}\n见[别处](@/releases/2024-03/no-such-result.md)。\n")
+    });
+    for round in 0..2 {
+        let failed = gazette::build(&o).expect_err("a broken link fails the build");
+        let report = failed.report();
+        assert!(
+            report.contains("no-such-result") && report.contains("seawater-hydrogen.md"),
+            "round {round}: {report}"
+        );
+    }
+    edit(&path, |t| {
+        t.replace(
+            "见[别处](@/releases/2024-03/no-such-result.md)。",
+            "见别处。",
+        )
+    });
+    let fixed = build_ok(&o);
+    assert!(fixed.bodies_reused > 10);
+    assert_like_cold(&o, "fixed");
 }

@@ -8,6 +8,7 @@ pub mod raw_html;
 pub mod resolve;
 pub mod safe;
 pub mod site;
+pub mod store;
 
 use std::cell::RefCell;
 use std::collections::HashSet;

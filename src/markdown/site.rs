@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostics::{Diagnostic, Problem, Severity};
 use crate::load::Body;
 use crate::load::source::SourceFile;
+use crate::markdown::store::BodyStore;
 use crate::markdown::{Resolver, render, resolve};
 use crate::model::Site;
 use crate::model::ids::Lang;
@@ -102,11 +103,16 @@ const CHUNK: usize = 4096;
 /// and Markdown body are dropped as soon as its HTML is stored (paths stay): a build needs
 /// neither after this (its reports read the files again), and holding every text and every
 /// body's HTML at once would be a large site's peak of memory.
+///
+/// With `store`, bodies the last build kept there (see [`super::store`]) are read back when
+/// their key and images are unchanged, and the bodies rendered without a problem are kept
+/// for the next build.
 pub fn render_all(
     site: &mut Site,
     withheld: &HashSet<String>,
     invalid: &HashSet<String>,
     drop_texts: bool,
+    store: Option<&BodyStore>,
 ) -> Vec<Diagnostic> {
     let slots = slots(site);
     let targets = resolve::Targets::of(site);
@@ -115,17 +121,40 @@ pub fn render_all(
     let empty: Arc<str> = Arc::from("");
     let files = site.assets.clone();
     let assets = Arc::new(resolve::asset_set(&files));
+    let epoch = store.map(|_| {
+        Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid).epoch()
+    });
     for chunk in slots.chunks(CHUNK) {
         let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;
+        let images = &site_ref.images;
         let results: Vec<(Arc<str>, Vec<Diagnostic>)> = chunk
             .par_iter()
             .map(|slot| {
-                slot.input(site_ref)
-                    .map(|(source, body, lang)| {
-                        render_body(source, body, lang, &resolver, unsafe_html)
-                    })
-                    .unwrap_or_default()
+                let Some((source, body, lang)) = slot.input(site_ref) else {
+                    return Default::default();
+                };
+                let (Some(store), Some(epoch)) = (store, epoch) else {
+                    return render_body(source, body, lang, &resolver, unsafe_html);
+                };
+                let key = body_key(source, body, lang, epoch, unsafe_html);
+                if let Some((html, used)) = store.get(key)
+                    && (used.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
+                {
+                    return (html, Vec::new());
+                }
+                let (html, d, used) =
+                    render_body_noting(source, body, lang, &resolver, unsafe_html);
+                if d.is_empty() {
+                    let used: Vec<(String, u64)> = (used.into_iter())
+                        .map(|rel| {
+                            let f = images.fingerprint(&rel);
+                            (rel, f)
+                        })
+                        .collect();
+                    store.put(key, &html, &used);
+                }
+                (html, d)
             })
             .collect();
         drop(resolver);
@@ -135,6 +164,17 @@ pub fn render_all(
         }
     }
     diags
+}
+
+/// The key of a body's HTML: everything it is rendered from but the images it names (checked
+/// apart, by their fingerprints): its text and place, its folder, its language, the link
+/// targets (`epoch`) and whether raw HTML is kept.
+fn body_key(source: &SourceFile, body: &Body, lang: &Lang, epoch: u64, unsafe_html: bool) -> u64 {
+    let mut h = DefaultHasher::new();
+    let folder = folder_in_content(source);
+    (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
+    source.path.hash(&mut h);
+    h.finish()
 }
 
 /// Every body of the site with its file and language, in model order.
@@ -248,11 +288,7 @@ pub fn render_all_cached(
             let Some((source, body, lang)) = slot.input(site) else {
                 return Default::default();
             };
-            let folder = folder_in_content(source);
-            let mut h = DefaultHasher::new();
-            (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
-            source.path.hash(&mut h);
-            let key = h.finish();
+            let key = body_key(source, body, lang, epoch, unsafe_html);
             if let Some(cached) = previous.get(&key)
                 && (cached.2.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
             {

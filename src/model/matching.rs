@@ -235,6 +235,105 @@ fn profile(
     p
 }
 
+/// Feed `h` everything [`profile`] and [`text_of`] read of version `v` (with the same
+/// `body`): two versions that feed the same bytes have the same profile and the same text.
+/// Keep the two in step: `model::match_cache` keys its stored matches on this.
+fn hash_profile_inputs(
+    v: &EntryVersion,
+    schema: &Schema,
+    config: &MatchingConfig,
+    body: bool,
+    h: &mut xxhash_rust::xxh3::Xxh3,
+) {
+    let mut text = |t: &str| {
+        h.update(&(t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    };
+    text(&v.title);
+    text(v.summary.as_deref().unwrap_or("\u{0}none"));
+    text(if body { body_opening(v) } else { "" });
+    for k in v
+        .values
+        .get("keywords")
+        .map(Value::texts)
+        .unwrap_or_default()
+    {
+        text(k);
+    }
+    text("\u{0}region");
+    text(
+        v.values
+            .get("region")
+            .and_then(Value::as_text)
+            .unwrap_or(""),
+    );
+    for (name, def) in &schema.fields {
+        if def.taxonomy && def.kind.enum_options().is_some() && config.fields.contains(name) {
+            text(name);
+            for key in v.values.get(name).map(Value::texts).unwrap_or_default() {
+                text(key);
+            }
+        }
+    }
+}
+
+/// A key of everything [`compute`] reads: the matching settings and schemas, and per result
+/// and per item its place, whether it takes part (held back, open) and what its profile
+/// reads. The same key means [`compute`] gives the same matches (`model::match_cache`).
+pub fn inputs_key(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Collection]) -> u64 {
+    use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+    let matching = &config.matching;
+    let default = &config.default_language;
+    let settings = format!(
+        "{matching:?}\n{:?}\n{default:?}\n{:?}",
+        config.schema,
+        (config.collections.iter())
+            .map(|d| (&d.name, d.match_results, &d.schema))
+            .collect::<Vec<_>>()
+    );
+    let each = |v: Option<&EntryVersion>, schema: &Schema, taking_part: u8, body: bool| {
+        let mut h = Xxh3::new();
+        h.update(&[taking_part]);
+        if let Some(v) = v {
+            h.update(v.source.path.as_os_str().as_encoded_bytes());
+            hash_profile_inputs(v, schema, matching, body, &mut h);
+        }
+        h.digest()
+    };
+    let results: Vec<u64> = entries
+        .par_iter()
+        .map(|e| {
+            each(
+                e.versions.get(default).map(|v| &**v),
+                &config.schema,
+                e.hold.is_some() as u8,
+                false,
+            )
+        })
+        .collect();
+    let mut all = Xxh3::new();
+    all.update(&xxh3_64(settings.as_bytes()).to_le_bytes());
+    all.update(&(results.len() as u64).to_le_bytes());
+    for r in results {
+        all.update(&r.to_le_bytes());
+    }
+    for col in collections {
+        let schema = &config.collections[col.def].schema;
+        let items: Vec<u64> = (col.items.par_iter())
+            .map(|it| {
+                let part = it.hold.is_some() as u8 | (it.is_open() as u8) << 1;
+                each(it.versions.get(default).map(|v| &**v), schema, part, true)
+            })
+            .collect();
+        all.update(&(col.def as u64).to_le_bytes());
+        all.update(&(items.len() as u64).to_le_bytes());
+        for i in items {
+            all.update(&i.to_le_bytes());
+        }
+    }
+    all.digest()
+}
+
 /// The weight of what `a` and `b` share besides text.
 fn structured_score(a: &Profile, b: &Profile, w: &crate::config::collections::Weights) -> f32 {
     let region = a.region_key.is_some() && a.region_key == b.region_key;
@@ -881,6 +980,7 @@ pub fn compute_keeping(
         .iter()
         .map(|g| g.iter().map(|w| normalize(w.trim())).collect())
         .collect();
+    let mut trace = crate::trace::Trace::new();
     let public: Vec<usize> = (0..entries.len())
         .filter(|&i| entries[i].hold.is_none())
         .collect();
@@ -896,7 +996,9 @@ pub fn compute_keeping(
             )
         })
         .collect();
+    trace.mark("matching: result profiles");
     let index = Index::new(&results);
+    trace.mark("index");
     let state = State {
         synonyms,
         public,
@@ -904,7 +1006,8 @@ pub fn compute_keeping(
         index,
         candidates: Vec::new(),
     };
-    let (matches, state) = state.run(config, entries, collections);
+    let (matches, state) = state.run(config, entries, collections, &mut trace);
+    trace.print();
     (matches, Some(state))
 }
 
@@ -916,6 +1019,7 @@ impl State {
         config: &SiteConfig,
         entries: &[Arc<Entry>],
         collections: &[Collection],
+        trace: &mut crate::trace::Trace,
     ) -> (Matches, State) {
         let state = &self;
         let matching = &config.matching;
@@ -971,6 +1075,7 @@ impl State {
             list.sort_by(|a, b| b.score.cmp(&a.score).then(a.target.cmp(&b.target)));
             list.truncate(top);
         }
+        trace.mark("items");
         let mut related: Vec<List> = vec![List::default(); entries.len()];
         if matching.related > 0 {
             let found: Vec<Vec<Match>> = (0..state.public.len())
@@ -984,6 +1089,7 @@ impl State {
                 related[state.public[r]] = List::from(list);
             }
         }
+        trace.mark("related");
         self.candidates = candidates;
         (
             Matches {
@@ -1018,7 +1124,12 @@ impl State {
             self.index.replace(r as u32, &old, &self.results[r]);
         }
         self.index.renorm(&self.results);
-        self.run(config, entries, collections)
+        self.run(
+            config,
+            entries,
+            collections,
+            &mut crate::trace::Trace::new(),
+        )
     }
 }
 
@@ -1134,6 +1245,76 @@ mod tests {
             v.dedup();
             v
         }
+    }
+
+    #[test]
+    fn the_inputs_key_changes_with_what_matching_reads_and_only_with_it() {
+        let site = crate::sample_site().site;
+        let (config, cols) = (&site.config, &site.collections[..]);
+        let key = |entries: &[Arc<Entry>], cols: &[Collection]| inputs_key(config, entries, cols);
+        let base = key(&site.entries, cols);
+        assert_eq!(base, key(&site.entries, cols), "deterministic");
+        let default = config.default_language.clone();
+        let public = (site.entries.iter())
+            .position(|e| e.hold.is_none())
+            .expect("a public result");
+        let with = |f: &dyn Fn(&mut EntryVersion)| {
+            let mut entries = site.entries.clone();
+            let e = Arc::make_mut(&mut entries[public]);
+            f(e.versions.get_mut(&default).expect("default version"));
+            key(&entries, cols)
+        };
+        // A result's body is not read (its profile is its title, summary and keywords).
+        assert_eq!(
+            base,
+            with(&|v| v.body = crate::load::Body::new("别的正文。", 0))
+        );
+        assert_ne!(base, with(&|v| v.title.push('乙')), "title");
+        assert_ne!(
+            base,
+            with(&|v| v.summary = Some("另一个摘要".into())),
+            "summary"
+        );
+        assert_ne!(
+            base,
+            with(&|v| {
+                v.values.insert(
+                    "keywords".into(),
+                    Value::List(Box::new([Value::Text("新词".into())])),
+                );
+            }),
+            "keywords"
+        );
+        let mut reordered = site.entries.clone();
+        reordered.swap(0, 1);
+        assert_ne!(
+            base,
+            key(&reordered, cols),
+            "the results' order (ties, references)"
+        );
+        // An item's body is read (demands say what they need in their text), and whether it
+        // is open.
+        let (c, i) = (cols.iter().enumerate())
+            .find_map(|(c, col)| (!col.items.is_empty()).then_some((c, 0)))
+            .expect("an item");
+        let item_with = |f: &dyn Fn(&mut crate::model::collections::Item)| {
+            let mut cols = cols.to_vec();
+            f(Arc::make_mut(&mut cols[c].items[i]));
+            key(&site.entries, &cols)
+        };
+        assert_ne!(
+            base,
+            item_with(&|it| {
+                let v = it.versions.get_mut(&default).expect("default version");
+                v.body = crate::load::Body::new("需要一种新的催化剂。", 0);
+            }),
+            "an item's body"
+        );
+        assert_ne!(
+            base,
+            item_with(&|it| it.closed = !it.closed),
+            "open or closed"
+        );
     }
 
     fn random_profile(rng: &mut Rng) -> Profile {

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod collections;
 pub mod html;
 pub mod ids;
+pub mod match_cache;
 pub mod matching;
 pub mod refs;
 pub mod rematch;

@@ -43,7 +43,7 @@ pub fn text_hash(text: &str) -> u64 {
 
 /// This Gazette: its version and, so that a rebuilt binary with the same version number
 /// never reuses pages an older one rendered, its executable's size and modification time.
-fn this_gazette() -> String {
+pub fn this_gazette() -> String {
     let exe = std::env::current_exe()
         .and_then(std::fs::metadata)
         .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))

@@ -305,7 +305,7 @@ impl Engine {
         let options = ModelOptions {
             include_held: true,
             now: jiff::Timestamp::now(),
-            keep_matching: true,
+            matching: crate::model::assemble::MatchingRun::Keep,
         };
         trace.mark("load+check");
         let assets: Vec<ContentFile> = assets;

@@ -34,9 +34,21 @@ pub struct ModelOptions {
     pub include_held: bool,
     /// The moment embargoes are compared with.
     pub now: jiff::Timestamp,
-    /// Keep what matching built (`Assembled::matching`) for re-querying after edits
-    /// (preview); a build lets it go.
-    pub keep_matching: bool,
+    /// What to do about matching.
+    pub matching: MatchingRun,
+}
+
+/// Whether [`assemble`] computes the site's matches and keeps what it built for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchingRun {
+    /// Compute them (`gazette check`).
+    Compute,
+    /// Compute them and keep what matching built (`Assembled::matching`) for re-querying
+    /// after edits (preview).
+    Keep,
+    /// Leave `Site::matches` empty: the caller fills it (a build, from
+    /// `model::match_cache`).
+    Later,
 }
 
 /// The site plus what `markdown` needs to resolve links to entries that are not in it.
@@ -46,7 +58,7 @@ pub struct Assembled {
     pub withheld: HashSet<String>,
     /// Link keys of documents that failed validation (already reported).
     pub invalid: HashSet<String>,
-    /// What matching built, with `ModelOptions::keep_matching` on a site that matches.
+    /// What matching built, with [`MatchingRun::Keep`] on a site that matches.
     pub matching: Option<matching::State>,
 }
 
@@ -475,10 +487,10 @@ pub fn assemble(
         &withheld,
         &mut diags,
     );
-    let (matches, matching) = if options.keep_matching {
-        matching::compute_keeping(config, &entries, &col.collections)
-    } else {
-        (matching::compute(config, &entries, &col.collections), None)
+    let (matches, matching) = match options.matching {
+        MatchingRun::Keep => matching::compute_keeping(config, &entries, &col.collections),
+        MatchingRun::Compute => (matching::compute(config, &entries, &col.collections), None),
+        MatchingRun::Later => (Default::default(), None),
     };
     let site = Site {
         config: config.clone(),

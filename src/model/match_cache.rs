@@ -1,0 +1,362 @@
+//! The matches a build computed, kept for the next build in `.gazette-cache/matches.bin` and
+//! keyed by [`matching::inputs_key`] and this Gazette: a rebuild after an edit that matching
+//! does not read (a result's body, its contact, a template) takes the matches from the file
+//! instead of computing them again, which was most of a rebuild's CPU time on a site with
+//! collections. Any other edit changes the key, and the matches are computed as in a cold
+//! build (and stored in place of the old ones).
+//!
+//! It owns the file and its encoding (a few length-prefixed integers and strings; the file is
+//! thrown away whole when anything about it does not fit, so it needs no versioning beyond
+//! its key). It decides nothing about matching. A missing, unreadable or damaged file only
+//! costs the computation; writing goes through a temporary file and a rename, so a killed
+//! build never leaves a half-written file under the real name.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::model::matching::{self, List, Match, Matches, Reason};
+use crate::model::refs::ItemRef;
+use crate::model::{Entry, collections::Collection};
+
+/// The file's first bytes; a file that starts otherwise is not read.
+const MAGIC: &[u8] = b"gazette matches 1\n";
+
+/// Where the matches of the site at `root` are kept.
+pub fn path(root: &Path) -> PathBuf {
+    root.join(".gazette-cache").join("matches.bin")
+}
+
+/// The matches of this site: those stored at `file` if they were computed from the same
+/// inputs by this Gazette, else computed (and stored, best effort). `identity` names this
+/// Gazette (see `render::reuse`); `reused` tells the caller which it was.
+pub fn matches(
+    config: &crate::config::SiteConfig,
+    entries: &[Arc<Entry>],
+    collections: &[Collection],
+    file: &Path,
+    identity: &str,
+) -> (Matches, bool) {
+    if collections.is_empty() || !config.matching.enabled {
+        return (Matches::default(), false);
+    }
+    let key = {
+        let inputs = matching::inputs_key(config, entries, collections);
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(identity.as_bytes());
+        h.update(&inputs.to_le_bytes());
+        h.digest()
+    };
+    if let Some(m) = std::fs::read(file).ok().and_then(|b| decode(&b, key)) {
+        return (m, true);
+    }
+    let m = matching::compute(config, entries, collections);
+    // A cache that cannot be written only means computing again next time.
+    let _ = store(file, &encode(&m, key));
+    (m, false)
+}
+
+fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".matches.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn n(&mut self, n: usize) {
+        self.0.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    fn s(&mut self, s: &str) {
+        self.n(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn lists(&mut self, lists: &[List]) {
+        self.n(lists.len());
+        for l in lists {
+            self.n(l.len());
+            for m in l.iter() {
+                self.one(m);
+            }
+        }
+    }
+
+    fn one(&mut self, m: &Match) {
+        match m.target {
+            ItemRef::Entry(e) => {
+                self.0.push(0);
+                self.n(e);
+            }
+            ItemRef::Item { collection, item } => {
+                self.0.push(1);
+                self.n(collection);
+                self.n(item);
+            }
+            ItemRef::Release(r) => {
+                self.0.push(2);
+                self.n(r);
+            }
+        }
+        self.n(m.score as usize);
+        self.n(m.reasons.len());
+        for r in &m.reasons {
+            match r {
+                Reason::Field { field, key } => {
+                    self.0.push(0);
+                    self.s(field);
+                    self.s(key);
+                }
+                Reason::Keyword { keyword } => {
+                    self.0.push(1);
+                    self.s(keyword);
+                }
+                Reason::Terms { terms } => {
+                    self.0.push(2);
+                    self.n(terms.len());
+                    for t in terms {
+                        self.s(t);
+                    }
+                }
+                Reason::Region { region } => {
+                    self.0.push(3);
+                    self.s(region);
+                }
+                Reason::Synonym { word } => {
+                    self.0.push(4);
+                    self.s(word);
+                }
+            }
+        }
+    }
+}
+
+fn encode(m: &Matches, key: u64) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(1 << 16));
+    w.0.extend_from_slice(MAGIC);
+    w.0.extend_from_slice(&key.to_le_bytes());
+    w.n(m.for_items.len());
+    for c in &m.for_items {
+        w.lists(c);
+    }
+    w.lists(&m.for_entries);
+    w.lists(&m.related);
+    w.0
+}
+
+struct Reader<'b>(&'b [u8]);
+
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let (a, b) = (self.0.len() >= n).then(|| self.0.split_at(n))?;
+        self.0 = b;
+        Some(a)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn n(&mut self) -> Option<usize> {
+        let b = self.take(4)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    }
+
+    fn s(&mut self) -> Option<String> {
+        let n = self.n()?;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+
+    /// A count of things at least `min` bytes each: never more than the bytes left can
+    /// hold, so a damaged count cannot make a huge allocation.
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.n()?;
+        (n.saturating_mul(min) <= self.0.len()).then_some(n)
+    }
+
+    fn lists(&mut self) -> Option<Vec<List>> {
+        let n = self.count(4)?;
+        let mut lists = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = self.count(9)?;
+            let mut l = Vec::with_capacity(k);
+            for _ in 0..k {
+                l.push(self.one()?);
+            }
+            lists.push(List::from(l));
+        }
+        Some(lists)
+    }
+
+    fn one(&mut self) -> Option<Match> {
+        let target = match self.byte()? {
+            0 => ItemRef::Entry(self.n()?),
+            1 => ItemRef::Item {
+                collection: self.n()?,
+                item: self.n()?,
+            },
+            2 => ItemRef::Release(self.n()?),
+            _ => return None,
+        };
+        let score = self.n()? as u32;
+        let k = self.count(5)?;
+        let mut reasons = Vec::with_capacity(k);
+        for _ in 0..k {
+            reasons.push(match self.byte()? {
+                0 => Reason::Field {
+                    field: self.s()?,
+                    key: self.s()?,
+                },
+                1 => Reason::Keyword { keyword: self.s()? },
+                2 => {
+                    let t = self.count(4)?;
+                    Reason::Terms {
+                        terms: (0..t).map(|_| self.s()).collect::<Option<_>>()?,
+                    }
+                }
+                3 => Reason::Region { region: self.s()? },
+                4 => Reason::Synonym { word: self.s()? },
+                _ => return None,
+            });
+        }
+        Some(Match {
+            target,
+            score,
+            reasons,
+        })
+    }
+}
+
+/// The matches in `bytes` if they were stored under `key` and read whole.
+fn decode(bytes: &[u8], key: u64) -> Option<Matches> {
+    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    if u64::from_le_bytes(r.take(8)?.try_into().ok()?) != key {
+        return None;
+    }
+    let c = r.count(4)?;
+    let for_items = (0..c).map(|_| r.lists()).collect::<Option<Vec<_>>>()?;
+    let for_entries = r.lists()?;
+    let related = r.lists()?;
+    r.0.is_empty().then_some(Matches {
+        for_items,
+        for_entries,
+        related,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Matches {
+        let m = |target, score, reasons| Match {
+            target,
+            score,
+            reasons,
+        };
+        let reasons = vec![
+            Reason::Field {
+                field: "fields".into(),
+                key: "new-materials".into(),
+            },
+            Reason::Keyword {
+                keyword: "有机玻璃".into(),
+            },
+            Reason::Terms {
+                terms: vec!["甲基丙烯酸".into(), "pilot".into()],
+            },
+            Reason::Region {
+                region: "济南".into(),
+            },
+            Reason::Synonym {
+                word: "PMMA".into(),
+            },
+        ];
+        Matches {
+            for_items: vec![
+                vec![List::from(vec![m(ItemRef::Entry(3), 87, reasons.clone())])],
+                vec![],
+            ],
+            for_entries: vec![
+                List::from(vec![]),
+                List::from(vec![
+                    m(
+                        ItemRef::Item {
+                            collection: 1,
+                            item: 7,
+                        },
+                        12,
+                        vec![],
+                    ),
+                    m(ItemRef::Release(2), 0, reasons[1..3].to_vec()),
+                ]),
+            ],
+            related: vec![List::from(vec![m(ItemRef::Entry(0), 5, reasons)])],
+        }
+    }
+
+    #[test]
+    fn stored_matches_read_back_equal_and_only_under_their_key() {
+        let m = sample();
+        let bytes = encode(&m, 42);
+        assert_eq!(decode(&bytes, 42), Some(m));
+        assert_eq!(decode(&bytes, 43), None, "another key");
+    }
+
+    #[test]
+    fn a_damaged_file_is_not_read() {
+        let bytes = encode(&sample(), 7);
+        for cut in 0..bytes.len() {
+            assert_eq!(decode(&bytes[..cut], 7), None, "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode(&longer, 7), None, "trailing bytes");
+        let mut huge = bytes.clone();
+        let at = MAGIC.len() + 8;
+        huge[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode(&huge, 7), None, "a count larger than the file");
+    }
+
+    #[test]
+    fn matches_are_taken_from_the_file_when_the_inputs_are_the_same() {
+        let site = crate::sample_site().site;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.bin");
+        let (first, reused) = matches(
+            &site.config,
+            &site.entries,
+            &site.collections,
+            &file,
+            "test",
+        );
+        assert!(!reused && file.is_file(), "computed and stored");
+        assert_eq!(&first, &*site.matches, "what a build computes");
+        assert!(
+            !first.related.iter().all(|l| l.is_empty()),
+            "a site with matches"
+        );
+        let (again, reused) = matches(
+            &site.config,
+            &site.entries,
+            &site.collections,
+            &file,
+            "test",
+        );
+        assert!(reused, "same inputs: read from the file");
+        assert_eq!(again, first);
+        let (_, reused) = matches(
+            &site.config,
+            &site.entries,
+            &site.collections,
+            &file,
+            "another gazette",
+        );
+        assert!(!reused, "another Gazette computes them again");
+    }
+}
