@@ -11,7 +11,7 @@
 //! This module refuses dangerous output paths and never deletes anything but what is inside
 //! its own staging folder and the leftovers of killed builds that carry its marker file.
 
-use std::collections::HashSet;
+use super::{Map, Set};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -356,7 +356,7 @@ impl Staging {
     /// folder, `/`-separated) need: remove every file and folder the new site does not have,
     /// and make the folders it lacks, so that [`Staging::write`] never has to.
     pub fn prepare<'a>(&mut self, files: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
-        let files: HashSet<&str> = files
+        let files: Set<&str> = files
             .map(|f| f.trim_start_matches('/'))
             .chain([MARKER])
             .collect();
@@ -407,7 +407,7 @@ impl Staging {
     /// and nothing else.
     fn output_is_as_recorded(&self) -> bool {
         let home = &self.home;
-        let files: HashSet<&str> = self.expected.iter().map(String::as_str).collect();
+        let files: Set<&str> = self.expected.iter().map(String::as_str).collect();
         let dirs = survey::folders(files.iter().copied());
         let (known, extra) = survey_output(&self.out, home).compare(&files, &dirs);
         !extra && self.target.output_matches(&known)
@@ -481,7 +481,7 @@ impl Staging {
         if let Ok(ino) = self.target.dir.ino() {
             let records = self.target.records();
             let _ = super::manifest::write(&super::manifest::path(&self.home, ino), &records);
-            let hashes: std::collections::HashMap<&str, u128> = (records.iter())
+            let hashes: Map<&str, u128> = (records.iter())
                 .map(|(p, r)| (p.as_str(), r.hash))
                 .collect();
             let pages = page_records(pages, |p| hashes.get(p).copied());

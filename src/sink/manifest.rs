@@ -12,7 +12,7 @@
 //!
 //! This module reads and writes manifests; it never touches the files they describe.
 
-use std::collections::HashMap;
+use super::Map;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,18 +129,18 @@ pub fn write(to: &Path, records: &[(String, Record)]) -> std::io::Result<()> {
 }
 
 /// Read the manifest at `from`: `None` when there is none or it is not whole.
-pub fn read(from: &Path) -> Option<HashMap<String, Record>> {
+pub fn read(from: &Path) -> Option<Map<String, Record>> {
     let text = fs::read_to_string(from).ok()?;
     parse(&text)
 }
 
-fn parse(text: &str) -> Option<HashMap<String, Record>> {
+fn parse(text: &str) -> Option<Map<String, Record>> {
     let mut lines = text.split('\n');
     if lines.next()? != HEADER {
         return None;
     }
     let count: usize = lines.next()?.parse().ok()?;
-    let mut out = HashMap::with_capacity(count);
+    let mut out = Map::with_capacity_and_hasher(count, Default::default());
     for _ in 0..count {
         let mut f = lines.next()?.splitn(8, ' ');
         let hash = u128::from_str_radix(f.next()?, 16).ok()?;

@@ -9,3 +9,10 @@ mod open_dir;
 pub mod pages;
 pub mod survey;
 pub mod update;
+
+/// The maps and sets of paths the sink keeps: hundreds of thousands of them on a large site,
+/// hashed with foldhash (SipHash was a tenth of a 100,000-entry rebuild; the keys are the
+/// site's own paths, so a fixed seed is no risk).
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+/// See [`Map`].
+pub type Set<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;

@@ -11,7 +11,7 @@
 //!
 //! This module reads and writes record files; it decides nothing and touches no page.
 
-use std::collections::HashMap;
+use super::Map;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub struct PageRecord {
 }
 
 /// Every page of a folder, by path relative to it.
-pub type PageRecords = HashMap<String, PageRecord>;
+pub type PageRecords = Map<String, PageRecord>;
 
 const HEADER: &str = "gazette-pages 1";
 
@@ -78,7 +78,7 @@ fn parse(text: &str) -> Option<PageRecords> {
         return None;
     }
     let count: usize = lines.next()?.parse().ok()?;
-    let mut out = HashMap::with_capacity(count);
+    let mut out = Map::with_capacity_and_hasher(count, Default::default());
     for _ in 0..count {
         let mut f = lines.next()?.splitn(4, ' ');
         let signature = u64::from_str_radix(f.next()?, 16).ok()?;

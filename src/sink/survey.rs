@@ -6,7 +6,7 @@
 //! This module walks and prunes the staging folder; it never writes a file's content and
 //! never touches the output folder.
 
-use std::collections::{HashMap, HashSet};
+use super::{Map, Set};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -38,14 +38,14 @@ pub struct Survey {
     /// Everything under the folder, relative to it (paths that are not UTF-8 too: they are
     /// never part of a site).
     found: Vec<(PathBuf, Kind)>,
-    manifest: Option<HashMap<String, Record>>,
+    manifest: Option<Map<String, Record>>,
 }
 
 /// How the staging folder was brought in line with a plan.
 #[derive(Debug, Default)]
 pub struct Pruned {
     /// Files kept, by path, to be compared with what is rendered.
-    pub known: HashMap<String, Known>,
+    pub known: Map<String, Known>,
     /// Files (and other non-folders) removed.
     pub removed: usize,
     /// Whether the folder had a whole manifest.
@@ -81,15 +81,20 @@ impl Survey {
     pub fn prune(
         mut self,
         dir: &Path,
-        files: &HashSet<&str>,
-        dirs: &HashSet<&str>,
-    ) -> std::io::Result<(Pruned, HashSet<String>)> {
-        self.found.sort_by(|a, b| a.0.cmp(&b.0));
+        files: &Set<&str>,
+        dirs: &Set<&str>,
+    ) -> std::io::Result<(Pruned, Set<String>)> {
+        // By bytes, not by components (several times slower): a folder still comes before
+        // everything in it, which is all the loop below needs (`gone` is checked by
+        // components).
+        self.found
+            .sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
         let mut pruned = Pruned {
             had_manifest: self.manifest.is_some(),
+            known: Map::with_capacity_and_hasher(self.found.len(), Default::default()),
             ..Pruned::default()
         };
-        let mut present = HashSet::new();
+        let mut present = Set::default();
         let mut gone: Option<&Path> = None;
         let manifest = self.manifest.unwrap_or_default();
         for (rel, kind) in &self.found {
@@ -101,8 +106,8 @@ impl Survey {
                 }
                 continue;
             }
-            let name = rel.to_str().map(|s| s.replace('\\', "/"));
-            let abs = dir.join(rel);
+            let name = rel.to_str().map(slashed);
+            let abs = || dir.join(rel);
             let ok = |r: std::io::Result<()>| match r {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
@@ -112,7 +117,7 @@ impl Survey {
                     present.insert(n);
                 }
                 (Kind::Dir, _) => {
-                    ok(fs::remove_dir_all(&abs))?;
+                    ok(fs::remove_dir_all(abs()))?;
                     gone = Some(rel);
                 }
                 (Kind::File(fp), Some(n)) if files.contains(n.as_str()) => {
@@ -120,7 +125,7 @@ impl Survey {
                     pruned.known.insert(n, Known { fp: *fp, hash });
                 }
                 _ => {
-                    ok(fs::remove_file(&abs))?;
+                    ok(fs::remove_file(abs()))?;
                     pruned.removed += 1;
                 }
             }
@@ -132,16 +137,12 @@ impl Survey {
 impl Survey {
     /// Compare a folder that must not change (the output) with the new site: the files of
     /// `files` it holds as its manifest records them, and whether it has anything else.
-    pub fn compare(
-        self,
-        files: &HashSet<&str>,
-        dirs: &HashSet<&str>,
-    ) -> (HashMap<String, Known>, bool) {
+    pub fn compare(self, files: &Set<&str>, dirs: &Set<&str>) -> (Map<String, Known>, bool) {
         let manifest = self.manifest.unwrap_or_default();
-        let mut known = HashMap::new();
+        let mut known = Map::with_capacity_and_hasher(self.found.len(), Default::default());
         let mut extra = false;
         for (rel, kind) in self.found {
-            let name = rel.to_str().map(|s| s.replace('\\', "/"));
+            let name = rel.to_str().map(slashed);
             match (kind, name) {
                 (Kind::Dir, Some(n)) if dirs.contains(n.as_str()) => {}
                 (Kind::File(fp), Some(n)) if files.contains(n.as_str()) => {
@@ -159,6 +160,15 @@ impl Survey {
             }
         }
         (known, extra)
+    }
+}
+
+/// A relative path with `/` separators.
+fn slashed(p: &str) -> String {
+    if p.contains('\\') {
+        p.replace('\\', "/")
+    } else {
+        p.to_string()
     }
 }
 
@@ -195,9 +205,9 @@ fn visit<'s>(
 }
 
 /// Every folder the files at `files` (relative, `/`-separated) need, ancestors included.
-pub fn folders<'a>(files: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
+pub fn folders<'a>(files: impl Iterator<Item = &'a str>) -> Set<&'a str> {
     // A folder present means its ancestors are too, so the climb stops there.
-    let mut dirs: HashSet<&str> = HashSet::new();
+    let mut dirs: Set<&str> = Set::default();
     for f in files {
         let mut path = f;
         while let Some((parent, _)) = path.rsplit_once('/') {

@@ -6,7 +6,7 @@
 //!
 //! This module owns the content of files; folders and the swap belong to `disk`.
 
-use std::collections::HashMap;
+use super::Map;
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -27,10 +27,10 @@ use super::survey::Known;
 /// even though the staging folder is one build behind.
 pub(crate) struct Target {
     pub(crate) dir: OpenDir,
-    known: HashMap<String, Known>,
+    known: Map<String, Known>,
     /// The output folder, and the hashes of its files that are as its manifest records.
     output: PathBuf,
-    output_known: HashMap<String, Known>,
+    output_known: Map<String, Known>,
     /// Whether the new site differs from the output (in a file, or by files it lacks).
     differs: AtomicBool,
     pending: Mutex<Vec<Pending>>,
@@ -66,12 +66,12 @@ pub struct Counts {
 }
 
 impl Target {
-    pub(crate) fn new(dir: OpenDir, known: HashMap<String, Known>) -> Target {
+    pub(crate) fn new(dir: OpenDir, known: Map<String, Known>) -> Target {
         Target {
             dir,
             known,
             output: PathBuf::new(),
-            output_known: HashMap::new(),
+            output_known: Map::default(),
             differs: AtomicBool::new(true),
             pending: Mutex::new(Vec::new()),
             pending_bytes: AtomicUsize::new(0),
@@ -82,18 +82,13 @@ impl Target {
     }
 
     /// The files the folder holds, to compare with (set once, before anything is written).
-    pub(crate) fn set_known(&mut self, known: HashMap<String, Known>) {
+    pub(crate) fn set_known(&mut self, known: Map<String, Known>) {
         self.known = known;
     }
 
     /// The output folder and its files as recorded; `differs` if it already has files or
     /// folders the new site does not.
-    pub(crate) fn set_output(
-        &mut self,
-        output: &Path,
-        known: HashMap<String, Known>,
-        differs: bool,
-    ) {
+    pub(crate) fn set_output(&mut self, output: &Path, known: Map<String, Known>, differs: bool) {
         self.output = output.to_path_buf();
         self.output_known = known;
         self.differs = AtomicBool::new(differs);
@@ -106,7 +101,7 @@ impl Target {
 
     /// Whether `walked` (the output's files that are as its manifest records them, found by
     /// walking it) are exactly the files this build took the output to have.
-    pub(crate) fn output_matches(&self, walked: &HashMap<String, Known>) -> bool {
+    pub(crate) fn output_matches(&self, walked: &Map<String, Known>) -> bool {
         walked.len() == self.output_known.len()
             && (walked.iter()).all(|(p, k)| {
                 (self.output_known.get(p)).is_some_and(|o| o.fp == k.fp && o.hash == k.hash)
@@ -505,7 +500,7 @@ mod tests {
     use super::*;
 
     fn target(dir: &Path, files: &[(&str, &[u8])]) -> Target {
-        let mut known = HashMap::new();
+        let mut known = Map::default();
         for (p, b) in files {
             fs::write(dir.join(p), b).unwrap();
             let fp = Fingerprint::of(&fs::metadata(dir.join(p)).unwrap());
