@@ -220,48 +220,46 @@ fn load_site_traced(
     diags.extend(images::uses::check(&assembled.site, root));
     trace.mark("assemble");
     let mut matches_reused = false;
+    // A build reads back the bodies the last one rendered from the same text, links and
+    // images (see `markdown::store`), for the same site.toml and this Gazette, keyed with
+    // the link targets' epoch.
+    let mut store = None;
     if drop_texts {
+        let gazette = render::reuse::this_gazette();
         let site = &assembled.site;
         let (matches, reused) = model::match_cache::matches(
             &site.config,
             &site.entries,
             &site.collections,
             &model::match_cache::path(root),
-            &render::reuse::this_gazette(),
+            &gazette,
         );
         assembled.site.matches = std::sync::Arc::new(matches);
         matches_reused = reused;
         trace.mark("matching");
-    }
-    if drop_texts {
         let resolver =
             markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
-        inputs.epoch = resolver.epoch();
+        let epoch = resolver.epoch();
+        inputs.epoch = epoch;
         if serve::signature::shared_templates_make_images(root, &config.theme) {
             inputs.epoch ^= assembled.site.images.fingerprint_all();
         }
-    }
-    trace.mark("resolver");
-    // A build reads back the bodies the last one rendered from the same text, links and
-    // images (see `markdown::store`), for the same site.toml and this Gazette.
-    let store = drop_texts.then(|| {
         let salt = render::reuse::text_hash(&format!(
-            "{} {} {}",
-            render::reuse::this_gazette(),
-            inputs.config,
-            assembled.site.config.base_url.absolute
+            "{gazette} {} {}",
+            inputs.config, assembled.site.config.base_url.absolute
         ));
-        markdown::store::BodyStore::open(root, salt)
-    });
+        store = Some((markdown::store::BodyStore::open(root, salt), epoch));
+        trace.mark("resolver");
+    }
     diags.extend(markdown::site::render_all(
         &mut assembled.site,
         &assembled.withheld,
         &assembled.invalid,
         drop_texts,
-        store.as_ref(),
+        store.as_ref().map(|(s, epoch)| (s, *epoch)),
     ));
-    let bodies_reused = store.as_ref().map_or(0, |s| s.reused());
-    if let Some(store) = store {
+    let bodies_reused = store.as_ref().map_or(0, |(s, _)| s.reused());
+    if let Some((store, _)) = store {
         store.finish();
     }
     trace.mark("markdown");

@@ -104,15 +104,15 @@ const CHUNK: usize = 4096;
 /// neither after this (its reports read the files again), and holding every text and every
 /// body's HTML at once would be a large site's peak of memory.
 ///
-/// With `store`, bodies the last build kept there (see [`super::store`]) are read back when
-/// their key and images are unchanged, and the bodies rendered without a problem are kept
-/// for the next build.
+/// With `store` (and the link targets' epoch, see `Resolver::epoch`), bodies the last build
+/// kept there (see [`super::store`]) are read back when their key and images are unchanged,
+/// and the bodies rendered without a problem are kept for the next build.
 pub fn render_all(
     site: &mut Site,
     withheld: &HashSet<String>,
     invalid: &HashSet<String>,
     drop_texts: bool,
-    store: Option<&BodyStore>,
+    store: Option<(&BodyStore, u64)>,
 ) -> Vec<Diagnostic> {
     let slots = slots(site);
     let targets = resolve::Targets::of(site);
@@ -121,9 +121,6 @@ pub fn render_all(
     let empty: Arc<str> = Arc::from("");
     let files = site.assets.clone();
     let assets = Arc::new(resolve::asset_set(&files));
-    let epoch = store.map(|_| {
-        Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid).epoch()
-    });
     for chunk in slots.chunks(CHUNK) {
         let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;
@@ -134,25 +131,19 @@ pub fn render_all(
                 let Some((source, body, lang)) = slot.input(site_ref) else {
                     return Default::default();
                 };
-                let (Some(store), Some(epoch)) = (store, epoch) else {
+                let Some((store, epoch)) = store else {
                     return render_body(source, body, lang, &resolver, unsafe_html);
                 };
                 let key = body_key(source, body, lang, epoch, unsafe_html);
                 if let Some((html, used)) = store.get(key)
-                    && (used.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
+                    && images_unchanged(images, &used)
                 {
                     return (html, Vec::new());
                 }
                 let (html, d, used) =
                     render_body_noting(source, body, lang, &resolver, unsafe_html);
                 if d.is_empty() {
-                    let used: Vec<(String, u64)> = (used.into_iter())
-                        .map(|rel| {
-                            let f = images.fingerprint(&rel);
-                            (rel, f)
-                        })
-                        .collect();
-                    store.put(key, &html, &used);
+                    store.put(key, &html, &fingerprinted(images, used));
                 }
                 (html, d)
             })
@@ -175,6 +166,21 @@ fn body_key(source: &SourceFile, body: &Body, lang: &Lang, epoch: u64, unsafe_ht
     (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
     source.path.hash(&mut h);
     h.finish()
+}
+
+/// The raster files a body names (relative to `content/`), each with its fingerprint now.
+fn fingerprinted(images: &crate::images::Images, used: Vec<String>) -> Vec<(String, u64)> {
+    (used.into_iter())
+        .map(|rel| {
+            let f = images.fingerprint(&rel);
+            (rel, f)
+        })
+        .collect()
+}
+
+/// Whether every image a kept body named still has the fingerprint it was rendered with.
+fn images_unchanged(images: &crate::images::Images, used: &[(String, u64)]) -> bool {
+    (used.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
 }
 
 /// Every body of the site with its file and language, in model order.
@@ -290,19 +296,13 @@ pub fn render_all_cached(
             };
             let key = body_key(source, body, lang, epoch, unsafe_html);
             if let Some(cached) = previous.get(&key)
-                && (cached.2.iter()).all(|(rel, f)| images.fingerprint(rel) == *f)
+                && images_unchanged(images, &cached.2)
             {
                 return (key, cached.clone());
             }
             let (html, diags, used) =
                 render_body_noting(source, body, lang, &resolver, unsafe_html);
-            let used = (used.into_iter())
-                .map(|rel| {
-                    let f = images.fingerprint(&rel);
-                    (rel, f)
-                })
-                .collect();
-            (key, (html, diags, used))
+            (key, (html, diags, fingerprinted(images, used)))
         })
         .collect();
     drop(resolver);

@@ -159,6 +159,55 @@ fn each_token(text: &str, f: impl FnMut(&str)) {
     );
 }
 
+/// One part of what a profile is made of.
+enum Part<'v> {
+    Title(&'v str),
+    Summary(&'v str),
+    /// The opening of the body (items only).
+    Body(&'v str),
+    Keyword(&'v str),
+    Region(&'v str),
+    /// A key of a taxonomy enum field `matching.fields` names.
+    Field(&'v Arc<str>, &'v str),
+}
+
+/// Every part of version `v` (of a document of `schema`) a profile is made of, in order:
+/// what [`profile`] builds from and what [`inputs_key`] hashes, so the two cannot drift
+/// apart. `body`: whether the opening of the body counts (see [`profile`]).
+fn each_part<'v>(
+    v: &'v EntryVersion,
+    schema: &'v Schema,
+    config: &MatchingConfig,
+    body: bool,
+    mut f: impl FnMut(Part<'v>),
+) {
+    f(Part::Title(&v.title));
+    if let Some(s) = &v.summary {
+        f(Part::Summary(s));
+    }
+    if body {
+        f(Part::Body(body_opening(v)));
+    }
+    for k in v
+        .values
+        .get("keywords")
+        .map(Value::texts)
+        .unwrap_or_default()
+    {
+        f(Part::Keyword(k));
+    }
+    if let Some(r) = v.values.get("region").and_then(Value::as_text) {
+        f(Part::Region(r));
+    }
+    for (name, def) in &schema.fields {
+        if def.taxonomy && def.kind.enum_options().is_some() && config.fields.contains(name) {
+            for key in v.values.get(name).map(Value::texts).unwrap_or_default() {
+                f(Part::Field(&def.name, key));
+            }
+        }
+    }
+}
+
 /// The profile of version `v` of a document of `schema`. `body` says whether the opening of
 /// the body counts: it does for the items matched (demands say what they need in their
 /// text), not for the results indexed, whose title, keywords and summary say what they are
@@ -190,30 +239,20 @@ fn profile(
             }
         }
     };
-    add(&v.title, w.title, &mut p);
-    if let Some(s) = &v.summary {
-        add(s, w.summary, &mut p);
-    }
-    if body {
-        add(body_opening(v), w.body, &mut p);
-    }
-    if let Some(k) = v.values.get("keywords") {
-        for k in k.texts() {
+    each_part(v, schema, config, body, |part| match part {
+        Part::Title(t) => add(t, w.title, &mut p),
+        Part::Summary(t) => add(t, w.summary, &mut p),
+        Part::Body(t) => add(t, w.body, &mut p),
+        Part::Keyword(k) => {
             add(k, w.keywords, &mut p);
             p.keywords.push(normalize(k.trim()));
         }
-    }
-    if let Some(r) = v.values.get("region").and_then(Value::as_text) {
-        p.region = Some(r.trim().to_string());
-        p.region_key = Some(tok_hash(r.trim()));
-    }
-    for (name, def) in &schema.fields {
-        if def.taxonomy && def.kind.enum_options().is_some() && config.fields.contains(name) {
-            for key in v.values.get(name).map(Value::texts).unwrap_or_default() {
-                p.fields.push((def.name.clone(), key.to_string()));
-            }
+        Part::Region(r) => {
+            p.region = Some(r.trim().to_string());
+            p.region_key = Some(tok_hash(r.trim()));
         }
-    }
+        Part::Field(name, key) => p.fields.push((name.clone(), key.to_string())),
+    });
     p.tokens = tokens.into_iter().collect();
     p.tokens.sort_unstable_by_key(|t| t.0);
     p.synonyms.sort_unstable();
@@ -235,9 +274,9 @@ fn profile(
     p
 }
 
-/// Feed `h` everything [`profile`] and [`text_of`] read of version `v` (with the same
-/// `body`): two versions that feed the same bytes have the same profile and the same text.
-/// Keep the two in step: `model::match_cache` keys its stored matches on this.
+/// Feed `h` every part of version `v` a profile is made of ([`each_part`]), each tagged and
+/// length-prefixed: two versions that feed the same bytes have the same profile, and the
+/// same text for reasons ([`text_of`] reads a subset of the same parts).
 fn hash_profile_inputs(
     v: &EntryVersion,
     schema: &Schema,
@@ -245,36 +284,22 @@ fn hash_profile_inputs(
     body: bool,
     h: &mut xxhash_rust::xxh3::Xxh3,
 ) {
-    let mut text = |t: &str| {
+    let mut text = |tag: u8, t: &str| {
+        h.update(&[tag]);
         h.update(&(t.len() as u64).to_le_bytes());
         h.update(t.as_bytes());
     };
-    text(&v.title);
-    text(v.summary.as_deref().unwrap_or("\u{0}none"));
-    text(if body { body_opening(v) } else { "" });
-    for k in v
-        .values
-        .get("keywords")
-        .map(Value::texts)
-        .unwrap_or_default()
-    {
-        text(k);
-    }
-    text("\u{0}region");
-    text(
-        v.values
-            .get("region")
-            .and_then(Value::as_text)
-            .unwrap_or(""),
-    );
-    for (name, def) in &schema.fields {
-        if def.taxonomy && def.kind.enum_options().is_some() && config.fields.contains(name) {
-            text(name);
-            for key in v.values.get(name).map(Value::texts).unwrap_or_default() {
-                text(key);
-            }
+    each_part(v, schema, config, body, |part| match part {
+        Part::Title(t) => text(0, t),
+        Part::Summary(t) => text(1, t),
+        Part::Body(t) => text(2, t),
+        Part::Keyword(t) => text(3, t),
+        Part::Region(t) => text(4, t),
+        Part::Field(name, key) => {
+            text(5, name);
+            text(6, key);
         }
-    }
+    });
 }
 
 /// A key of everything [`compute`] reads: the matching settings and schemas, and per result

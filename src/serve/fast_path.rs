@@ -35,7 +35,6 @@ use crate::serve::signature::card_hash;
 use crate::trace::Trace;
 use crate::validate::documents::{Doc, EntryDoc, check_file};
 
-/// Why the site could not be reordered, as the fast path reports it.
 /// Pages `todo` of `plan`, rendered on every core, by output file: what the fast paths
 /// patch into the last snapshot.
 pub(super) fn render_pages(
@@ -52,6 +51,7 @@ pub(super) fn render_pages(
         .ok_or("a page failed to render")
 }
 
+/// Why the site could not be reordered, as the fast path reports it.
 fn refusal(r: Refusal) -> &'static str {
     match r {
         Refusal::DuplicateTitle => "two entries of a release share a title",

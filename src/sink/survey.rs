@@ -6,7 +6,6 @@
 //! This module walks and prunes the staging folder; it never writes a file's content and
 //! never touches the output folder.
 
-use super::{Map, Set};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,6 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::manifest::{self, Fingerprint, Record};
+use super::{Map, Set};
 
 /// A file found in the staging folder.
 #[derive(Debug, Clone, Copy)]
