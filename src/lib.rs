@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod diagnostics;
 pub mod images;
 pub mod import;
+pub mod kept;
 pub mod links;
 pub mod load;
 pub mod markdown;
@@ -30,7 +31,7 @@ use diagnostics::{Diagnostic, SourceMap};
 use load::discover::ContentKind;
 use model::assemble::{ModelOptions, assemble};
 use model::{HeldBack, Site};
-use validate::documents::{Doc, check_file};
+use validate::documents::{Doc, check_file_kept};
 
 /// What a build or check was asked to do.
 #[derive(Debug, Clone)]
@@ -106,6 +107,8 @@ pub struct Loaded {
     pub matches_reused: bool,
     /// How many bodies' HTML was read back from the last build's (see [`markdown::store`]).
     pub bodies_reused: usize,
+    /// How many documents' checked fields were read back (see [`validate::kept`]).
+    pub fields_reused: usize,
 }
 
 /// Load and validate everything under `opts.root`. Nothing is written.
@@ -145,20 +148,46 @@ fn load_site_traced(
         Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
             .in_file(Path::new("site.toml"))
     }));
+    // A build takes the checked fields of documents whose text the last build checked, for
+    // the same site.toml and Gazette (see `validate::kept`).
+    let gazette = drop_texts.then(render::reuse::this_gazette);
+    let config_hash = render::reuse::text_hash(&config_source.text);
+    let kept_fields = (gazette.as_ref()).map(|g| {
+        let salt = render::reuse::text_hash(&format!("{g} {config_hash}"));
+        validate::kept::CheckedStore::open(root, salt)
+    });
     // A build also hashes each file's text for its page signatures.
     let results: Vec<_> = found
         .files
         .par_iter()
         .map(|f| {
-            let checked = check_file(root, f, &config);
-            let hash = (checked.1.as_ref())
-                .filter(|_| drop_texts)
-                .map(|s| render::reuse::text_hash(&s.text));
+            let checked = check_file_kept(root, f, &config, kept_fields.as_ref());
+            let hash = (checked.1.as_ref()).filter(|_| drop_texts).map(|s| {
+                let markdown = matches!(
+                    f.kind,
+                    ContentKind::Entry {
+                        format: load::discover::Format::Markdown,
+                        ..
+                    }
+                );
+                let fields = match &checked.0 {
+                    Some(Doc::Entry(e)) if markdown => s.text.get(..e.body.offset),
+                    _ => None,
+                };
+                (
+                    render::reuse::text_hash(&s.text),
+                    render::reuse::text_hash(fields.unwrap_or(&s.text)),
+                )
+            });
             (checked, hash)
         })
         .collect();
+    let fields_reused = kept_fields.as_ref().map_or(0, |k| k.reused());
+    if let Some(k) = kept_fields {
+        k.finish();
+    }
     let mut inputs = render::reuse::Inputs {
-        config: render::reuse::text_hash(&config_source.text),
+        config: config_hash,
         drafts: opts.drafts,
         ..Default::default()
     };
@@ -169,8 +198,9 @@ fn load_site_traced(
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();
     for (file, ((doc, source, d), hash)) in found.files.iter().zip(results) {
-        if let Some(h) = hash {
-            inputs.files.insert(file.path.clone(), h);
+        if let Some((text, fields)) = hash {
+            inputs.files.insert(file.path.clone(), text);
+            inputs.fields.insert(file.path.clone(), fields);
         }
         if let Some(s) = source.filter(|_| !d.is_empty()) {
             sources.insert(s.path.clone(), s.text.clone());
@@ -211,7 +241,8 @@ fn load_site_traced(
     };
     // Thumbnails are made (or found in the cache) before the model, so that bodies and
     // pages can name their sizes; SVG files are checked here too.
-    let (images, d) = images::Images::process(root, &config.images, &assets);
+    let (images, d) =
+        images::Images::process_kept(root, &config.images, &assets, gazette.as_deref());
     diags.extend(d);
     trace.mark("images");
     let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
@@ -224,8 +255,7 @@ fn load_site_traced(
     // images (see `markdown::store`), for the same site.toml and this Gazette, keyed with
     // the link targets' epoch.
     let mut store = None;
-    if drop_texts {
-        let gazette = render::reuse::this_gazette();
+    if let Some(gazette) = gazette {
         let site = &assembled.site;
         let (matches, reused) = model::match_cache::matches(
             &site.config,
@@ -276,6 +306,7 @@ fn load_site_traced(
         inputs,
         matches_reused,
         bodies_reused,
+        fields_reused,
     })
 }
 
@@ -351,6 +382,9 @@ pub struct Summary {
     /// How many bodies' HTML was read back from the last build's instead of rendered (see
     /// [`markdown::store`]).
     pub bodies_reused: usize,
+    /// How many documents' checked fields were read back instead of parsed and checked (see
+    /// [`validate::kept`]).
+    pub fields_reused: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     pub output: PathBuf,
@@ -751,6 +785,12 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
                 "not swapped: output/ already was the new site"
             }
         );
+        let shown: Vec<&str> = files
+            .iter()
+            .take(12)
+            .map(|f| f.site_path.as_str())
+            .collect();
+        eprintln!("generated files rendered: {} {shown:?}", files.len());
         match search_patched {
             Some(n) => eprintln!("search: {n} shard files patched, the others kept"),
             None => eprintln!("search: index built whole"),
@@ -767,6 +807,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         search_patched,
         matches_reused: loaded.matches_reused,
         bodies_reused: loaded.bodies_reused,
+        fields_reused: loaded.fields_reused,
         warnings: loaded.warnings,
         elapsed: start.elapsed(),
         output: out,

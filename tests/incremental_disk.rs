@@ -346,6 +346,12 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
                     "{label}: {} bodies read back",
                     s.bodies_reused
                 );
+                // So are the other documents' checked fields.
+                assert!(
+                    s.fields_reused > 10,
+                    "{label}: {} documents' fields read back",
+                    s.fields_reused
+                );
             }
             2 | 3 => assert!(!s.matches_reused, "{label}: stale matches reused"),
             _ => {}
@@ -683,5 +689,50 @@ fn a_body_with_a_problem_is_reported_by_every_build_never_read_back() {
     });
     let fixed = build_ok(&o);
     assert!(fixed.bodies_reused > 10);
+    assert_like_cold(&o, "fixed");
+}
+
+/// Checked fields and safe SVG verdicts kept from the last build are only those of files
+/// that had no problem, keyed by their exact text: a front-matter error is reported by every
+/// build, and an SVG that was safe and now holds a script is refused.
+#[test]
+fn kept_checks_never_hide_a_problem() {
+    let site = sample_site();
+    let root = site.path();
+    let o = opts(root);
+    let first = build_ok(&o);
+    assert_eq!(
+        first.fields_reused, 0,
+        "nothing kept before the first build"
+    );
+    let again = build_ok(&o);
+    assert!(
+        again.fields_reused > 10,
+        "{} read back",
+        again.fields_reused
+    );
+    let entry = root.join("content/releases/2024-03/seawater-hydrogen.md");
+    edit(&entry, |t| {
+        t.replace("stage = \"bench\"", "stage = \"no-such-stage\"")
+    });
+    for round in 0..2 {
+        let failed = gazette::build(&o).expect_err("a bad stage fails the build");
+        let report = failed.report();
+        assert!(
+            report.contains("no-such-stage") && report.contains("seawater-hydrogen.md"),
+            "round {round}: {report}"
+        );
+    }
+    edit(&entry, |t| {
+        t.replace("stage = \"no-such-stage\"", "stage = \"bench\"")
+    });
+    build_ok(&o);
+    let svg = root.join("content/releases/2024-03/mma-pilot/flow.svg");
+    edit(&svg, |t| {
+        t.replacen("</svg>", "<script>alert(1)</script></svg>", 1)
+    });
+    let failed = gazette::build(&o).expect_err("an SVG with a script is refused");
+    assert!(failed.report().contains("flow.svg"), "{}", failed.report());
+    edit(&svg, |t| t.replace("<script>alert(1)</script>", ""));
     assert_like_cold(&o, "fixed");
 }

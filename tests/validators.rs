@@ -14,6 +14,16 @@ use std::process::Command;
 use common::browser::{CHROMIUM, Server};
 use common::*;
 
+/// Lighthouse's performance score is simulated from the task times of a real page load, which
+/// grow when other work shares this 2-core machine (the home page scored 0.86 while
+/// html-validate ran beside it). The other tests of this binary hold this gate for reading,
+/// Lighthouse holds it alone; `cargo test` runs test binaries one after another.
+static ALONE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    ALONE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 fn tool(name: &str) -> PathBuf {
     let path = repo().join("tests/tools/node_modules/.bin").join(name);
     assert!(
@@ -61,6 +71,7 @@ fn pages_of_every_kind(lang_prefix: &str) -> Vec<String> {
 
 #[test]
 fn html_validate_finds_no_error_on_any_kind_of_page() {
+    let _gate = shared();
     let validator = tool("html-validate");
     let (_site, out) = built_sample();
     let mut pages = pages_of_every_kind("");
@@ -114,6 +125,7 @@ fn html_validate_finds_no_error_on_any_kind_of_page() {
 
 #[test]
 fn every_page_links_the_theme_icons_under_the_base_path() {
+    let _gate = shared();
     let (_site, out) = built_sample();
     for p in pages_of_every_kind("")
         .iter()
@@ -137,8 +149,9 @@ fn every_page_links_the_theme_icons_under_the_base_path() {
     }
 }
 
-/// Lighthouse's four category scores for `url`, and the failing binary audits' titles.
-fn lighthouse(url: &str, report: &Path) -> (Vec<(String, f64)>, Vec<String>) {
+/// Lighthouse's four category scores for `url`, the failing binary audits' titles, and the
+/// performance metrics with their scores (to say which one moved).
+fn lighthouse(url: &str, report: &Path) -> (Vec<(String, f64)>, Vec<String>, String) {
     let status = Command::new("node")
         .arg(tool("lighthouse"))
         .arg(url)
@@ -171,11 +184,26 @@ fn lighthouse(url: &str, report: &Path) -> (Vec<(String, f64)>, Vec<String>) {
         .filter(|a| a["scoreDisplayMode"] == "binary" && a["score"].as_f64() == Some(0.0))
         .map(|a| format!("{} ({})", a["title"], a["id"]))
         .collect();
-    (scores, failing)
+    let metrics = [
+        "first-contentful-paint",
+        "largest-contentful-paint",
+        "total-blocking-time",
+        "cumulative-layout-shift",
+        "speed-index",
+    ]
+    .iter()
+    .map(|id| {
+        let a = &json["audits"][id];
+        format!("{id} {} ({})", a["numericValue"], a["score"])
+    })
+    .collect::<Vec<_>>()
+    .join(", ");
+    (scores, failing, metrics)
 }
 
 #[test]
 fn lighthouse_scores_every_category_full_on_the_main_page_kinds() {
+    let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
     tool("lighthouse");
     assert!(
         Path::new(CHROMIUM).exists(),
@@ -202,7 +230,7 @@ fn lighthouse_scores_every_category_full_on_the_main_page_kinds() {
         // background load), so it gets five tries and its best run must score 1.
         let mut best_performance = 0.0f64;
         for attempt in 0..5 {
-            let (scores, failing) = lighthouse(&url, &report);
+            let (scores, failing, metrics) = lighthouse(&url, &report);
             for (category, score) in &scores {
                 if category == "performance" {
                     best_performance = best_performance.max(*score);
@@ -217,7 +245,7 @@ fn lighthouse_scores_every_category_full_on_the_main_page_kinds() {
                 break;
             }
             eprintln!(
-                "{url}: performance {best_performance} on try {}",
+                "{url}: performance {best_performance} on try {}: {metrics}",
                 attempt + 1
             );
         }

@@ -255,6 +255,18 @@ impl Images {
         settings: &ImageSettings,
         assets: &[ContentFile],
     ) -> (Images, Vec<Diagnostic>) {
+        Images::process_kept(root, settings, assets, None)
+    }
+
+    /// [`Images::process`]; with `gazette` (this Gazette, see `render::reuse::this_gazette`),
+    /// an SVG file whose exact bytes the last build found safe is not parsed again (see
+    /// [`svg_verdicts`]).
+    pub fn process_kept(
+        root: &Path,
+        settings: &ImageSettings,
+        assets: &[ContentFile],
+        gazette: Option<&str>,
+    ) -> (Images, Vec<Diagnostic>) {
         let mut images = Images::empty(root.to_path_buf(), settings.clone());
         let raster: Vec<&ContentFile> = assets.iter().filter(|a| is_raster(&a.rel)).collect();
         let sets: Vec<(String, Result<Arc<ImageSet>, ImageFailure>)> = raster
@@ -262,11 +274,15 @@ impl Images {
             .map(|a| (a.rel.clone(), images.make_set(a).map(Arc::new)))
             .collect();
         images.sets = sets.into_iter().collect();
+        let safe = gazette.map(|g| svg_verdicts(root, g));
         let diags = assets
             .par_iter()
             .filter(|a| is_svg(&a.rel))
-            .filter_map(|a| check_svg(root, a))
+            .filter_map(|a| check_svg(root, a, safe.as_ref()))
             .collect();
+        if let Some(safe) = safe {
+            safe.finish();
+        }
         (images, diags)
     }
 
@@ -629,10 +645,29 @@ impl Images {
     }
 }
 
-/// An unsafe SVG under content/, as a diagnostic at its line.
-fn check_svg(root: &Path, a: &ContentFile) -> Option<Diagnostic> {
+/// The SVG files the last build found safe, by the hash of their bytes, kept for `gazette`
+/// (a newer Gazette may refuse more): a file found safe is not parsed again until its bytes
+/// change. Only safe files are kept, so an unsafe one is reported on every build.
+pub fn svg_verdicts(root: &Path, gazette: &str) -> crate::kept::Log {
+    let salt = xxhash_rust::xxh3::xxh3_64(format!("svg {gazette}").as_bytes());
+    crate::kept::Log::open(root, "svg", salt)
+}
+
+/// An unsafe SVG under content/, as a diagnostic at its line. `safe`: the files found safe
+/// before (see [`svg_verdicts`]), to which this one is added if it is.
+fn check_svg(root: &Path, a: &ContentFile, safe: Option<&crate::kept::Log>) -> Option<Diagnostic> {
     let text = std::fs::read_to_string(root.join(&a.path)).ok()?;
-    let (risk, span) = svg::check(&text).err()?;
+    let key = xxhash_rust::xxh3::xxh3_128(text.as_bytes());
+    if let Some(safe) = safe
+        && safe.get(key).is_some()
+    {
+        return None;
+    }
+    let checked = svg::check(&text);
+    if let (Some(safe), Ok(())) = (safe, &checked) {
+        safe.put(key, Vec::new());
+    }
+    let (risk, span) = checked.err()?;
     let source = crate::load::source::SourceFile {
         path: a.path.clone(),
         text: Arc::from(text.as_str()),

@@ -157,6 +157,13 @@ pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnost
     })
 }
 
+/// The body of a Markdown file with front matter, without parsing the front matter (for a
+/// document whose checked fields were kept, see `validate::kept`).
+pub fn markdown_body(source: &SourceFile) -> Option<Body> {
+    let split = frontmatter::split(&source.text).ok()?;
+    Some(Body::rest_of(source, split.body.start))
+}
+
 /// Parse a plain TOML file. With `body_key`, a string under `body` is taken out as the body.
 pub fn parse_toml_file(
     source: &SourceFile,

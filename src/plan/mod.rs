@@ -22,7 +22,7 @@ use crate::model::ids::Lang;
 use crate::model::urls::output_file;
 
 /// What a page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PageKind {
     Home,
     ReleaseIndex,

@@ -28,6 +28,9 @@ use crate::sink::pages::PageRecords;
 pub struct Inputs {
     /// The hash of each source file's text, by its path relative to the site root.
     pub files: HashMap<PathBuf, u64>,
+    /// The hash of the part of each entry file that holds its fields (a Markdown file's
+    /// front matter, a TOML file whole), by path: what feeds and open data show of it.
+    pub fields: HashMap<PathBuf, u64>,
     /// The hash of site.toml's text as loaded.
     pub config: u64,
     /// The link targets' fingerprint (see `markdown::Resolver::epoch`).
@@ -53,8 +56,8 @@ pub fn this_gazette() -> String {
 
 /// Each planned page's signature and, for pages kept, the hash of the bytes kept; the same
 /// for the planned files that have a signature (search documents, feeds, open data of the
-/// results and its CSVW metadata), by index into `plan.files` (`None` for the other files:
-/// the sitemaps, the marketplace's data, the search shards, which are patched, see
+/// results and its CSVW metadata, sitemaps), by index into `plan.files` (`None` for the
+/// other files: the marketplace's data, the search shards, which are patched, see
 /// `search_update`).
 pub struct Reuse {
     pub signatures: Vec<u64>,
@@ -91,7 +94,8 @@ impl Reuse {
             h.finish()
         };
         let file_hash = |p: &Path| inputs.files.get(p).copied().unwrap_or(0);
-        let signer = Signer::new(site, &file_hash, templates, global);
+        let fields_hash = |p: &Path| inputs.fields.get(p).copied().unwrap_or(0);
+        let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
         let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = plan
             .pages
             .par_iter()
@@ -109,6 +113,17 @@ impl Reuse {
                 (sig, kept)
             })
             .unzip();
+        let all_entries: Vec<usize> = (0..site.entries.len()).collect();
+        let pages_hash = std::sync::OnceLock::new();
+        let pages_hash = || {
+            *pages_hash.get_or_init(|| {
+                let mut h = DefaultHasher::new();
+                for p in &plan.pages {
+                    (&p.site_path, p.lang.as_str(), &p.kind).hash(&mut h);
+                }
+                h.finish()
+            })
+        };
         let (file_signatures, files_kept) = plan
             .files
             .par_iter()
@@ -122,6 +137,12 @@ impl Reuse {
                     }
                     FileKind::CsvMetadata { .. } => {
                         signer.sign_list_file(&f.site_path, &format!("{:?}", f.kind), &[])
+                    }
+                    // A sitemap shows the pages' URLs and alternates (every planned page's
+                    // path, language and kind) and dates: every entry's, as lists show it.
+                    FileKind::Sitemap { .. } | FileKind::SitemapIndex { .. } => {
+                        let kind = format!("{:?} {}", f.kind, pages_hash());
+                        signer.sign_list_file(&f.site_path, &kind, &all_entries)
                     }
                     _ => return (None, None),
                 };

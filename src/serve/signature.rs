@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::images::Images;
 use crate::model::{Entry, Hold, Site};
 use crate::plan::{PageKind, PlannedPage};
@@ -130,6 +132,10 @@ pub struct Signer<'a> {
     global: u64,
     templates: HashMap<String, u64>,
     entries: Vec<u64>,
+    /// What lists of whole records (feeds, open data) show of each entry: its identity and
+    /// its versions' fields, not their bodies (see [`Signer::with_fields`]); `entries` when
+    /// the fields' hashes are not known.
+    listed: Vec<u64>,
     cards: Vec<u64>,
     releases: Vec<u64>,
     /// pages[page]: (language, hash) for each version.
@@ -150,21 +156,23 @@ impl<'a> Signer<'a> {
     /// depends on (site.toml text, UI strings, the link epoch).
     pub fn new(
         site: &'a Site,
-        file_hash: &dyn Fn(&Path) -> u64,
+        file_hash: &(dyn Fn(&Path) -> u64 + Sync),
         templates: HashMap<String, u64>,
         inputs: u64,
     ) -> Self {
         let default = site.default_lang();
-        let covers: Vec<u64> = (site.entries.iter())
-            .map(|e| covers_hash(e, &site.images))
-            .collect();
-        let entries: Vec<u64> = (site.entries.iter().zip(&covers))
-            .map(|(e, c)| entry_hash_with(e, file_hash, *c))
-            .collect();
+        // Each entry's hashes on every core: they read every body's HTML and card fields.
         let group_by = site.config.group_by.as_deref();
-        let cards: Vec<u64> = (site.entries.iter().zip(&covers))
-            .map(|(e, c)| card_hash_with(e, group_by, *c))
-            .collect();
+        let (entries, cards): (Vec<u64>, Vec<u64>) = (site.entries.par_iter())
+            .map(|e| {
+                let c = covers_hash(e, &site.images);
+                (
+                    entry_hash_with(e, file_hash, c),
+                    card_hash_with(e, group_by, c),
+                )
+            })
+            .unzip();
+        let listed = entries.clone();
         // Every page's template may show any release's cover (`releases` of the language's
         // values), so a release's cover image counts for every page (see `global`).
         let release_covers: Vec<Option<u64>> = (site.releases.iter())
@@ -312,6 +320,7 @@ impl<'a> Signer<'a> {
             global,
             templates,
             entries,
+            listed,
             cards,
             releases,
             pages,
@@ -345,6 +354,22 @@ impl<'a> Signer<'a> {
     /// The signature of a generated file that lists `entries` (a feed, open data): the file
     /// (`kind`, its path), the entries' own hashes, every release (dates and issuers) and
     /// every item (references name them).
+    /// This signer with lists of whole records (feeds, open data, which show an entry's
+    /// fields but never its body) signed by `fields_hash`, the hash of the part of each
+    /// source file that holds its fields (a Markdown file's front matter): a body edit then
+    /// leaves them as they were.
+    pub fn with_fields(mut self, fields_hash: &(dyn Fn(&Path) -> u64 + Sync)) -> Self {
+        self.listed = (self.site.entries.par_iter())
+            .map(|e| {
+                let versions: Vec<(&str, u64)> = (e.versions.iter())
+                    .map(|(l, v)| (l.as_str(), fields_hash(&v.source.path)))
+                    .collect();
+                hash_of(("fields", identity_hash(e), versions))
+            })
+            .collect();
+        self
+    }
+
     pub fn sign_list_file(&self, site_path: &str, kind: &str, entries: &[usize]) -> u64 {
         let mut h = DefaultHasher::new();
         (
@@ -357,7 +382,7 @@ impl<'a> Signer<'a> {
         )
             .hash(&mut h);
         for &e in entries {
-            self.entries.get(e).hash(&mut h);
+            self.listed.get(e).hash(&mut h);
         }
         h.finish()
     }

@@ -10,6 +10,7 @@ use crate::load::discover::{ContentFile, ContentKind, Format};
 use crate::load::source::SourceFile;
 use crate::load::{self, Body};
 use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::validate::kept::{self, CheckedStore};
 use crate::validate::{self, Checked};
 
 /// One checked content file.
@@ -118,6 +119,17 @@ pub fn check_file(
     file: &ContentFile,
     config: &SiteConfig,
 ) -> (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>) {
+    check_file_kept(root, file, config, None)
+}
+
+/// [`check_file`], taking a Markdown document's checked fields from `kept` when its text was
+/// checked by the last build (and keeping those it checks, see [`validate::kept`]).
+pub fn check_file_kept(
+    root: &std::path::Path,
+    file: &ContentFile,
+    config: &SiteConfig,
+    kept: Option<&CheckedStore>,
+) -> (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>) {
     if file.kind == ContentKind::Asset {
         return (None, None, Vec::new());
     }
@@ -157,25 +169,20 @@ pub fn check_file(
             lang,
             format,
         } => {
-            let schema = &config.collections[*collection].schema;
-            match parse_document(&source, *format) {
-                Err(d) => (None, d),
-                Ok(parsed) => {
-                    let (fields, d) = validate::check(&parsed, &schema.fields, original(lang));
-                    let body = parsed.body.clone().unwrap_or_default();
-                    let doc = d.is_empty().then(|| {
-                        Doc::Item(ItemDoc {
-                            collection: *collection,
-                            slug: slug.clone(),
-                            lang: lang.clone(),
-                            source: source.clone(),
-                            fields,
-                            body,
-                        })
-                    });
-                    (doc, d)
-                }
-            }
+            let def = &config.collections[*collection];
+            let schema = Schema(def.name.as_str(), &def.schema.fields);
+            let (checked, d) = checked_document(&source, *format, schema, original(lang), kept);
+            let doc = checked.map(|(fields, body)| {
+                Doc::Item(ItemDoc {
+                    collection: *collection,
+                    slug: slug.clone(),
+                    lang: lang.clone(),
+                    source: source.clone(),
+                    fields,
+                    body,
+                })
+            });
+            (doc, d)
         }
         ContentKind::Entry {
             release,
@@ -183,44 +190,83 @@ pub fn check_file(
             lang,
             format,
         } => {
-            let parsed = parse_document(&source, *format);
-            match parsed {
-                Err(d) => (None, d),
-                Ok(parsed) => {
-                    let (fields, d) =
-                        validate::check(&parsed, &config.schema.fields, original(lang));
-                    let body = parsed.body.clone().unwrap_or_default();
-                    let doc = d.is_empty().then(|| {
-                        Doc::Entry(EntryDoc {
-                            release: release.clone(),
-                            slug: slug.clone(),
-                            lang: lang.clone(),
-                            source: source.clone(),
-                            fields,
-                            body,
-                        })
-                    });
-                    (doc, d)
-                }
-            }
-        }
-        ContentKind::Page { slug, lang } => match load::parse_markdown(&source) {
-            Err(d) => (None, d),
-            Ok(parsed) => {
-                let (fields, d) = validate::check(&parsed, &page_fields(original(lang)), true);
-                let body = parsed.body.clone().unwrap_or_default();
-                let doc = d.is_empty().then(|| Doc::Page {
+            let schema = Schema(ENTRIES, &config.schema.fields);
+            let (checked, d) = checked_document(&source, *format, schema, original(lang), kept);
+            let doc = checked.map(|(fields, body)| {
+                Doc::Entry(EntryDoc {
+                    release: release.clone(),
                     slug: slug.clone(),
                     lang: lang.clone(),
                     source: source.clone(),
                     fields,
                     body,
-                });
-                (doc, d)
-            }
-        },
+                })
+            });
+            (doc, d)
+        }
+        ContentKind::Page { slug, lang } => {
+            // A page's fields are all required; its role picks the schema.
+            let fields = page_fields(original(lang));
+            let name = if original(lang) {
+                PAGES
+            } else {
+                PAGE_TRANSLATIONS
+            };
+            let schema = Schema(name, &fields);
+            let (checked, d) = checked_document(&source, Format::Markdown, schema, true, kept);
+            let doc = checked.map(|(fields, body)| Doc::Page {
+                slug: slug.clone(),
+                lang: lang.clone(),
+                source: source.clone(),
+                fields,
+                body,
+            });
+            (doc, d)
+        }
     };
     (doc, keep, diags)
+}
+
+/// The key of the entry schema in [`kept::key`] (collections' names are slugs, never this).
+const ENTRIES: &str = "\u{1}entries";
+/// The keys of the pages' fields in [`kept::key`], originals' and translations'.
+const PAGES: &str = "\u{1}pages";
+const PAGE_TRANSLATIONS: &str = "\u{1}page translations";
+
+/// A schema and its name in [`kept::key`].
+#[derive(Clone, Copy)]
+struct Schema<'a>(&'a str, &'a IndexMap<String, FieldDef>);
+
+/// Parse and check a document against `schema` into its fields and body, or take a Markdown
+/// document's fields from `kept` when the same text was checked by the last build; fields
+/// checked without a problem are kept for the next.
+fn checked_document(
+    source: &SourceFile,
+    format: Format,
+    Schema(name, schema): Schema<'_>,
+    require: bool,
+    kept: Option<&CheckedStore>,
+) -> (Option<(Checked, Body)>, Vec<Diagnostic>) {
+    let key = (kept.is_some() && format == Format::Markdown)
+        .then(|| kept::key(name, require, &source.text));
+    if let (Some(store), Some(key)) = (kept, key)
+        && let Some(fields) = store.get(key, schema)
+        && let Some(body) = load::markdown_body(source)
+    {
+        return (Some((fields, body)), Vec::new());
+    }
+    let parsed = match parse_document(source, format) {
+        Ok(p) => p,
+        Err(d) => return (None, d),
+    };
+    let (fields, d) = validate::check(&parsed, schema, require);
+    if !d.is_empty() {
+        return (None, d);
+    }
+    if let (Some(store), Some(key)) = (kept, key) {
+        store.put(key, &fields);
+    }
+    (Some((fields, parsed.body.clone().unwrap_or_default())), d)
 }
 
 /// An entry or item file: Markdown with front matter, or plain TOML with a `body`.

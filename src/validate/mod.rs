@@ -3,6 +3,7 @@
 //! does not resolve links between documents (that needs the whole model).
 
 pub mod documents;
+pub mod kept;
 pub mod value;
 
 use std::collections::HashMap;

@@ -58,6 +58,11 @@ impl Fields {
         self.0.iter().map(|(k, v)| (&**k, v))
     }
 
+    /// The names as shared (with the schema's, see `config::FieldDef::name`).
+    pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| &**k)
     }

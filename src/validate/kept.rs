@@ -1,0 +1,262 @@
+//! Checked front matter a build keeps for the next build (see `kept`, under the name
+//! `fields`): a Markdown document whose whole text, kind and language role are as they were,
+//! for the same site.toml and Gazette (the log's salt), gets the fields it was checked into
+//! last time instead of being parsed and checked again. Only documents that checked without
+//! a problem are kept, so every problem is reported on every build.
+//!
+//! It owns the encoding of checked fields and their keys; it checks nothing itself.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use xxhash_rust::xxh3::Xxh3;
+
+use super::Checked;
+use super::value::{Fields, Value};
+use crate::config::schema::{FieldDef, FieldKind};
+use crate::kept::{Log, bytes::*};
+
+/// The checked fields kept by the last build, and those this build adds.
+pub struct CheckedStore(Log);
+
+/// What a document's checked fields follow from besides site.toml: which schema checks it
+/// (`schema`: the entry schema, a collection's, or the pages'), whether it is an original,
+/// and its whole text.
+pub fn key(schema: &str, original: bool, text: &str) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(schema.as_bytes());
+    h.update(&[0, u8::from(original)]);
+    h.update(text.as_bytes());
+    h.digest128()
+}
+
+impl CheckedStore {
+    /// The store of the site at `root`, for the site.toml and Gazette hashed in `salt`.
+    pub fn open(root: &Path, salt: u64) -> CheckedStore {
+        CheckedStore(Log::open(root, "fields", salt))
+    }
+
+    /// The fields kept under `key`, their names shared with `schema`'s.
+    pub fn get(&self, key: u128, schema: &IndexMap<String, FieldDef>) -> Option<Checked> {
+        decode(&self.0.get(key)?, schema)
+    }
+
+    /// Keep these fields for the next build.
+    pub fn put(&self, key: u128, checked: &Checked) {
+        self.0.put(key, encode(checked));
+    }
+
+    /// How many documents' fields were read back so far.
+    pub fn reused(&self) -> usize {
+        self.0.reused()
+    }
+
+    /// Write what the next build may read (best effort, see [`Log::finish`]).
+    pub fn finish(self) {
+        self.0.finish();
+    }
+}
+
+fn encode(checked: &Checked) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    put_fields(&mut out, &checked.values);
+    // Spans in name order: the same fields encode to the same bytes.
+    let mut spans: Vec<(&String, &Range<usize>)> = checked.spans.iter().collect();
+    spans.sort_unstable_by_key(|(name, _)| *name);
+    put_n(&mut out, spans.len());
+    for (name, r) in spans {
+        put_str(&mut out, name);
+        out.extend_from_slice(&(r.start as u64).to_le_bytes());
+        out.extend_from_slice(&(r.end as u64).to_le_bytes());
+    }
+    out
+}
+
+fn put_fields(out: &mut Vec<u8>, fields: &Fields) {
+    put_n(out, fields.len());
+    for (name, value) in fields.iter() {
+        put_str(out, name);
+        put_value(out, value);
+    }
+}
+
+fn put_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Text(s) => {
+            out.push(0);
+            put_str(out, s);
+        }
+        Value::Integer(i) => {
+            out.push(1);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Bool(b) => out.extend_from_slice(&[2, u8::from(*b)]),
+        Value::Date(d) => {
+            out.push(3);
+            out.extend_from_slice(&d.year().to_le_bytes());
+            out.extend_from_slice(&[d.month() as u8, d.day() as u8]);
+        }
+        Value::DateTime(t) => {
+            out.push(4);
+            out.extend_from_slice(&t.as_second().to_le_bytes());
+            out.extend_from_slice(&t.subsec_nanosecond().to_le_bytes());
+        }
+        Value::List(items) => {
+            out.push(5);
+            put_n(out, items.len());
+            for v in items {
+                put_value(out, v);
+            }
+        }
+        Value::Table(fields) => {
+            out.push(6);
+            put_fields(out, fields);
+        }
+    }
+}
+
+fn decode(mut b: &[u8], schema: &IndexMap<String, FieldDef>) -> Option<Checked> {
+    let values = take_fields(&mut b, Some(schema))?;
+    let n = take_n(&mut b)?;
+    let mut spans = std::collections::HashMap::with_capacity(n.min(b.len() / 20));
+    for _ in 0..n {
+        let name = take_str(&mut b)?.to_string();
+        let start = take_u64(&mut b)? as usize;
+        let end = take_u64(&mut b)? as usize;
+        spans.insert(name, start..end);
+    }
+    b.is_empty().then_some(Checked { values, spans })
+}
+
+/// The fields of a table whose schema is `schema` (its names are shared with it).
+fn take_fields(b: &mut &[u8], schema: Option<&IndexMap<String, FieldDef>>) -> Option<Fields> {
+    let n = take_n(b)?;
+    let mut fields = Fields::with_capacity(n.min(b.len() / 5));
+    for _ in 0..n {
+        let name = take_str(b)?;
+        let def = schema.and_then(|s| s.get(name));
+        let shared = def.map_or_else(|| Arc::from(name), |d| d.name.clone());
+        let value = take_value(b, def.map(|d| &d.kind))?;
+        fields.insert(shared, value);
+    }
+    Some(fields)
+}
+
+/// A value of a field of `kind` (for the names of tables in it).
+fn take_value(b: &mut &[u8], kind: Option<&FieldKind>) -> Option<Value> {
+    let tag = take(b, 1)?[0];
+    Some(match tag {
+        0 => Value::Text(take_str(b)?.into()),
+        1 => Value::Integer(i64::from_le_bytes(take(b, 8)?.try_into().ok()?)),
+        2 => Value::Bool(take(b, 1)?[0] != 0),
+        3 => {
+            let year = i16::from_le_bytes(take(b, 2)?.try_into().ok()?);
+            let md = take(b, 2)?;
+            Value::Date(jiff::civil::Date::new(year, md[0] as i8, md[1] as i8).ok()?)
+        }
+        4 => {
+            let second = i64::from_le_bytes(take(b, 8)?.try_into().ok()?);
+            let nanos = i32::from_le_bytes(take(b, 4)?.try_into().ok()?);
+            Value::DateTime(jiff::Timestamp::new(second, nanos).ok()?)
+        }
+        5 => {
+            let item = match kind {
+                Some(FieldKind::List { item }) => Some(&item.kind),
+                _ => None,
+            };
+            let n = take_n(b)?;
+            let mut items = Vec::with_capacity(n.min(b.len()));
+            for _ in 0..n {
+                items.push(take_value(b, item)?);
+            }
+            Value::List(items.into())
+        }
+        6 => {
+            let schema = match kind {
+                Some(FieldKind::Table { fields }) => Some(fields),
+                _ => None,
+            };
+            Value::Table(Box::new(take_fields(b, schema)?))
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked() -> Checked {
+        let mut inner = Fields::default();
+        inner.insert("name".into(), Value::Text("张三".into()));
+        inner.insert("phone".into(), Value::Integer(-7));
+        let mut values = Fields::default();
+        values.insert("title".into(), Value::Text("有机玻璃 PMMA".into()));
+        values.insert("ok".into(), Value::Bool(true));
+        values.insert("date".into(), Value::Date(jiff::civil::date(2024, 12, 31)));
+        values.insert(
+            "at".into(),
+            Value::DateTime(jiff::Timestamp::new(1_700_000_000, 123).unwrap()),
+        );
+        values.insert(
+            "keywords".into(),
+            Value::List(vec![Value::Text("a".into()), Value::Text("b".into())].into()),
+        );
+        values.insert("contact".into(), Value::Table(Box::new(inner)));
+        let spans = [
+            ("title".to_string(), 4..20),
+            ("contact".to_string(), 30..90),
+        ]
+        .into_iter()
+        .collect();
+        Checked { values, spans }
+    }
+
+    #[test]
+    fn checked_fields_read_back_as_they_were_kept() {
+        let c = checked();
+        let bytes = encode(&c);
+        let back = decode(&bytes, &IndexMap::new()).expect("decodes");
+        assert_eq!(back.values, c.values);
+        assert_eq!(back.spans, c.spans);
+        assert_eq!(encode(&back), bytes, "the same bytes again");
+        // A record cut anywhere, or with a byte more, is not read.
+        for cut in 0..bytes.len() {
+            assert!(
+                decode(&bytes[..cut], &IndexMap::new()).is_none(),
+                "cut at {cut}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, &IndexMap::new()).is_none());
+    }
+
+    #[test]
+    fn names_are_shared_with_the_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (config, _) = crate::config::load(root).expect("the sample site.toml");
+        let schema = &config.schema.fields;
+        let def = schema.get("title").expect("a title field");
+        let mut values = Fields::default();
+        values.insert(def.name.clone(), Value::Text("x".into()));
+        let c = Checked {
+            values,
+            spans: Default::default(),
+        };
+        let back = decode(&encode(&c), schema).unwrap();
+        let name = back.values.names().next().unwrap();
+        assert!(Arc::ptr_eq(name, &def.name));
+    }
+
+    #[test]
+    fn keys_follow_the_text_the_schema_and_the_role() {
+        let k = key("results", true, "+++\ntitle = \"a\"\n+++\n");
+        assert_eq!(k, key("results", true, "+++\ntitle = \"a\"\n+++\n"));
+        assert_ne!(k, key("results", true, "+++\ntitle = \"b\"\n+++\n"));
+        assert_ne!(k, key("results", false, "+++\ntitle = \"a\"\n+++\n"));
+        assert_ne!(k, key("pages", true, "+++\ntitle = \"a\"\n+++\n"));
+    }
+}
