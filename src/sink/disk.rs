@@ -362,14 +362,23 @@ impl Staging {
             .collect();
         let dirs = survey::folders(files.iter().copied());
         let dir = self.dir().to_path_buf();
-        let (pruned, present) = (self.survey.take().unwrap_or_default())
-            .prune(&dir, &files, &dirs)
-            .map_err(|e| write_err(&dir, e))?;
+        // The staging folder pruned and the output compared side by side: both go through
+        // every file of the site.
+        let (survey, output) = (self.survey.take(), self.output.take());
+        let (pruned, ((known, extra), expected)) = rayon::join(
+            || survey.unwrap_or_default().prune(&dir, &files, &dirs),
+            || {
+                rayon::join(
+                    || output.unwrap_or_default().compare(&files, &dirs),
+                    || files.iter().map(|f| f.to_string()).collect(),
+                )
+            },
+        );
+        let (pruned, present) = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
         self.target.set_known(pruned.known);
-        let (known, extra) = (self.output.take().unwrap_or_default()).compare(&files, &dirs);
         self.target.set_output(&self.out, known, extra);
-        self.expected = files.iter().map(|f| f.to_string()).collect();
+        self.expected = expected;
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
@@ -480,13 +489,19 @@ impl Staging {
         // not correctness.
         if let Ok(ino) = self.target.dir.ino() {
             let records = self.target.records();
-            let _ = super::manifest::write(&super::manifest::path(&self.home, ino), &records);
-            let hashes: Map<&str, u128> = (records.iter())
-                .map(|(p, r)| (p.as_str(), r.hash))
-                .collect();
-            let pages = page_records(pages, |p| hashes.get(p).copied());
-            // Without records the next build renders every page: a failure costs time only.
-            let _ = super::pages::write(&super::pages::path(&self.home, ino), &pages);
+            let home = &self.home;
+            let _ = rayon::join(
+                || super::manifest::write(&super::manifest::path(home, ino), &records),
+                || {
+                    let hashes: Map<&str, u128> = (records.iter())
+                        .map(|(p, r)| (p.as_str(), r.hash))
+                        .collect();
+                    let pages = page_records(pages, |p| hashes.get(p).copied());
+                    // Without records the next build renders every page: a failure costs
+                    // time only.
+                    super::pages::write(&super::pages::path(home, ino), &pages)
+                },
+            );
         }
         swap(&spare, &self.out)?;
         forget_other_manifests(&self.home, &[&self.out, &spare]);

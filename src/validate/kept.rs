@@ -139,7 +139,8 @@ fn take_fields(b: &mut &[u8], schema: Option<&IndexMap<String, FieldDef>>) -> Op
         let def = schema.and_then(|s| s.get(name));
         let shared = def.map_or_else(|| Arc::from(name), |d| d.name.clone());
         let value = take_value(b, def.map(|d| &d.kind))?;
-        fields.insert(shared, value);
+        // Kept from a checked document: every name once.
+        fields.push(shared, value);
     }
     Some(fields)
 }

@@ -53,6 +53,12 @@ impl Fields {
         }
     }
 
+    /// Add `name` at the end, known not to be here yet (fields read back as they were
+    /// kept, see `validate::kept`).
+    pub fn push(&mut self, name: Arc<str>, value: Value) {
+        self.0.push((name, value));
+    }
+
     /// Names and values, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.0.iter().map(|(k, v)| (&**k, v))
