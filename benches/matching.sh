@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What matching costs a full build (issue 20): the same corpus of N results and D demands
 # built with `[matching] enabled = true` and `= false`, alternating in each round, each build
-# into a new output folder, with the matches the last build kept (.gazette-cache/matches.bin)
-# removed first, so each "on" build computes them as a cold build of a changed site does.
+# into a new output folder, with the work the last build kept (.gazette-cache/: the matches,
+# rendered bodies, checked fields, safe SVG verdicts; thumbnails stay) removed first, so each
+# build is a cold build and each "on" build computes the matches as a cold build does.
 # Prints per round the wall time and CPU time (user+sys) of both,
 # then the medians and the ratio on/off. Timings stay out of `cargo test`.
 #
@@ -52,7 +53,8 @@ one() {
     local out
     out=$(mktemp -d "$OUT_TMP/gazette-matching-out.XXXXXX")
     rmdir "$out"
-    rm -f "$SITE/.gazette-cache/matches.bin"
+    rm -rf "$SITE/.gazette-cache/matches.bin" "$SITE/.gazette-cache/bodies" \
+        "$SITE/.gazette-cache/fields" "$SITE/.gazette-cache/svg"
     /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$GAZETTE_BIN" build --root "$SITE" --output "$out" >/dev/null 2>"$WORK/err" \
         || { cat "$WORK/err" >&2; exit 1; }
     rm -rf "$out" "$(dirname "$out")/.$(basename "$out").gazette"
