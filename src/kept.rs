@@ -73,11 +73,6 @@ impl Log {
         }
     }
 
-    /// Whether a record is kept under `key` (not read, not checked: see [`Log::get`]).
-    pub fn has(&self, key: u128) -> bool {
-        self.index.contains_key(&key)
-    }
-
     /// The record kept under `key`, if it is whole; it is then kept for the next build.
     pub fn get(&self, key: u128) -> Option<Vec<u8>> {
         let loc = self.index.get(&key)?;
@@ -182,6 +177,12 @@ impl Log {
     }
 }
 
+/// A salt made of `parts` (what every record of a log was made with: this Gazette, the
+/// site.toml text's hash, ...): another salt starts the log afresh.
+pub fn salt(parts: &[&str]) -> u64 {
+    xxh3_64(parts.join("\n").as_bytes())
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -271,7 +272,7 @@ mod tests {
         s.put(BIG, b"big".to_vec());
         s.finish();
         let s = Log::open(root.path(), "t", 1);
-        assert!(s.has(BIG) && !s.has(11));
+        assert_eq!(s.get(11), None);
         assert_eq!(s.get(10).as_deref(), Some(&b"ten"[..]));
         assert_eq!(s.get(BIG).as_deref(), Some(&b"big"[..]));
         assert_eq!(Log::open(root.path(), "t", 2).get(10), None, "another salt");

@@ -157,7 +157,7 @@ fn load_site_traced(
     let gazette = drop_texts.then(render::reuse::this_gazette);
     let config_hash = render::reuse::text_hash(&config_source.text);
     let kept_fields = (gazette.as_ref()).map(|g| {
-        let salt = render::reuse::text_hash(&format!("{g} {config_hash}"));
+        let salt = kept::salt(&[g, &config_hash.to_string()]);
         validate::kept::CheckedStore::open(root, salt)
     });
     // A build also hashes each file's text for its page signatures.
@@ -281,10 +281,11 @@ fn load_site_traced(
         if serve::signature::shared_templates_make_images(root, &config.theme) {
             inputs.epoch ^= assembled.site.images.fingerprint_all();
         }
-        let salt = render::reuse::text_hash(&format!(
-            "{gazette} {} {}",
-            inputs.config, assembled.site.config.base_url.absolute
-        ));
+        let salt = kept::salt(&[
+            &gazette,
+            &inputs.config.to_string(),
+            &assembled.site.config.base_url.absolute,
+        ]);
         store = Some((markdown::store::BodyStore::open(root, salt), epoch));
         trace.mark("resolver");
     }
@@ -621,7 +622,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         let (read, wait) = std::sync::mpsc::channel::<()>();
         let out = &out;
         let found = s.spawn(move || {
-            let _ = wait.recv();
+            // The site failed to load before its files were read: nothing to survey for.
+            if wait.recv().is_err() {
+                return sink::disk::Found::default();
+            }
             match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
                 Ok(one) => one.install(|| sink::disk::Found::look(out)),
                 Err(_) => sink::disk::Found::look(out),

@@ -648,23 +648,23 @@ impl Images {
 /// The SVG files the last build found safe, by the hash of their bytes, kept for `gazette`
 /// (a newer Gazette may refuse more): a file found safe is not parsed again until its bytes
 /// change. Only safe files are kept, so an unsafe one is reported on every build.
-pub fn svg_verdicts(root: &Path, gazette: &str) -> crate::kept::Log {
-    let salt = xxhash_rust::xxh3::xxh3_64(format!("svg {gazette}").as_bytes());
-    crate::kept::Log::open(root, "svg", salt)
+fn svg_verdicts(root: &Path, gazette: &str) -> crate::kept::Log {
+    crate::kept::Log::open(root, "svg", crate::kept::salt(&["svg", gazette]))
 }
 
 /// An unsafe SVG under content/, as a diagnostic at its line. `safe`: the files found safe
 /// before (see [`svg_verdicts`]), to which this one is added if it is.
 fn check_svg(root: &Path, a: &ContentFile, safe: Option<&crate::kept::Log>) -> Option<Diagnostic> {
     let text = std::fs::read_to_string(root.join(&a.path)).ok()?;
-    let key = xxhash_rust::xxh3::xxh3_128(text.as_bytes());
-    if let Some(safe) = safe
+    // Hashed only when verdicts are kept (a build, not the preview).
+    let key = safe.map(|_| xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
+    if let (Some(safe), Some(key)) = (safe, key)
         && safe.get(key).is_some()
     {
         return None;
     }
     let checked = svg::check(&text);
-    if let (Some(safe), Ok(())) = (safe, &checked) {
+    if let (Some(safe), Some(key), Ok(())) = (safe, key, &checked) {
         safe.put(key, Vec::new());
     }
     let (risk, span) = checked.err()?;

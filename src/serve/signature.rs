@@ -133,9 +133,9 @@ pub struct Signer<'a> {
     templates: HashMap<String, u64>,
     entries: Vec<u64>,
     /// What lists of whole records (feeds, open data) show of each entry: its identity and
-    /// its versions' fields, not their bodies (see [`Signer::with_fields`]); `entries` when
-    /// the fields' hashes are not known.
-    listed: Vec<u64>,
+    /// its versions' fields, not their bodies (see [`Signer::with_fields`]); `None`: the
+    /// fields' hashes are not known, and `entries` stand for them.
+    listed: Option<Vec<u64>>,
     cards: Vec<u64>,
     releases: Vec<u64>,
     /// pages[page]: (language, hash) for each version.
@@ -172,7 +172,6 @@ impl<'a> Signer<'a> {
                 )
             })
             .unzip();
-        let listed = entries.clone();
         // Every page's template may show any release's cover (`releases` of the language's
         // values), so a release's cover image counts for every page (see `global`).
         let release_covers: Vec<Option<u64>> = (site.releases.iter())
@@ -320,7 +319,7 @@ impl<'a> Signer<'a> {
             global,
             templates,
             entries,
-            listed,
+            listed: None,
             cards,
             releases,
             pages,
@@ -351,25 +350,28 @@ impl<'a> Signer<'a> {
         ))
     }
 
-    /// The signature of a generated file that lists `entries` (a feed, open data): the file
-    /// (`kind`, its path), the entries' own hashes, every release (dates and issuers) and
-    /// every item (references name them).
     /// This signer with lists of whole records (feeds, open data, which show an entry's
     /// fields but never its body) signed by `fields_hash`, the hash of the part of each
     /// source file that holds its fields (a Markdown file's front matter): a body edit then
     /// leaves them as they were.
     pub fn with_fields(mut self, fields_hash: &(dyn Fn(&Path) -> u64 + Sync)) -> Self {
-        self.listed = (self.site.entries.par_iter())
-            .map(|e| {
-                let versions: Vec<(&str, u64)> = (e.versions.iter())
-                    .map(|(l, v)| (l.as_str(), fields_hash(&v.source.path)))
-                    .collect();
-                hash_of(("fields", identity_hash(e), versions))
-            })
-            .collect();
+        self.listed = Some(
+            (self.site.entries.par_iter())
+                .map(|e| {
+                    let versions: Vec<(&str, u64)> = (e.versions.iter())
+                        .map(|(l, v)| (l.as_str(), fields_hash(&v.source.path)))
+                        .collect();
+                    hash_of(("fields", identity_hash(e), versions))
+                })
+                .collect(),
+        );
         self
     }
 
+    /// The signature of a generated file that lists `entries` (a feed, open data, a
+    /// sitemap): the file (`kind`, its path), the entries' hashes as lists show them (see
+    /// [`Signer::with_fields`]), every release (dates and issuers) and every item
+    /// (references name them).
     pub fn sign_list_file(&self, site_path: &str, kind: &str, entries: &[usize]) -> u64 {
         let mut h = DefaultHasher::new();
         (
@@ -381,8 +383,9 @@ impl<'a> Signer<'a> {
             &self.items,
         )
             .hash(&mut h);
+        let listed = self.listed.as_ref().unwrap_or(&self.entries);
         for &e in entries {
-            self.listed.get(e).hash(&mut h);
+            listed.get(e).hash(&mut h);
         }
         h.finish()
     }
