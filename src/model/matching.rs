@@ -22,7 +22,7 @@ use crate::config::{FieldKind, MatchingConfig, Schema, SiteConfig};
 use crate::model::collections::Collection;
 use crate::model::refs::ItemRef;
 use crate::model::{Entry, EntryVersion};
-use crate::search::tokenize::{Piece, normalize, pieces, scan};
+use crate::search::tokenize::{MAX_WORD, is_cjk, is_word_char, normalize, scan};
 use crate::validate::Value;
 
 /// Why two items match, in words a person can check.
@@ -136,13 +136,12 @@ const STOP: &[&str] = &[
     "of", "on", "or", "that", "the", "this", "to", "with", "we", "can", "which",
 ];
 
-/// Every token of `text` matching uses: CJK bigrams and trigrams, and words of two or more
-/// characters that are not stop words.
-fn each_token(text: &str, f: impl FnMut(&str)) {
-    let norm = normalize(text);
+/// Every token of `norm` (normalized text) matching uses: CJK bigrams and trigrams, and
+/// words of two or more characters that are not stop words.
+fn each_token(norm: &str, f: impl FnMut(&str)) {
     let state = std::cell::RefCell::new((String::new(), f));
     scan(
-        &norm,
+        norm,
         |g| {
             if g.len() >= 2 {
                 let (buf, f) = &mut *state.borrow_mut();
@@ -221,17 +220,16 @@ fn profile(
 ) -> Profile {
     let w = &config.weights;
     let mut p = Profile::default();
-    let mut tokens: HashMap<Tok, f32, Hasher> = HashMap::default();
+    // Every (token, weight) found, repeats included: sorted and cut to each token's largest
+    // weight below, cheaper than a map for the few hundred tokens of a profile.
+    let mut tokens: Vec<(Tok, f32)> = Vec::new();
     let mut add = |text: &str, weight: f64, p: &mut Profile| {
         if weight <= 0.0 {
             return;
         }
-        each_token(text, |t| {
-            let e = tokens.entry(tok_hash(t)).or_insert(0.0);
-            *e = e.max(weight as f32);
-        });
+        let norm = normalize(text);
+        each_token(&norm, |t| tokens.push((tok_hash(t), weight as f32)));
         if !synonyms.is_empty() {
-            let norm = normalize(text);
             for (g, words) in synonyms.iter().enumerate() {
                 if words.iter().any(|s| norm.contains(s.as_str())) && !p.synonyms.contains(&g) {
                     p.synonyms.push(g);
@@ -253,8 +251,16 @@ fn profile(
         }
         Part::Field(name, key) => p.fields.push((name.clone(), key.to_string())),
     });
-    p.tokens = tokens.into_iter().collect();
-    p.tokens.sort_unstable_by_key(|t| t.0);
+    // By token, each with its largest weight.
+    tokens.sort_unstable_by_key(|t| t.0);
+    tokens.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 = kept.1.max(later.1);
+        }
+        same
+    });
+    p.tokens = tokens;
     p.synonyms.sort_unstable();
     p.field_keys = p
         .fields
@@ -464,9 +470,9 @@ struct Index {
     norm: Vec<f32>,
     /// Per result, what scoring compares besides text.
     keys: Vec<Keys>,
-    /// The tokens that do not tell results apart ([`Index::tells`]), sorted: few, so a
-    /// reason's shared tokens are checked against them without a lookup in `postings`.
-    common: Vec<Tok>,
+    /// The tokens that do not tell results apart ([`Index::tells`]): few, so a query's
+    /// tokens are checked against them without a lookup in `postings`.
+    common: std::collections::HashSet<Tok, Hasher>,
 }
 
 impl Index {
@@ -488,11 +494,10 @@ impl Index {
             .map(|p| (p.tokens.len() as f32 / avg.max(1.0)).sqrt().max(0.5))
             .collect();
         let max_df = (profiles.len() / 20).clamp(64, ITEM_BUDGET);
-        let mut common: Vec<Tok> = (postings.iter())
+        let common = (postings.iter())
             .filter(|(_, list)| !Index::tells(list.len(), max_df, profiles.len()))
             .map(|(&t, _)| t)
             .collect();
-        common.sort_unstable();
         Index {
             postings,
             idf,
@@ -543,17 +548,16 @@ const RELATED_BUDGET: usize = 512;
 /// related. At 100,000 results this took the related-results queries from 4.3 s to 1.4 s.
 const RELATED_MAX_DF: usize = 128;
 
-/// Scores of one query against every result it shares something with (see [`Lookup`] for
-/// which tokens are looked up). `acc` and `touched` are scratch space, left empty.
-fn query(
+/// Text scores of one query against every result it shares a token with (see [`Lookup`]
+/// for which tokens are looked up), in the order the results were met. `acc` and `touched`
+/// are scratch space, left empty.
+fn text_scores(
     q: &Profile,
     index: &Index,
-    results: &[Profile],
-    config: &MatchingConfig,
     lookup: Lookup,
     (acc, touched): &mut Scratch,
 ) -> Vec<(u32, f32)> {
-    acc.resize(results.len(), 0.0);
+    acc.resize(index.norm.len(), 0.0);
     let mut lists: Vec<(&[Posting], Tok, f32)> = q
         .tokens
         .iter()
@@ -580,16 +584,87 @@ fn query(
             acc[r as usize] += wq.min(wr) * idf;
         }
     }
-    let w = &config.weights;
     let mut out = Vec::with_capacity(touched.len());
     for &r in touched.iter() {
-        let text = acc[r as usize] / index.norm[r as usize];
+        out.push((r, acc[r as usize] / index.norm[r as usize]));
         acc[r as usize] = 0.0;
-        let extra = index.keys[r as usize].score(q, &results[r as usize], w);
-        out.push((r, text + extra));
     }
     touched.clear();
     out
+}
+
+/// Scores of one query against every result it shares something with: text and
+/// [`structured_score`].
+#[cfg(test)]
+fn query(
+    q: &Profile,
+    index: &Index,
+    results: &[Profile],
+    config: &MatchingConfig,
+    lookup: Lookup,
+    scratch: &mut Scratch,
+) -> Vec<(u32, f32)> {
+    let mut out = text_scores(q, index, lookup, scratch);
+    for (r, score) in &mut out {
+        *score += index.keys[*r as usize].score(q, &results[*r as usize], &config.weights);
+    }
+    out
+}
+
+/// The most [`structured_score`] can give any result for query `q`: what it would give a
+/// result sharing every field, keyword, synonym group and the region of `q`.
+fn structured_bound(q: &Profile, w: &crate::config::collections::Weights) -> f32 {
+    // A negative weight's part is largest with nothing shared.
+    let part = |x: f64| x.max(0.0);
+    (part(w.fields * q.field_keys.len() as f64)
+        + part(w.keywords * 2.0 * q.keyword_keys.len() as f64)
+        + part(w.region * f64::from(u8::from(q.region_key.is_some())))
+        + part(w.keywords * q.synonyms.len() as f64)) as f32
+}
+
+/// Of `scored` (text scores), the results that can be among the best `k` once their
+/// [`structured_score`] is added, with it added; the others are dropped unscored. Scoring a
+/// result reads its [`Keys`], one place in memory per result: on a large site a query
+/// touches thousands of results and those reads were most of its time, while all but a few
+/// dozen are too far behind in text to catch up.
+///
+/// Exact: the `k` best text scores are scored first; the lowest of their totals is a floor
+/// on the `k`-th best total, and a result whose text score plus [`structured_bound`] is
+/// below that floor scores less than `k` others whatever it shares, so it is neither among
+/// the best `k` nor the best of all (what [`best`] cuts relative to).
+fn with_structured(
+    mut scored: Vec<(u32, f32)>,
+    k: usize,
+    q: &Profile,
+    index: &Index,
+    results: &[Profile],
+    w: &crate::config::collections::Weights,
+) -> Vec<(u32, f32)> {
+    let extra = |r: u32| index.keys[r as usize].score(q, &results[r as usize], w);
+    if k == 0 || scored.len() <= k {
+        for (r, score) in &mut scored {
+            *score += extra(*r);
+        }
+        return scored;
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+    let (first, rest) = scored.split_at_mut(k);
+    let mut floor = f32::INFINITY;
+    for (r, score) in first.iter_mut() {
+        *score += extra(*r);
+        floor = floor.min(*score);
+    }
+    let bound = structured_bound(q, w);
+    let mut kept = k;
+    for i in 0..rest.len() {
+        let (r, text) = rest[i];
+        if text + bound >= floor {
+            rest[kept - k] = (r, text + extra(r));
+            kept += 1;
+        }
+    }
+    scored.truncate(kept);
+    scored
 }
 
 /// What two profiles share besides text.
@@ -645,95 +720,133 @@ fn best(mut scored: Vec<(u32, f32)>, k: usize, min: f64) -> Vec<(u32, f32)> {
     scored
 }
 
-/// Whether token `h` of a result's profile (so known to the index) is worth naming as a
-/// reason ([`Index::tells`]).
+/// Whether token `h` is worth naming as a reason ([`Index::tells`]): a token the index does
+/// not hold is in no result, so no result shares it.
 fn telling(h: Tok, index: &Index) -> bool {
-    index.common.binary_search(&h).is_err()
+    !index.common.contains(&h)
 }
 
-/// A query's text cut once: its CJK runs with the hash of the bigram starting at each
-/// character, and its words with theirs, so each of its matches only compares hashes. Which
-/// of them tell results apart ([`telling`]) is asked only of those the other side shares.
+/// A query's text cut once: its CJK runs with the bigram starting at each character, and
+/// its words, each as its place in `all` when it tells results apart ([`telling`], asked
+/// once per query). Each of the query's matches then only walks `all` beside the other
+/// side's tokens and marks what both have.
 struct QueryText {
     /// The CJK characters, run after run.
     chars: Vec<char>,
-    /// Per character, the hash of the bigram starting there (none at a run's last one).
-    grams: Vec<Option<Tok>>,
+    /// Per character, the place in `all` of the bigram starting there (none at a run's last
+    /// one, nor for a bigram that does not tell).
+    grams: Vec<Option<u32>>,
     /// Where each CJK run is in `chars`.
     runs: Vec<std::ops::Range<usize>>,
-    /// Words that could be named (two characters or more, not a number, not a stop word).
-    words: Vec<(String, Tok)>,
-    /// Every hash of `grams` and `words`, sorted, once each.
+    /// Words that could be named (two characters or more, not a number, not a stop word,
+    /// telling), with their place in `all`.
+    words: Vec<(String, u32)>,
+    /// The hashes of the telling bigrams and words, sorted, once each.
     all: Vec<Tok>,
 }
 
 impl QueryText {
-    fn new(text: &str) -> QueryText {
-        let mut q = QueryText {
-            chars: Vec::new(),
-            grams: Vec::new(),
-            runs: Vec::new(),
-            words: Vec::new(),
-            all: Vec::new(),
-        };
-        for piece in pieces(&normalize(text)) {
-            match piece {
-                Piece::Cjk(chars) => {
-                    let start = q.chars.len();
-                    let mut buf = [0u8; 8];
-                    for pair in chars.windows(2) {
-                        let n = pair[0].encode_utf8(&mut buf).len();
-                        let m = pair[1].encode_utf8(&mut buf[n..]).len();
-                        let gram = std::str::from_utf8(&buf[..n + m]).unwrap_or_default();
-                        q.grams.push(Some(tok_hash(gram)));
-                    }
-                    q.grams.push(None);
-                    q.chars.extend(chars);
-                    q.runs.push(start..q.chars.len());
+    fn new(text: &str, index: &Index) -> QueryText {
+        let mut chars: Vec<char> = Vec::new();
+        let mut gram_hashes: Vec<Option<Tok>> = Vec::new();
+        let mut runs = Vec::new();
+        let mut words: Vec<(String, Tok)> = Vec::new();
+        // The same runs as `pieces` cuts, read in place: a CJK run's characters, or a word
+        // of at most `MAX_WORD` characters.
+        let norm = normalize(text);
+        let mut run_start: Option<usize> = None;
+        let mut word: Option<(usize, usize, usize)> = None; // (start, end, characters)
+        let end_run = |chars: &[char],
+                       runs: &mut Vec<std::ops::Range<usize>>,
+                       grams: &mut Vec<Option<Tok>>,
+                       start: &mut Option<usize>| {
+            if let Some(st) = start.take() {
+                let mut buf = [0u8; 8];
+                for pair in chars[st..].windows(2) {
+                    let n = pair[0].encode_utf8(&mut buf).len();
+                    let m = pair[1].encode_utf8(&mut buf[n..]).len();
+                    let gram = std::str::from_utf8(&buf[..n + m]).unwrap_or_default();
+                    grams.push(Some(tok_hash(gram)));
                 }
-                Piece::Word(w) => {
-                    if w.chars().nth(1).is_some()
-                        && !w.chars().all(|c| c.is_ascii_digit())
-                        && !STOP.contains(&w.as_str())
-                    {
-                        let h = tok_hash(&w);
-                        q.words.push((w, h));
+                grams.push(None);
+                runs.push(st..chars.len());
+            }
+        };
+        let mut end_word = |word: &mut Option<(usize, usize, usize)>| {
+            if let Some((st, end, n)) = word.take() {
+                let w = &norm[st..end];
+                if n >= 2 && !w.bytes().all(|b| b.is_ascii_digit()) && !STOP.contains(&w) {
+                    words.push((w.to_string(), tok_hash(w)));
+                }
+            }
+        };
+        for (i, c) in norm.char_indices() {
+            if is_cjk(c) {
+                end_word(&mut word);
+                run_start.get_or_insert(chars.len());
+                chars.push(c);
+            } else {
+                end_run(&chars, &mut runs, &mut gram_hashes, &mut run_start);
+                if is_word_char(c) {
+                    let w = word.get_or_insert((i, i, 0));
+                    if w.2 < MAX_WORD {
+                        w.1 = i + c.len_utf8();
+                        w.2 += 1;
                     }
+                } else {
+                    end_word(&mut word);
                 }
             }
         }
-        q.all = q.grams.iter().flatten().copied().collect();
-        q.all.extend(q.words.iter().map(|w| w.1));
-        q.all.sort_unstable();
-        q.all.dedup();
-        q
+        end_run(&chars, &mut runs, &mut gram_hashes, &mut run_start);
+        end_word(&mut word);
+        let tells = |h: &Tok| telling(*h, index);
+        let mut all: Vec<Tok> = gram_hashes
+            .iter()
+            .flatten()
+            .copied()
+            .filter(tells)
+            .collect();
+        all.extend(words.iter().map(|w| w.1).filter(tells));
+        all.sort_unstable();
+        all.dedup();
+        let place = |h: Tok| all.binary_search(&h).ok().map(|i| i as u32);
+        QueryText {
+            grams: gram_hashes.iter().map(|h| h.and_then(place)).collect(),
+            words: (words.into_iter())
+                .filter_map(|(w, h)| Some((w, place(h)?)))
+                .collect(),
+            chars,
+            runs,
+            all,
+        }
     }
 }
 
 /// The words both `a` and `b` contain that tell them apart from other results: a CJK
 /// stretch whose overlapping bigrams are all shared is named whole (`有机玻璃`, not `有机`,
 /// `机玻`, `玻璃`); longest first, at most five.
-fn shared_terms(a: &QueryText, b: &Profile, index: &Index) -> Vec<String> {
-    // The hashes both sides have (two sorted lists walked together), kept if they tell.
-    let mut shared: Vec<Tok> = Vec::new();
+fn shared_terms(a: &QueryText, b: &Profile) -> Vec<String> {
+    // Which of `a.all` `b` has too (two sorted lists walked together).
+    let mut shared = vec![false; a.all.len()];
+    let mut any = false;
     let (mut i, mut j) = (0, 0);
     while i < a.all.len() && j < b.tokens.len() {
         match a.all[i].cmp(&b.tokens[j].0) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                if telling(a.all[i], index) {
-                    shared.push(a.all[i]);
-                }
+                shared[i] = true;
+                any = true;
                 i += 1;
                 j += 1;
             }
         }
     }
-    if shared.is_empty() {
+    if !any {
         return Vec::new();
     }
-    let has = |h: Tok| shared.binary_search(&h).is_ok();
+    let has = |g: &Option<u32>| g.is_some_and(|i| shared[i as usize]);
     let mut found: Vec<String> = Vec::new();
     let push = |t: String, found: &mut Vec<String>| {
         if !found.contains(&t) {
@@ -744,8 +857,7 @@ fn shared_terms(a: &QueryText, b: &Profile, index: &Index) -> Vec<String> {
         let (chars, grams) = (&a.chars[run.clone()], &a.grams[run.clone()]);
         let mut run_start: Option<usize> = None;
         for i in 0..chars.len() {
-            let ok = grams[i].is_some_and(has);
-            match (ok, run_start) {
+            match (has(&grams[i]), run_start) {
                 (true, None) => run_start = Some(i),
                 (false, Some(st)) => {
                     push(chars[st..=i].iter().collect(), &mut found);
@@ -755,8 +867,8 @@ fn shared_terms(a: &QueryText, b: &Profile, index: &Index) -> Vec<String> {
             }
         }
     }
-    for (w, h) in &a.words {
-        if has(*h) {
+    for (w, i) in &a.words {
+        if shared[*i as usize] {
             push(w.clone(), &mut found);
         }
     }
@@ -771,13 +883,7 @@ fn shared_terms(a: &QueryText, b: &Profile, index: &Index) -> Vec<String> {
     kept
 }
 
-fn reasons(
-    q: &Profile,
-    q_text: &QueryText,
-    r: &Profile,
-    index: &Index,
-    synonyms: &[Vec<String>],
-) -> Vec<Reason> {
+fn reasons(q: &Profile, q_text: &QueryText, r: &Profile, synonyms: &[Vec<String>]) -> Vec<Reason> {
     let s = structured(q, r);
     let mut out: Vec<Reason> = s
         .fields
@@ -792,7 +898,7 @@ fn reasons(
     out.extend(s.synonyms.into_iter().map(|g| Reason::Synonym {
         word: synonyms[g].join(" = "),
     }));
-    let terms = shared_terms(q_text, r, index);
+    let terms = shared_terms(q_text, r);
     if !terms.is_empty() {
         out.push(Reason::Terms { terms });
     }
@@ -855,10 +961,12 @@ impl State {
         skip: Option<u32>,
         lookup: Lookup,
     ) -> Vec<(u32, f32)> {
-        let mut scored = query(q, &self.index, &self.results, config, lookup, scratch);
+        let mut scored = text_scores(q, &self.index, lookup, scratch);
         if let Some(s) = skip {
             scored.retain(|(r, _)| *r != s);
         }
+        let w = &config.weights;
+        let scored = with_structured(scored, k, q, &self.index, &self.results, w);
         best(scored, k, config.min_score)
     }
 
@@ -887,19 +995,13 @@ impl State {
         if found.is_empty() {
             return Vec::new();
         }
-        let text = QueryText::new(&text_of(v, true));
+        let text = QueryText::new(&text_of(v, true), &self.index);
         found
             .into_iter()
             .map(|(r, score)| Match {
                 target: ItemRef::Entry(self.public[r as usize]),
                 score: (score * 100.0).round() as u32,
-                reasons: reasons(
-                    &q,
-                    &text,
-                    &self.results[r as usize],
-                    &self.index,
-                    &config.synonyms,
-                ),
+                reasons: reasons(&q, &text, &self.results[r as usize], &config.synonyms),
             })
             .collect()
     }
@@ -934,7 +1036,7 @@ impl State {
         if found.is_empty() {
             return Vec::new();
         }
-        let text = QueryText::new(&text_of(v, false));
+        let text = QueryText::new(&text_of(v, false), &self.index);
         found
             .into_iter()
             .map(|(o, score)| Match {
@@ -944,7 +1046,6 @@ impl State {
                     &self.results[r],
                     &text,
                     &self.results[o as usize],
-                    &self.index,
                     &config.synonyms,
                 ),
             })
@@ -1194,12 +1295,10 @@ impl Index {
                 }
             };
             let common = df > 0 && !Index::tells(df, self.max_df, self.norm.len());
-            match (self.common.binary_search(&t), common) {
-                (Err(k), true) => self.common.insert(k, t),
-                (Ok(k), false) => {
-                    self.common.remove(k);
-                }
-                _ => {}
+            if common {
+                self.common.insert(t);
+            } else {
+                self.common.remove(&t);
             }
         }
     }
@@ -1229,24 +1328,23 @@ pub fn schema_of<'a>(
 }
 
 /// The label of enum `key` of taxonomy `field` in `lang`, as the results' schema words it.
-pub fn field_labels(
-    schema: &Schema,
-    field: &str,
-    key: &str,
+pub fn field_labels<'s>(
+    schema: &'s Schema,
+    field: &'s str,
+    key: &'s str,
     lang: &str,
     default: &str,
-) -> (String, String) {
+) -> (&'s str, &'s str) {
     let Some(def) = schema.fields.get(field) else {
-        return (field.to_string(), key.to_string());
+        return (field, key);
     };
-    let label = def.label.get(lang, default, field).to_string();
+    let label = def.label.get(lang, default, field);
     let option = match &def.kind {
         FieldKind::List { item } => item.kind.enum_options(),
         k => k.enum_options(),
     }
     .and_then(|o| o.iter().find(|o| o.key == key))
-    .map(|o| o.labels.get(lang, default, key).to_string())
-    .unwrap_or_else(|| key.to_string());
+    .map_or(key, |o| o.labels.get(lang, default, key));
     (label, option)
 }
 
@@ -1366,6 +1464,62 @@ mod tests {
         }
         // Both ways of scoring were exercised.
         assert!(spilled > 0 && spilled < 2000, "{spilled}");
+    }
+
+    #[test]
+    fn scoring_only_the_results_that_can_win_lists_the_same_best() {
+        let mut rng = Rng(7);
+        let mut skipped = 0;
+        for round in 0..300 {
+            // Results with a few tokens each from a small vocabulary, so queries touch
+            // many of them with close text scores, and random structured keys.
+            let results: Vec<Profile> = (0..200)
+                .map(|_| {
+                    let mut p = random_profile(&mut rng);
+                    let mut tokens: Vec<(Tok, f32)> = (rng.keys(30).into_iter())
+                        .map(|t| (t, 20.0 * (1 + t % 3) as f32))
+                        .collect();
+                    tokens.truncate(6);
+                    p.tokens = tokens;
+                    p
+                })
+                .collect();
+            let index = Index::new(&results);
+            let mut q = random_profile(&mut rng);
+            q.tokens = rng.keys(30).into_iter().map(|t| (t, 40.0)).collect();
+            let mut w = crate::config::collections::Weights::default();
+            if round % 3 == 0 {
+                // Structured parts that outweigh text, and one that counts against.
+                (w.fields, w.region) = (40.0, -2.0);
+            }
+            let config = MatchingConfig {
+                enabled: true,
+                top: 5,
+                related: 4,
+                min_score: 0.5,
+                weights: w,
+                synonyms: Vec::new(),
+                fields: Vec::new(),
+            };
+            let lookup = Lookup {
+                min_weight: 0.0,
+                max_df: 1000,
+                budget: 100_000,
+            };
+            let k = (round % 25) as usize;
+            let scratch = &mut Scratch::default();
+            let all = query(&q, &index, &results, &config, lookup, scratch);
+            let text = text_scores(&q, &index, lookup, scratch);
+            let pruned = with_structured(text, k, &q, &index, &results, &w);
+            skipped += all.len() - pruned.len();
+            assert_eq!(
+                best(pruned, k, config.min_score),
+                best(all, k, config.min_score),
+                "round {round}"
+            );
+        }
+        // Results were left unscored, so the shortcut was exercised.
+        assert!(skipped > 1000, "{skipped} skipped");
     }
 
     #[test]

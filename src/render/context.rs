@@ -84,6 +84,8 @@ impl Prepared {
 pub struct Renderer<'a> {
     site: &'a Site,
     prepared: Arc<Prepared>,
+    /// Links of match lists, made as pages first need them (see [`market::Links`]).
+    links: market::Links,
 }
 
 /// The site path of an entry version's cover image as published, if it has one.
@@ -125,6 +127,7 @@ impl<'a> Renderer<'a> {
         let langs = shared::lang_values(site, &strings, search, market);
         Ok(Renderer {
             site,
+            links: market::Links::new(site),
             prepared: Arc::new(Prepared {
                 tera: Arc::new(tera),
                 strings: Arc::new(strings),
@@ -149,6 +152,7 @@ impl<'a> Renderer<'a> {
         Ok(Renderer {
             site: self.site,
             prepared: Arc::new(prepared),
+            links: self.links,
         })
     }
 
@@ -157,7 +161,11 @@ impl<'a> Renderer<'a> {
     /// preview renders one site at a time).
     pub fn from_prepared(site: &'a Site, prepared: Arc<Prepared>) -> Self {
         *prepared.images.write().unwrap_or_else(|e| e.into_inner()) = site.images.clone();
-        Renderer { site, prepared }
+        Renderer {
+            site,
+            prepared,
+            links: market::Links::new(site),
+        }
     }
 
     /// The prepared values, to keep for a later rebuild.
@@ -533,13 +541,14 @@ impl<'a> Renderer<'a> {
     /// results that answer it) and, for a result, `related` results.
     fn market_of(&self, ctx: &mut Context, who: ItemRef, lang: &Lang) {
         let s = self.site;
-        let t = |key: &str| self.t(lang, key);
-        let w = market::Words { t: &t, lang };
-        ctx.insert("backlinks", &market::backlinks(s, who, &w));
-        ctx.insert("matches", &market::matches(s, who, s.matches.of(who), &w));
+        let w = &self.prepared.langs[lang].market;
+        let (links, li) = (&self.links, self.lang_index(lang));
+        ctx.insert("backlinks", &market::backlinks(s, who, w));
+        let matches = market::matches(s, who, s.matches.of(who), w, links, li);
+        ctx.insert_value("matches", matches);
         if let ItemRef::Entry(i) = who {
             let related = s.matches.related.get(i).map_or(&[][..], |l| l);
-            ctx.insert("related", &market::matches(s, who, related, &w));
+            ctx.insert_value("related", market::matches(s, who, related, w, links, li));
         }
     }
 

@@ -4,7 +4,10 @@
 //! reasons in the page's language. It builds values from the model; it decides nothing
 //! about matching (`model::matching`) or what pages exist (`plan`).
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
+use tera::Value as TeraValue;
 
 use crate::config::{RELEASES, RESULTS};
 use crate::model::Site;
@@ -54,16 +57,14 @@ pub fn title_and_url(site: &Site, who: ItemRef, lang: &Lang) -> (String, String)
     }
 }
 
-/// The name of the collection of `who` and its label in `lang`.
-fn collection_of(site: &Site, who: ItemRef, w: &Words<'_>) -> (String, String) {
-    let lang = w.lang;
+/// The name of the collection of `who` and its label in the words' language.
+fn collection_of(who: ItemRef, w: &Words) -> (&str, &str) {
     match who {
-        ItemRef::Entry(_) => (RESULTS.to_string(), (w.t)("results_label")),
-        ItemRef::Release(_) => (RELEASES.to_string(), (w.t)("releases")),
+        ItemRef::Entry(_) => (RESULTS, &w.results_label),
+        ItemRef::Release(_) => (RELEASES, &w.releases_label),
         ItemRef::Item { collection, .. } => {
-            let def = &site.config.collections[site.collections[collection].def];
-            let label = def.label_in(lang.as_str(), site.default_lang().as_str());
-            (def.name.to_string(), label.to_string())
+            let (name, label) = &w.collections[collection];
+            (name, label)
         }
     }
 }
@@ -78,19 +79,6 @@ pub(crate) struct ItemLink {
     pub collection_label: String,
     /// An item past its `closes` date.
     pub closed: bool,
-}
-
-/// A match as a page shows it.
-#[derive(Serialize)]
-pub(crate) struct MatchView {
-    #[serde(flatten)]
-    pub link: ItemLink,
-    /// The score, hundredths.
-    pub score: u32,
-    /// The score for people: `12.34`.
-    pub score_display: String,
-    /// Each reason as a sentence in the page's language.
-    pub reasons: Vec<String>,
 }
 
 /// Back-links of one field: the items that name this one in `field`.
@@ -186,89 +174,214 @@ pub(crate) struct ItemCard {
     pub tags: Vec<DisplayField>,
 }
 
-/// What the marketplace words come from: the theme's strings in the page's language.
-pub(crate) struct Words<'w> {
-    pub t: &'w dyn Fn(&str) -> String,
-    pub lang: &'w Lang,
+/// The marketplace's words in one language, made once per build from the theme's strings
+/// (a page lists a dozen matches and reasons; looking their words up again for each would
+/// be most of what showing them costs).
+pub(crate) struct Words {
+    pub lang: Lang,
+    results_label: String,
+    releases_label: String,
+    /// Per collection of the site: its name and label.
+    collections: Vec<(String, String)>,
+    /// The sentence of each kind of reason, cut where its value goes (`{v}`).
+    field: Sentence,
+    keyword: Sentence,
+    terms: Sentence,
+    region: Sentence,
+    synonym: Sentence,
+    /// Between terms: `、` in Chinese, `, ` otherwise.
+    sep: &'static str,
+    /// Between a field's label and its option: `：` in Chinese, `: ` otherwise.
+    colon: &'static str,
 }
 
-impl Words<'_> {
-    fn say(&self, key: &str, value: &str) -> String {
-        (self.t)(key).replace("{v}", value)
+/// A theme string with a value to put in: the pieces between its `{v}`s.
+struct Sentence(Vec<String>);
+
+impl Sentence {
+    fn new(template: &str) -> Sentence {
+        Sentence(template.split("{v}").map(str::to_string).collect())
+    }
+
+    /// The sentence with `value` at each `{v}`; `value` writes it.
+    fn say(&self, out: &mut String, value: impl Fn(&mut String)) {
+        for (i, piece) in self.0.iter().enumerate() {
+            if i > 0 {
+                value(out);
+            }
+            out.push_str(piece);
+        }
     }
 }
 
-fn sep(lang: &Lang) -> &'static str {
-    if lang.as_str().starts_with("zh") {
-        "、"
-    } else {
-        ", "
+impl Words {
+    /// The words of `lang`; `t` looks up a theme string in it.
+    pub fn new(site: &Site, lang: &Lang, t: impl Fn(&str) -> String) -> Words {
+        let zh = lang.as_str().starts_with("zh");
+        let colon = if zh { "：" } else { ": " };
+        let default = site.default_lang().as_str();
+        Words {
+            lang: lang.clone(),
+            results_label: t("results_label"),
+            releases_label: t("releases"),
+            collections: (site.collections.iter())
+                .map(|c| {
+                    let def = &site.config.collections[c.def];
+                    let label = def.label_in(lang.as_str(), default);
+                    (def.name.to_string(), label.to_string())
+                })
+                .collect(),
+            // The field sentence's own `：` reads as the language's colon, as its value's do.
+            field: Sentence::new(&t("match_field").replace("：", colon)),
+            keyword: Sentence::new(&t("match_keyword")),
+            terms: Sentence::new(&t("match_terms")),
+            region: Sentence::new(&t("match_region")),
+            synonym: Sentence::new(&t("match_synonym")),
+            sep: if zh { "、" } else { ", " },
+            colon,
+        }
     }
 }
 
-fn reason_text(site: &Site, owner: ItemRef, r: &Reason, w: &Words<'_>) -> String {
+fn reason_text(site: &Site, owner: ItemRef, r: &Reason, w: &Words) -> String {
     let default = site.default_lang().as_str();
+    let mut out = String::new();
     match r {
         Reason::Field { field, key } => {
             // Both sides name the key; the owner's schema labels it.
             let schema = matching::schema_of(&site.config, &site.collections, owner);
             let (label, option) =
                 matching::field_labels(schema, field, key, w.lang.as_str(), default);
-            w.say("match_field", &format!("{label}：{option}")).replace(
-                "：",
-                if w.lang.as_str().starts_with("zh") {
-                    "："
-                } else {
-                    ": "
-                },
-            )
+            let colon = |s: &str, out: &mut String| out.push_str(&s.replace("：", w.colon));
+            w.field.say(&mut out, |out| {
+                colon(label, out);
+                out.push_str(w.colon);
+                colon(option, out);
+            });
         }
-        Reason::Keyword { keyword } => w.say("match_keyword", keyword),
-        Reason::Terms { terms } => w.say("match_terms", &terms.join(sep(w.lang))),
-        Reason::Region { region } => w.say("match_region", region),
-        Reason::Synonym { word } => w.say("match_synonym", word),
+        Reason::Keyword { keyword } => w.keyword.say(&mut out, |o| o.push_str(keyword)),
+        Reason::Terms { terms } => w.terms.say(&mut out, |out| {
+            for (i, t) in terms.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(w.sep);
+                }
+                out.push_str(t);
+            }
+        }),
+        Reason::Region { region } => w.region.say(&mut out, |o| o.push_str(region)),
+        Reason::Synonym { word } => w.synonym.say(&mut out, |o| o.push_str(word)),
     }
+    out
 }
 
-fn link(site: &Site, who: ItemRef, w: &Words<'_>) -> ItemLink {
-    let (title, url) = title_and_url(site, who, w.lang);
-    let (collection, collection_label) = collection_of(site, who, w);
-    let closed = match who {
-        ItemRef::Item { collection, item } => site.collections[collection].items[item].closed,
-        ItemRef::Entry(_) | ItemRef::Release(_) => false,
-    };
+fn link(site: &Site, who: ItemRef, w: &Words) -> ItemLink {
+    let (title, url) = title_and_url(site, who, &w.lang);
+    let (collection, collection_label) = collection_of(who, w);
     ItemLink {
         title,
         url,
-        collection,
-        collection_label,
-        closed,
+        collection: collection.to_string(),
+        collection_label: collection_label.to_string(),
+        closed: closed(site, who),
     }
 }
 
-/// The matches `list` of `owner`'s page.
+/// Whether `who` is an item past its `closes` date.
+fn closed(site: &Site, who: ItemRef) -> bool {
+    match who {
+        ItemRef::Item { collection, item } => site.collections[collection].items[item].closed,
+        ItemRef::Entry(_) | ItemRef::Release(_) => false,
+    }
+}
+
+/// The links match lists show, each made once per renderer and language: a result is the
+/// target of half a dozen matches on other pages in each language, and making its title
+/// and URL again for each was most of what showing matches cost.
+pub(crate) struct Links {
+    /// Where each collection's items start among the links (the entries come first).
+    starts: Vec<usize>,
+    /// Per language of the site, per entry and item: its title and URL as template values.
+    made: Vec<Vec<OnceLock<(TeraValue, TeraValue)>>>,
+}
+
+impl Links {
+    /// No link made yet; a site without collections has no matches and needs none.
+    pub fn new(site: &Site) -> Links {
+        if site.collections.is_empty() {
+            return Links {
+                starts: Vec::new(),
+                made: Vec::new(),
+            };
+        }
+        let mut starts = Vec::with_capacity(site.collections.len());
+        let mut n = site.entries.len();
+        for c in site.collections.iter() {
+            starts.push(n);
+            n += c.items.len();
+        }
+        let made = (site.config.languages.iter())
+            .map(|_| (0..n).map(|_| OnceLock::new()).collect())
+            .collect();
+        Links { starts, made }
+    }
+
+    /// The [`ItemLink`] of `who` in the language of `w` (the `lang`-th of the site), as a
+    /// template map.
+    fn get(&self, site: &Site, who: ItemRef, w: &Words, lang: usize) -> tera::Map {
+        let slot = match who {
+            ItemRef::Entry(i) => Some(i),
+            ItemRef::Item { collection, item } => self.starts.get(collection).map(|s| s + item),
+            ItemRef::Release(_) => None,
+        };
+        let make = || {
+            let (title, url) = title_and_url(site, who, &w.lang);
+            (TeraValue::from(title), TeraValue::from(url))
+        };
+        let (title, url) = match slot.and_then(|i| self.made.get(lang)?.get(i)) {
+            Some(cell) => cell.get_or_init(make).clone(),
+            None => make(),
+        };
+        let (collection, collection_label) = collection_of(who, w);
+        let mut m = tera::Map::with_capacity(8);
+        m.insert("title".into(), title);
+        m.insert("url".into(), url);
+        m.insert("collection".into(), collection.into());
+        m.insert("collection_label".into(), collection_label.into());
+        m.insert("closed".into(), closed(site, who).into());
+        m
+    }
+}
+
+/// The matches `list` of `owner`'s page in the `lang`-th language of the site: per match,
+/// the target's [`ItemLink`] fields, `score` (hundredths), `score_display` (`12.34`) and
+/// `reasons`, each a sentence in the page's language.
 pub(crate) fn matches(
     site: &Site,
     owner: ItemRef,
     list: &[Match],
-    w: &Words<'_>,
-) -> Vec<MatchView> {
-    list.iter()
-        .map(|m| MatchView {
-            link: link(site, m.target, w),
-            score: m.score,
-            score_display: format!("{}.{:02}", m.score / 100, m.score % 100),
-            reasons: m
-                .reasons
-                .iter()
-                .map(|r| reason_text(site, owner, r, w))
-                .collect(),
+    w: &Words,
+    links: &Links,
+    lang: usize,
+) -> TeraValue {
+    let views: Vec<TeraValue> = list
+        .iter()
+        .map(|m| {
+            let mut v = links.get(site, m.target, w, lang);
+            v.insert("score".into(), m.score.into());
+            let display = format!("{}.{:02}", m.score / 100, m.score % 100);
+            v.insert("score_display".into(), display.into());
+            let reasons: Vec<TeraValue> = (m.reasons.iter())
+                .map(|r| reason_text(site, owner, r, w).into())
+                .collect();
+            v.insert("reasons".into(), reasons.into());
+            TeraValue::from(v)
         })
-        .collect()
+        .collect();
+    TeraValue::from(views)
 }
 
 /// Who refers to `target`, grouped by the referring collection and field.
-pub(crate) fn backlinks(site: &Site, target: ItemRef, w: &Words<'_>) -> Vec<BacklinkGroup> {
+pub(crate) fn backlinks(site: &Site, target: ItemRef, w: &Words) -> Vec<BacklinkGroup> {
     let Some(incoming) = site.links.incoming.get(&target) else {
         return Vec::new();
     };
@@ -276,7 +389,7 @@ pub(crate) fn backlinks(site: &Site, target: ItemRef, w: &Words<'_>) -> Vec<Back
     let mut groups: Vec<BacklinkGroup> = Vec::new();
     for (field, from) in incoming {
         let schema = matching::schema_of(&site.config, &site.collections, *from);
-        let (coll, coll_label) = collection_of(site, *from, w);
+        let (coll, coll_label) = collection_of(*from, w);
         let key = format!("{coll}.{field}");
         let field_label = schema
             .fields

@@ -296,6 +296,8 @@ pub(crate) struct LangValues {
     pub release_intro: Vec<TeraValue>,
     /// `taxonomies[t]`: taxonomy `t` with all its terms in this language.
     pub taxonomies: Vec<TeraValue>,
+    /// The words matches, reasons and back-links are shown in.
+    pub market: crate::render::market::Words,
 }
 
 /// `LangValues` for every language of the site.
@@ -398,7 +400,14 @@ impl LangValues {
         let release_list: Vec<TeraValue> = (0..s.releases.len())
             .map(|i| release(s, i, lang, false))
             .collect();
+        let string = |key: &str| {
+            (t.get(key))
+                .or_else(|| strings.get(default.as_str()).and_then(|d| d.get(key)))
+                .cloned()
+                .unwrap_or_else(|| key.to_string())
+        };
         LangValues {
+            market: crate::render::market::Words::new(s, lang, string),
             t: TeraValue::from_serializable(&t),
             site,
             releases: TeraValue::from(release_list.clone()),
