@@ -22,7 +22,7 @@ use crate::config::{FieldKind, MatchingConfig, Schema, SiteConfig};
 use crate::model::collections::Collection;
 use crate::model::refs::ItemRef;
 use crate::model::{Entry, EntryVersion};
-use crate::search::tokenize::{MAX_WORD, is_cjk, is_word_char, normalize, scan};
+use crate::search::tokenize::{MAX_WORD, NGRAM, is_cjk, is_word_char, normalize, scan};
 use crate::validate::Value;
 
 /// Why two items match, in words a person can check.
@@ -139,20 +139,23 @@ const STOP: &[&str] = &[
 /// Every token of `norm` (normalized text) matching uses: CJK bigrams and trigrams, and
 /// words of two or more characters that are not stop words.
 fn each_token(norm: &str, f: impl FnMut(&str)) {
-    let state = std::cell::RefCell::new((String::new(), f));
+    let f = std::cell::RefCell::new(f);
     scan(
         norm,
         |g| {
             if g.len() >= 2 {
-                let (buf, f) = &mut *state.borrow_mut();
-                buf.clear();
-                buf.extend(g);
-                f(buf);
+                // An n-gram of at most `NGRAM` characters, spelt out on the stack.
+                let mut buf = [0u8; 4 * NGRAM];
+                let mut n = 0;
+                for c in g {
+                    n += c.encode_utf8(&mut buf[n..]).len();
+                }
+                (f.borrow_mut())(std::str::from_utf8(&buf[..n]).unwrap_or_default());
             }
         },
         |w| {
             if w.chars().count() >= 2 && !STOP.contains(&w) {
-                (state.borrow_mut().1)(w);
+                (f.borrow_mut())(w);
             }
         },
     );
@@ -222,7 +225,7 @@ fn profile(
     let mut p = Profile::default();
     // Every (token, weight) found, repeats included: sorted and cut to each token's largest
     // weight below, cheaper than a map for the few hundred tokens of a profile.
-    let mut tokens: Vec<(Tok, f32)> = Vec::new();
+    let mut tokens: Vec<(Tok, f32)> = Vec::with_capacity(512);
     let mut add = |text: &str, weight: f64, p: &mut Profile| {
         if weight <= 0.0 {
             return;
@@ -930,7 +933,14 @@ fn text_of(v: &EntryVersion, body: bool) -> String {
 /// Compute every match of a site with collections (a site without has none). Held-back entries and items take no part; closed items
 /// still show their matches but are offered to no result.
 pub fn compute(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Collection]) -> Matches {
-    compute_keeping(config, entries, collections).0
+    let (matches, state) = compute_keeping(config, entries, collections);
+    // The index is a map of a list per token: freeing it takes a large site a third of a
+    // second, which the build need not wait for.
+    // (A thread that cannot be started drops it here, with the closure.)
+    if let Some(state) = state {
+        let _ = std::thread::Builder::new().spawn(move || drop(state));
+    }
+    matches
 }
 
 /// What [`compute`] built that the preview keeps to re-query single items after an edit

@@ -9,6 +9,8 @@
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::io::Write;
+
 use serde_json::{Map, Value as Json};
 
 use crate::config::{RELEASES, RESULTS};
@@ -249,101 +251,109 @@ fn matches_doc(site: &Site) -> (MatchesDoc<'_>, Vec<MatchesOf<'_>>) {
     (doc, matches)
 }
 
-/// `doc` as `serde_json::to_vec_pretty` writes it, with `list` as its last field, which
-/// `doc` holds empty: the list's records are written side by side (the matches of a large
-/// site are tens of megabytes, written last by one thread while the other had finished).
-/// The same bytes: a record inside the list is the record on its own, each line indented
-/// two levels deeper (a JSON string holds no raw line break, so lines are the format's).
+/// Write `doc` into `out` as `serde_json::to_vec_pretty` writes it, with `list` as its last
+/// field, which `doc` holds empty: the list's records are serialized side by side, a batch
+/// at a time (the matches of a large site are tens of megabytes, written last by one thread
+/// while the other had finished, and made whole they were mostly the kernel clearing fresh
+/// pages for one growing buffer). The same bytes: a record inside the list is the record on
+/// its own, each line indented two levels deeper (a JSON string holds no raw line break, so
+/// lines are the format's).
 fn pretty_with_list<D: Serialize, T: Serialize + Sync>(
     doc: &D,
     list: &[T],
-) -> serde_json::Result<Vec<u8>> {
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let head = serde_json::to_vec_pretty(doc)?;
     if list.is_empty() {
-        return Ok(head);
+        return out.write_all(&head);
     }
-    // Runs of records, each run's records joined as in the list; one buffer per run, so a
-    // list of 100,000 records is not 100,000 allocations.
-    let runs = list
-        .par_chunks(256)
-        .map(|run| {
-            let (mut record, mut out) = (Vec::new(), Vec::new());
-            for (i, r) in run.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b",\n");
-                }
-                record.clear();
-                serde_json::to_writer_pretty(&mut record, r)?;
-                for (l, line) in record.split(|&b| b == b'\n').enumerate() {
-                    if l > 0 {
-                        out.push(b'\n');
-                    }
-                    out.extend_from_slice(b"    ");
-                    out.extend_from_slice(line);
-                }
-            }
-            Ok(out)
-        })
-        .collect::<serde_json::Result<Vec<Vec<u8>>>>()?;
     // The document ends with its empty last field: `[]` and the closing `\n}`.
     let tail = b"[]\n}";
     debug_assert!(head.ends_with(tail));
-    let head = &head[..head.len() - tail.len()];
-    let (open, between, close) = (b"[\n", b",\n", b"\n  ]\n}");
-    let size = head.len()
-        + open.len()
-        + close.len()
-        + runs.iter().map(|r| r.len() + between.len()).sum::<usize>();
-    // Sized once: a document of tens of megabytes grown by doubling spent more time in
-    // the kernel, clearing fresh pages, than in writing JSON.
-    // (and one byte more for the line break the file ends with)
-    let mut out = Vec::with_capacity(size + 1);
-    out.extend_from_slice(head);
-    out.extend_from_slice(open);
-    for (i, r) in runs.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(between);
+    out.write_all(&head[..head.len() - tail.len()])?;
+    out.write_all(b"[\n")?;
+    // Runs of records, each run's records joined as in the list, one buffer per run.
+    const RUN: usize = 256;
+    for (b, batch) in list.chunks(RUN * 16).enumerate() {
+        let runs = batch
+            .par_chunks(RUN)
+            .map(|run| {
+                let (mut record, mut text) = (Vec::new(), Vec::new());
+                for (i, r) in run.iter().enumerate() {
+                    if i > 0 {
+                        text.extend_from_slice(b",\n");
+                    }
+                    record.clear();
+                    serde_json::to_writer_pretty(&mut record, r)?;
+                    for (l, line) in record.split(|&b| b == b'\n').enumerate() {
+                        if l > 0 {
+                            text.push(b'\n');
+                        }
+                        text.extend_from_slice(b"    ");
+                        text.extend_from_slice(line);
+                    }
+                }
+                Ok(text)
+            })
+            .collect::<serde_json::Result<Vec<Vec<u8>>>>()?;
+        for (i, r) in runs.iter().enumerate() {
+            if b > 0 || i > 0 {
+                out.write_all(b",\n")?;
+            }
+            out.write_all(r)?;
         }
-        out.extend_from_slice(r);
     }
-    out.extend_from_slice(close);
-    Ok(out)
+    out.write_all(b"\n  ]\n}")
+}
+
+/// Write marketplace file `file` into `out` (the collections' and matches' JSON; `None` for
+/// the others, which are rendered whole).
+pub fn write(site: &Site, file: &MarketFile, out: &mut dyn Write) -> Option<std::io::Result<()>> {
+    let written = match file {
+        MarketFile::Collection(c) => {
+            let (doc, items) = collection_doc(site, *c);
+            pretty_with_list(&doc, &items, out)
+        }
+        MarketFile::Matches => {
+            let (doc, matches) = matches_doc(site);
+            pretty_with_list(&doc, &matches, out)
+        }
+        MarketFile::Csv(_) | MarketFile::CsvMetadata(_) | MarketFile::Feed { .. } => return None,
+    };
+    Some(written.and_then(|()| out.write_all(b"\n")))
 }
 
 /// The bytes of one marketplace data file (`path` names it in errors).
 pub fn render(site: &Site, file: &MarketFile, path: &str) -> Result<Vec<u8>, Diagnostic> {
-    let doc = match file {
-        MarketFile::Collection(c) => {
-            let (doc, items) = collection_doc(site, *c);
-            pretty_with_list(&doc, &items)
-        }
-        MarketFile::Matches => {
-            let (doc, matches) = matches_doc(site);
-            pretty_with_list(&doc, &matches)
-        }
+    let mut bytes = Vec::new();
+    match file {
         MarketFile::Csv(c) => {
             let rows: Vec<usize> = (site.collections[*c].items.iter().enumerate())
                 .filter(|(_, it)| it.hold.is_none())
                 .map(|(i, _)| i)
                 .collect();
-            let mut out = Vec::new();
-            data::write_csv(site, Table::Collection(*c), &rows, path, &mut out)?;
-            return Ok(out);
+            data::write_csv(site, Table::Collection(*c), &rows, path, &mut bytes)?;
         }
         MarketFile::CsvMetadata(c) => {
             let table = site.urls.data_collection_csv(&site.collections[*c].name);
             return data::csv_metadata(site, Table::Collection(*c), path, &[table]);
         }
         MarketFile::Feed { .. } => unreachable!("feeds are rendered by market_feed"),
-    };
-    let mut bytes = doc.map_err(|e| {
-        Diagnostic::error(Problem::OutputWrite {
-            path: path.into(),
-            message: e.to_string(),
-        })
-    })?;
-    bytes.push(b'\n');
+        MarketFile::Collection(_) | MarketFile::Matches => {
+            if let Some(written) = write(site, file, &mut bytes) {
+                written.map_err(|e| write_error(path, &e))?;
+            }
+        }
+    }
     Ok(bytes)
+}
+
+/// A marketplace file that could not be written (`path` names it).
+pub fn write_error(path: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(Problem::OutputWrite {
+        path: path.into(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -368,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_list_written_side_by_side_is_the_document_serde_json_writes() {
-        let records: Vec<Record> = (0..600)
+        let records: Vec<Record> = (0..9000)
             .map(|i| Record {
                 // Line breaks, quotes and non-ASCII inside strings stay escaped.
                 id: format!("r{i}\n\"有机玻璃\"\t"),
@@ -380,16 +390,19 @@ mod tests {
                 none: None,
             })
             .collect();
-        // One record, one run of them, and several runs (see `pretty_with_list`).
-        for n in [0, 1, 2, 40, 600] {
+        // One record, one run of them, several runs, and several batches of runs (see
+        // `pretty_with_list`).
+        for n in [0, 1, 2, 40, 600, 9000] {
             let doc = |list: Vec<Record>| Doc {
                 base_url: "https://example.org/",
                 count: n,
                 list,
             };
             let (head, whole) = (doc(Vec::new()), doc(records[..n].to_vec()));
+            let mut written = Vec::new();
+            pretty_with_list(&head, &records[..n], &mut written).unwrap();
             assert_eq!(
-                String::from_utf8(pretty_with_list(&head, &records[..n]).unwrap()).unwrap(),
+                String::from_utf8(written).unwrap(),
                 String::from_utf8(serde_json::to_vec_pretty(&whole).unwrap()).unwrap(),
                 "{n} records"
             );

@@ -189,19 +189,33 @@ fn write_data(
 /// as large as all entries' fields together) and the sink takes streams: `None` when it
 /// should be rendered whole.
 fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), Diagnostic>> {
-    let FileKind::Data {
-        scope,
-        format,
-        entries,
-    } = &f.kind
-    else {
-        return None;
+    let path = output_file(&f.site_path);
+    let open = || match sink.open(&path) {
+        Ok(Some(w)) => Some(Ok(w)),
+        Ok(None) => None,
+        Err(d) => Some(Err(d)),
     };
-    Some(match sink.open(&output_file(&f.site_path)) {
-        Ok(Some(mut w)) => write_data(site, scope, format, entries, &f.site_path, &mut w),
-        Ok(None) => return None,
-        Err(d) => Err(d),
-    })
+    match &f.kind {
+        FileKind::Data {
+            scope,
+            format,
+            entries,
+        } => Some(
+            open()?
+                .and_then(|mut w| write_data(site, scope, format, entries, &f.site_path, &mut w)),
+        ),
+        // The collections' and the matches' JSON (tens of megabytes on a large site).
+        FileKind::Market(m @ (MarketFile::Collection(_) | MarketFile::Matches)) => {
+            Some(open()?.and_then(|mut w| {
+                // `write` takes every collection and the matches: never `None` here.
+                let written = data_market::write(site, m, &mut w).unwrap_or(Ok(()));
+                written
+                    .and_then(|()| w.flush())
+                    .map_err(|e| data_market::write_error(&path, &e))
+            }))
+        }
+        _ => None,
+    }
 }
 
 /// Problems met while rendering into a sink, kept across calls of [`render_some`]: after
