@@ -22,7 +22,7 @@ use crate::config::{FieldKind, MatchingConfig, Schema, SiteConfig};
 use crate::model::collections::Collection;
 use crate::model::refs::ItemRef;
 use crate::model::{Entry, EntryVersion};
-use crate::search::tokenize::{MAX_WORD, NGRAM, is_cjk, is_word_char, normalize, scan};
+use crate::search::tokenize::{NGRAM, Piece, normalize, pieces, scan};
 use crate::validate::Value;
 
 /// Why two items match, in words a person can check.
@@ -138,27 +138,31 @@ const STOP: &[&str] = &[
 
 /// Every token of `norm` (normalized text) matching uses: CJK bigrams and trigrams, and
 /// words of two or more characters that are not stop words.
-fn each_token(norm: &str, f: impl FnMut(&str)) {
+fn each_token(norm: &str, f: impl FnMut(Tok)) {
     let f = std::cell::RefCell::new(f);
     scan(
         norm,
         |g| {
             if g.len() >= 2 {
-                // An n-gram of at most `NGRAM` characters, spelt out on the stack.
-                let mut buf = [0u8; 4 * NGRAM];
-                let mut n = 0;
-                for c in g {
-                    n += c.encode_utf8(&mut buf[n..]).len();
-                }
-                (f.borrow_mut())(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+                (f.borrow_mut())(gram_hash(g));
             }
         },
         |w| {
             if w.chars().count() >= 2 && !STOP.contains(&w) {
-                (f.borrow_mut())(w);
+                (f.borrow_mut())(tok_hash(w));
             }
         },
     );
+}
+
+/// The token hash of an n-gram of at most [`NGRAM`] characters, spelt out on the stack.
+fn gram_hash(g: &[char]) -> Tok {
+    let mut buf = [0u8; 4 * NGRAM];
+    let mut n = 0;
+    for c in g.iter().take(NGRAM) {
+        n += c.encode_utf8(&mut buf[n..]).len();
+    }
+    tok_hash(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 /// One part of what a profile is made of.
@@ -231,7 +235,7 @@ fn profile(
             return;
         }
         let norm = normalize(text);
-        each_token(&norm, |t| tokens.push((tok_hash(t), weight as f32)));
+        each_token(&norm, |t| tokens.push((t, weight as f32)));
         if !synonyms.is_empty() {
             for (g, words) in synonyms.iter().enumerate() {
                 if words.iter().any(|s| norm.contains(s.as_str())) && !p.synonyms.contains(&g) {
@@ -754,55 +758,26 @@ impl QueryText {
         let mut gram_hashes: Vec<Option<Tok>> = Vec::new();
         let mut runs = Vec::new();
         let mut words: Vec<(String, Tok)> = Vec::new();
-        // The same runs as `pieces` cuts, read in place: a CJK run's characters, or a word
-        // of at most `MAX_WORD` characters.
-        let norm = normalize(text);
-        let mut run_start: Option<usize> = None;
-        let mut word: Option<(usize, usize, usize)> = None; // (start, end, characters)
-        let end_run = |chars: &[char],
-                       runs: &mut Vec<std::ops::Range<usize>>,
-                       grams: &mut Vec<Option<Tok>>,
-                       start: &mut Option<usize>| {
-            if let Some(st) = start.take() {
-                let mut buf = [0u8; 8];
-                for pair in chars[st..].windows(2) {
-                    let n = pair[0].encode_utf8(&mut buf).len();
-                    let m = pair[1].encode_utf8(&mut buf[n..]).len();
-                    let gram = std::str::from_utf8(&buf[..n + m]).unwrap_or_default();
-                    grams.push(Some(tok_hash(gram)));
+        for piece in pieces(&normalize(text)) {
+            match piece {
+                Piece::Cjk(run) => {
+                    let start = chars.len();
+                    gram_hashes.extend(run.windows(2).map(|pair| Some(gram_hash(pair))));
+                    gram_hashes.push(None);
+                    chars.extend(run);
+                    runs.push(start..chars.len());
                 }
-                grams.push(None);
-                runs.push(st..chars.len());
-            }
-        };
-        let mut end_word = |word: &mut Option<(usize, usize, usize)>| {
-            if let Some((st, end, n)) = word.take() {
-                let w = &norm[st..end];
-                if n >= 2 && !w.bytes().all(|b| b.is_ascii_digit()) && !STOP.contains(&w) {
-                    words.push((w.to_string(), tok_hash(w)));
-                }
-            }
-        };
-        for (i, c) in norm.char_indices() {
-            if is_cjk(c) {
-                end_word(&mut word);
-                run_start.get_or_insert(chars.len());
-                chars.push(c);
-            } else {
-                end_run(&chars, &mut runs, &mut gram_hashes, &mut run_start);
-                if is_word_char(c) {
-                    let w = word.get_or_insert((i, i, 0));
-                    if w.2 < MAX_WORD {
-                        w.1 = i + c.len_utf8();
-                        w.2 += 1;
+                Piece::Word(w) => {
+                    if w.chars().nth(1).is_some()
+                        && !w.chars().all(|c| c.is_ascii_digit())
+                        && !STOP.contains(&w.as_str())
+                    {
+                        let h = tok_hash(&w);
+                        words.push((w, h));
                     }
-                } else {
-                    end_word(&mut word);
                 }
             }
         }
-        end_run(&chars, &mut runs, &mut gram_hashes, &mut run_start);
-        end_word(&mut word);
         let tells = |h: &Tok| telling(*h, index);
         let mut all: Vec<Tok> = gram_hashes
             .iter()

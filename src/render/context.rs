@@ -189,18 +189,8 @@ impl<'a> Renderer<'a> {
 
     /// The interface string `key` in `lang` (else in the default language, else the key).
     pub(super) fn t(&self, lang: &Lang, key: &str) -> String {
-        self.prepared
-            .strings
-            .get(lang.as_str())
-            .and_then(|m| m.get(key))
-            .or_else(|| {
-                self.prepared
-                    .strings
-                    .get(self.site.default_lang().as_str())
-                    .and_then(|m| m.get(key))
-            })
-            .cloned()
-            .unwrap_or_else(|| key.to_string())
+        let default = self.site.default_lang().as_str();
+        templates::string(&self.prepared.strings, lang.as_str(), default, key)
     }
 
     fn cards(&self, entries: &[usize], lang: &Lang) -> TeraValue {

@@ -306,21 +306,18 @@ fn pretty_with_list<D: Serialize, T: Serialize + Sync>(
     out.write_all(b"\n  ]\n}")
 }
 
-/// Write marketplace file `file` into `out` (the collections' and matches' JSON; `None` for
-/// the others, which are rendered whole).
-pub fn write(site: &Site, file: &MarketFile, out: &mut dyn Write) -> Option<std::io::Result<()>> {
-    let written = match file {
-        MarketFile::Collection(c) => {
-            let (doc, items) = collection_doc(site, *c);
-            pretty_with_list(&doc, &items, out)
-        }
-        MarketFile::Matches => {
-            let (doc, matches) = matches_doc(site);
-            pretty_with_list(&doc, &matches, out)
-        }
-        MarketFile::Csv(_) | MarketFile::CsvMetadata(_) | MarketFile::Feed { .. } => return None,
-    };
-    Some(written.and_then(|()| out.write_all(b"\n")))
+/// Write collection `c`'s JSON (`data/<collection>.json`) into `out`.
+pub fn write_collection(site: &Site, c: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let (doc, items) = collection_doc(site, c);
+    pretty_with_list(&doc, &items, out)?;
+    out.write_all(b"\n")
+}
+
+/// Write `data/matches.json` into `out`.
+pub fn write_matches(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
+    let (doc, matches) = matches_doc(site);
+    pretty_with_list(&doc, &matches, out)?;
+    out.write_all(b"\n")
 }
 
 /// The bytes of one marketplace data file (`path` names it in errors).
@@ -339,10 +336,11 @@ pub fn render(site: &Site, file: &MarketFile, path: &str) -> Result<Vec<u8>, Dia
             return data::csv_metadata(site, Table::Collection(*c), path, &[table]);
         }
         MarketFile::Feed { .. } => unreachable!("feeds are rendered by market_feed"),
-        MarketFile::Collection(_) | MarketFile::Matches => {
-            if let Some(written) = write(site, file, &mut bytes) {
-                written.map_err(|e| write_error(path, &e))?;
-            }
+        MarketFile::Collection(c) => {
+            write_collection(site, *c, &mut bytes).map_err(|e| write_error(path, &e))?;
+        }
+        MarketFile::Matches => {
+            write_matches(site, &mut bytes).map_err(|e| write_error(path, &e))?
         }
     }
     Ok(bytes)

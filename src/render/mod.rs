@@ -207,11 +207,12 @@ fn stream(site: &Site, f: &PlannedFile, sink: &impl Sink) -> Option<Result<(), D
         // The collections' and the matches' JSON (tens of megabytes on a large site).
         FileKind::Market(m @ (MarketFile::Collection(_) | MarketFile::Matches)) => {
             Some(open()?.and_then(|mut w| {
-                // `write` takes every collection and the matches: never `None` here.
-                let written = data_market::write(site, m, &mut w).unwrap_or(Ok(()));
-                written
-                    .and_then(|()| w.flush())
-                    .map_err(|e| data_market::write_error(&path, &e))
+                match m {
+                    MarketFile::Collection(c) => data_market::write_collection(site, *c, &mut w),
+                    _ => data_market::write_matches(site, &mut w),
+                }
+                .and_then(|()| w.flush())
+                .map_err(|e| data_market::write_error(&path, &e))
             }))
         }
         _ => None,

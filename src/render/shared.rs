@@ -401,10 +401,7 @@ impl LangValues {
             .map(|i| release(s, i, lang, false))
             .collect();
         let string = |key: &str| {
-            (t.get(key))
-                .or_else(|| strings.get(default.as_str()).and_then(|d| d.get(key)))
-                .cloned()
-                .unwrap_or_else(|| key.to_string())
+            crate::render::templates::string(strings, lang.as_str(), default.as_str(), key)
         };
         LangValues {
             market: crate::render::market::Words::new(s, lang, string),

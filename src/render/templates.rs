@@ -14,6 +14,14 @@ use crate::diagnostics::{Diagnostic, Problem};
 /// UI strings per language: `strings["en"]["releases"]`.
 pub type Strings = IndexMap<String, IndexMap<String, String>>;
 
+/// The theme string `key` in `lang`, else in the `default` language, else the key itself.
+pub fn string(strings: &Strings, lang: &str, default: &str, key: &str) -> String {
+    (strings.get(lang).and_then(|m| m.get(key)))
+        .or_else(|| strings.get(default).and_then(|m| m.get(key)))
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
 fn collect(root: &Path, dir: &Path, into: &mut BTreeMap<String, PathBuf>) {
     let full = root.join(dir);
     if !full.is_dir() {
