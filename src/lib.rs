@@ -257,23 +257,24 @@ fn load_site_traced(
     assembled.site.images = std::sync::Arc::new(images);
     diags.extend(images::uses::check(&assembled.site, root));
     trace.mark("assemble");
-    let mut matches_reused = false;
     // A build reads back the bodies the last one rendered from the same text, links and
     // images (see `markdown::store`), for the same site.toml and this Gazette, keyed with
     // the link targets' epoch.
     let mut store = None;
+    // A build takes what matching reads out of the site here and computes the matches
+    // while the bodies are rendered (which does not read them), on the cores rendering
+    // leaves idle: storing each chunk's bodies and the store's log are one thread's work.
+    let mut pending = None;
     if let Some(gazette) = gazette {
         let site = &assembled.site;
-        let (matches, reused) = model::match_cache::matches(
+        pending = Some(model::match_cache::begin(
             &site.config,
             &site.entries,
             &site.collections,
             &model::match_cache::path(root),
             &gazette,
-        );
-        assembled.site.matches = std::sync::Arc::new(matches);
-        matches_reused = reused;
-        trace.mark("matching");
+        ));
+        trace.mark("matching: taken");
         let resolver =
             markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
         let epoch = resolver.epoch();
@@ -289,18 +290,32 @@ fn load_site_traced(
         store = Some((markdown::store::BodyStore::open(root, salt), epoch));
         trace.mark("resolver");
     }
-    diags.extend(markdown::site::render_all(
-        &mut assembled.site,
-        &assembled.withheld,
-        &assembled.invalid,
-        drop_texts,
-        store.as_ref().map(|(s, epoch)| (s, *epoch)),
-    ));
-    let bodies_reused = store.as_ref().map_or(0, |(s, _)| s.reused());
-    if let Some((store, _)) = store {
-        store.finish();
+    let site = &mut assembled.site;
+    let (withheld, invalid) = (&assembled.withheld, &assembled.invalid);
+    let ((d, bodies_reused), matched) = rayon::join(
+        || {
+            let d = markdown::site::render_all(
+                site,
+                withheld,
+                invalid,
+                drop_texts,
+                store.as_ref().map(|(s, epoch)| (s, *epoch)),
+            );
+            let reused = store.as_ref().map_or(0, |(s, _)| s.reused());
+            if let Some((store, _)) = store {
+                store.finish();
+            }
+            (d, reused)
+        },
+        || pending.map(model::match_cache::Pending::finish),
+    );
+    diags.extend(d);
+    let mut matches_reused = false;
+    if let Some((matches, reused)) = matched {
+        assembled.site.matches = std::sync::Arc::new(matches);
+        matches_reused = reused;
     }
-    trace.mark("markdown");
+    trace.mark("markdown+matching");
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         let mut all = errors;
@@ -393,6 +408,9 @@ pub struct Summary {
     /// How many documents' checked fields were read back instead of parsed and checked (see
     /// [`validate::kept`]).
     pub fields_reused: usize,
+    /// The site paths of the generated files (feeds, open data, sitemaps, search files)
+    /// rendered; the others were kept, their signatures unchanged.
+    pub files_rendered: Vec<String>,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     pub output: PathBuf,
@@ -829,6 +847,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         matches_reused: loaded.matches_reused,
         bodies_reused: loaded.bodies_reused,
         fields_reused: loaded.fields_reused,
+        files_rendered: files.iter().map(|f| f.site_path.clone()).collect(),
         warnings: loaded.warnings,
         elapsed: start.elapsed(),
         output: out,

@@ -36,8 +36,32 @@ pub fn matches(
     file: &Path,
     identity: &str,
 ) -> (Matches, bool) {
+    begin(config, entries, collections, file, identity).finish()
+}
+
+/// The matches of a site, read back or still to compute ([`begin`]).
+pub enum Pending {
+    /// Read back from the last build's (`true`), or none: matching is off (`false`).
+    Ready(Matches, bool),
+    /// To compute from what was taken out of the site, then store at `file` under `key`.
+    Compute {
+        prepared: Box<matching::Prepared>,
+        file: PathBuf,
+        key: u64,
+    },
+}
+
+/// [`matches`] in two steps: what this does needs the site; [`Pending::finish`] no longer
+/// does, so a build computes the matches beside the phases that change the site.
+pub fn begin(
+    config: &crate::config::SiteConfig,
+    entries: &[Arc<Entry>],
+    collections: &[Collection],
+    file: &Path,
+    identity: &str,
+) -> Pending {
     if collections.is_empty() || !config.matching.enabled {
-        return (Matches::default(), false);
+        return Pending::Ready(Matches::default(), false);
     }
     let key = {
         let inputs = matching::inputs_key(config, entries, collections);
@@ -47,12 +71,35 @@ pub fn matches(
         h.digest()
     };
     if let Some(m) = std::fs::read(file).ok().and_then(|b| decode(&b, key)) {
-        return (m, true);
+        return Pending::Ready(m, true);
     }
-    let m = matching::compute(config, entries, collections);
-    // A cache that cannot be written only means computing again next time.
-    let _ = store(file, &encode(&m, key));
-    (m, false)
+    match matching::prepare(config, entries, collections) {
+        Some(prepared) => Pending::Compute {
+            prepared: Box::new(prepared),
+            file: file.to_path_buf(),
+            key,
+        },
+        None => Pending::Ready(Matches::default(), false),
+    }
+}
+
+impl Pending {
+    /// The matches, and whether they were read back.
+    pub fn finish(self) -> (Matches, bool) {
+        match self {
+            Pending::Ready(m, reused) => (m, reused),
+            Pending::Compute {
+                prepared,
+                file,
+                key,
+            } => {
+                let m = prepared.matches();
+                // A cache that cannot be written only means computing again next time.
+                let _ = store(&file, &encode(&m, key));
+                (m, false)
+            }
+        }
+    }
 }
 
 fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {

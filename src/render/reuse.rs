@@ -55,10 +55,9 @@ pub fn this_gazette() -> String {
 }
 
 /// Each planned page's signature and, for pages kept, the hash of the bytes kept; the same
-/// for the planned files that have a signature (search documents, feeds, open data of the
-/// results and its CSVW metadata, sitemaps), by index into `plan.files` (`None` for the
-/// other files: the marketplace's data, the search shards, which are patched, see
-/// `search_update`).
+/// for the planned files that have a signature (search documents, feeds, open data and its
+/// CSVW metadata, sitemaps, the marketplace's data and feeds, robots.txt), by index into
+/// `plan.files` (`None` for the search shards, which are patched, see `search_update`).
 pub struct Reuse {
     pub signatures: Vec<u64>,
     pub kept: Vec<Option<u128>>,
@@ -144,7 +143,10 @@ impl Reuse {
                         let kind = format!("{:?} {}", f.kind, pages_hash());
                         signer.sign_list_file(&f.site_path, &kind, &all_entries)
                     }
-                    _ => return (None, None),
+                    FileKind::Market(_) | FileKind::Robots { .. } => {
+                        signer.sign_market_file(&f.site_path, &format!("{:?}", f.kind))
+                    }
+                    FileKind::Search(_) => return (None, None),
                 };
                 if previous.is_empty() {
                     return (Some(sig), None);

@@ -390,6 +390,27 @@ impl<'a> Signer<'a> {
         h.finish()
     }
 
+    /// The signature of a file of the marketplace (a collection's open data or feed, or every
+    /// match; see `plan::MarketFile`) or of `robots.txt`: the file (`kind`, its path), every
+    /// item and match ([`Signer`]'s `market`), every release, and every entry as these files
+    /// name it (its id, URL and whether it is published: [`identity_hash`]), not what it says.
+    pub fn sign_market_file(&self, site_path: &str, kind: &str) -> u64 {
+        let mut h = DefaultHasher::new();
+        (
+            self.global,
+            "market file",
+            site_path,
+            kind,
+            self.release_list,
+            self.market,
+        )
+            .hash(&mut h);
+        for e in &self.site.entries {
+            identity_hash(e).hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// The signature of one planned page.
     pub fn sign(&self, p: &PlannedPage) -> u64 {
         let s = self.site;
