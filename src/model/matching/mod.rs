@@ -605,8 +605,8 @@ pub fn field_labels<'s>(
 mod tests {
     use super::index::*;
     use super::profile::*;
-    use crate::validate::Value;
     use super::*;
+    use crate::validate::Value;
 
     /// A small deterministic generator (xorshift), so the tests need no crate.
     struct Rng(u64);
