@@ -10,6 +10,11 @@
 //! skipping tokens too common to tell results apart, so the cost follows the postings shared,
 //! never results × items. Deterministic: ties are broken by model order. It reads the model
 //! only and renders nothing.
+//!
+//! This module owns the runs over every item and result ([`prepare`] takes what they read
+//! out of the site, [`Prepared::run`] answers every query) and the preview's re-queries;
+//! `profile` makes profiles, `index` scores queries against the results, `reasons` says
+//! why two match.
 
 mod index;
 mod profile;
@@ -136,20 +141,7 @@ impl State {
         best(scored, k, config.min_score)
     }
 
-    /// The candidates of an item (version `v` in the default language, of `schema`): its
-    /// best results, untruncated.
-    fn item_candidates(
-        &self,
-        config: &MatchingConfig,
-        scratch: &mut Scratch,
-        v: &EntryVersion,
-        schema: &Schema,
-    ) -> Vec<Match> {
-        let q = Query::item(v, schema, config, &self.synonyms);
-        self.candidates_of(config, scratch, &q)
-    }
-
-    /// The candidates of the item whose query is `q`.
+    /// The candidates of the item whose query is `q`: its best results, untruncated.
     fn candidates_of(
         &self,
         config: &MatchingConfig,
@@ -241,7 +233,8 @@ impl State {
         v: &EntryVersion,
         schema: &Schema,
     ) -> Vec<Match> {
-        self.item_candidates(config, &mut Scratch::default(), v, schema)
+        let q = Query::item(v, schema, config, &self.synonyms);
+        self.candidates_of(config, &mut Scratch::default(), &q)
     }
 
     /// Whether entry `entry`'s new default version `v` leaves the results' index as it was
