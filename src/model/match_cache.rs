@@ -26,19 +26,6 @@ pub fn path(root: &Path) -> PathBuf {
     root.join(".gazette-cache").join("matches.bin")
 }
 
-/// The matches of this site: those stored at `file` if they were computed from the same
-/// inputs by this Gazette, else computed (and stored, best effort). `identity` names this
-/// Gazette (see `render::reuse`); `reused` tells the caller which it was.
-pub fn matches(
-    config: &crate::config::SiteConfig,
-    entries: &[Arc<Entry>],
-    collections: &[Collection],
-    file: &Path,
-    identity: &str,
-) -> (Matches, bool) {
-    begin(config, entries, collections, file, identity).finish()
-}
-
 /// The matches of a site, read back or still to compute ([`begin`]).
 pub enum Pending {
     /// Read back from the last build's (`true`), or none: matching is off (`false`).
@@ -51,8 +38,10 @@ pub enum Pending {
     },
 }
 
-/// [`matches`] in two steps: what this does needs the site; [`Pending::finish`] no longer
-/// does, so a build computes the matches beside the phases that change the site.
+/// The matches of this site: those stored at `file` if they were computed from the same
+/// inputs by this Gazette (`identity` names it, see `render::reuse`), else what computing
+/// them needs, taken out of the site: [`Pending::finish`] computes (and stores, best effort)
+/// without the site, so a build computes the matches beside the phases that change it.
 pub fn begin(
     config: &crate::config::SiteConfig,
     entries: &[Arc<Entry>],
@@ -375,35 +364,27 @@ mod tests {
         let site = crate::sample_site().site;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.bin");
-        let (first, reused) = matches(
-            &site.config,
-            &site.entries,
-            &site.collections,
-            &file,
-            "test",
-        );
+        let matches = |identity: &str| {
+            begin(
+                &site.config,
+                &site.entries,
+                &site.collections,
+                &file,
+                identity,
+            )
+            .finish()
+        };
+        let (first, reused) = matches("test");
         assert!(!reused && file.is_file(), "computed and stored");
         assert_eq!(&first, &*site.matches, "what a build computes");
         assert!(
             !first.related.iter().all(|l| l.is_empty()),
             "a site with matches"
         );
-        let (again, reused) = matches(
-            &site.config,
-            &site.entries,
-            &site.collections,
-            &file,
-            "test",
-        );
+        let (again, reused) = matches("test");
         assert!(reused, "same inputs: read from the file");
         assert_eq!(again, first);
-        let (_, reused) = matches(
-            &site.config,
-            &site.entries,
-            &site.collections,
-            &file,
-            "another gazette",
-        );
+        let (_, reused) = matches("another gazette");
         assert!(!reused, "another Gazette computes them again");
     }
 }

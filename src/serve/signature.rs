@@ -392,23 +392,18 @@ impl<'a> Signer<'a> {
 
     /// The signature of a file of the marketplace (a collection's open data or feed, or every
     /// match; see `plan::MarketFile`) or of `robots.txt`: the file (`kind`, its path), every
-    /// item and match ([`Signer`]'s `market`), every release, and every entry as these files
-    /// name it (its id, URL and whether it is published: [`identity_hash`]), not what it says.
+    /// release, and the whole marketplace ([`Signer`]'s `market`: every item, match and
+    /// reference, and every card, which carries each entry's id, URL and whether it is
+    /// published, as these files name entries).
     pub fn sign_market_file(&self, site_path: &str, kind: &str) -> u64 {
-        let mut h = DefaultHasher::new();
-        (
+        hash_of((
             self.global,
             "market file",
             site_path,
             kind,
             self.release_list,
             self.market,
-        )
-            .hash(&mut h);
-        for e in &self.site.entries {
-            identity_hash(e).hash(&mut h);
-        }
-        h.finish()
+        ))
     }
 
     /// The signature of one planned page.

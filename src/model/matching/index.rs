@@ -220,8 +220,6 @@ impl Index {
                     .filter(|(_, list)| !Index::tells(list.len(), max_df, profiles.len()))
                     .map(|(&t, _)| t)
             })
-            .collect::<Vec<Tok>>()
-            .into_iter()
             .collect();
         Index {
             postings,
