@@ -760,3 +760,174 @@ fn kept_checks_never_hide_a_problem() {
     edit(&svg, |t| t.replace("<script>alert(1)</script>", ""));
     assert_like_cold(&o, "fixed");
 }
+
+/// A folder as a manifest records it: its path and size, inode, modification and change
+/// times (seconds, nanoseconds).
+#[cfg(unix)]
+type FolderRecord = (String, [i64; 6]);
+
+/// The folders each manifest records, with the fingerprint recorded, from the manifest
+/// files beside the output (`.output.gazette/manifest-<inode>`), by the folder they describe.
+#[cfg(unix)]
+fn recorded_folders(root: &Path) -> Vec<(std::path::PathBuf, Vec<FolderRecord>)> {
+    use std::os::unix::fs::MetadataExt;
+    let home = root.join(".output.gazette");
+    let mut out = Vec::new();
+    for dir in [root.join("output"), home.join("site")] {
+        let ino = fs::metadata(&dir).unwrap().ino();
+        // The manifest's format (see `sink::manifest`): header line, file count, each file
+        // (hash, ino, size, four times, path), folder count, each folder (ino, size, four
+        // times, path), checksum; little-endian.
+        let bytes = fs::read(home.join(format!("manifest-{ino}"))).unwrap();
+        let header = b"gazette-manifest 3\n";
+        assert!(bytes.starts_with(header));
+        let mut at = header.len();
+        let mut n = |len: usize| {
+            let v = &bytes[at..at + len];
+            at += len;
+            v
+        };
+        let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+        let files = u64_at(n(8));
+        for _ in 0..files {
+            n(16 + 48);
+            let len = u32::from_le_bytes(n(4).try_into().unwrap()) as usize;
+            n(len);
+        }
+        let count = u64_at(n(8));
+        let folders: Vec<FolderRecord> = (0..count)
+            .map(|_| {
+                let ino = u64_at(n(8)) as i64;
+                let size = u64_at(n(8)) as i64;
+                let mut times = [0i64; 4];
+                for t in &mut times {
+                    *t = u64_at(n(8)) as i64;
+                }
+                let len = u32::from_le_bytes(n(4).try_into().unwrap()) as usize;
+                let path = String::from_utf8(n(len).to_vec()).unwrap();
+                (path, [size, ino, times[0], times[1], times[2], times[3]])
+            })
+            .collect();
+        assert_eq!(n(8).len(), 8, "the checksum ends it");
+        assert_eq!(at, bytes.len());
+        out.push((dir, folders));
+    }
+    out
+}
+
+/// A rebuild reads no folder it made: each manifest records every folder of its site with
+/// the fingerprint it has on disk once the build is done (so the next build finds it
+/// unchanged by one `stat`), after edits that add, remove and rewrite files and folders.
+/// The top folder is the exception: swapping it in and out changes its times.
+#[cfg(unix)]
+#[test]
+fn manifests_record_every_folder_as_it_is_left() {
+    use std::os::unix::fs::MetadataExt;
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    build_ok(&o);
+    let steps: [(&str, &dyn Fn()); 4] = [
+        ("a body edited", &|| {
+            edit(&root.join("content/releases/2024-02/gamma.md"), |t| {
+                t.replace("伽马正文", "伽马正文，改")
+            })
+        }),
+        ("an entry added", &|| {
+            fs::write(
+                root.join("content/releases/2024-02/epsilon.md"),
+                entry("新条目", "新正文。"),
+            )
+            .unwrap()
+        }),
+        ("an entry removed", &|| {
+            fs::remove_file(root.join("content/releases/2024-02/delta.md")).unwrap()
+        }),
+        ("another body edited", &|| {
+            edit(&root.join("content/releases/2024-02/gamma.md"), |t| {
+                t.replace("伽马正文", "伽马正文，再改")
+            })
+        }),
+    ];
+    for (step, change) in steps {
+        change();
+        let s = assert_like_cold(&o, step);
+        assert!(s.changes.swapped, "{step}");
+        for (dir, folders) in recorded_folders(root) {
+            let on_disk =
+                files(&dir)
+                    .keys()
+                    .fold(std::collections::BTreeSet::new(), |mut set, f| {
+                        let mut p = f.as_str();
+                        while let Some((parent, _)) = p.rsplit_once('/') {
+                            set.insert(parent.to_string());
+                            p = parent;
+                        }
+                        set
+                    });
+            let recorded: std::collections::BTreeSet<String> = (folders.iter())
+                .map(|(p, _)| p.clone())
+                .filter(|p| !p.is_empty())
+                .collect();
+            assert_eq!(recorded, on_disk, "{step}: {}", dir.display());
+            for (p, fp) in folders.iter().filter(|(p, _)| !p.is_empty()) {
+                let m = fs::metadata(dir.join(p)).unwrap();
+                let now = [
+                    m.size() as i64,
+                    m.ino() as i64,
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.ctime(),
+                    m.ctime_nsec(),
+                ];
+                assert_eq!(*fp, now, "{step}: {} {p}", dir.display());
+            }
+        }
+    }
+}
+
+/// An SVG file a build read long enough after its last change is known to the next builds
+/// by its path and fingerprint, without being read again; replaced by one of the same size
+/// that holds a script, it has another fingerprint, is read, and is refused. A file changed
+/// within the last two seconds is never known that way (its fingerprint may not tell).
+#[test]
+fn an_svg_known_by_its_fingerprint_is_read_again_once_changed() {
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    let svg = root.join("content/releases/2024-01/alpha/figure.svg");
+    let index = root.join(".gazette-cache/svg-sums/svg-sums.idx");
+    let records = || fs::metadata(&index).map_or(0, |m| m.len());
+    build_ok(&o);
+    let unsettled = records();
+    // Settled: two seconds after the file's last change, the build keeps its record.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    build_ok(&o);
+    assert!(
+        records() > unsettled,
+        "the settled SVG was recorded ({} → {} bytes of index)",
+        unsettled,
+        records()
+    );
+    let built = root.join("output/releases/2024-01/alpha/figure.svg");
+    assert_eq!(fs::read(&built).unwrap(), fs::read(&svg).unwrap());
+    // The same number of bytes, now with a script.
+    let safe = fs::read_to_string(&svg).unwrap();
+    let bad = safe.replacen(
+        "<rect width=\"10\" height=\"10\"/>",
+        "<script>alert(1)</script>",
+        1,
+    );
+    let bad = format!("{bad:<width$}", width = safe.len());
+    assert_eq!(bad.len(), safe.len());
+    fs::write(&svg, &bad).unwrap();
+    let failed = gazette::build(&o).expect_err("an SVG with a script is refused");
+    assert!(
+        failed.report().contains("figure.svg"),
+        "{}",
+        failed.report()
+    );
+    fs::write(&svg, safe.replace("10", "12")).unwrap();
+    assert_like_cold(&o, "the SVG fixed");
+    assert_eq!(fs::read(&built).unwrap(), fs::read(&svg).unwrap());
+}

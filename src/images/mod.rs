@@ -168,6 +168,10 @@ pub struct Images {
     derived: Mutex<HashMap<String, Arc<OnceLock<DerivedResult>>>>,
     /// Which page asked for which of them (see [`asks`]).
     asks: asks::Asks,
+    /// The size and hash of every SVG file checked by a build (never by the preview), as it
+    /// was read to be checked: the copy published is compared with them, so the sink need
+    /// not read the file again to find it unchanged.
+    svg_sums: HashMap<String, Sum>,
 }
 
 /// Is this file one Gazette makes thumbnails of?
@@ -243,6 +247,7 @@ impl Images {
             sets: BTreeMap::new(),
             derived: Mutex::default(),
             asks: asks::Asks::default(),
+            svg_sums: HashMap::new(),
         }
     }
 
@@ -275,15 +280,33 @@ impl Images {
             .collect();
         images.sets = sets.into_iter().collect();
         let safe = gazette.map(|g| svg_verdicts(root, g));
-        let diags = assets
+        let seen = gazette.map(|g| svg_sums(root, g));
+        let checked: Vec<SvgChecked> = assets
             .par_iter()
             .filter(|a| is_svg(&a.rel))
-            .filter_map(|a| check_svg(root, a, safe.as_ref()))
+            .map(|a| match (&safe, &seen) {
+                (Some(safe), Some(seen)) => check_svg_kept(root, a, safe, seen),
+                _ => check_svg(root, a, None),
+            })
             .collect();
         if let Some(safe) = safe {
             safe.finish();
         }
+        if let Some(seen) = seen {
+            seen.finish();
+        }
+        let mut diags = Vec::new();
+        for (sum, diag) in checked {
+            images.svg_sums.extend(sum);
+            diags.extend(diag);
+        }
         (images, diags)
+    }
+
+    /// The size and hash of the SVG file at `rel` (relative to `content/`) as a build checked
+    /// it (see `svg_sums`).
+    pub fn svg_sum(&self, rel: &str) -> Option<Sum> {
+        self.svg_sums.get(rel).copied()
     }
 
     /// The image set of a raster file (path relative to `content/`): `None` if it is not a
@@ -652,27 +675,106 @@ fn svg_verdicts(root: &Path, gazette: &str) -> crate::kept::Log {
     crate::kept::Log::open(root, "svg", crate::kept::salt(&["svg", gazette]))
 }
 
-/// An unsafe SVG under content/, as a diagnostic at its line. `safe`: the files found safe
-/// before (see [`svg_verdicts`]), to which this one is added if it is.
-fn check_svg(root: &Path, a: &ContentFile, safe: Option<&crate::kept::Log>) -> Option<Diagnostic> {
-    let text = std::fs::read_to_string(root.join(&a.path)).ok()?;
-    // Hashed only when verdicts are kept (a build, not the preview).
-    let key = safe.map(|_| xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
-    if let (Some(safe), Some(key)) = (safe, key)
-        && safe.get(key).is_some()
+/// What checking one SVG file gives: with kept verdicts (a build), its path relative to
+/// `content/` and its size and hash as read; and its problem, if it is unsafe.
+type SvgChecked = (Option<(String, Sum)>, Option<Diagnostic>);
+
+/// The size and hash of each SVG file the last builds read, by its path and fingerprint (see
+/// [`check_svg_kept`]).
+fn svg_sums(root: &Path, gazette: &str) -> crate::kept::Log {
+    crate::kept::Log::open(root, "svg-sums", crate::kept::salt(&["svg-sums", gazette]))
+}
+
+/// How long after its last change a file's fingerprint is trusted to tell its bytes: a file
+/// written again within the same tick of the file system's clock, at the same size, keeps
+/// its fingerprint, so a file changed this recently is read (as git treats "racy" entries).
+const SETTLED_SECS: i64 = 2;
+
+/// [`check_svg`] for a build, without reading a file the last builds read as it is now (the
+/// same path and fingerprint, `seen`) and found safe (`safe`): reading and hashing 100,000
+/// SVG files was a tenth of a rebuild's CPU.
+fn check_svg_kept(
+    root: &Path,
+    a: &ContentFile,
+    safe: &crate::kept::Log,
+    seen: &crate::kept::Log,
+) -> SvgChecked {
+    use crate::kept::bytes::{take, take_u64};
+    let path = root.join(&a.path);
+    let fp = std::fs::metadata(&path)
+        .ok()
+        .map(|m| crate::sink::manifest::Fingerprint::of(&m));
+    let key = fp.map(|fp| {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(a.rel.as_bytes());
+        h.update(&[0]);
+        for n in [fp.ino, fp.size] {
+            h.update(&n.to_le_bytes());
+        }
+        for n in [fp.mtime.0, fp.mtime.1, fp.ctime.0, fp.ctime.1] {
+            h.update(&n.to_le_bytes());
+        }
+        h.digest128()
+    });
+    let recorded = key.and_then(|k| seen.get(k)).and_then(|r| {
+        let mut b = r.as_slice();
+        let size = take_u64(&mut b)?;
+        let hash = u128::from_le_bytes(take(&mut b, 16)?.try_into().ok()?);
+        Some(Sum { size, hash })
+    });
+    if let Some(sum) = recorded
+        && safe.get(sum.hash).is_some()
     {
-        return None;
+        return (Some((a.rel.clone(), sum)), None);
+    }
+    let checked = check_svg(root, a, Some(safe));
+    let settled = |fp: crate::sink::manifest::Fingerprint| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        now - fp.mtime.0.max(fp.ctime.0) >= SETTLED_SECS
+    };
+    if let (Some(key), Some(fp), (Some((_, sum)), None)) = (key, fp, &checked)
+        && settled(fp)
+        && sum.size == fp.size
+    {
+        let mut record = sum.size.to_le_bytes().to_vec();
+        record.extend_from_slice(&sum.hash.to_le_bytes());
+        seen.put(key, record);
+    }
+    checked
+}
+
+/// An unsafe SVG under content/, as a diagnostic at its line. `safe`: the files found safe
+/// before (see [`svg_verdicts`]), to which this one is added if it is; with it (a build),
+/// the file's path relative to `content/` and its size and hash as read.
+fn check_svg(root: &Path, a: &ContentFile, safe: Option<&crate::kept::Log>) -> SvgChecked {
+    let Ok(text) = std::fs::read_to_string(root.join(&a.path)) else {
+        return (None, None);
+    };
+    // Hashed only when verdicts are kept (a build, not the preview).
+    let sum = safe.map(|_| Sum::of(text.as_bytes()));
+    let named = sum.map(|s| (a.rel.clone(), s));
+    if let (Some(safe), Some(sum)) = (safe, sum)
+        && safe.get(sum.hash).is_some()
+    {
+        return (named, None);
     }
     let checked = svg::check(&text);
-    if let (Some(safe), Some(key), Ok(())) = (safe, key, &checked) {
-        safe.put(key, Vec::new());
+    if let (Some(safe), Some(sum), Ok(())) = (safe, sum, &checked) {
+        safe.put(sum.hash, Vec::new());
     }
-    let (risk, span) = checked.err()?;
+    let Err((risk, span)) = checked else {
+        return (named, None);
+    };
     let source = crate::load::source::SourceFile {
         path: a.path.clone(),
         text: Arc::from(text.as_str()),
     };
-    Some(source.diagnostic(Problem::UnsafeSvg { risk }, span))
+    (
+        named,
+        Some(source.diagnostic(Problem::UnsafeSvg { risk }, span)),
+    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! storing the HTML in the model; link problems become diagnostics at file:line:col.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
+
+use crate::serve::signature::sig_hasher;
 
 use std::sync::Arc;
 
@@ -161,7 +163,7 @@ pub fn render_all(
 /// apart, by their fingerprints): its text and place, its folder, its language, the link
 /// targets (`epoch`) and whether raw HTML is kept.
 fn body_key(source: &SourceFile, body: &Body, lang: &Lang, epoch: u64, unsafe_html: bool) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = sig_hasher();
     let folder = folder_in_content(source);
     (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
     source.path.hash(&mut h);

@@ -467,10 +467,11 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             })),
             // Not processed: an error where it is used, not published either way.
             Some(Err(_)) => {}
+            // An SVG file is compared as the build checked it; other files are read.
             None => copies.push(Copy {
                 from: a.path.clone(),
                 to: a.rel.clone(),
-                sum: None,
+                sum: site.images.svg_sum(&a.rel),
             }),
         }
     }

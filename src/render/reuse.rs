@@ -11,7 +11,9 @@
 //! `sink::disk::Staging::keep`).
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
+
+use crate::serve::signature::sig_hasher;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -79,7 +81,7 @@ impl Reuse {
         output_hash: &(dyn Fn(&str) -> Option<u128> + Sync),
     ) -> Reuse {
         let global = {
-            let mut h = DefaultHasher::new();
+            let mut h = sig_hasher();
             (
                 "gazette build",
                 inputs.config,
@@ -116,7 +118,7 @@ impl Reuse {
         let pages_hash = std::sync::OnceLock::new();
         let pages_hash = || {
             *pages_hash.get_or_init(|| {
-                let mut h = DefaultHasher::new();
+                let mut h = sig_hasher();
                 for p in &plan.pages {
                     (&p.site_path, p.lang.as_str(), &p.kind).hash(&mut h);
                 }

@@ -161,7 +161,7 @@ fn folder_ino(p: &Path) -> Option<u64> {
 fn take_survey(home: &Path) -> Survey {
     let spare = home.join(SPARE);
     match folder_ino(&spare) {
-        Some(ino) => Survey::take(&spare, home, ino),
+        Some(ino) => Survey::checked(&spare, home, ino),
         None => Survey::default(),
     }
 }
@@ -197,7 +197,7 @@ fn output_recorded(out: &Path, home: &Path) -> Survey {
 /// The output walked: what is really there, files compared with its manifest.
 fn survey_output(out: &Path, home: &Path) -> Survey {
     match folder_ino(out) {
-        Some(ino) => Survey::take(out, home, ino),
+        Some(ino) => Survey::checked(out, home, ino),
         None => Survey::default(),
     }
 }
@@ -299,6 +299,12 @@ pub struct Staging {
     /// The files of the new site (set by [`Staging::prepare`]), to walk the output against
     /// before deciding that it already is the new site.
     expected: Vec<String>,
+    /// The folders of the new site (set by [`Staging::prepare`]), with the fingerprints of
+    /// those the staging folder had, as found, and the folders this build changed since
+    /// (their fingerprints are taken again for the manifest).
+    folders: Vec<String>,
+    found_folders: Map<String, super::manifest::Fingerprint>,
+    touched: Vec<String>,
     /// Held until the build ends: one build at a time updates the staging folder.
     _lock: fs::File,
 }
@@ -344,6 +350,9 @@ impl Staging {
             pages,
             removed: 0,
             expected: Vec::new(),
+            folders: Vec::new(),
+            found_folders: Map::default(),
+            touched: Vec::new(),
             _lock: lock,
         })
     }
@@ -374,14 +383,21 @@ impl Staging {
                 )
             },
         );
-        let (pruned, present) = pruned.map_err(|e| write_err(&dir, e))?;
+        let (mut pruned, present) = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
+        self.found_folders = std::mem::take(&mut pruned.folders);
+        self.touched = std::mem::take(&mut pruned.touched);
+        self.folders = dirs.iter().map(|d| d.to_string()).collect();
         self.target.set_known(pruned.known);
         self.target.set_output(&self.out, known, extra);
         self.expected = expected;
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
+        for d in levels.iter().flatten() {
+            let parent = d.rsplit_once('/').map_or("", |(p, _)| p);
+            self.touched.extend([d.to_string(), parent.to_string()]);
+        }
         survey::each_level(&levels, |d| match self.target.dir.create_dir(d) {
             Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.join(d).is_dir()) => {
                 Err(write_err(&dir.join(d), e))
@@ -420,6 +436,32 @@ impl Staging {
         let dirs = survey::folders(files.iter().copied());
         let (known, extra) = survey_output(&self.out, home).compare(&files, &dirs);
         !extra && self.target.output_matches(&known)
+    }
+
+    /// The fingerprint of every folder of the new site, for the manifest: as found, unless
+    /// this build changed something in it (then, and for the top folder, taken now). A
+    /// folder that cannot be looked at is left out, so the next build reads it.
+    fn folder_records(&self) -> Vec<(String, super::manifest::Fingerprint)> {
+        let written_in = self.target.touched();
+        let mut touched: Set<&str> = self.touched.iter().map(String::as_str).collect();
+        touched.extend(written_in.iter().map(String::as_str));
+        touched.insert("");
+        let mut folders: Vec<(String, super::manifest::Fingerprint)> =
+            (self.folders.par_iter().map(String::as_str))
+                .chain([""].into_par_iter())
+                .filter_map(|d| {
+                    let fp = match self.found_folders.get(d) {
+                        Some(fp) if !touched.contains(d) => *fp,
+                        _ => match self.target.dir.stat(d) {
+                            Ok((super::open_dir::Node::Dir, fp)) => fp,
+                            _ => return None,
+                        },
+                    };
+                    Some((d.to_string(), fp))
+                })
+                .collect();
+        folders.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        folders
     }
 
     /// What the output's pages were rendered from, by path (see `pages`): empty when the
@@ -489,9 +531,10 @@ impl Staging {
         // not correctness.
         if let Ok(ino) = self.target.dir.ino() {
             let records = self.target.records();
+            let folders = self.folder_records();
             let home = &self.home;
             let _ = rayon::join(
-                || super::manifest::write(&super::manifest::path(home, ino), &records),
+                || super::manifest::write(&super::manifest::path(home, ino), &records, &folders),
                 || {
                     let hashes: Map<&str, u128> = (records.iter())
                         .map(|(p, r)| (p.as_str(), r.hash))

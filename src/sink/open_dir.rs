@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 
 use super::manifest::Fingerprint;
 
+/// What a name in a folder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Node {
+    File,
+    Dir,
+    /// A symbolic link or anything else a build never makes.
+    Other,
+}
+
 /// A folder held open, in which files and folders are made relative to it (`openat`,
 /// `mkdirat` on Unix), so that for each of a site's tens of thousands of files the kernel
 /// walks only the path inside the output, not every folder above it. Elsewhere it joins
@@ -75,6 +84,39 @@ impl OpenDir {
         fs::File::open(self.path.join(rel))
     }
 
+    /// What is at `rel` (`""`: the folder itself), without following a symbolic link, and
+    /// its fingerprint (the same as [`Fingerprint::of`] its metadata gives).
+    pub(crate) fn stat(&self, rel: &str) -> std::io::Result<(Node, Fingerprint)> {
+        let rel = if rel.is_empty() { "." } else { rel };
+        #[cfg(unix)]
+        {
+            use rustix::fs::{AtFlags, FileType};
+            let st = rustix::fs::statat(&self.fd, rel, AtFlags::SYMLINK_NOFOLLOW)?;
+            let node = match FileType::from_raw_mode(st.st_mode as _) {
+                FileType::RegularFile => Node::File,
+                FileType::Directory => Node::Dir,
+                _ => Node::Other,
+            };
+            let fp = Fingerprint {
+                ino: st.st_ino as u64,
+                size: st.st_size as u64,
+                mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+                ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+            };
+            Ok((node, fp))
+        }
+        #[cfg(not(unix))]
+        {
+            let m = fs::symlink_metadata(self.path.join(rel))?;
+            let node = match m.file_type() {
+                t if t.is_file() => Node::File,
+                t if t.is_dir() => Node::Dir,
+                _ => Node::Other,
+            };
+            Ok((node, Fingerprint::of(&m)))
+        }
+    }
+
     /// Make the folder `rel`, whose parent exists, as `fs::create_dir` would.
     pub(crate) fn create_dir(&self, rel: &str) -> std::io::Result<()> {
         #[cfg(unix)]
@@ -84,5 +126,29 @@ impl OpenDir {
         }
         #[cfg(not(unix))]
         fs::create_dir(self.path.join(rel))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_gives_the_fingerprint_metadata_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("sub/f.html"), b"<p>x</p>").unwrap();
+        let open = OpenDir::open(dir.path()).unwrap();
+        for (rel, node) in [
+            ("", Node::Dir),
+            ("sub", Node::Dir),
+            ("sub/f.html", Node::File),
+        ] {
+            let (n, fp) = open.stat(rel).unwrap();
+            assert_eq!(n, node, "{rel}");
+            let m = fs::symlink_metadata(dir.path().join(rel)).unwrap();
+            assert_eq!(fp, Fingerprint::of(&m), "{rel}");
+        }
+        assert!(open.stat("missing").is_err());
     }
 }

@@ -36,6 +36,8 @@ pub(crate) struct Target {
     pending: Mutex<Vec<Pending>>,
     pending_bytes: AtomicUsize,
     records: Mutex<Vec<(String, Record)>>,
+    /// The folders of the files written (a name in them may be new).
+    touched: Mutex<Vec<String>>,
     written: AtomicUsize,
     kept: AtomicUsize,
 }
@@ -76,6 +78,7 @@ impl Target {
             pending: Mutex::new(Vec::new()),
             pending_bytes: AtomicUsize::new(0),
             records: Mutex::new(Vec::new()),
+            touched: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
         }
@@ -156,6 +159,10 @@ impl Target {
             let counter = if written { &self.written } else { &self.kept };
             counter.fetch_add(1, Ordering::Relaxed);
         }
+        if written {
+            let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+            (self.touched.lock().unwrap_or_else(|e| e.into_inner())).push(folder.to_owned());
+        }
         (self.records.lock().unwrap_or_else(|e| e.into_inner())).push((path.to_owned(), record));
     }
 
@@ -171,6 +178,11 @@ impl Target {
                 .filter(|p| p.path != MARKER)
                 .count(),
         }
+    }
+
+    /// The folders of the files written so far.
+    pub(crate) fn touched(&self) -> Vec<String> {
+        (self.touched.lock().unwrap_or_else(|e| e.into_inner())).clone()
     }
 
     /// Every file's record, sorted by path.
