@@ -85,41 +85,10 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
     home.join(format!("manifest-{ino}"))
 }
 
-pub(super) fn escape(p: &str) -> std::borrow::Cow<'_, str> {
-    if !p.contains(['\\', '\n', '\r']) {
-        return p.into();
-    }
-    p.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-        .into()
-}
-
-pub(super) fn unescape(p: &str) -> Option<String> {
-    if !p.contains('\\') {
-        return Some(p.to_string());
-    }
-    let mut out = String::with_capacity(p.len());
-    let mut chars = p.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next()? {
-                '\\' => out.push('\\'),
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                _ => return None,
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
 /// A manifest's bytes: the header line, the file count, each file (hash, fingerprint, path),
 /// the folder count, each folder (fingerprint, path), then an XXH3 checksum of everything
-/// before it. Binary and little-endian: the text format it replaced took three times as long
-/// to read and write, twice per build, at half a million files.
+/// before it. Binary and little-endian: reading and writing the text format it replaced
+/// (twice and once per build) was 9 % of an edit rebuild's CPU samples at 100,000 entries.
 fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Vec<u8> {
     let paths: usize = records.iter().map(|(p, _)| p.len()).sum::<usize>()
         + folders.iter().map(|(p, _)| p.len()).sum::<usize>();

@@ -31,63 +31,75 @@ pub struct PageRecord {
 /// Every page of a folder, by path relative to it.
 pub type PageRecords = Map<String, PageRecord>;
 
-const HEADER: &str = "gazette-pages 1";
+const HEADER: &str = "gazette-pages 2";
 
 /// Where the page records of the folder with inode `ino` are kept, in `home`.
 pub fn path(home: &Path, ino: u64) -> PathBuf {
     home.join(format!("pages-{ino}"))
 }
 
-/// Write `records` (sorted by path) to `to`, atomically.
+/// Write `records` to `to`, atomically. The format: the header line, the record count, each
+/// record (signature, hash, path, the images asked for, each as JSON), then an XXH3 checksum
+/// of everything before it; binary and little-endian, as the manifest is.
 pub fn write(to: &Path, records: &[(String, PageRecord)]) -> std::io::Result<()> {
-    let mut text = String::with_capacity(records.len() * 100 + 64);
-    text.push_str(HEADER);
-    text.push('\n');
-    text.push_str(&records.len().to_string());
-    text.push('\n');
+    let mut out = Vec::with_capacity(records.len() * 80 + 64);
+    out.extend_from_slice(HEADER.as_bytes());
+    out.push(b'\n');
+    let put = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    out.extend_from_slice(&(records.len() as u64).to_le_bytes());
     for (p, r) in records {
-        text.push_str(&format!(
-            "{:016x} {:032x} {} {}\n",
-            r.signature,
-            r.hash,
-            r.asked.len(),
-            super::manifest::escape(p)
-        ));
+        out.extend_from_slice(&r.signature.to_le_bytes());
+        out.extend_from_slice(&r.hash.to_le_bytes());
+        put(&mut out, p.as_bytes());
+        out.extend_from_slice(&(r.asked.len() as u32).to_le_bytes());
         for (d, file) in &r.asked {
-            let line = serde_json::to_string(&(d, file)).map_err(std::io::Error::other)?;
-            text.push_str(&line);
-            text.push('\n');
+            let json = serde_json::to_vec(&(d, file)).map_err(std::io::Error::other)?;
+            put(&mut out, &json);
         }
     }
-    text.push_str("end\n");
+    let sum = xxhash_rust::xxh3::xxh3_64(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
     let tmp = to.with_extension(format!("tmp-{}", std::process::id()));
     let mut file = fs::File::create(&tmp)?;
-    file.write_all(text.as_bytes())?;
+    file.write_all(&out)?;
     drop(file);
     fs::rename(&tmp, to)
 }
 
 /// Read the records at `from`: `None` when there are none or the file is not whole.
 pub fn read(from: &Path) -> Option<PageRecords> {
-    parse(&fs::read_to_string(from).ok()?)
+    parse(&fs::read(from).ok()?)
 }
 
-fn parse(text: &str) -> Option<PageRecords> {
-    let mut lines = text.split('\n');
-    if lines.next()? != HEADER {
+fn parse(bytes: &[u8]) -> Option<PageRecords> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
         return None;
     }
-    let count: usize = lines.next()?.parse().ok()?;
-    let mut out = Map::with_capacity_and_hasher(count, Default::default());
+    let mut b = body;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, rest) = b.split_at_checked(n)?;
+        b = rest;
+        Some(head)
+    };
+    if take(HEADER.len() + 1)? != format!("{HEADER}\n").as_bytes() {
+        return None;
+    }
+    let count = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
+    let mut out = Map::with_capacity_and_hasher(count.min(body.len() / 32), Default::default());
     for _ in 0..count {
-        let mut f = lines.next()?.splitn(4, ' ');
-        let signature = u64::from_str_radix(f.next()?, 16).ok()?;
-        let hash = u128::from_str_radix(f.next()?, 16).ok()?;
-        let n: usize = f.next()?.parse().ok()?;
-        let path = super::manifest::unescape(f.next()?)?;
+        let signature = u64::from_le_bytes(take(8)?.try_into().ok()?);
+        let hash = u128::from_le_bytes(take(16)?.try_into().ok()?);
+        let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let path = simdutf8::basic::from_utf8(take(len)?).ok()?.to_string();
+        let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
         let mut asked = Vec::with_capacity(n.min(64));
         for _ in 0..n {
-            asked.push(serde_json::from_str(lines.next()?).ok()?);
+            let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            asked.push(serde_json::from_slice(take(len)?).ok()?);
         }
         out.insert(
             path,
@@ -98,7 +110,7 @@ fn parse(text: &str) -> Option<PageRecords> {
             },
         );
     }
-    (lines.next()? == "end").then_some(out)
+    b.is_empty().then_some(out)
 }
 
 #[cfg(test)]
@@ -138,10 +150,13 @@ mod tests {
         assert_eq!(back.len(), 2);
         assert_eq!(back["a b/页面\n.html"], a);
         assert_eq!(back["index.html"], b);
-        let text = fs::read_to_string(&to).unwrap();
-        for cut in [text.len() - 3, text.len() / 2, 3] {
-            assert!(parse(&text[..cut]).is_none(), "cut at {cut}");
+        let bytes = fs::read(&to).unwrap();
+        for cut in [bytes.len() - 3, bytes.len() / 2, 3, 0] {
+            assert!(parse(&bytes[..cut]).is_none(), "cut at {cut}");
         }
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 4;
+        assert!(parse(&flipped).is_none(), "a changed byte");
         assert!(read(&dir.path().join("none")).is_none());
     }
 }

@@ -185,11 +185,9 @@ impl Target {
         (self.touched.lock().unwrap_or_else(|e| e.into_inner())).clone()
     }
 
-    /// Every file's record, sorted by path.
+    /// Every file's record, in no particular order (the manifest is read back into a map).
     pub(crate) fn records(&self) -> Vec<(String, Record)> {
-        let mut r = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
-        r.sort_by(|a, b| a.0.cmp(&b.0));
-        r
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Whether the file at `path` already holds exactly `bytes` (hashed `hash`); its
