@@ -33,7 +33,9 @@ pub struct Known {
 /// What one thing in the staging folder is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    File(Fingerprint),
+    /// A file, and the hash of its bytes when its manifest record is known to hold (its
+    /// fingerprint is the one recorded).
+    File(Fingerprint, Option<u128>),
     Dir(Fingerprint),
     /// A symbolic link or anything else a build never makes.
     Other,
@@ -45,6 +47,7 @@ pub struct Survey {
     /// Everything under the folder, relative to it (paths that are not UTF-8 too: they are
     /// never part of a site).
     found: Vec<(PathBuf, Kind)>,
+    /// The manifest's records not already looked up into `found`.
     manifest: Option<Map<String, Record>>,
 }
 
@@ -70,11 +73,16 @@ impl Survey {
     /// record first ([`super::update::Target::output_hash`]), and the output is walked after
     /// all before a build decides that it already is the new site (see `disk::Staging::commit`).
     pub fn recorded(home: &Path, ino: u64) -> Survey {
-        let manifest = manifest::read(&manifest::path(home, ino)).map(|m| m.files);
-        let found = (manifest.iter().flatten())
-            .map(|(p, r)| (PathBuf::from(p), Kind::File(r.fp)))
+        let Some(m) = manifest::read(&manifest::path(home, ino)) else {
+            return Survey::default();
+        };
+        let found = (m.files.into_iter())
+            .map(|(p, r)| (PathBuf::from(p), Kind::File(r.fp, Some(r.hash))))
             .collect();
-        Survey { found, manifest }
+        Survey {
+            found,
+            manifest: Some(Map::default()),
+        }
     }
 
     /// The folder `dir` as it is, found through its manifest in `home` when it has one (see
@@ -87,8 +95,12 @@ impl Survey {
         if m.folders.is_empty() {
             return Survey::take(dir, home, ino);
         }
+        let manifest::Manifest {
+            files,
+            folders: recorded_folders,
+        } = m;
         // Each recorded folder: still a folder, and still as recorded?
-        let folders: Map<&str, (Fingerprint, bool)> = (m.folders.par_iter())
+        let folders: Map<&str, (Fingerprint, bool)> = (recorded_folders.par_iter())
             .filter_map(|(p, was)| match open.stat(p) {
                 Ok((Node::Dir, now)) => Some((p.as_str(), (now, now == *was))),
                 _ => None,
@@ -96,16 +108,17 @@ impl Survey {
             .collect();
         let unchanged = |folder: &str| folders.get(folder).is_some_and(|f| f.1);
         // A file in a folder as recorded: its name is there, its content may have changed.
-        let files: Vec<(&String, &Record)> = m.files.iter().collect();
-        let mut found: Vec<(PathBuf, Kind)> = (files.par_iter())
-            .filter(|(p, _)| unchanged(parent(p)))
-            .filter_map(|(p, _)| {
-                let kind = match open.stat(p) {
-                    Ok((Node::File, fp)) => Kind::File(fp),
+        // (The records of the others are kept for the files found by reading their folders.)
+        let (looked, rest): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|(p, _)| unchanged(parent(p)));
+        let mut found: Vec<(PathBuf, Kind)> = (looked.into_par_iter())
+            .filter_map(|(p, r): (String, Record)| {
+                let kind = match open.stat(&p) {
+                    Ok((Node::File, fp)) => Kind::File(fp, (fp == r.fp).then_some(r.hash)),
                     Ok(_) => Kind::Other,
                     Err(_) => return None,
                 };
-                Some((PathBuf::from(p.as_str()), kind))
+                Some((PathBuf::from(p), kind))
             })
             .collect();
         found.extend(
@@ -131,7 +144,7 @@ impl Survey {
         found.append(&mut more.into_inner().unwrap_or_else(|e| e.into_inner()));
         Survey {
             found,
-            manifest: Some(m.files),
+            manifest: Some(rest.into_iter().collect()),
         }
     }
 
@@ -160,9 +173,9 @@ impl Survey {
             rel.to_str()
                 .is_some_and(|n| dirs.contains(slashed(n).as_str()))
         };
-        let gone: Set<&Path> = (self.found.iter())
+        let gone: Set<PathBuf> = (self.found.iter())
             .filter(|(rel, kind)| matches!(kind, Kind::Dir(_)) && !in_site(rel))
-            .map(|(rel, _)| rel.as_path())
+            .map(|(rel, _)| rel.clone())
             .collect();
         let inside_gone = |rel: &Path| rel.ancestors().skip(1).any(|a| gone.contains(a));
         let mut pruned = Pruned {
@@ -172,38 +185,36 @@ impl Survey {
         };
         let mut present = Set::default();
         let manifest = self.manifest.unwrap_or_default();
-        for (rel, kind) in &self.found {
-            if !gone.is_empty() && inside_gone(rel) {
-                if matches!(kind, Kind::File(_) | Kind::Other) {
+        for (rel, kind) in self.found {
+            if !gone.is_empty() && inside_gone(&rel) {
+                if matches!(kind, Kind::File(..) | Kind::Other) {
                     pruned.removed += 1;
                 }
                 continue;
             }
-            let name = rel.to_str().map(slashed);
-            let abs = || dir.join(rel);
+            let abs = dir.join(&rel);
             let ok = |r: std::io::Result<()>| match r {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             };
-            let mut touch = || {
-                let p = rel.parent().and_then(Path::to_str).unwrap_or("");
-                pruned.touched.push(slashed(p));
-            };
-            match (kind, name) {
+            let parent = rel.parent().and_then(Path::to_str).map(slashed);
+            let mut touch = || pruned.touched.push(parent.clone().unwrap_or_default());
+            match (kind, name_of(rel)) {
                 (Kind::Dir(fp), Some(n)) if dirs.contains(n.as_str()) => {
                     present.insert(n.clone());
-                    pruned.folders.insert(n, *fp);
+                    pruned.folders.insert(n, fp);
                 }
                 (Kind::Dir(_), _) => {
-                    ok(fs::remove_dir_all(abs()))?;
+                    ok(fs::remove_dir_all(abs))?;
                     touch();
                 }
-                (Kind::File(fp), Some(n)) if files.contains(n.as_str()) => {
-                    let hash = manifest.get(&n).filter(|r| r.fp == *fp).map(|r| r.hash);
-                    pruned.known.insert(n, Known { fp: *fp, hash });
+                (Kind::File(fp, hash), Some(n)) if files.contains(n.as_str()) => {
+                    let hash =
+                        hash.or_else(|| (manifest.get(&n)).filter(|r| r.fp == fp).map(|r| r.hash));
+                    pruned.known.insert(n, Known { fp, hash });
                 }
                 _ => {
-                    ok(fs::remove_file(abs()))?;
+                    ok(fs::remove_file(abs))?;
                     touch();
                     pruned.removed += 1;
                 }
@@ -221,18 +232,13 @@ impl Survey {
         let mut known = Map::with_capacity_and_hasher(self.found.len(), Default::default());
         let mut extra = false;
         for (rel, kind) in self.found {
-            let name = rel.to_str().map(slashed);
-            match (kind, name) {
+            match (kind, name_of(rel)) {
                 (Kind::Dir(_), Some(n)) if dirs.contains(n.as_str()) => {}
-                (Kind::File(fp), Some(n)) if files.contains(n.as_str()) => {
-                    if let Some(r) = manifest.get(&n).filter(|r| r.fp == fp) {
-                        known.insert(
-                            n,
-                            Known {
-                                fp,
-                                hash: Some(r.hash),
-                            },
-                        );
+                (Kind::File(fp, hash), Some(n)) if files.contains(n.as_str()) => {
+                    let hash =
+                        hash.or_else(|| (manifest.get(&n)).filter(|r| r.fp == fp).map(|r| r.hash));
+                    if hash.is_some() {
+                        known.insert(n, Known { fp, hash });
                     }
                 }
                 _ => extra = true,
@@ -240,6 +246,16 @@ impl Survey {
         }
         (known, extra)
     }
+}
+
+/// A relative path as a `/`-separated string, taking its buffer (`None` if not UTF-8).
+fn name_of(rel: PathBuf) -> Option<String> {
+    let name = rel.into_os_string().into_string().ok()?;
+    Some(if name.contains('\\') {
+        name.replace('\\', "/")
+    } else {
+        name
+    })
 }
 
 /// A relative path with `/` separators.
@@ -274,7 +290,7 @@ fn read_folder<'s>(
         let r = rel.join(e.file_name());
         let kind = match (e.file_type(), e.metadata()) {
             (Ok(t), Ok(m)) if t.is_dir() => Kind::Dir(Fingerprint::of(&m)),
-            (Ok(t), Ok(m)) if t.is_file() => Kind::File(Fingerprint::of(&m)),
+            (Ok(t), Ok(m)) if t.is_file() => Kind::File(Fingerprint::of(&m), None),
             _ => Kind::Other,
         };
         if matches!(kind, Kind::Dir(_)) {
