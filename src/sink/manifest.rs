@@ -115,9 +115,31 @@ fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Ve
     for (p, fp) in folders {
         fingerprint(&mut out, fp, p);
     }
-    let sum = xxhash_rust::xxh3::xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
     out
+}
+
+/// Append the XXH3 checksum of `bytes` and write them to `to`, atomically (a temporary file
+/// renamed over it). The format of manifests and page records alike (see [`open_sealed`]).
+pub(super) fn write_sealed(to: &Path, mut bytes: Vec<u8>) -> std::io::Result<()> {
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    let tmp = to.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(&bytes)?;
+    drop(file);
+    fs::rename(&tmp, to)
+}
+
+/// The bytes written by [`write_sealed`] after the `header` line, if their checksum holds and
+/// they start with that line: `None` for a file cut short, changed or of another format.
+pub(super) fn open_sealed<'a>(bytes: &'a [u8], header: &str) -> Option<Reader<'a>> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
+        return None;
+    }
+    let mut r = Reader(body);
+    let line = r.take(header.len() + 1)?;
+    (line.strip_suffix(b"\n")? == header.as_bytes()).then_some(r)
 }
 
 /// Write the manifest of `records` (files) and `folders` to `to`, atomically (a temporary
@@ -127,12 +149,7 @@ pub fn write(
     records: &[(String, Record)],
     folders: &[(String, Fingerprint)],
 ) -> std::io::Result<()> {
-    let bytes = encode(records, folders);
-    let tmp = to.with_extension(format!("tmp-{}", std::process::id()));
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(&bytes)?;
-    drop(file);
-    fs::rename(&tmp, to)
+    write_sealed(to, encode(records, folders))
 }
 
 /// Read the manifest at `from`: `None` when there is none or it is not whole.
@@ -140,17 +157,17 @@ pub fn read(from: &Path) -> Option<Manifest> {
     parse(&fs::read(from).ok()?)
 }
 
-/// The bytes of a manifest being read, taken from the front.
-struct Reader<'a>(&'a [u8]);
+/// The bytes of a manifest or page records being read, taken from the front.
+pub(super) struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = self.0.split_at_checked(n)?;
         self.0 = rest;
         Some(head)
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    pub(super) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
@@ -158,14 +175,31 @@ impl<'a> Reader<'a> {
         Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
+    pub(super) fn u128(&mut self) -> Option<u128> {
+        Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
+    }
+
+    /// A length (`u32`) then that many bytes.
+    pub(super) fn sized(&mut self) -> Option<&'a [u8]> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        self.take(len)
+    }
+
+    /// A length then that many bytes of UTF-8.
+    pub(super) fn str(&mut self) -> Option<&'a str> {
+        simdutf8::basic::from_utf8(self.sized()?).ok()
+    }
+
+    /// Whether every byte was taken.
+    pub(super) fn is_done(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn fingerprint(&mut self) -> Option<(Fingerprint, String)> {
         let (ino, size) = (self.u64()?, self.u64()?);
         let mtime = (self.i64()?, self.i64()?);
         let ctime = (self.i64()?, self.i64()?);
-        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
-        let path = simdutf8::basic::from_utf8(self.take(len)?)
-            .ok()?
-            .to_string();
+        let path = self.str()?.to_string();
         let fp = Fingerprint {
             ino,
             size,
@@ -177,28 +211,21 @@ impl<'a> Reader<'a> {
 }
 
 fn parse(bytes: &[u8]) -> Option<Manifest> {
-    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
-    let mut r = Reader(body);
-    if r.take(HEADER.len() + 1)? != format!("{HEADER}\n").as_bytes() {
-        return None;
-    }
+    let mut r = open_sealed(bytes, HEADER)?;
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut files = Map::with_capacity_and_hasher(count.min(body.len() / 76), Default::default());
+    let mut files = Map::with_capacity_and_hasher(count.min(bytes.len() / 76), Default::default());
     for _ in 0..count {
-        let hash = u128::from_le_bytes(r.take(16)?.try_into().ok()?);
+        let hash = r.u128()?;
         let (fp, path) = r.fingerprint()?;
         files.insert(path, Record { hash, fp });
     }
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut folders = Vec::with_capacity(count.min(body.len() / 60));
+    let mut folders = Vec::with_capacity(count.min(bytes.len() / 60));
     for _ in 0..count {
         let (fp, path) = r.fingerprint()?;
         folders.push((path, fp));
     }
-    r.0.is_empty().then_some(Manifest { files, folders })
+    r.is_done().then_some(Manifest { files, folders })
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 
 use super::Map;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::images::Derived;
@@ -40,7 +39,8 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
 
 /// Write `records` to `to`, atomically. The format: the header line, the record count, each
 /// record (signature, hash, path, the images asked for, each as JSON), then an XXH3 checksum
-/// of everything before it; binary and little-endian, as the manifest is.
+/// of everything before it ([`super::manifest::write_sealed`]); binary and little-endian, as
+/// the manifest is.
 pub fn write(to: &Path, records: &[(String, PageRecord)]) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(records.len() * 80 + 64);
     out.extend_from_slice(HEADER.as_bytes());
@@ -60,13 +60,7 @@ pub fn write(to: &Path, records: &[(String, PageRecord)]) -> std::io::Result<()>
             put(&mut out, &json);
         }
     }
-    let sum = xxhash_rust::xxh3::xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    let tmp = to.with_extension(format!("tmp-{}", std::process::id()));
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(&out)?;
-    drop(file);
-    fs::rename(&tmp, to)
+    super::manifest::write_sealed(to, out)
 }
 
 /// Read the records at `from`: `None` when there are none or the file is not whole.
@@ -75,31 +69,17 @@ pub fn read(from: &Path) -> Option<PageRecords> {
 }
 
 fn parse(bytes: &[u8]) -> Option<PageRecords> {
-    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
-    let mut b = body;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let (head, rest) = b.split_at_checked(n)?;
-        b = rest;
-        Some(head)
-    };
-    if take(HEADER.len() + 1)? != format!("{HEADER}\n").as_bytes() {
-        return None;
-    }
-    let count = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-    let mut out = Map::with_capacity_and_hasher(count.min(body.len() / 32), Default::default());
+    let mut r = super::manifest::open_sealed(bytes, HEADER)?;
+    let count = usize::try_from(r.u64()?).ok()?;
+    let mut out = Map::with_capacity_and_hasher(count.min(bytes.len() / 32), Default::default());
     for _ in 0..count {
-        let signature = u64::from_le_bytes(take(8)?.try_into().ok()?);
-        let hash = u128::from_le_bytes(take(16)?.try_into().ok()?);
-        let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-        let path = simdutf8::basic::from_utf8(take(len)?).ok()?.to_string();
-        let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let signature = r.u64()?;
+        let hash = r.u128()?;
+        let path = r.str()?.to_string();
+        let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
         let mut asked = Vec::with_capacity(n.min(64));
         for _ in 0..n {
-            let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-            asked.push(serde_json::from_slice(take(len)?).ok()?);
+            asked.push(serde_json::from_slice(r.sized()?).ok()?);
         }
         out.insert(
             path,
@@ -110,7 +90,7 @@ fn parse(bytes: &[u8]) -> Option<PageRecords> {
             },
         );
     }
-    b.is_empty().then_some(out)
+    r.is_done().then_some(out)
 }
 
 #[cfg(test)]
