@@ -632,6 +632,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
     let mut trace = trace::Trace::new();
+    memory::set_rebuild(sink::disk::has_staging(&out));
     // What the staging folder (the output before last) holds is surveyed while the site
     // loads, on one thread, once the content files are read: reading and checking them keeps
     // every core busy, the phases after them mostly one (at 4,016 entries, walking both

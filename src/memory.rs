@@ -5,19 +5,40 @@
 //! a result. Nothing here may change what a build produces.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-static HOOK: OnceLock<fn(usize)> = OnceLock::new();
+static HOOK: OnceLock<fn(SiteSize)> = OnceLock::new();
 
-/// Call `hook` with the number of content files of every site loaded from now on (the first
-/// hook registered stays).
-pub fn on_site_size(hook: fn(usize)) {
+/// Whether the build running now brings an earlier build's output up to date (set by
+/// [`crate::build`] before the site loads).
+static REBUILD: AtomicBool = AtomicBool::new(false);
+
+/// What the hook is told about the site being loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteSize {
+    /// Content files under `content/`.
+    pub files: usize,
+    /// The build updates a staging folder an earlier build left (most of the site is read
+    /// back from kept work, little is rendered), rather than rendering everything.
+    pub rebuild: bool,
+}
+
+/// Call `hook` with the size of every site loaded from now on (the first hook registered
+/// stays).
+pub fn on_site_size(hook: fn(SiteSize)) {
     let _ = HOOK.set(hook);
+}
+
+/// Say whether the build about to load its site is a rebuild (see [`SiteSize::rebuild`]).
+pub(crate) fn set_rebuild(rebuild: bool) {
+    REBUILD.store(rebuild, Ordering::Relaxed);
 }
 
 /// Tell the hook, if there is one, how many content files the site being loaded has.
 pub(crate) fn site_size(files: usize) {
     if let Some(hook) = HOOK.get() {
-        hook(files);
+        let rebuild = REBUILD.load(Ordering::Relaxed);
+        hook(SiteSize { files, rebuild });
     }
 }
 

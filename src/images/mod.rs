@@ -716,8 +716,7 @@ fn check_svg_kept(
         }
         h.digest128()
     });
-    let recorded = key.and_then(|k| seen.get(k)).and_then(|r| {
-        let mut b = r.as_slice();
+    let recorded = key.and_then(|k| seen.get(k)).and_then(|mut b| {
         let size = take_u64(&mut b)?;
         let hash = u128::from_le_bytes(take(&mut b, 16)?.try_into().ok()?);
         Some(Sum { size, hash })

@@ -25,7 +25,7 @@ impl BodyStore {
 
     /// The body stored under `key`, if its record is whole.
     pub fn get(&self, key: u64) -> Option<StoredBody> {
-        decode(&self.0.get(u128::from(key))?)
+        decode(self.0.get(u128::from(key))?)
     }
 
     /// How many bodies were read back so far.

@@ -40,7 +40,7 @@ impl CheckedStore {
 
     /// The fields kept under `key`, their names shared with `schema`'s.
     pub fn get(&self, key: u128, schema: &IndexMap<String, FieldDef>) -> Option<Checked> {
-        decode(&self.0.get(key)?, schema)
+        decode(self.0.get(key)?, schema)
     }
 
     /// Keep these fields for the next build.
