@@ -116,7 +116,7 @@ impl Log {
         self.dir.join(format!("{}.{ext}", self.name))
     }
 
-    fn write(self) -> std::io::Result<()> {
+    fn write(mut self) -> std::io::Result<()> {
         let added = std::mem::take(&mut *lock(&self.added));
         let used = std::mem::take(&mut *lock(&self.used));
         if added.is_empty() && used.len() == self.index.len() {
@@ -153,6 +153,9 @@ impl Log {
             index.extend(used.iter().filter_map(|k| Some((*k, *self.index.get(k)?))));
             log_len
         };
+        // Every record read back is copied by now: unmapped before the log is replaced
+        // (where a mapped file cannot be renamed over) or appended to.
+        drop(self.log.take());
         for (key, record) in &added {
             let loc = Loc {
                 offset: base + out.len() as u64,
