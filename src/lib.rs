@@ -113,11 +113,14 @@ pub struct Loaded {
 
 /// Load and validate everything under `opts.root`. Nothing is written.
 pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
-    load_site_traced(opts, &mut trace::Trace::new(), false, None)
+    load_site_traced(opts, &mut trace::Trace::new(), false, false, None)
 }
 
 /// [`load_site`]; with `drop_texts`, entries and pages keep no source text or Markdown
 /// once their HTML is rendered (for a build, see [`markdown::site::render_all`]).
+///
+/// `rebuild`: a build that brings a staging folder left by an earlier one up to date (see
+/// [`memory::SiteSize::rebuild`]).
 ///
 /// `read`, if given, is told once every content file is read and checked (the phases after
 /// that use one core for most of their time).
@@ -125,6 +128,7 @@ fn load_site_traced(
     opts: &BuildOptions,
     trace: &mut trace::Trace,
     drop_texts: bool,
+    rebuild: bool,
     read: Option<std::sync::mpsc::Sender<()>>,
 ) -> Result<Loaded, Failure> {
     let root = &opts.root;
@@ -145,7 +149,10 @@ fn load_site_traced(
         })?;
     }
     let found = load::discover::discover(root, &config);
-    memory::site_size(found.files.len());
+    memory::site_size(memory::SiteSize {
+        files: found.files.len(),
+        rebuild,
+    });
     trace.mark("discover");
     let mut diags = found.problems;
     diags.extend(config.warnings.iter().map(|w| {
@@ -632,7 +639,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let out = sink::disk::check_output_path(&opts.root, &output)
         .map_err(|d| Failure::new(vec![d], SourceMap::default()))?;
     let mut trace = trace::Trace::new();
-    memory::set_rebuild(sink::disk::has_staging(&out));
+    let rebuild = sink::disk::has_staging(&out);
     // What the staging folder (the output before last) holds is surveyed while the site
     // loads, on one thread, once the content files are read: reading and checking them keeps
     // every core busy, the phases after them mostly one (at 4,016 entries, walking both
@@ -650,7 +657,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
                 Err(_) => sink::disk::Found::look(out),
             }
         });
-        let loaded = load_site_traced(opts, &mut trace, true, Some(read));
+        let loaded = load_site_traced(opts, &mut trace, true, rebuild, Some(read));
         (found.join().unwrap_or_default(), loaded)
     });
     let loaded = loaded?;

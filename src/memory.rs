@@ -5,13 +5,8 @@
 //! a result. Nothing here may change what a build produces.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 static HOOK: OnceLock<fn(SiteSize)> = OnceLock::new();
-
-/// Whether the build running now brings an earlier build's output up to date (set by
-/// [`crate::build`] before the site loads).
-static REBUILD: AtomicBool = AtomicBool::new(false);
 
 /// What the hook is told about the site being loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,16 +24,10 @@ pub fn on_site_size(hook: fn(SiteSize)) {
     let _ = HOOK.set(hook);
 }
 
-/// Say whether the build about to load its site is a rebuild (see [`SiteSize::rebuild`]).
-pub(crate) fn set_rebuild(rebuild: bool) {
-    REBUILD.store(rebuild, Ordering::Relaxed);
-}
-
-/// Tell the hook, if there is one, how many content files the site being loaded has.
-pub(crate) fn site_size(files: usize) {
+/// Tell the hook, if there is one, how large the site being loaded is.
+pub(crate) fn site_size(size: SiteSize) {
     if let Some(hook) = HOOK.get() {
-        let rebuild = REBUILD.load(Ordering::Relaxed);
-        hook(SiteSize { files, rebuild });
+        hook(size);
     }
 }
 

@@ -137,12 +137,12 @@ pub fn home(out: &Path) -> PathBuf {
 }
 
 const SPARE: &str = "site";
+const LOCK: &str = "lock";
 
 /// Whether an earlier build of `out` left a staging folder this build will bring up to date.
 pub fn has_staging(out: &Path) -> bool {
     home(out).join(SPARE).is_dir()
 }
-const LOCK: &str = "lock";
 
 /// Take the lock of `home` (waiting for another build of the same output to finish), creating
 /// the lock file if `create`.

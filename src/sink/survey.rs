@@ -210,8 +210,7 @@ impl Survey {
                 }
                 continue;
             }
-            let name = rel.to_str().map(slashed);
-            let kept = match (&kind, name.as_deref()) {
+            let kept = match (&kind, rel.to_str().map(slashed).as_deref()) {
                 (Kind::Dir(_), Some(n)) => dirs.contains(n),
                 (Kind::File(..), Some(n)) => files.contains(n),
                 _ => false,
@@ -222,7 +221,6 @@ impl Survey {
                 pruned.removed += usize::from(!dir_all);
                 continue;
             }
-            drop(name);
             let Some(n) = name_of(rel) else { continue };
             match kind {
                 Kind::Dir(fp) => {
