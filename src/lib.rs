@@ -148,7 +148,15 @@ fn load_site_traced(
             )
         })?;
     }
-    let found = load::discover::discover(root, &config);
+    // A build takes the listings of folders as the last build found them, and the checked
+    // fields of documents whose text the last build checked, for the same site.toml and
+    // Gazette (see `load::discover` and `validate::kept`).
+    let gazette = drop_texts.then(render::reuse::this_gazette);
+    let listings = (gazette.as_ref()).map(|g| load::discover::listings(root, g));
+    let found = load::discover::discover_kept(root, &config, listings.as_ref());
+    if let Some(l) = listings {
+        l.finish();
+    }
     memory::site_size(memory::SiteSize {
         files: found.files.len(),
         rebuild,
@@ -159,9 +167,6 @@ fn load_site_traced(
         Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
             .in_file(Path::new("site.toml"))
     }));
-    // A build takes the checked fields of documents whose text the last build checked, for
-    // the same site.toml and Gazette (see `validate::kept`).
-    let gazette = drop_texts.then(render::reuse::this_gazette);
     let config_hash = render::reuse::text_hash(&config_source.text);
     let kept_fields = (gazette.as_ref()).map(|g| {
         let salt = kept::salt(&[g, &config_hash.to_string()]);

@@ -685,11 +685,6 @@ fn svg_sums(root: &Path, gazette: &str) -> crate::kept::Log {
     crate::kept::Log::open(root, "svg-sums", crate::kept::salt(&["svg-sums", gazette]))
 }
 
-/// How long after its last change a file's fingerprint is trusted to tell its bytes: a file
-/// written again within the same tick of the file system's clock, at the same size, keeps
-/// its fingerprint, so a file changed this recently is read (as git treats "racy" entries).
-const SETTLED_SECS: i64 = 2;
-
 /// [`check_svg`] for a build, without reading a file the last builds read as it is now (the
 /// same path and fingerprint, `seen`) and found safe: reading and hashing 100,000 SVG files
 /// was a tenth of a rebuild's CPU. Only safe files are recorded in `seen`.
@@ -708,12 +703,7 @@ fn check_svg_kept(
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(a.rel.as_bytes());
         h.update(&[0]);
-        for n in [fp.ino, fp.size] {
-            h.update(&n.to_le_bytes());
-        }
-        for n in [fp.mtime.0, fp.mtime.1, fp.ctime.0, fp.ctime.1] {
-            h.update(&n.to_le_bytes());
-        }
+        fp.hash_into(&mut h);
         h.digest128()
     });
     let recorded = key.and_then(|k| seen.get(k)).and_then(|mut b| {
@@ -727,14 +717,8 @@ fn check_svg_kept(
         return (Some((a.rel.clone(), sum)), None);
     }
     let checked = check_svg(root, a, Some(safe));
-    let settled = |fp: crate::sink::manifest::Fingerprint| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        now - fp.mtime.0.max(fp.ctime.0) >= SETTLED_SECS
-    };
     if let (Some(key), Some(fp), (Some((_, sum)), None)) = (key, fp, &checked)
-        && settled(fp)
+        && fp.settled()
         && sum.size == fp.size
     {
         let mut record = sum.size.to_le_bytes().to_vec();

@@ -58,6 +58,32 @@ impl Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// How long after its last change a fingerprint is trusted to stand for what it was
+    /// taken of: a file written again (or a folder changed again) within the same tick of the
+    /// file system's clock, at the same size, keeps its fingerprint, so anything changed this
+    /// recently is looked at again (as git treats "racy" entries).
+    pub const SETTLED_SECS: i64 = 2;
+
+    /// Whether the last change is at least [`Fingerprint::SETTLED_SECS`] old.
+    pub fn settled(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        now - self.mtime.0.max(self.ctime.0) >= Self::SETTLED_SECS
+    }
+
+    /// Feed every part into `h` (for the keys of work kept for a file or folder as it is).
+    pub fn hash_into(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+        for n in [self.ino, self.size] {
+            h.update(&n.to_le_bytes());
+        }
+        for n in [self.mtime.0, self.mtime.1, self.ctime.0, self.ctime.1] {
+            h.update(&n.to_le_bytes());
+        }
+    }
+}
+
 /// One file of an output folder as it was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
