@@ -10,9 +10,10 @@
 # staging folder kept beside output/ is populated, as on any site built before), then runs
 # ROUNDS rounds of: cold build into a new folder, edit one entry's body (another entry each
 # round) and rebuild, rebuild again with no change. Which of cold and edit goes first
-# alternates by round. It prints each round's wall times and the files written, then medians
-# and spreads. Cold outputs are not deleted until the end (deleting many files slows creating
-# files on this ext4 for minutes, see benches/run.sh).
+# alternates by round; every timed step starts after `sync`. It prints each round's wall
+# times and the files written, then medians and spreads. Cold outputs are not deleted until
+# the end (deleting many files slows creating files on this ext4 for minutes, see
+# benches/run.sh).
 #
 # Environment: ROUNDS (default 5), SEED (1), GAZETTE_BIN, GEN_BIN, BENCH_TMP; BASELINE_BIN, an
 # older gazette binary whose edit rebuild (into its own output folder, after the same edit)
@@ -97,12 +98,16 @@ COLD=(); EDIT=(); SAME=(); BASE=(); HUGOS=()
 baseline() {
     if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out"; else echo "0 - -"; fi
 }
+# Each timed step starts once the files the step before wrote are on disk (`sync`, not
+# timed): otherwise a step after a cold build or after Hugo paid for their write-back too,
+# and which tool came after which decided the figures more than the tools did.
 for r in $(seq 1 "$ROUNDS"); do
-    sync
     if (( r % 2 )); then
-        c=$(build --output "$WORK/cold-$r"); edit "$r"; b=$(baseline); h=$(hugo_build); e=$(build); s=$(build)
+        sync; c=$(build --output "$WORK/cold-$r"); edit "$r"; sync; b=$(baseline)
+        sync; h=$(hugo_build); sync; e=$(build); sync; s=$(build)
     else
-        edit "$r"; e=$(build); h=$(hugo_build); b=$(baseline); s=$(build); c=$(build --output "$WORK/cold-$r")
+        edit "$r"; sync; e=$(build); sync; h=$(hugo_build); sync; b=$(baseline)
+        sync; s=$(build); sync; c=$(build --output "$WORK/cold-$r")
     fi
     read -r ct cw _ <<<"$c"; read -r et ew er <<<"$e"; read -r st sw _ <<<"$s"; read -r bt _ <<<"$b"
     COLD+=("$ct"); EDIT+=("$et"); SAME+=("$st"); BASE+=("$bt"); HUGOS+=("$h")

@@ -205,6 +205,7 @@ fn load_site_traced(
     let mut inputs = render::reuse::Inputs {
         config: config_hash,
         drafts: opts.drafts,
+        files: sink::Map::with_capacity_and_hasher(results.len(), Default::default()),
         ..Default::default()
     };
     trace.mark("read+validate");
@@ -218,8 +219,8 @@ fn load_site_traced(
     let mut invalid = std::collections::HashSet::new();
     for (file, ((doc, source, d), hash)) in found.files.iter().zip(results) {
         if let Some((text, fields)) = hash {
-            inputs.files.insert(file.path.clone(), text);
-            inputs.fields.insert(file.path.clone(), fields);
+            let hashes = render::reuse::FileHashes { text, fields };
+            inputs.files.insert(file.path.clone(), hashes);
         }
         if let Some(s) = source.filter(|_| !d.is_empty()) {
             sources.insert(s.path.clone(), s.text.clone());

@@ -113,10 +113,11 @@ impl<'a> Resolver<'a> {
     /// `Images::fingerprint`, so a replaced photo renders again only what shows it.
     pub fn epoch(&self) -> u64 {
         use std::hash::{Hash, Hasher};
+        // Made and sorted on every core: a 100,000-entry site has 200,000 keys.
         let mut keys: Vec<String> = self
             .targets
             .0
-            .iter()
+            .par_iter()
             .map(|(k, t)| match t {
                 Target::Entry(i) => {
                     let langs: Vec<&str> = self.site.entries[*i]
@@ -139,8 +140,8 @@ impl<'a> Resolver<'a> {
             .collect();
         keys.extend(self.withheld.iter().map(|w| format!("w {w}")));
         keys.extend(self.invalid.iter().map(|w| format!("i {w}")));
-        keys.extend(self.assets.iter().map(|a| format!("a {a}")));
-        keys.sort_unstable();
+        keys.par_extend(self.assets.par_iter().map(|a| format!("a {a}")));
+        keys.par_sort_unstable();
         let mut h = std::collections::hash_map::DefaultHasher::new();
         keys.hash(&mut h);
         self.site.config.base_url.path_prefix.hash(&mut h);

@@ -28,17 +28,25 @@ use crate::sink::pages::PageRecords;
 /// What a build's page signatures start from, gathered while the site loads.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
-    /// The hash of each source file's text, by its path relative to the site root.
-    pub files: HashMap<PathBuf, u64>,
-    /// The hash of the part of each entry file that holds its fields (a Markdown file's
-    /// front matter, a TOML file whole), by path: what feeds and open data show of it.
-    pub fields: HashMap<PathBuf, u64>,
+    /// The hashes of each source file, by its path relative to the site root (one map of
+    /// both: at 100,000 entries, two maps with std's hasher were a serial quarter second).
+    pub files: crate::sink::Map<PathBuf, FileHashes>,
     /// The hash of site.toml's text as loaded.
     pub config: u64,
     /// The link targets' fingerprint (see `markdown::Resolver::epoch`).
     pub epoch: u64,
     /// Whether drafts and embargoed entries are in (`--drafts`).
     pub drafts: bool,
+}
+
+/// What [`Inputs::files`] keeps of one source file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileHashes {
+    /// Its whole text's ([`text_hash`]).
+    pub text: u64,
+    /// The part that holds an entry's fields (a Markdown file's front matter, a TOML file
+    /// whole): what feeds and open data show of it.
+    pub fields: u64,
 }
 
 /// The hash of a source file's text, as [`Inputs::files`] keeps it.
@@ -94,8 +102,8 @@ impl Reuse {
                 .hash(&mut h);
             h.finish()
         };
-        let file_hash = |p: &Path| inputs.files.get(p).copied().unwrap_or(0);
-        let fields_hash = |p: &Path| inputs.fields.get(p).copied().unwrap_or(0);
+        let file_hash = |p: &Path| inputs.files.get(p).map_or(0, |h| h.text);
+        let fields_hash = |p: &Path| inputs.files.get(p).map_or(0, |h| h.fields);
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
         let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = plan
             .pages
