@@ -11,11 +11,21 @@ fn is_slug_char(c: char) -> bool {
 
 /// A language code such as `zh`, `en` or `zh-hant`: 2–3 lowercase letters, optionally a
 /// `-` and a subtag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Lang(String);
+///
+/// Held inline (at most 12 bytes, zero-padded), not on the heap: every page, version and
+/// term carries its language, and a 100,000-entry site cloned and compared hundreds of
+/// thousands of them per build (an allocation per clone, a pointer followed per comparison
+/// in the versions' maps). It orders, hashes, prints and serializes as its text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Lang {
+    len: u8,
+    bytes: [u8; Lang::MAX],
+}
 
 impl Lang {
+    /// The longest code: 3 letters, `-`, 8 for the subtag.
+    const MAX: usize = 12;
+
     pub fn parse(s: &str) -> Option<Lang> {
         let (main, sub) = match s.split_once('-') {
             Some((m, s)) => (m, Some(s)),
@@ -25,17 +35,56 @@ impl Lang {
         let sub_ok = sub.is_none_or(|s| {
             (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
         });
-        (main_ok && sub_ok).then(|| Lang(s.to_string()))
+        if !(main_ok && sub_ok) || s.len() > Lang::MAX {
+            return None;
+        }
+        let mut bytes = [0; Lang::MAX];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Lang {
+            len: s.len() as u8,
+            bytes,
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only `parse` makes one, from a `&str` of ASCII characters.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl Ord for Lang {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Lang {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for Lang {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Lang").field(&self.as_str()).finish()
+    }
+}
+
+impl Serialize for Lang {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -151,5 +200,37 @@ mod tests {
         assert!(Lang::parse("zh-hant").is_some());
         assert!(Lang::parse("english").is_none());
         assert!(Lang::parse("EN").is_none());
+        // The longest code there is fits; one more letter of subtag does not parse.
+        assert_eq!(
+            Lang::parse("abc-abcdefgh").unwrap().as_str(),
+            "abc-abcdefgh"
+        );
+        assert!(Lang::parse("abc-abcdefghi").is_none());
+    }
+
+    /// A code held inline orders, hashes, prints and serializes exactly as its text did
+    /// (maps keyed by language, signatures and JSON depend on it).
+    #[test]
+    fn language_codes_behave_as_their_text() {
+        use std::hash::BuildHasher;
+        let codes = ["zh", "en", "zh-hant", "abc-abcdefgh", "en-gb", "ja", "z1"];
+        let langs: Vec<Lang> = codes.iter().filter_map(|c| Lang::parse(c)).collect();
+        assert_eq!(langs.len(), codes.len() - 1, "z1 is not a code");
+        let texts: Vec<&str> = codes[..codes.len() - 1].to_vec();
+        let mut by_lang = langs.clone();
+        by_lang.sort();
+        let mut by_text = texts.clone();
+        by_text.sort();
+        let sorted: Vec<&str> = by_lang.iter().map(Lang::as_str).collect();
+        assert_eq!(sorted, by_text);
+        let state = foldhash::fast::FixedState::with_seed(7);
+        for (l, t) in langs.iter().zip(&texts) {
+            assert_eq!(state.hash_one(l), state.hash_one(t.to_string()));
+            assert_eq!(format!("{l}"), *t);
+            assert_eq!(format!("{l:?}"), format!("Lang({t:?})"));
+            assert_eq!(serde_json::to_string(l).unwrap(), format!("{t:?}"));
+            assert_eq!(*l, Lang::parse(t).unwrap());
+        }
+        assert_ne!(langs[0], langs[1]);
     }
 }

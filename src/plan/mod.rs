@@ -296,7 +296,9 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
                 .collect()
         })
         .collect();
-    let mut pages = Vec::new();
+    // Sized for the entries' pages at least (220,000 at 100,000 entries, moved again at
+    // every doubling otherwise).
+    let mut pages = Vec::with_capacity(entry_paths.iter().map(Vec::len).sum::<usize>() + 64);
     let mut add = |lang: &Lang, site_path: String, kind: PageKind| {
         pages.push(PlannedPage {
             lang: lang.clone(),
