@@ -196,7 +196,7 @@ pub(crate) fn build_schema(
     path: &str,
     errors: &mut Vec<String>,
 ) -> Schema {
-    let mut fields = IndexMap::new();
+    let mut fields = schema::FieldDefs::default();
     for (name, f) in raw {
         if name == "body" {
             errors.push(format!(

@@ -14,7 +14,7 @@ use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::source::SourceFile;
 use crate::model::ids::Lang;
 pub use collections::{CollectionDef, MatchingConfig, RELEASES, RESULTS};
-pub use schema::{EnumOption, FieldDef, FieldKind, Labels, Schema};
+pub use schema::{EnumOption, FieldDef, FieldDefs, FieldKind, Labels, Schema};
 
 /// The site's public address, split into what links need.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,9 +2,7 @@
 //! Release and page files have fixed fields, declared here as schemas so they are checked
 //! by the same code as entries.
 
-use indexmap::IndexMap;
-
-use crate::config::{FieldDef, FieldKind, Labels, SiteConfig};
+use crate::config::{FieldDef, FieldDefs, FieldKind, Labels, SiteConfig};
 use crate::diagnostics::Diagnostic;
 use crate::load::discover::{ContentFile, ContentKind, Format};
 use crate::load::source::SourceFile;
@@ -80,8 +78,8 @@ pub struct ItemDoc {
 }
 
 /// Fields of `_release.toml`. In a translation (`_release.en.toml`) only the texts are allowed.
-pub fn release_fields(original: bool) -> IndexMap<String, FieldDef> {
-    let mut f = IndexMap::new();
+pub fn release_fields(original: bool) -> FieldDefs {
+    let mut f = FieldDefs::default();
     if original {
         f.extend([
             field(
@@ -109,8 +107,8 @@ pub fn release_fields(original: bool) -> IndexMap<String, FieldDef> {
 }
 
 /// Fields of a standalone page's front matter.
-pub fn page_fields(original: bool) -> IndexMap<String, FieldDef> {
-    IndexMap::from([field("title", text(), original)])
+pub fn page_fields(original: bool) -> FieldDefs {
+    FieldDefs::from_iter([field("title", text(), original)])
 }
 
 /// Read and check one content file. Assets give `None` and no diagnostics.
@@ -235,7 +233,7 @@ const PAGE_TRANSLATIONS: &str = "\u{1}page translations";
 
 /// A schema and its name in [`kept::key`].
 #[derive(Clone, Copy)]
-struct Schema<'a>(&'a str, &'a IndexMap<String, FieldDef>);
+struct Schema<'a>(&'a str, &'a FieldDefs);
 
 /// Parse and check a document against `schema` into its fields and body, or take a Markdown
 /// document's fields from `kept` when the same text was checked by the last build; fields

@@ -10,12 +10,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::Checked;
 use super::value::{Fields, Value};
-use crate::config::schema::{FieldDef, FieldKind};
+use crate::config::schema::{FieldDefs, FieldKind};
 use crate::kept::{Log, bytes::*};
 
 /// The checked fields kept by the last build, and those this build adds.
@@ -39,7 +38,7 @@ impl CheckedStore {
     }
 
     /// The fields kept under `key`, their names shared with `schema`'s.
-    pub fn get(&self, key: u128, schema: &IndexMap<String, FieldDef>) -> Option<Checked> {
+    pub fn get(&self, key: u128, schema: &FieldDefs) -> Option<Checked> {
         decode(self.0.get(key)?, schema)
     }
 
@@ -117,7 +116,7 @@ fn put_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-fn decode(mut b: &[u8], schema: &IndexMap<String, FieldDef>) -> Option<Checked> {
+fn decode(mut b: &[u8], schema: &FieldDefs) -> Option<Checked> {
     let values = take_fields(&mut b, Some(schema))?;
     let n = take_n(&mut b)?;
     let mut spans = std::collections::HashMap::with_capacity(n.min(b.len() / 20));
@@ -131,7 +130,7 @@ fn decode(mut b: &[u8], schema: &IndexMap<String, FieldDef>) -> Option<Checked> 
 }
 
 /// The fields of a table whose schema is `schema` (its names are shared with it).
-fn take_fields(b: &mut &[u8], schema: Option<&IndexMap<String, FieldDef>>) -> Option<Fields> {
+fn take_fields(b: &mut &[u8], schema: Option<&FieldDefs>) -> Option<Fields> {
     let n = take_n(b)?;
     let mut fields = Fields::with_capacity(n.min(b.len() / 5));
     for _ in 0..n {
@@ -219,20 +218,20 @@ mod tests {
     fn checked_fields_read_back_as_they_were_kept() {
         let c = checked();
         let bytes = encode(&c);
-        let back = decode(&bytes, &IndexMap::new()).expect("decodes");
+        let back = decode(&bytes, &FieldDefs::default()).expect("decodes");
         assert_eq!(back.values, c.values);
         assert_eq!(back.spans, c.spans);
         assert_eq!(encode(&back), bytes, "the same bytes again");
         // A record cut anywhere, or with a byte more, is not read.
         for cut in 0..bytes.len() {
             assert!(
-                decode(&bytes[..cut], &IndexMap::new()).is_none(),
+                decode(&bytes[..cut], &FieldDefs::default()).is_none(),
                 "cut at {cut}"
             );
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode(&longer, &IndexMap::new()).is_none());
+        assert!(decode(&longer, &FieldDefs::default()).is_none());
     }
 
     #[test]

@@ -9,11 +9,10 @@ pub mod value;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use indexmap::IndexMap;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::config::{FieldDef, FieldKind};
+use crate::config::{FieldDef, FieldDefs, FieldKind};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::ParsedDoc;
 use crate::load::source::SourceFile;
@@ -96,7 +95,7 @@ impl Checker<'_> {
         &mut self,
         table: &DeTable<'_>,
         table_span: Range<usize>,
-        fields: &IndexMap<String, FieldDef>,
+        fields: &FieldDefs,
         path: &str,
         spans: Option<&mut HashMap<String, Range<usize>>>,
     ) -> Fields {
@@ -326,11 +325,7 @@ fn join(path: &str, key: &str) -> String {
 
 /// Check a document's top-level table against `fields`.
 /// `require` is false for translations, which inherit what they leave out.
-pub fn check(
-    doc: &ParsedDoc<'_>,
-    fields: &IndexMap<String, FieldDef>,
-    require: bool,
-) -> (Checked, Vec<Diagnostic>) {
+pub fn check(doc: &ParsedDoc<'_>, fields: &FieldDefs, require: bool) -> (Checked, Vec<Diagnostic>) {
     let mut c = Checker {
         source: doc.source,
         offset: doc.toml_offset,
