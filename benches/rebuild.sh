@@ -16,8 +16,10 @@
 # benches/run.sh).
 #
 # Environment: ROUNDS (default 5), SEED (1), GAZETTE_BIN, GEN_BIN, BENCH_TMP; BASELINE_BIN, an
-# older gazette binary whose edit rebuild (into its own output folder, after the same edit)
-# is timed in the same rounds; HUGO=1 (needs `hugo` on the PATH, Debian: apt-get install -y
+# older gazette binary whose edit rebuild (of its own copy of the site, after the same edit)
+# is timed in the same rounds (a copy: the work a build keeps for the next one lives in the
+# site's .gazette-cache/ and is tied to the binary that kept it, so two binaries building one
+# site would each find the other's and redo it); HUGO=1 (needs `hugo` on the PATH, Debian: apt-get install -y
 # hugo): the corpus is also turned into a Hugo site (benches/hugo_site.sh) and, in each
 # round, Hugo's rebuild into its existing destination after the same edit is timed right
 # before or right after Gazette's (alternating).
@@ -49,6 +51,7 @@ releases=$(( N / 500 > 8 ? N / 500 : 8 ))
 echo "generating $N entries in $releases releases…" >&2
 "$GEN_BIN" --entries "$N" --releases "$releases" --seed "$SEED" --out "$SITE" >/dev/null
 
+if [ -n "${BASELINE_BIN:-}" ]; then cp -r "$SITE" "$WORK/base-site"; fi
 if [ -n "${HUGO:-}" ]; then
     command -v hugo >/dev/null || { echo "HUGO=1 needs hugo (apt-get install -y hugo)" >&2; exit 2; }
     benches/hugo_site.sh "$SITE" "$WORK/hugo"
@@ -81,6 +84,9 @@ while IFS= read -r f; do ENTRIES+=("$f"); done < <(find "$SITE/content/releases"
 edit() {
     local f=${ENTRIES[$(( $1 % ${#ENTRIES[@]} ))]}
     printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$f"
+    if [ -n "${BASELINE_BIN:-}" ]; then
+        printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$WORK/base-site/${f#"$SITE"/}"
+    fi
     if [ -n "${HUGO:-}" ]; then
         printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$WORK/hugo/${f#"$SITE"/}"
     fi
@@ -89,14 +95,16 @@ edit() {
 echo "priming: three builds into output/ with an edit between…" >&2
 build >/dev/null
 hugo_build >/dev/null
-if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out" >/dev/null; fi
+# The baseline primes its own copy the same way.
+base() { BIN=$WORK/baseline SITE=$WORK/base-site build "$@"; }
 edit 1000; build >/dev/null
 edit 1001; build >/dev/null
+if [ -n "${BASELINE_BIN:-}" ]; then base >/dev/null; base >/dev/null; base >/dev/null; fi
 
 printf '| round | cold s (files written) | edit rebuild s (written, removed) | no-change rebuild s (written) | baseline edit rebuild s | Hugo edit rebuild s |\n|---|---|---|---|---|---|\n'
 COLD=(); EDIT=(); SAME=(); BASE=(); HUGOS=()
 baseline() {
-    if [ -n "${BASELINE_BIN:-}" ]; then BIN=$WORK/baseline build --output "$WORK/base-out"; else echo "0 - -"; fi
+    if [ -n "${BASELINE_BIN:-}" ]; then base; else echo "0 - -"; fi
 }
 # Each timed step starts once the files the step before wrote are on disk (`sync`, not
 # timed): otherwise a step after a cold build or after Hugo paid for their write-back too,
