@@ -370,11 +370,16 @@ impl Staging {
     /// folder, `/`-separated) need: remove every file and folder the new site does not have,
     /// and make the folders it lacks, so that [`Staging::write`] never has to.
     pub fn prepare<'a>(&mut self, files: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
-        let files: Set<&str> = files
+        let files: Vec<&str> = files
             .map(|f| f.trim_start_matches('/'))
             .chain([MARKER])
             .collect();
-        let dirs = survey::folders(files.iter().copied());
+        // The set of files and the folders they need, made side by side (each was a serial
+        // tenth of a second or less at 100,000 entries).
+        let (files, dirs) = rayon::join(
+            || files.iter().copied().collect::<Set<&str>>(),
+            || survey::folders_par(&files),
+        );
         let dir = self.dir().to_path_buf();
         // The staging folder pruned and the output compared side by side: both go through
         // every file of the site.
