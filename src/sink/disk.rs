@@ -393,7 +393,7 @@ impl Staging {
                 )
             },
         );
-        let (mut pruned, present) = pruned.map_err(|e| write_err(&dir, e))?;
+        let mut pruned = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
         self.found_folders = std::mem::take(&mut pruned.folders);
         self.touched = std::mem::take(&mut pruned.touched);
@@ -403,7 +403,9 @@ impl Staging {
         self.expected = expected;
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
-        let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains(*d)));
+        // The folders kept are those the staging folder already has (and the site needs).
+        let present = &self.found_folders;
+        let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains_key(*d)));
         for d in levels.iter().flatten() {
             let parent = d.rsplit_once('/').map_or("", |(p, _)| p);
             self.touched.extend([d.to_string(), parent.to_string()]);

@@ -161,12 +161,7 @@ impl Survey {
 
     /// Remove from `dir` (the folder surveyed) every file and folder that is not one of
     /// `files` or an ancestor of one (`dirs`), then return what is left to compare.
-    pub fn prune(
-        self,
-        dir: &Path,
-        files: &Set<&str>,
-        dirs: &Set<&str>,
-    ) -> std::io::Result<(Pruned, Set<String>)> {
+    pub fn prune(self, dir: &Path, files: &Set<&str>, dirs: &Set<&str>) -> std::io::Result<Pruned> {
         // The folders to remove, found first: everything inside them goes with them. (Sorting
         // every path instead, so that a folder comes before what it holds, was most of this
         // function's time at 100,000 entries.)
@@ -201,7 +196,6 @@ impl Survey {
             touched.push(parent.unwrap_or_default().into_owned());
             Ok(())
         };
-        let mut present = Set::default();
         let manifest = self.manifest.unwrap_or_default();
         for (rel, kind) in self.found {
             if !gone.is_empty() && inside_gone(&rel) {
@@ -224,7 +218,6 @@ impl Survey {
             let Some(n) = name_of(rel) else { continue };
             match kind {
                 Kind::Dir(fp) => {
-                    present.insert(n.clone());
                     pruned.folders.insert(n, fp);
                 }
                 Kind::File(fp, hash) => {
@@ -235,7 +228,7 @@ impl Survey {
                 Kind::Other => {}
             }
         }
-        Ok((pruned, present))
+        Ok(pruned)
     }
 }
 

@@ -6,14 +6,13 @@
 //!
 //! It owns the encoding of checked fields and their keys; it checks nothing itself.
 
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::Xxh3;
 
-use super::Checked;
 use super::value::{Fields, Value};
+use super::{Checked, Spans};
 use crate::config::schema::{FieldDefs, FieldKind};
 use crate::kept::{Log, bytes::*};
 
@@ -61,11 +60,9 @@ impl CheckedStore {
 fn encode(checked: &Checked) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     put_fields(&mut out, &checked.values);
-    // Spans in name order: the same fields encode to the same bytes.
-    let mut spans: Vec<(&String, &Range<usize>)> = checked.spans.iter().collect();
-    spans.sort_unstable_by_key(|(name, _)| *name);
-    put_n(&mut out, spans.len());
-    for (name, r) in spans {
+    // Spans in name order (as they are kept): the same fields encode to the same bytes.
+    put_n(&mut out, checked.spans.len());
+    for (name, r) in checked.spans.iter() {
         put_str(&mut out, name);
         out.extend_from_slice(&(r.start as u64).to_le_bytes());
         out.extend_from_slice(&(r.end as u64).to_le_bytes());
@@ -119,9 +116,10 @@ fn put_value(out: &mut Vec<u8>, value: &Value) {
 fn decode(mut b: &[u8], schema: &FieldDefs) -> Option<Checked> {
     let values = take_fields(&mut b, Some(schema))?;
     let n = take_n(&mut b)?;
-    let mut spans = std::collections::HashMap::with_capacity(n.min(b.len() / 20));
+    let mut spans = Spans::with_capacity(n.min(b.len() / 20));
     for _ in 0..n {
-        let name = take_str(&mut b)?.to_string();
+        let name = take_str(&mut b)?;
+        let name = (schema.get(name)).map_or_else(|| Arc::from(name), |d| d.name.clone());
         let start = take_u64(&mut b)? as usize;
         let end = take_u64(&mut b)? as usize;
         spans.insert(name, start..end);
