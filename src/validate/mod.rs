@@ -399,6 +399,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spans_are_found_by_name_whatever_the_order_they_were_noted_in() {
+        let mut spans: Spans = [("title", 10..20), ("cover", 30..40)].into_iter().collect();
+        spans.insert("abstract".into(), 1..2);
+        spans.insert("title".into(), 11..21);
+        assert_eq!(spans.get("title"), Some(&(11..21)));
+        assert_eq!(spans.get("cover"), Some(&(30..40)));
+        assert_eq!(spans.get("abstract"), Some(&(1..2)));
+        assert_eq!(spans.get("missing"), None);
+        let names: Vec<&str> = spans.iter().map(|(n, _)| &**n).collect();
+        assert_eq!(names, ["abstract", "cover", "title"]);
+        // Equal whatever the order of noting.
+        let other: Spans = [("title", 11..21), ("abstract", 1..2), ("cover", 30..40)]
+            .into_iter()
+            .collect();
+        assert_eq!(spans, other);
+    }
+
+    #[test]
+    fn a_checked_document_notes_the_span_of_each_value_given() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (config, _) = crate::config::load(root).expect("the sample site.toml");
+        let text = "+++\ntitle = \"有机玻璃\"\n+++\nbody\n";
+        let source = SourceFile::new("x.md".into(), std::sync::Arc::from(text));
+        let parsed = crate::load::parse_markdown(&source).expect("parses");
+        let (checked, _) = check(&parsed, &config.schema.fields, false);
+        let span = checked
+            .spans
+            .get("title")
+            .expect("a span for the title")
+            .clone();
+        assert_eq!(&text[span], "\"有机玻璃\"");
+        let (name, _) = checked.spans.iter().next().unwrap();
+        let def = config.schema.fields.get("title").unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(name, &def.name),
+            "the schema's name, shared"
+        );
+    }
+
+    #[test]
     fn emails_and_urls() {
         assert!(is_email("a.b@example.edu.cn"));
         assert!(!is_email("a b@example.org"));
