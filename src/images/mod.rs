@@ -699,13 +699,7 @@ fn check_svg_kept(
     let fp = std::fs::metadata(&path)
         .ok()
         .map(|m| crate::sink::manifest::Fingerprint::of(&m));
-    let key = fp.map(|fp| {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(a.rel.as_bytes());
-        h.update(&[0]);
-        fp.hash_into(&mut h);
-        h.digest128()
-    });
+    let key = fp.map(|fp| fp.key_of(a.rel.as_bytes()));
     let recorded = key.and_then(|k| seen.get(k)).and_then(|mut b| {
         let size = take_u64(&mut b)?;
         let hash = u128::from_le_bytes(take(&mut b, 16)?.try_into().ok()?);

@@ -244,11 +244,7 @@ fn listed(folder: PathBuf, found: &mut Vec<Found>, kept: Option<&Log>) -> Vec<(P
 
 /// The key of the listing of `folder` with the fingerprint `fp`.
 fn listing_key(folder: &Path, fp: Fingerprint) -> u128 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(folder.as_os_str().as_encoded_bytes());
-    h.update(&[0]);
-    fp.hash_into(&mut h);
-    h.digest128()
+    fp.key_of(folder.as_os_str().as_encoded_bytes())
 }
 
 /// A folder's listing as kept: each name (UTF-8 only: a folder with another name is read

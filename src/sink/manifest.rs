@@ -56,9 +56,7 @@ impl Fingerprint {
             ctime: nanos(m.created()),
         }
     }
-}
 
-impl Fingerprint {
     /// How long after its last change a fingerprint is trusted to stand for what it was
     /// taken of: a file written again (or a folder changed again) within the same tick of the
     /// file system's clock, at the same size, keeps its fingerprint, so anything changed this
@@ -73,14 +71,19 @@ impl Fingerprint {
         now - self.mtime.0.max(self.ctime.0) >= Self::SETTLED_SECS
     }
 
-    /// Feed every part into `h` (for the keys of work kept for a file or folder as it is).
-    pub fn hash_into(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+    /// The key of work kept for the file or folder named `name` as it is with this
+    /// fingerprint (a folder's listing, an SVG file's verdict): the name, then every part.
+    pub fn key_of(&self, name: &[u8]) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(name);
+        h.update(&[0]);
         for n in [self.ino, self.size] {
             h.update(&n.to_le_bytes());
         }
         for n in [self.mtime.0, self.mtime.1, self.ctime.0, self.ctime.1] {
             h.update(&n.to_le_bytes());
         }
+        h.digest128()
     }
 }
 

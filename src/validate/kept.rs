@@ -13,7 +13,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::value::{Fields, Value};
 use super::{Checked, Spans};
-use crate::config::schema::{FieldDefs, FieldKind};
+use crate::config::schema::{FieldDef, FieldDefs, FieldKind};
 use crate::kept::{Log, bytes::*};
 
 /// The checked fields kept by the last build, and those this build adds.
@@ -119,12 +119,17 @@ fn decode(mut b: &[u8], schema: &FieldDefs) -> Option<Checked> {
     let mut spans = Spans::with_capacity(n.min(b.len() / 20));
     for _ in 0..n {
         let name = take_str(&mut b)?;
-        let name = (schema.get(name)).map_or_else(|| Arc::from(name), |d| d.name.clone());
+        let name = shared(schema.get(name), name);
         let start = take_u64(&mut b)? as usize;
         let end = take_u64(&mut b)? as usize;
         spans.insert(name, start..end);
     }
     b.is_empty().then_some(Checked { values, spans })
+}
+
+/// `name` as its field's definition `def` holds it (shared), or a copy of its own.
+fn shared(def: Option<&FieldDef>, name: &str) -> Arc<str> {
+    def.map_or_else(|| Arc::from(name), |d| d.name.clone())
 }
 
 /// The fields of a table whose schema is `schema` (its names are shared with it).
@@ -134,10 +139,9 @@ fn take_fields(b: &mut &[u8], schema: Option<&FieldDefs>) -> Option<Fields> {
     for _ in 0..n {
         let name = take_str(b)?;
         let def = schema.and_then(|s| s.get(name));
-        let shared = def.map_or_else(|| Arc::from(name), |d| d.name.clone());
         let value = take_value(b, def.map(|d| &d.kind))?;
         // Kept from a checked document: every name once.
-        fields.push(shared, value);
+        fields.push(shared(def, name), value);
     }
     Some(fields)
 }
