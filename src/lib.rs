@@ -109,6 +109,18 @@ pub struct Loaded {
     pub bodies_reused: usize,
     /// How many documents' checked fields were read back (see [`validate::kept`]).
     pub fields_reused: usize,
+    /// How many files were known by their fingerprint, and how many of those were read
+    /// after all (see [`load::known`]).
+    pub known: SourcesKnown,
+}
+
+/// Content files a build found as the last one read them (see [`load::known`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourcesKnown {
+    /// Known by their fingerprint: not read to be checked.
+    pub known: usize,
+    /// Of those, read later all the same (a body rendered again).
+    pub read_late: usize,
 }
 
 /// Load and validate everything under `opts.root`. Nothing is written.
@@ -137,7 +149,7 @@ fn load_site_traced(
     let mut sources = SourceMap::reading_from(root);
     let (mut config, config_source) =
         config::load(root).map_err(|d| Failure::new(d, SourceMap::default()))?;
-    sources.insert(config_source.path.clone(), config_source.text.clone());
+    sources.insert(config_source.path.clone(), config_source.text().clone());
     if let Some(b) = &opts.base_url {
         config.base_url = config::BaseUrl::parse(b).ok_or_else(|| {
             Failure::new(
@@ -167,39 +179,27 @@ fn load_site_traced(
         Diagnostic::warning(diagnostics::Problem::Config { message: w.clone() })
             .in_file(Path::new("site.toml"))
     }));
-    let config_hash = render::reuse::text_hash(&config_source.text);
+    let config_hash = render::reuse::text_hash(config_source.text());
     let kept_fields = (gazette.as_ref()).map(|g| {
         let salt = kept::salt(&[g, &config_hash.to_string()]);
         validate::kept::CheckedStore::open(root, salt)
     });
-    // A build also hashes each file's text for its page signatures.
+    let known = (gazette.as_ref()).map(|g| load::known::KnownSources::open(root, g));
+    let kept = kept_fields.as_ref().zip(known.as_ref());
+    let kept = kept.map(|(fields, sources)| validate::documents::Kept { fields, sources });
+    // A build also gathers each file's hashes for its page signatures.
     let results: Vec<_> = found
         .files
         .par_iter()
-        .map(|f| {
-            let checked = check_file_kept(root, f, &config, kept_fields.as_ref());
-            let hash = (checked.1.as_ref()).filter(|_| drop_texts).map(|s| {
-                let markdown = matches!(
-                    f.kind,
-                    ContentKind::Entry {
-                        format: load::discover::Format::Markdown,
-                        ..
-                    }
-                );
-                let fields = match &checked.0 {
-                    Some(Doc::Entry(e)) if markdown => s.text.get(..e.body.offset),
-                    _ => None,
-                };
-                (
-                    render::reuse::text_hash(&s.text),
-                    render::reuse::text_hash(fields.unwrap_or(&s.text)),
-                )
-            });
-            (checked, hash)
-        })
+        .map(|f| check_file_kept(root, f, &config, kept))
         .collect();
     let fields_reused = kept_fields.as_ref().map_or(0, |k| k.reused());
     if let Some(k) = kept_fields {
+        k.finish();
+    }
+    let late = known.as_ref().map(|k| k.late());
+    let sources_known = known.as_ref().map_or(0, |k| k.reused());
+    if let Some(k) = known {
         k.finish();
     }
     let mut inputs = render::reuse::Inputs {
@@ -217,13 +217,18 @@ fn load_site_traced(
     // Link keys of originals that failed validation: links and translations pointing at them
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();
-    for (file, ((doc, source, d), hash)) in found.files.iter().zip(results) {
-        if let Some((text, fields)) = hash {
-            let hashes = render::reuse::FileHashes { text, fields };
+    for (file, checked) in found.files.iter().zip(results) {
+        let validate::documents::CheckedFile {
+            doc,
+            source,
+            diags: d,
+            hashes,
+        } = checked;
+        if let Some(hashes) = hashes {
             inputs.files.insert(file.path.clone(), hashes);
         }
         if let Some(s) = source.filter(|_| !d.is_empty()) {
-            sources.insert(s.path.clone(), s.text.clone());
+            sources.insert(s.path.clone(), s.text().clone());
         }
         if doc.is_none() {
             match &file.kind {
@@ -329,6 +334,18 @@ fn load_site_traced(
         matches_reused = reused;
     }
     trace.mark("markdown+matching");
+    // A file taken as known whose text was read late (a body rendered again) and found
+    // saved since: the site would mix what it was and what it is.
+    if let Some(late) = &late {
+        trace.note(format!(
+            "sources: {sources_known} known by their fingerprint, {} of them read late",
+            late.count()
+        ));
+        diags.extend(late.changed().into_iter().map(|at| {
+            let rel = at.strip_prefix(root).unwrap_or(&at);
+            Diagnostic::error(diagnostics::Problem::ChangedWhileBuilding).in_file(rel)
+        }));
+    }
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
     if !errors.is_empty() {
         let mut all = errors;
@@ -343,6 +360,10 @@ fn load_site_traced(
         matches_reused,
         bodies_reused,
         fields_reused,
+        known: SourcesKnown {
+            known: sources_known,
+            read_late: late.as_ref().map_or(0, |l| l.count()),
+        },
     })
 }
 
@@ -421,6 +442,8 @@ pub struct Summary {
     /// How many documents' checked fields were read back instead of parsed and checked (see
     /// [`validate::kept`]).
     pub fields_reused: usize,
+    /// Content files known by their fingerprint (see [`load::known`]).
+    pub sources: SourcesKnown,
     /// The site paths of the generated files (feeds, open data, sitemaps, search files)
     /// rendered; the others were kept, their signatures unchanged.
     pub files_rendered: Vec<String>,
@@ -864,6 +887,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         matches_reused: loaded.matches_reused,
         bodies_reused: loaded.bodies_reused,
         fields_reused: loaded.fields_reused,
+        sources: loaded.known,
         files_rendered: files.iter().map(|f| f.site_path.clone()).collect(),
         warnings: loaded.warnings,
         elapsed: start.elapsed(),

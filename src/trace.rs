@@ -10,6 +10,7 @@ pub struct Trace {
     last: Instant,
     last_cpu: Option<u64>,
     phases: Vec<(&'static str, Duration, Option<u64>, Option<Memory>)>,
+    notes: Vec<String>,
 }
 
 /// Resident memory now and its peak so far, in MiB.
@@ -59,6 +60,14 @@ impl Trace {
             // Read only when traced: matching makes a trace on every (preview) computation.
             last_cpu: if on { cpu_ms() } else { None },
             phases: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A line printed after the phases (what a phase found), when traced.
+    pub fn note(&mut self, note: String) {
+        if self.on {
+            self.notes.push(note);
         }
     }
 
@@ -93,6 +102,9 @@ impl Trace {
                 "trace (ms, resident memory after, in MiB, CPU ms of every thread): {}",
                 parts.join(", ")
             );
+            for n in &self.notes {
+                eprintln!("trace: {n}");
+            }
         }
     }
 }

@@ -931,3 +931,59 @@ fn an_svg_known_by_its_fingerprint_is_read_again_once_changed() {
     assert_like_cold(&o, "the SVG fixed");
     assert_eq!(fs::read(&built).unwrap(), fs::read(&svg).unwrap());
 }
+
+/// Content files a build finds as the last one read them (their fingerprints settled) are not
+/// read: their checked fields are the kept ones and their texts stay on disk, read only when
+/// a body must be rendered again. Whatever is read or not, the output is a cold build's.
+#[test]
+fn sources_known_by_their_fingerprint_are_read_only_when_needed() {
+    let site = sample_site();
+    let root = site.path();
+    let mut o = opts(root);
+    let first = build_ok(&o);
+    assert_eq!(
+        first.sources.known, 0,
+        "nothing kept before the first build"
+    );
+    // Two seconds after the files' last change, a build keeps what it learnt from them.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let second = build_ok(&o);
+    assert_eq!(
+        second.sources.known, 0,
+        "the first build's files were not settled"
+    );
+    let third = build_ok(&o);
+    assert!(third.sources.known > 10, "{:?}", third.sources);
+    assert_eq!(third.sources.read_late, 0, "no change: no text read");
+    assert!(third.fields_reused >= third.sources.known);
+    // A body edit: that file is read (it is not known any more), no other.
+    let entry = root.join("content/releases/2024-03/seawater-hydrogen.md");
+    edit(&entry, |t| format!("{t}\n补充一段正文。\n"));
+    let edited = assert_like_cold(&o, "a body edited");
+    assert_eq!(edited.sources.known, third.sources.known - 1);
+    assert_eq!(edited.sources.read_late, 0);
+    assert!(
+        fs::read_to_string(root.join("output/releases/2024-03/seawater-hydrogen/index.html"))
+            .unwrap()
+            .contains("补充一段正文。")
+    );
+    // Another base URL renders every body again: the known texts are read then.
+    o.base_url = Some("https://example.org/sub/".into());
+    let moved = assert_like_cold(&o, "another base URL");
+    assert!(
+        moved.sources.read_late > 10 && moved.sources.read_late <= moved.sources.known,
+        "{:?}",
+        moved.sources
+    );
+    o.base_url = None;
+    // A known file removed (with its translation), then one rewritten at the same length.
+    fs::remove_file(&entry).unwrap();
+    fs::remove_file(entry.with_extension("en.md")).unwrap();
+    assert_like_cold(&o, "an entry removed");
+    let other = root.join("content/releases/2024-03/mma-pilot.md");
+    edit(&other, |t| {
+        t.replacen("甲基丙烯酸甲酯", "甲基丙烯酸乙酯", 1)
+    });
+    let replaced = assert_like_cold(&o, "an entry rewritten at the same length");
+    assert!(replaced.sources.known > 10);
+}

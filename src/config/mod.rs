@@ -230,7 +230,7 @@ pub fn load(root: &Path) -> Result<(SiteConfig, SourceFile), Vec<Diagnostic>> {
 
 /// Parse configuration text (exposed for tests and `init`).
 pub fn parse(source: &SourceFile) -> Result<SiteConfig, Vec<Diagnostic>> {
-    let text = &*source.text;
+    let text = &**source.text();
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         vec![source.diagnostic(

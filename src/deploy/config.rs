@@ -192,7 +192,7 @@ pub fn load(root: &Path) -> Result<DeployConfig, (Vec<Diagnostic>, Option<Source
 /// Check the `[deploy]` section of `site.toml`'s text; relative `fs` paths are taken from
 /// `root`.
 pub fn parse(source: &SourceFile, root: &Path) -> Result<DeployConfig, Vec<Diagnostic>> {
-    let text = &*source.text;
+    let text = &**source.text();
     let config_error = |message: String, span: std::ops::Range<usize>, field: &str| {
         let d = source.diagnostic(Problem::Config { message }, span);
         if field.is_empty() {

@@ -52,7 +52,7 @@ impl DeployError {
                 source: Some(source),
             } => {
                 let mut map = crate::diagnostics::SourceMap::default();
-                map.insert(source.path.clone(), source.text.clone());
+                map.insert(source.path.clone(), source.text().clone());
                 crate::diagnostics::render_report(diagnostics, &map)
             }
             other => format!("error: {other}\n"),

@@ -63,6 +63,9 @@ pub enum Problem {
     InvalidUtf8 {
         valid_up_to: usize,
     },
+    /// A file a build took as unchanged and read later (to render its body) was saved in
+    /// between (see `load::source::LateReads`).
+    ChangedWhileBuilding,
     TomlSyntax {
         message: String,
     },
@@ -213,6 +216,7 @@ impl Problem {
         match self {
             Problem::Io { .. } => "io",
             Problem::InvalidUtf8 { .. } => "invalid-utf8",
+            Problem::ChangedWhileBuilding => "changed-while-building",
             Problem::TomlSyntax { .. } => "toml-syntax",
             Problem::FrontMatterMissing => "front-matter-missing",
             Problem::FrontMatterUnclosed => "front-matter-unclosed",
@@ -260,6 +264,9 @@ impl Problem {
             Problem::Io { message } => format!("cannot read file: {message}"),
             Problem::InvalidUtf8 { valid_up_to } => {
                 format!("file is not valid UTF-8 (first bad byte at offset {valid_up_to})")
+            }
+            Problem::ChangedWhileBuilding => {
+                "file changed while the build was reading it: nothing was published".into()
             }
             Problem::TomlSyntax { message } => format!("malformed TOML: {message}"),
             Problem::FrontMatterMissing => "entry has no front matter".into(),
@@ -459,6 +466,9 @@ impl Problem {
                 Some("publish the item first, or remove the reference".into())
             }
             Problem::InvalidUtf8 { .. } => Some("save the file as UTF-8".into()),
+            Problem::ChangedWhileBuilding => {
+                Some("it was saved during the build; run the build again".into())
+            }
             Problem::FrontMatterMissing => {
                 Some("start the file with a line `+++`, or write the entry as a .toml file".into())
             }

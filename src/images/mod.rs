@@ -744,10 +744,7 @@ fn check_svg(root: &Path, a: &ContentFile, safe: Option<&crate::kept::Log>) -> S
     let Err((risk, span)) = checked else {
         return (named, None);
     };
-    let source = crate::load::source::SourceFile {
-        path: a.path.clone(),
-        text: Arc::from(text.as_str()),
-    };
+    let source = crate::load::source::SourceFile::new(a.path.clone(), Arc::from(text.as_str()));
     (
         named,
         Some(source.diagnostic(Problem::UnsafeSvg { risk }, span)),

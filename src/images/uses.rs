@@ -34,7 +34,7 @@ pub fn check(site: &Site, root: &std::path::Path) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut report = |source: &SourceFile, rel: &str, target: &str| {
         if let Some(Err(reason)) = images.get(rel)
-            && let Some(span) = cover_span(&source.text)
+            && let Some(span) = cover_span(source.text())
         {
             diags.push(
                 source

@@ -198,7 +198,7 @@ fn with_more_pages(problem: &Problem, n: usize) -> Problem {
 /// Each place in `source` where one of `wanted` is written whole (ended by a quote,
 /// space, bracket or the end of the text).
 fn written_in(source: &SourceFile, wanted: &HashSet<String>) -> Vec<(String, Place)> {
-    let text = &*source.text;
+    let text = &**source.text();
     let mut out = Vec::new();
     for (i, _) in text.match_indices("http") {
         let rest = &text[i..];

@@ -4,6 +4,7 @@
 
 pub mod discover;
 pub mod frontmatter;
+pub mod known;
 pub mod source;
 
 use std::path::Path;
@@ -13,19 +14,29 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostics::{Diagnostic, Problem};
-use source::SourceFile;
+use crate::sink::manifest::Fingerprint;
+use source::{SourceFile, Text};
 
 /// Read a file as UTF-8 text. `rel` is relative to `root` and is what diagnostics show.
 pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
+    read_source_as_found(root, rel).map(|(s, _)| s)
+}
+
+/// [`read_source`], with the file's fingerprint as it was when read (taken before reading,
+/// so a file changed while being read gets another by the next build).
+pub fn read_source_as_found(
+    root: &Path,
+    rel: &Path,
+) -> Result<(SourceFile, Option<Fingerprint>), Diagnostic> {
     let io_error = |e: std::io::Error| {
         Diagnostic::error(Problem::Io {
             message: e.to_string(),
         })
         .in_file(rel)
     };
-    let bytes = read_shared(&root.join(rel)).map_err(io_error)?;
+    let (bytes, fp) = read_shared(&root.join(rel)).map_err(io_error)?;
     match shared_str(bytes) {
-        Ok(text) => Ok(SourceFile::new(rel.to_path_buf(), text)),
+        Ok(text) => Ok((SourceFile::new(rel.to_path_buf(), text), fp)),
         Err((bytes, at)) => {
             let valid = String::from_utf8_lossy(&bytes[..at]).into_owned();
             let f = SourceFile::new(rel.to_path_buf(), Arc::from(valid));
@@ -39,10 +50,13 @@ pub fn read_source(root: &Path, rel: &Path) -> Result<SourceFile, Diagnostic> {
 /// A file's bytes, read straight into the shared buffer its text will live in. Reading into
 /// a `Vec` and making an `Arc<str>` of it copies every source once more, into memory just
 /// faulted in: about a tenth of reading and checking a 100,000-entry site (issue 6).
-fn read_shared(path: &Path) -> std::io::Result<Arc<[u8]>> {
+/// Also the file's fingerprint as it was before reading, when the bytes read are all it had
+/// then.
+fn read_shared(path: &Path) -> std::io::Result<(Arc<[u8]>, Option<Fingerprint>)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let meta = file.metadata()?;
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     // Not zeroed first (zeroing every buffer was nearly a third of reading the sources): the
     // kernel writes each byte, and the buffer is taken as initialised only once every byte
     // was read.
@@ -63,9 +77,9 @@ fn read_shared(path: &Path) -> std::io::Result<Arc<[u8]>> {
     // read whole the ordinary way.
     if filled == len && file.read(&mut [0])? == 0 {
         // SAFETY: `read` initialised `inside[..filled]`, and `filled == len`.
-        Ok(unsafe { buf.assume_init() })
+        Ok((unsafe { buf.assume_init() }, Some(Fingerprint::of(&meta))))
     } else {
-        Ok(std::fs::read(path)?.into())
+        Ok((std::fs::read(path)?.into(), None))
     }
 }
 
@@ -84,12 +98,12 @@ fn shared_str(bytes: Arc<[u8]>) -> Result<Arc<str>, (Arc<[u8]>, usize)> {
 }
 
 /// A document's body text and where it starts in the file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Body {
-    /// The file's own text for a Markdown body (no copy), or the decoded string of a TOML
-    /// `body`. Shared, so documents can be cloned cheaply (the preview keeps them between
-    /// rebuilds).
-    buf: Arc<str>,
+    /// The file's own text for a Markdown body (no copy, and not read yet when the file is
+    /// known by its fingerprint), or the decoded string of a TOML `body`. Shared, so
+    /// documents can be cloned cheaply (the preview keeps them between rebuilds).
+    buf: Text,
     /// Where the body is in `buf`.
     range: std::ops::Range<usize>,
     /// Byte offset in the file where the body text starts (approximate for TOML strings
@@ -97,12 +111,19 @@ pub struct Body {
     pub offset: usize,
 }
 
+impl Default for Body {
+    fn default() -> Self {
+        Body::new("", 0)
+    }
+}
+
 impl Body {
-    /// The part of `source`'s text from `start` on.
-    fn rest_of(source: &SourceFile, start: usize) -> Body {
+    /// The part of `source`'s text from `start` on (not read for it).
+    pub fn rest_of(source: &SourceFile, start: usize) -> Body {
+        let buf = source.held().clone();
         Body {
-            buf: source.text.clone(),
-            range: start..source.text.len(),
+            range: start..buf.byte_len(),
+            buf,
             offset: start,
         }
     }
@@ -110,15 +131,21 @@ impl Body {
     /// A body of its own text, found at `offset` in its file.
     pub fn new(text: &str, offset: usize) -> Body {
         Body {
-            buf: Arc::from(text),
+            buf: Text::Here(Arc::from(text), source::hash_of(text)),
             range: 0..text.len(),
             offset,
         }
     }
 
-    /// The Markdown text.
+    /// The Markdown text (read now if its file's text was still on disk).
     pub fn text(&self) -> &str {
-        &self.buf[self.range.clone()]
+        self.buf.get().get(self.range.clone()).unwrap_or("")
+    }
+
+    /// What stands for the Markdown text without reading it: the hash of the text it is
+    /// part of and where in it it is (the same text gives the same identity).
+    pub fn identity(&self) -> (u128, std::ops::Range<usize>) {
+        (self.buf.hash(), self.range.clone())
     }
 }
 
@@ -155,7 +182,7 @@ fn parse_toml<'a>(
 
 /// Parse a Markdown file with TOML front matter.
 pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnostic>> {
-    let text: &str = &source.text;
+    let text: &str = source.text();
     let split = frontmatter::split(text).map_err(|(p, span)| vec![source.diagnostic(p, span)])?;
     let offset = split.front_matter.start;
     let table = parse_toml(source, &text[split.front_matter.clone()], offset)?;
@@ -167,19 +194,12 @@ pub fn parse_markdown(source: &SourceFile) -> Result<ParsedDoc<'_>, Vec<Diagnost
     })
 }
 
-/// The body of a Markdown file with front matter, without parsing the front matter (for a
-/// document whose checked fields were kept, see `validate::kept`).
-pub fn markdown_body(source: &SourceFile) -> Option<Body> {
-    let split = frontmatter::split(&source.text).ok()?;
-    Some(Body::rest_of(source, split.body.start))
-}
-
 /// Parse a plain TOML file. With `body_key`, a string under `body` is taken out as the body.
 pub fn parse_toml_file(
     source: &SourceFile,
     body_key: bool,
 ) -> Result<ParsedDoc<'_>, Vec<Diagnostic>> {
-    let text: &str = &source.text;
+    let text: &str = source.text();
     let skip = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut table = parse_toml(source, &text[skip..], skip)?;
     let mut body = None;
@@ -235,7 +255,7 @@ pub fn parse_toml_file(
 
 /// Parse a plain Markdown file without front matter (a release introduction).
 pub fn plain_body(source: &SourceFile) -> Body {
-    let skip = if source.text.starts_with('\u{feff}') {
+    let skip = if source.text().starts_with('\u{feff}') {
         3
     } else {
         0
@@ -255,9 +275,11 @@ mod tests {
         std::fs::write(dir.path().join("empty.md"), "").unwrap();
         std::fs::write(dir.path().join("bad.md"), b"ok \xE5\x82 then").unwrap();
         let a = read_source(dir.path(), Path::new("a.md")).unwrap();
-        assert_eq!(&*a.text, text);
+        assert_eq!(&**a.text(), text);
         assert_eq!(
-            &*read_source(dir.path(), Path::new("empty.md")).unwrap().text,
+            &**read_source(dir.path(), Path::new("empty.md"))
+                .unwrap()
+                .text(),
             ""
         );
         let bad = read_source(dir.path(), Path::new("bad.md")).unwrap_err();

@@ -165,7 +165,16 @@ pub fn render_all(
 fn body_key(source: &SourceFile, body: &Body, lang: &Lang, epoch: u64, unsafe_html: bool) -> u64 {
     let mut h = sig_hasher();
     let folder = folder_in_content(source);
-    (body.text(), body.offset, &folder, lang, epoch, unsafe_html).hash(&mut h);
+    // The body's identity, not its text: a file known by its fingerprint is not read.
+    (
+        body.identity(),
+        body.offset,
+        &folder,
+        lang,
+        epoch,
+        unsafe_html,
+    )
+        .hash(&mut h);
     source.path.hash(&mut h);
     h.finish()
 }
@@ -243,7 +252,7 @@ impl Slot {
     fn store(&self, site: &mut Site, html: Arc<str>, empty: Option<&Arc<str>>) {
         let drop = |source: &mut SourceFile, body: &mut Body| {
             if let Some(empty) = empty {
-                source.text = empty.clone();
+                source.forget_text(empty);
                 *body = Body::default();
             }
         };

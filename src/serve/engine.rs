@@ -197,14 +197,14 @@ impl Engine {
             config::load(&root).map_err(|d| fail(d, SourceMap::default()))?;
         config.base_url = config::BaseUrl::parse(&self.base_url).unwrap_or(config.base_url);
         let mut sources = SourceMap::default();
-        sources.insert(config_source.path.clone(), config_source.text.clone());
+        sources.insert(config_source.path.clone(), config_source.text().clone());
 
         // Load and check only files whose size or modification time changed.
         trace.mark("config");
         let found = discover(&root, &config);
         let mut diags = found.problems;
         let config_changed = {
-            let h = hash_bytes(config_source.text.as_bytes());
+            let h = hash_bytes(config_source.text().as_bytes());
             let changed = self
                 .docs
                 .get(Path::new("site.toml"))
@@ -247,7 +247,7 @@ impl Engine {
             let hash = result
                 .1
                 .as_ref()
-                .map_or(0, |src| hash_bytes(src.text.as_bytes()));
+                .map_or(0, |src| hash_bytes(src.text().as_bytes()));
             self.docs.insert(
                 f.path.clone(),
                 CachedDoc {
@@ -269,7 +269,7 @@ impl Engine {
             };
             let (doc, source, d) = &c.result;
             if let Some(s) = source {
-                sources.insert(s.path.clone(), s.text.clone());
+                sources.insert(s.path.clone(), s.text().clone());
             }
             diags.extend(d.iter().cloned());
             match (doc, &f.kind) {

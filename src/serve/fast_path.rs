@@ -138,7 +138,7 @@ impl Engine {
             let hash = result
                 .1
                 .as_ref()
-                .map_or(0, |src| hash_bytes(src.text.as_bytes()));
+                .map_or(0, |src| hash_bytes(src.text().as_bytes()));
             // Cached either way: a full rebuild after a refusal need not check it again.
             self.docs.insert(
                 rel.clone(),

@@ -209,7 +209,7 @@ impl Engine {
         }
         let result = check_file(&self.root, file, &site.config);
         let valid = result.0.is_some() && !result.2.iter().any(Diagnostic::is_error);
-        let hash = (result.1.as_ref()).map_or(0, |src| hash_bytes(src.text.as_bytes()));
+        let hash = (result.1.as_ref()).map_or(0, |src| hash_bytes(src.text().as_bytes()));
         self.docs.insert(
             rel.to_path_buf(),
             CachedDoc {

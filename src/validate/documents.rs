@@ -5,9 +5,11 @@
 use crate::config::{FieldDef, FieldDefs, FieldKind, Labels, SiteConfig};
 use crate::diagnostics::Diagnostic;
 use crate::load::discover::{ContentFile, ContentKind, Format};
+use crate::load::known::{KnownSources, Learnt};
 use crate::load::source::SourceFile;
 use crate::load::{self, Body};
 use crate::model::ids::{Lang, ReleaseId, Slug};
+use crate::render::reuse::{FileHashes, text_hash};
 use crate::validate::kept::{self, CheckedStore};
 use crate::validate::{self, Checked};
 
@@ -117,26 +119,148 @@ pub fn check_file(
     file: &ContentFile,
     config: &SiteConfig,
 ) -> (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>) {
-    check_file_kept(root, file, config, None)
+    let c = check_file_kept(root, file, config, None);
+    (c.doc, c.source, c.diags)
 }
 
-/// [`check_file`], taking a Markdown document's checked fields from `kept` when its text was
-/// checked by the last build (and keeping those it checks, see [`validate::kept`]).
+/// What a build keeps of checked documents for the next (see [`check_file_kept`]).
+#[derive(Clone, Copy)]
+pub struct Kept<'a> {
+    pub fields: &'a CheckedStore,
+    pub sources: &'a KnownSources,
+}
+
+/// One content file checked by [`check_file_kept`].
+pub struct CheckedFile {
+    pub doc: Option<Doc>,
+    pub source: Option<SourceFile>,
+    pub diags: Vec<Diagnostic>,
+    /// With `kept` (a build): the hashes page signatures start from.
+    pub hashes: Option<FileHashes>,
+}
+
+/// [`check_file`] for a build, with what the last build kept: a Markdown document whose
+/// file is as the last build read it (`load::known`) and whose text it checked
+/// (`validate::kept`) is not read: its fields are the kept ones and its text stays on disk.
+/// What it reads and checks without a problem is kept for the next build.
 pub fn check_file_kept(
     root: &std::path::Path,
     file: &ContentFile,
     config: &SiteConfig,
-    kept: Option<&CheckedStore>,
-) -> (Option<Doc>, Option<SourceFile>, Vec<Diagnostic>) {
-    if file.kind == ContentKind::Asset {
-        return (None, None, Vec::new());
-    }
-    let source = match load::read_source(root, &file.path) {
-        Ok(s) => s,
-        Err(d) => return (None, None, vec![d]),
+    kept: Option<Kept<'_>>,
+) -> CheckedFile {
+    let failed = |diags| CheckedFile {
+        doc: None,
+        source: None,
+        diags,
+        hashes: None,
     };
-    let keep = Some(source.clone());
+    if file.kind == ContentKind::Asset {
+        return failed(Vec::new());
+    }
     let original = |lang: &Lang| *lang == config.default_language;
+    let page_fields = |lang: &Lang| page_fields(original(lang));
+    let pages = match &file.kind {
+        ContentKind::Page { lang, .. } => Some(page_fields(lang)),
+        _ => None,
+    };
+    // The schema a Markdown document is checked against, and whether it is an original.
+    let schema = match &file.kind {
+        ContentKind::Entry { lang, format, .. } => Some((
+            Schema(ENTRIES, &config.schema.fields),
+            original(lang),
+            *format,
+        )),
+        ContentKind::Item {
+            collection,
+            lang,
+            format,
+            ..
+        } => {
+            let def = &config.collections[*collection];
+            let schema = Schema(def.name.as_str(), &def.schema.fields);
+            Some((schema, original(lang), *format))
+        }
+        ContentKind::Page { lang, .. } => {
+            let name = if original(lang) {
+                PAGES
+            } else {
+                PAGE_TRANSLATIONS
+            };
+            let fields = pages.as_ref().unwrap_or_else(|| unreachable!("a page"));
+            Some((Schema(name, fields), true, Format::Markdown))
+        }
+        _ => None,
+    };
+    // A document (its fields and body) of this file's kind.
+    let doc_of = |source: SourceFile, fields: Checked, body: Body| match &file.kind {
+        ContentKind::Entry {
+            release,
+            slug,
+            lang,
+            ..
+        } => Some(Doc::Entry(EntryDoc {
+            release: release.clone(),
+            slug: slug.clone(),
+            lang: lang.clone(),
+            source,
+            fields,
+            body,
+        })),
+        ContentKind::Item {
+            collection,
+            slug,
+            lang,
+            ..
+        } => Some(Doc::Item(ItemDoc {
+            collection: *collection,
+            slug: slug.clone(),
+            lang: lang.clone(),
+            source,
+            fields,
+            body,
+        })),
+        ContentKind::Page { slug, lang } => Some(Doc::Page {
+            slug: slug.clone(),
+            lang: lang.clone(),
+            source,
+            fields,
+            body,
+        }),
+        _ => None,
+    };
+    let is_entry = matches!(file.kind, ContentKind::Entry { .. });
+    // A Markdown document's file as the last build read it, if it still is. Not an item's:
+    // the opening of its body is read by every build (matching's key, which hashes it).
+    let looked = match (kept, schema, &file.kind) {
+        (_, _, ContentKind::Item { .. }) => None,
+        (Some(k), Some((_, _, Format::Markdown)), _) => k.sources.look(root, &file.path),
+        _ => None,
+    };
+    let known_source = looked.is_some();
+    if let (Some(kept), Some((Schema(name, fields), require, _))) = (kept, schema)
+        && let Some((source, learnt)) = looked
+        && let Some(checked) = kept
+            .fields
+            .get(kept::key(name, require, learnt.hash), fields)
+    {
+        let body = Body::rest_of(&source, learnt.body_start);
+        let text = learnt.hash as u64;
+        let hashes = FileHashes {
+            text,
+            fields: if is_entry { learnt.front } else { text },
+        };
+        return CheckedFile {
+            doc: doc_of(source.clone(), checked, body),
+            source: Some(source),
+            diags: Vec::new(),
+            hashes: Some(hashes),
+        };
+    }
+    let (source, fp) = match load::read_source_as_found(root, &file.path) {
+        Ok(s) => s,
+        Err(d) => return failed(vec![d]),
+    };
     let (doc, diags) = match &file.kind {
         ContentKind::Asset => unreachable!("handled above"),
         ContentKind::ReleaseIntro { release, lang } => (
@@ -161,68 +285,81 @@ pub fn check_file_kept(
                 (doc, d)
             }
         },
-        ContentKind::Item {
-            collection,
-            slug,
-            lang,
-            format,
-        } => {
-            let def = &config.collections[*collection];
-            let schema = Schema(def.name.as_str(), &def.schema.fields);
-            let (checked, d) = checked_document(&source, *format, schema, original(lang), kept);
-            let doc = checked.map(|(fields, body)| {
-                Doc::Item(ItemDoc {
-                    collection: *collection,
-                    slug: slug.clone(),
-                    lang: lang.clone(),
-                    source: source.clone(),
-                    fields,
-                    body,
-                })
-            });
-            (doc, d)
-        }
-        ContentKind::Entry {
-            release,
-            slug,
-            lang,
-            format,
-        } => {
-            let schema = Schema(ENTRIES, &config.schema.fields);
-            let (checked, d) = checked_document(&source, *format, schema, original(lang), kept);
-            let doc = checked.map(|(fields, body)| {
-                Doc::Entry(EntryDoc {
-                    release: release.clone(),
-                    slug: slug.clone(),
-                    lang: lang.clone(),
-                    source: source.clone(),
-                    fields,
-                    body,
-                })
-            });
-            (doc, d)
-        }
-        ContentKind::Page { slug, lang } => {
-            // A page's fields are all required; its role picks the schema.
-            let fields = page_fields(original(lang));
-            let name = if original(lang) {
-                PAGES
-            } else {
-                PAGE_TRANSLATIONS
+        ContentKind::Entry { .. } | ContentKind::Item { .. } | ContentKind::Page { .. } => {
+            let Some((schema, require, format)) = schema else {
+                unreachable!("documents have a schema")
             };
-            let schema = Schema(name, &fields);
-            let (checked, d) = checked_document(&source, Format::Markdown, schema, true, kept);
-            let doc = checked.map(|(fields, body)| Doc::Page {
-                slug: slug.clone(),
-                lang: lang.clone(),
-                source: source.clone(),
-                fields,
-                body,
+            // Read, but checked by the last build: the kept fields.
+            let key = kept::key(schema.0, require, source.hash());
+            let known = (kept.filter(|_| format == Format::Markdown))
+                .and_then(|k| Some((k.fields.get(key, schema.1)?, markdown_body(&source)?)));
+            let fresh = known.is_none();
+            let (checked, d) = match known {
+                Some(checked) => (Some(checked), Vec::new()),
+                None => checked_document(&source, format, schema, require),
+            };
+            let doc = checked.and_then(|(fields, body)| {
+                if let Some(kept) = kept
+                    && format == Format::Markdown
+                {
+                    if fresh {
+                        kept.fields.put(key, &fields);
+                    }
+                    let text = source.text();
+                    let learnt = Learnt {
+                        len: text.len(),
+                        hash: source.hash(),
+                        body_start: body.offset,
+                        front: text_hash(text.get(..body.offset).unwrap_or(text)),
+                    };
+                    if let Some(fp) = fp.filter(|_| !known_source) {
+                        kept.sources.put(&file.path, &fp, &learnt);
+                    }
+                }
+                doc_of(source.clone(), fields, body)
             });
             (doc, d)
         }
     };
-    (doc, keep, diags)
+    // Hashes of what was read, as a known source's are (see above).
+    let hashes = kept.map(|_| {
+        let text = source.text();
+        let whole = source.hash() as u64;
+        let fields = match &doc {
+            Some(Doc::Entry(e)) if source_is_markdown(&file.kind) => {
+                text.get(..e.body.offset).map_or(whole, text_hash)
+            }
+            _ => whole,
+        };
+        FileHashes {
+            text: whole,
+            fields,
+        }
+    });
+    CheckedFile {
+        doc,
+        source: Some(source),
+        diags,
+        hashes,
+    }
+}
+
+/// The body of a Markdown file with front matter, without parsing the front matter (for a
+/// document whose checked fields were kept).
+fn markdown_body(source: &SourceFile) -> Option<Body> {
+    let split = load::frontmatter::split(source.text()).ok()?;
+    Some(Body::rest_of(source, split.body.start))
+}
+
+/// Whether the file is Markdown with front matter.
+fn source_is_markdown(kind: &ContentKind) -> bool {
+    matches!(
+        kind,
+        ContentKind::Entry {
+            format: Format::Markdown,
+            ..
+        }
+    )
 }
 
 /// The key of the entry schema in [`kept::key`] (collections' names are slugs, never this).
@@ -235,24 +372,13 @@ const PAGE_TRANSLATIONS: &str = "\u{1}page translations";
 #[derive(Clone, Copy)]
 struct Schema<'a>(&'a str, &'a FieldDefs);
 
-/// Parse and check a document against `schema` into its fields and body, or take a Markdown
-/// document's fields from `kept` when the same text was checked by the last build; fields
-/// checked without a problem are kept for the next.
+/// Parse and check a document against `schema` into its fields and body.
 fn checked_document(
     source: &SourceFile,
     format: Format,
-    Schema(name, schema): Schema<'_>,
+    Schema(_, schema): Schema<'_>,
     require: bool,
-    kept: Option<&CheckedStore>,
 ) -> (Option<(Checked, Body)>, Vec<Diagnostic>) {
-    let key = (kept.is_some() && format == Format::Markdown)
-        .then(|| kept::key(name, require, &source.text));
-    if let (Some(store), Some(key)) = (kept, key)
-        && let Some(fields) = store.get(key, schema)
-        && let Some(body) = load::markdown_body(source)
-    {
-        return (Some((fields, body)), Vec::new());
-    }
     let parsed = match parse_document(source, format) {
         Ok(p) => p,
         Err(d) => return (None, d),
@@ -260,9 +386,6 @@ fn checked_document(
     let (fields, d) = validate::check(&parsed, schema, require);
     if !d.is_empty() {
         return (None, d);
-    }
-    if let (Some(store), Some(key)) = (kept, key) {
-        store.put(key, &fields);
     }
     (Some((fields, parsed.body.clone().unwrap_or_default())), d)
 }

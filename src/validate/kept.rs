@@ -1,5 +1,6 @@
 //! Checked front matter a build keeps for the next build (see `kept`, under the name
-//! `fields`): a Markdown document whose whole text, kind and language role are as they were,
+//! `fields`): a Markdown document whose whole text (its hash, which `load::known` knows of
+//! an unchanged file without reading it), kind and language role are as they were,
 //! for the same site.toml and Gazette (the log's salt), gets the fields it was checked into
 //! last time instead of being parsed and checked again. Only documents that checked without
 //! a problem are kept, so every problem is reported on every build.
@@ -21,12 +22,12 @@ pub struct CheckedStore(Log);
 
 /// What a document's checked fields follow from besides site.toml: which schema checks it
 /// (`schema`: the entry schema, a collection's, or the pages'), whether it is an original,
-/// and its whole text.
-pub fn key(schema: &str, original: bool, text: &str) -> u128 {
+/// and its whole text (`text`: its hash, [`crate::load::source::hash_of`]).
+pub fn key(schema: &str, original: bool, text: u128) -> u128 {
     let mut h = Xxh3::new();
     h.update(schema.as_bytes());
     h.update(&[0, u8::from(original)]);
-    h.update(text.as_bytes());
+    h.update(&text.to_le_bytes());
     h.digest128()
 }
 
@@ -255,10 +256,15 @@ mod tests {
 
     #[test]
     fn keys_follow_the_text_the_schema_and_the_role() {
-        let k = key("results", true, "+++\ntitle = \"a\"\n+++\n");
-        assert_eq!(k, key("results", true, "+++\ntitle = \"a\"\n+++\n"));
-        assert_ne!(k, key("results", true, "+++\ntitle = \"b\"\n+++\n"));
-        assert_ne!(k, key("results", false, "+++\ntitle = \"a\"\n+++\n"));
-        assert_ne!(k, key("pages", true, "+++\ntitle = \"a\"\n+++\n"));
+        let h = crate::load::source::hash_of;
+        let (a, b) = (
+            h("+++\ntitle = \"a\"\n+++\n"),
+            h("+++\ntitle = \"b\"\n+++\n"),
+        );
+        let k = key("results", true, a);
+        assert_eq!(k, key("results", true, a));
+        assert_ne!(k, key("results", true, b));
+        assert_ne!(k, key("results", false, a));
+        assert_ne!(k, key("pages", true, a));
     }
 }
