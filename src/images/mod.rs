@@ -171,7 +171,7 @@ pub struct Images {
     /// The size and hash of every SVG file checked by a build (never by the preview), as it
     /// was read to be checked: the copy published is compared with them, so the sink need
     /// not read the file again to find it unchanged.
-    svg_sums: HashMap<String, Sum>,
+    svg_sums: crate::sink::Map<String, Sum>,
 }
 
 /// Is this file one Gazette makes thumbnails of?
@@ -247,7 +247,7 @@ impl Images {
             sets: BTreeMap::new(),
             derived: Mutex::default(),
             asks: asks::Asks::default(),
-            svg_sums: HashMap::new(),
+            svg_sums: Default::default(),
         }
     }
 

@@ -416,9 +416,14 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         }
         add(lang, urls.not_found(lang), PageKind::NotFound);
     }
-    let mut files = files::generated_files(site, &pages, limits);
-    // The search index covers the public entries, like feeds and open data.
-    let (search, search_files) = if search {
+    // The generated files, the search files and the copies, side by side (each walks every
+    // entry or asset of the site, serially: at 100,000 entries, one after the other, they left
+    // a core idle for a good part of the plan).
+    let search_plan = || {
+        if !search {
+            return Default::default();
+        }
+        // The search index covers the public entries, like feeds and open data.
         let public = (0..site.entries.len()).filter(|&i| is_public(site, i));
         // Items are found only where they have pages.
         let items = (site.collections.iter().enumerate())
@@ -430,53 +435,57 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
             })
             .collect();
         crate::search::plan(site, public.collect(), items)
-    } else {
-        Default::default()
     };
+    let copies = || {
+        let mut copies = Vec::new();
+        let theme_static = PathBuf::from("themes")
+            .join(&site.config.theme)
+            .join("static");
+        let mut static_map: HashMap<String, PathBuf> = HashMap::new();
+        for (from, to) in static_files(root, &theme_static) {
+            static_map.insert(to, from);
+        }
+        for (from, to) in static_files(root, Path::new("static")) {
+            static_map.insert(to, from);
+        }
+        let mut statics: Vec<(String, PathBuf)> = static_map.into_iter().collect();
+        statics.sort();
+        for (to, from) in statics {
+            copies.push(Copy {
+                from,
+                to,
+                sum: None,
+            });
+        }
+        for a in site.assets.iter() {
+            match site.images.get(&a.rel) {
+                // A raster file is published as its thumbnails (from the image cache), never
+                // as it is: it may carry GPS positions and other metadata.
+                Some(Ok(set)) => copies.extend(set.variants.iter().map(|v| Copy {
+                    from: v.file.clone(),
+                    to: v.out.clone(),
+                    sum: Some(v.sum),
+                })),
+                // Not processed: an error where it is used, not published either way.
+                Some(Err(_)) => {}
+                // An SVG file is compared as the build checked it; other files are read.
+                None => copies.push(Copy {
+                    from: a.path.clone(),
+                    to: a.rel.clone(),
+                    sum: site.images.svg_sum(&a.rel),
+                }),
+            }
+        }
+        copies
+    };
+    let (mut files, ((search, search_files), copies)) = rayon::join(
+        || files::generated_files(site, &pages, limits),
+        || rayon::join(search_plan, copies),
+    );
     files.extend(search_files.into_iter().map(|(site_path, f)| PlannedFile {
         site_path,
         kind: FileKind::Search(f),
     }));
-
-    let mut copies = Vec::new();
-    let theme_static = PathBuf::from("themes")
-        .join(&site.config.theme)
-        .join("static");
-    let mut static_map: HashMap<String, PathBuf> = HashMap::new();
-    for (from, to) in static_files(root, &theme_static) {
-        static_map.insert(to, from);
-    }
-    for (from, to) in static_files(root, Path::new("static")) {
-        static_map.insert(to, from);
-    }
-    let mut statics: Vec<(String, PathBuf)> = static_map.into_iter().collect();
-    statics.sort();
-    for (to, from) in statics {
-        copies.push(Copy {
-            from,
-            to,
-            sum: None,
-        });
-    }
-    for a in site.assets.iter() {
-        match site.images.get(&a.rel) {
-            // A raster file is published as its thumbnails (from the image cache), never
-            // as it is: it may carry GPS positions and other metadata.
-            Some(Ok(set)) => copies.extend(set.variants.iter().map(|v| Copy {
-                from: v.file.clone(),
-                to: v.out.clone(),
-                sum: Some(v.sum),
-            })),
-            // Not processed: an error where it is used, not published either way.
-            Some(Err(_)) => {}
-            // An SVG file is compared as the build checked it; other files are read.
-            None => copies.push(Copy {
-                from: a.path.clone(),
-                to: a.rel.clone(),
-                sum: site.images.svg_sum(&a.rel),
-            }),
-        }
-    }
     // A robots.txt of the site's (or theme's) own replaces the generated one.
     let own_robots = output_file(&urls.robots());
     if copies.iter().any(|c| c.to == own_robots) {
@@ -524,7 +533,9 @@ pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnos
         }
     };
     let mut diags = Vec::new();
-    let mut first_owner: HashMap<&str, usize> = HashMap::with_capacity(outputs.len());
+    // foldhash, not SipHash: half a million paths at 100,000 entries, on one thread.
+    let mut first_owner: crate::sink::Map<&str, usize> =
+        crate::sink::Map::with_capacity_and_hasher(outputs.len(), Default::default());
     for (i, file) in outputs.iter().enumerate() {
         if let Some(&first) = first_owner.get(file.as_str()) {
             diags.push(
