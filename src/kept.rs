@@ -47,7 +47,7 @@ pub struct Log {
     /// read into a buffer of its own (a system call and a copy per record were 4 % of an
     /// edit rebuild's CPU at 100,000 entries). Gazette only appends to a log or replaces it
     /// by a rename, never truncates or rewrites it in place, so the mapped bytes stay.
-    log: Option<memmap2::Mmap>,
+    log: Option<std::sync::Arc<memmap2::Mmap>>,
     /// Records to append, and the keys read back (both kept in the next index).
     added: Mutex<Vec<(u128, Vec<u8>)>>,
     used: Mutex<Vec<u128>>,
@@ -61,6 +61,7 @@ impl Log {
         let log = File::open(dir.join(format!("{name}.log"))).ok();
         // SAFETY: see the field: the file's bytes are never changed in place while mapped.
         let log = log.and_then(|f| unsafe { memmap2::Mmap::map(&f) }.ok());
+        let log = log.map(std::sync::Arc::new);
         let log_len = log.as_ref().map(|m| m.len() as u64);
         let index = fs::read(dir.join(format!("{name}.idx")))
             .ok()
@@ -83,6 +84,22 @@ impl Log {
         let buf = self.record(loc)?;
         lock(&self.used).push(key);
         Some(buf)
+    }
+
+    /// [`Log::get`], as a part of the mapped log its holder keeps (no copy), on systems where
+    /// a mapped file may be renamed over (`finish` replaces the log while it is held).
+    pub fn get_shared(&self, key: u128) -> Option<Shared> {
+        if !cfg!(unix) {
+            return None;
+        }
+        let loc = self.index.get(&key)?;
+        let record = self.record(loc)?;
+        let start = record.as_ptr() as usize - self.log.as_ref()?.as_ptr() as usize;
+        lock(&self.used).push(key);
+        Some(Shared {
+            map: self.log.clone()?,
+            range: start..start + record.len(),
+        })
     }
 
     /// The bytes at `loc` in the log, if they have its checksum.
@@ -181,6 +198,37 @@ impl Log {
         let tmp = tmp("idx");
         fs::write(&tmp, write_index(&index, self.salt, new_len))?;
         fs::rename(&tmp, self.file("idx"))
+    }
+}
+
+/// A record (or part of one) read back and held as a slice of the mapped log it is in: the
+/// mapping lives as long as some `Shared` does. The bytes were checked against the record's
+/// checksum when it was read back.
+#[derive(Clone)]
+pub struct Shared {
+    map: std::sync::Arc<memmap2::Mmap>,
+    range: std::ops::Range<usize>,
+}
+
+impl Shared {
+    pub fn bytes(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+
+    /// The part `at` of these bytes (relative to them), if it is within them.
+    pub fn part(&self, at: std::ops::Range<usize>) -> Option<Shared> {
+        let start = self.range.start.checked_add(at.start)?;
+        let end = self.range.start.checked_add(at.end)?;
+        (start <= end && end <= self.range.end).then(|| Shared {
+            map: self.map.clone(),
+            range: start..end,
+        })
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shared({} bytes)", self.range.len())
     }
 }
 

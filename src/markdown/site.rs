@@ -16,6 +16,7 @@ use crate::load::source::SourceFile;
 use crate::markdown::store::BodyStore;
 use crate::markdown::{Resolver, render, resolve};
 use crate::model::Site;
+use crate::model::html::Html;
 use crate::model::ids::Lang;
 
 enum Slot {
@@ -127,14 +128,15 @@ pub fn render_all(
         let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;
         let images = &site_ref.images;
-        let results: Vec<(Arc<str>, Vec<Diagnostic>)> = chunk
+        let results: Vec<(Html, Vec<Diagnostic>)> = chunk
             .par_iter()
             .map(|slot| {
                 let Some((source, body, lang)) = slot.input(site_ref) else {
                     return Default::default();
                 };
                 let Some((store, epoch)) = store else {
-                    return render_body(source, body, lang, &resolver, unsafe_html);
+                    let (html, d) = render_body(source, body, lang, &resolver, unsafe_html);
+                    return (Html::Own(html), d);
                 };
                 let key = body_key(source, body, lang, epoch, unsafe_html);
                 if let Some((html, used)) = store.get(key)
@@ -147,7 +149,7 @@ pub fn render_all(
                 if d.is_empty() {
                     store.put(key, &html, &fingerprinted(images, used));
                 }
-                (html, d)
+                (Html::Own(html), d)
             })
             .collect();
         drop(resolver);
@@ -249,7 +251,8 @@ impl Slot {
     }
 
     /// Store the HTML of this body; with `empty`, replace its source text and body by it.
-    fn store(&self, site: &mut Site, html: Arc<str>, empty: Option<&Arc<str>>) {
+    fn store(&self, site: &mut Site, html: impl Into<Html>, empty: Option<&Arc<str>>) {
+        let html = html.into();
         let drop = |source: &mut SourceFile, body: &mut Body| {
             if let Some(empty) = empty {
                 source.forget_text(empty);
@@ -265,12 +268,12 @@ impl Slot {
             }
             Slot::Intro(i, l) => {
                 if let Some(t) = site.releases[*i].text.get_mut(l) {
-                    t.intro_html = html.to_string();
+                    t.intro_html = html.as_str().to_string();
                 }
             }
             Slot::Page(i, l) => {
                 if let Some(v) = site.pages[*i].versions.get_mut(l) {
-                    v.body_html = html.to_string();
+                    v.body_html = html.as_str().to_string();
                     drop(&mut v.source, &mut v.body);
                 }
             }

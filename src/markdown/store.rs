@@ -9,9 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::kept::{Log, bytes::*};
+use crate::model::html::Html;
 
-/// A body read back: its HTML and the images it names with their fingerprints.
-pub type StoredBody = (Arc<str>, Vec<(String, u64)>);
+/// A body read back: its HTML (a part of the mapped log, not copied) and the images it names
+/// with their fingerprints.
+pub type StoredBody = (Html, Vec<(String, u64)>);
 
 /// The bodies kept by the last build, and those this build adds.
 pub struct BodyStore(Log);
@@ -25,7 +27,19 @@ impl BodyStore {
 
     /// The body stored under `key`, if its record is whole.
     pub fn get(&self, key: u64) -> Option<StoredBody> {
-        decode(self.0.get(u128::from(key))?)
+        let key = u128::from(key);
+        match self.0.get_shared(key) {
+            Some(shared) => {
+                let (html, images) = decode(shared.bytes())?;
+                // Where the HTML is in the record: its length and its bytes come first.
+                let html = shared.part(4..4 + html.len())?;
+                Some((Html::Kept(html), images))
+            }
+            None => {
+                let (html, images) = decode(self.0.get(key)?)?;
+                Some((Html::Own(Arc::from(html)), images))
+            }
+        }
     }
 
     /// How many bodies were read back so far.
@@ -55,7 +69,8 @@ fn encode(html: &str, images: &[(String, u64)]) -> Vec<u8> {
     out
 }
 
-fn decode(mut b: &[u8]) -> Option<StoredBody> {
+/// A record's HTML and images.
+fn decode(mut b: &[u8]) -> Option<(&str, Vec<(String, u64)>)> {
     let html = take_str(&mut b)?;
     let count = take_n(&mut b)?;
     let mut images = Vec::with_capacity(count.min(b.len() / 12));
@@ -63,7 +78,7 @@ fn decode(mut b: &[u8]) -> Option<StoredBody> {
         let rel = take_str(&mut b)?.to_string();
         images.push((rel, take_u64(&mut b)?));
     }
-    b.is_empty().then(|| (Arc::from(html), images))
+    b.is_empty().then_some((html, images))
 }
 
 #[cfg(test)]
@@ -78,16 +93,15 @@ mod tests {
     fn bodies_put_are_read_back_by_the_next_store_and_only_with_its_salt() {
         let root = tempfile::tempdir().unwrap();
         let s = BodyStore::open(root.path(), 1);
-        assert_eq!(s.get(10), None);
+        assert!(s.get(10).is_none());
         s.put(10, "<p>甲</p>", &images());
         s.put(11, "<p>乙</p>", &[]);
         s.finish();
         let s = BodyStore::open(root.path(), 1);
-        assert_eq!(s.get(10), Some((Arc::from("<p>甲</p>"), images())));
-        assert_eq!(s.get(11), Some((Arc::from("<p>乙</p>"), vec![])));
-        assert_eq!(
-            BodyStore::open(root.path(), 2).get(10),
-            None,
+        assert_eq!(text(s.get(10)), Some(("<p>甲</p>".into(), images())));
+        assert_eq!(text(s.get(11)), Some(("<p>乙</p>".into(), vec![])));
+        assert!(
+            BodyStore::open(root.path(), 2).get(10).is_none(),
             "another salt"
         );
         // Only what a build used or added is kept: 11 is not asked for this time.
@@ -97,6 +111,35 @@ mod tests {
         s.finish();
         let s = BodyStore::open(root.path(), 1);
         assert!(s.get(10).is_some() && s.get(12).is_some());
-        assert_eq!(s.get(11), None, "not used by the last build");
+        assert!(s.get(11).is_none(), "not used by the last build");
+    }
+
+    fn text(b: Option<StoredBody>) -> Option<(String, Vec<(String, u64)>)> {
+        b.map(|(h, i)| (h.as_str().to_string(), i))
+    }
+
+    /// A body read back is a part of the mapped log, and stays readable after its store
+    /// wrote the next build's log (appended to, or rewritten whole and renamed over it).
+    #[test]
+    fn a_body_read_back_outlives_its_store_and_the_logs_rewrite() {
+        let root = tempfile::tempdir().unwrap();
+        let s = BodyStore::open(root.path(), 1);
+        for k in 0..50 {
+            s.put(k, &format!("<p>{k} {}</p>", "正文".repeat(2000)), &[]);
+        }
+        s.finish();
+        let s = BodyStore::open(root.path(), 1);
+        let (html, _) = s.get(7).expect("kept");
+        assert!(cfg!(not(unix)) || matches!(html, Html::Kept(_)), "{html:?}");
+        // Only 7 used: the next log is rewritten with it alone.
+        s.finish();
+        let s = BodyStore::open(root.path(), 1);
+        assert!(s.get(7).is_some());
+        s.put(99, "<p>新</p>", &[]);
+        s.finish();
+        assert!(html.as_str() == format!("<p>7 {}</p>", "正文".repeat(2000)));
+        assert_eq!(&*html.to_shared(), html.as_str());
+        let s = BodyStore::open(root.path(), 1);
+        assert!(text(s.get(7)).map(|t| t.0).as_deref() == Some(html.as_str()));
     }
 }

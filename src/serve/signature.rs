@@ -71,7 +71,7 @@ fn versions_hash(
             (
                 l.as_str(),
                 file_hash(&v.source.path),
-                hash_of(&*v.body_html.get()),
+                v.body_html.with(|h: &str| hash_of(h)),
             )
         })
         .collect();
