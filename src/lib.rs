@@ -225,7 +225,9 @@ fn load_site_traced(
             hashes,
         } = checked;
         if let Some(hashes) = hashes {
-            inputs.files.insert(file.path.clone(), hashes);
+            inputs
+                .files
+                .insert(file.path.clone().into_os_string(), hashes);
         }
         if let Some(s) = source.filter(|_| !d.is_empty()) {
             sources.insert(s.path.clone(), s.text().clone());

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::serve::signature::sig_hasher;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -30,7 +30,9 @@ use crate::sink::pages::PageRecords;
 pub struct Inputs {
     /// The hashes of each source file, by its path relative to the site root (one map of
     /// both: at 100,000 entries, two maps with std's hasher were a serial quarter second).
-    pub files: crate::sink::Map<PathBuf, FileHashes>,
+    /// Keyed by the path's bytes: hashing and comparing a `Path` goes component by component,
+    /// which was a tenth of signing a 100,000-entry site's pages.
+    pub files: crate::sink::Map<std::ffi::OsString, FileHashes>,
     /// The hash of site.toml's text as loaded.
     pub config: u64,
     /// The link targets' fingerprint (see `markdown::Resolver::epoch`).
@@ -102,8 +104,8 @@ impl Reuse {
                 .hash(&mut h);
             h.finish()
         };
-        let file_hash = |p: &Path| inputs.files.get(p).map_or(0, |h| h.text);
-        let fields_hash = |p: &Path| inputs.files.get(p).map_or(0, |h| h.fields);
+        let file_hash = |p: &Path| inputs.files.get(p.as_os_str()).map_or(0, |h| h.text);
+        let fields_hash = |p: &Path| inputs.files.get(p.as_os_str()).map_or(0, |h| h.fields);
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
         let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = plan
             .pages

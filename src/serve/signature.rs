@@ -117,14 +117,12 @@ fn card_hash_with(e: &Entry, group_by: Option<&str>, covers: u64) -> u64 {
         .versions
         .iter()
         .map(|(l, v)| {
+            // The values themselves hashed (as JSON, each was an allocation or more per
+            // field of every entry on every build).
             let shown: Vec<_> = ["institutions", "stage", "fields"]
                 .iter()
                 .chain(group_by.as_slice())
-                .map(|f| {
-                    v.values
-                        .get(f)
-                        .map(|x| serde_json::to_string(x).unwrap_or_default())
-                })
+                .map(|f| v.values.get(f))
                 .collect();
             // The cover's path and alt text (its image is in `covers`).
             let cover = ["cover", "cover_alt"].map(|f| v.values.get(f).and_then(|x| x.as_text()));

@@ -7,7 +7,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 /// A value that matches its schema field. Enums, URLs, e-mails and Markdown are `Text`.
 /// Every variant is at most two words (texts and lists are boxed slices, sized exactly):
 /// a site holds every value of every entry version for the whole build.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub enum Value {
     Text(Box<str>),
     Integer(i64),
@@ -21,7 +21,7 @@ pub enum Value {
 /// Field values by name, in schema order. A short list searched in order rather than a
 /// hash map: a document has a few dozen fields at most, and a site holds one such list per
 /// entry version for the whole build. Names are shared with the schema, not copied.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Hash)]
 pub struct Fields(Vec<(Arc<str>, Value)>);
 
 impl Fields {
