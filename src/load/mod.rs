@@ -1,6 +1,7 @@
 //! Load: read content files into `SourceFile`s and parse them into span-carrying TOML
-//! documents (`ParsedDoc`). Later stages never touch the filesystem for content. This
-//! module does not know the schema: checking values is `validate`'s job.
+//! documents (`ParsedDoc`). Later stages never touch the filesystem for content, but for the
+//! text of a file a build knew by its fingerprint (`known`), read and checked on first use.
+//! This module does not know the schema: checking values is `validate`'s job.
 
 pub mod discover;
 pub mod frontmatter;
