@@ -66,12 +66,19 @@ hugo_build() {
     t1=$(now)
     awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }'
 }
+# Wait for the survey of the staging folder that a gazette build starts in a process of its
+# own once it is done (`sink::ahead`) to end: an editor edits for longer than it takes, and
+# it must not run beside the next timed step (Hugo's build, say). Not timed.
+settle() {
+    while pgrep -f -- "survey-ahead --output $WORK/" >/dev/null; do sleep 0.05; done
+}
 # Run a build; print "seconds written removed".
 build() {
     local t0 t1 out
     t0=$(now)
     out=$("${BIN:-$WORK/gazette}" build --root "$SITE" "$@" 2>/dev/null)
     t1=$(now)
+    settle
     local written removed
     written=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\1/p' <<<"$out")
     removed=$(sed -n 's/.* files in .* (\([0-9]*\) written, \([0-9]*\) removed).*/\2/p' <<<"$out")

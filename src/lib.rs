@@ -446,6 +446,9 @@ pub struct Summary {
     pub fields_reused: usize,
     /// Content files known by their fingerprint (see [`load::known`]).
     pub sources: SourcesKnown,
+    /// The staging folder was surveyed ahead of this build (see [`sink::ahead`]): how many
+    /// of its names were found otherwise than recorded. `None`: this build surveyed it.
+    pub surveyed_ahead: Option<usize>,
     /// The site paths of the generated files (feeds, open data, sitemaps, search files)
     /// rendered; the others were kept, their signatures unchanged.
     pub files_rendered: Vec<String>,
@@ -841,6 +844,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
                 .collect()
         });
     records.extend((file_records.into_iter()).map(|(path, sig)| (path, (sig, Vec::new()))));
+    let surveyed_ahead = staging.surveyed_ahead();
     let changes = staging
         .commit(records)
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
@@ -876,6 +880,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
             Some(n) => eprintln!("search: {n} shard files patched, the others kept"),
             None => eprintln!("search: index built whole"),
         }
+        match surveyed_ahead {
+            Some(n) => eprintln!("staging folder: surveyed ahead, {n} names not as recorded"),
+            None => eprintln!("staging folder: surveyed by this build"),
+        }
     }
     let summary = Summary {
         entries: loaded.site.entries.len(),
@@ -890,6 +898,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         bodies_reused: loaded.bodies_reused,
         fields_reused: loaded.fields_reused,
         sources: loaded.known,
+        surveyed_ahead,
         files_rendered: files.iter().map(|f| f.site_path.clone()).collect(),
         warnings: loaded.warnings,
         elapsed: start.elapsed(),

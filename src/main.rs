@@ -67,6 +67,31 @@ fn no_huge_pages() {
     }
 }
 
+/// Survey the staging folder a build just left for the next one, in a process of its own that
+/// outlives this one (see `gazette::sink::ahead`), so the editor is not kept waiting for it.
+/// `GAZETTE_SURVEY_AHEAD=0` leaves it to the next build.
+fn survey_ahead_detached(out: &std::path::Path) {
+    if std::env::var_os("GAZETTE_SURVEY_AHEAD").is_some_and(|v| v == "0") {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut survey = std::process::Command::new(exe);
+    survey
+        .arg("survey-ahead")
+        .arg("--output")
+        .arg(out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Not in the terminal's process group: Ctrl-C after the build does not stop it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut survey, 0);
+    // Not waited for: it ends on its own, and if it never runs the next build surveys.
+    let _ = survey.spawn();
+}
+
 #[derive(Parser)]
 #[command(
     name = "gazette",
@@ -83,6 +108,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Survey the staging folder of an output for its next build (started by `build` in a
+    /// process of its own; see `gazette::sink::ahead`).
+    #[command(hide = true)]
+    SurveyAhead {
+        /// The output folder.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Build the site into the output folder.
     Build {
         /// Output folder (default: <root>/output).
@@ -242,6 +275,7 @@ fn main() -> ExitCode {
                         eprintln!("{w}");
                     }
                     println!("{summary}");
+                    survey_ahead_detached(&summary.output);
                     ExitCode::SUCCESS
                 }
                 Err(f) => {
@@ -254,6 +288,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::SurveyAhead { output } => match gazette::sink::ahead::survey(&output) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("survey of the staging folder of {}: {e}", output.display());
+                ExitCode::from(1)
+            }
+        },
         Command::Check { format, external } => {
             let options = gazette::CheckOptions { external };
             let checked = gazette::check_with(&BuildOptions::new(cli.root), &options);

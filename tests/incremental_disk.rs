@@ -987,3 +987,94 @@ fn sources_known_by_their_fingerprint_are_read_only_when_needed() {
     let replaced = assert_like_cold(&o, "an entry rewritten at the same length");
     assert!(replaced.sources.known > 10);
 }
+
+/// The staging folder surveyed ahead of a build (as `gazette build` starts it in a process of
+/// its own once it is done): a page changed by hand in `output/`, a file added there and one
+/// removed, all found by the survey after the output was swapped out, are put right by the
+/// next build, which takes the record once; a build with no record surveys for itself.
+#[test]
+fn a_survey_made_ahead_is_taken_once_and_finds_what_changed_by_hand() {
+    use gazette::sink::ahead::{Outcome, survey};
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    let out = root.join("output");
+    let gamma = root.join("content/releases/2024-02/gamma.md");
+    // No staging folder yet after a first build.
+    build_ok(&o);
+    assert_eq!(survey(&out).unwrap(), Outcome::Nothing);
+    // The first output, swapped out by a second build: nothing changed in it by hand.
+    edit(&gamma, |t| t.replace("伽马正文", "伽马正文 0"));
+    build_ok(&o);
+    // Only the folder itself differs from its record: moved by the swap.
+    let found = survey(&out).unwrap();
+    assert!(
+        matches!(found, Outcome::Recorded { deviations: 1, looked } if looked > 10),
+        "{found:?}"
+    );
+    edit(&gamma, |t| t.replace("伽马正文 0", "伽马正文 1"));
+    let s = assert_like_cold(&o, "an edit, surveyed ahead");
+    assert_eq!(s.surveyed_ahead, Some(1), "{s}");
+    // Taken once: the next build surveys for itself.
+    edit(&gamma, |t| t.replace("伽马正文 1", "伽马正文 2"));
+    let s = assert_like_cold(&o, "an edit, no record");
+    assert_eq!(s.surveyed_ahead, None, "{s}");
+    // By hand in output/: a page changed, a file added, a page removed.
+    let alpha = out.join("releases/2024-01/alpha/index.html");
+    edit(&alpha, |t| t.replace("</body>", "<!-- added --></body>"));
+    let extra = out.join("releases/2024-01/extra.html");
+    fs::write(&extra, "not the site's").unwrap();
+    let removed = out.join("releases/2024-02/gamma/index.html");
+    fs::remove_file(&removed).unwrap();
+    // That output is swapped out by the next build, then surveyed ahead of the one after.
+    edit(&gamma, |t| t.replace("伽马正文 2", "伽马正文 3"));
+    build_ok(&o);
+    let Outcome::Recorded { deviations, .. } = survey(&out).unwrap() else {
+        panic!("a staging folder with a manifest is surveyed");
+    };
+    // The folder itself, the page's fingerprint, the removed page, and the two folders
+    // whose names changed.
+    assert!(deviations >= 5, "{deviations}");
+    edit(&gamma, |t| t.replace("伽马正文 3", "伽马正文 4"));
+    let s = assert_like_cold(&o, "changes by hand found ahead");
+    assert_eq!(s.surveyed_ahead, Some(deviations), "{s}");
+    assert!(!extra.exists());
+    assert!(
+        !fs::read_to_string(&alpha)
+            .unwrap()
+            .contains("<!-- added -->")
+    );
+    assert!(removed.exists());
+}
+
+/// `gazette build` starts the survey of the staging folder for the next build in a process of
+/// its own, and the next build takes its record.
+#[test]
+fn gazette_build_surveys_the_staging_folder_ahead_of_the_next_build() {
+    let site = fixture("basic");
+    let root = site.path();
+    let o = opts(root);
+    build_ok(&o);
+    let gamma = root.join("content/releases/2024-02/gamma.md");
+    edit(&gamma, |t| t.replace("伽马正文", "伽马正文 0"));
+    let built = Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--root"])
+        .arg(root)
+        .env_remove("GAZETTE_SURVEY_AHEAD")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let record = gazette::sink::disk::home(&root.join("output")).join("ahead");
+    let t0 = std::time::Instant::now();
+    while !record.exists() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(60),
+            "no survey made ahead after a minute"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    edit(&gamma, |t| t.replace("伽马正文 0", "伽马正文 1"));
+    let s = assert_like_cold(&o, "after gazette build");
+    assert_eq!(s.surveyed_ahead, Some(1), "{s}");
+    assert!(!record.exists());
+}

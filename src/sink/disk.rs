@@ -144,9 +144,14 @@ pub fn has_staging(out: &Path) -> bool {
     home(out).join(SPARE).is_dir()
 }
 
+/// The staging folder kept in `home`.
+pub(super) fn spare(home: &Path) -> PathBuf {
+    home.join(SPARE)
+}
+
 /// Take the lock of `home` (waiting for another build of the same output to finish), creating
 /// the lock file if `create`.
-fn lock(home: &Path, create: bool) -> std::io::Result<fs::File> {
+pub(super) fn lock(home: &Path, create: bool) -> std::io::Result<fs::File> {
     let file = fs::File::options()
         .write(true)
         .create(create)
@@ -158,16 +163,25 @@ fn lock(home: &Path, create: bool) -> std::io::Result<fs::File> {
 }
 
 /// The inode of the folder at `p`, if there is a folder.
-fn folder_ino(p: &Path) -> Option<u64> {
+pub(super) fn folder_ino(p: &Path) -> Option<u64> {
     let m = fs::symlink_metadata(p).ok().filter(|m| m.is_dir())?;
     Some(super::manifest::Fingerprint::of(&m).ino)
 }
 
-fn take_survey(home: &Path) -> Survey {
+/// The staging folder surveyed: by a survey made ahead of this build when it left a record
+/// for the folder as it is (see `ahead`), else by looking at it now.
+fn take_survey(home: &Path) -> (Survey, Option<usize>) {
     let spare = home.join(SPARE);
     match folder_ino(&spare) {
-        Some(ino) => Survey::checked(&spare, home, ino),
-        None => Survey::default(),
+        Some(ino) => {
+            let ahead = super::ahead::take(home, ino);
+            let deviations = ahead.as_ref().map(|a| a.deviations());
+            (
+                Survey::checked(&spare, home, ino, ahead.as_ref()),
+                deviations,
+            )
+        }
+        None => (Survey::default(), None),
     }
 }
 
@@ -177,6 +191,9 @@ fn take_survey(home: &Path) -> Survey {
 pub struct Found {
     lock: Option<fs::File>,
     survey: Option<Survey>,
+    /// The staging folder was surveyed ahead of this build; so many names differed from
+    /// their records (see `ahead`).
+    ahead: Option<usize>,
     output: Option<Survey>,
     /// The output's page records (see `pages`).
     pages: Option<PageRecords>,
@@ -202,7 +219,7 @@ fn output_recorded(out: &Path, home: &Path) -> Survey {
 /// The output walked: what is really there, files compared with its manifest.
 fn survey_output(out: &Path, home: &Path) -> Survey {
     match folder_ino(out) {
-        Some(ino) => Survey::checked(out, home, ino),
+        Some(ino) => Survey::checked(out, home, ino, None),
         None => Survey::default(),
     }
 }
@@ -216,12 +233,13 @@ impl Found {
         }
         match lock(&home, false) {
             Ok(lock) => {
-                let (survey, (output, pages)) = rayon::join(
+                let ((survey, ahead), (output, pages)) = rayon::join(
                     || take_survey(&home),
                     || rayon::join(|| output_recorded(out, &home), || output_pages(out, &home)),
                 );
                 Found {
                     survey: Some(survey),
+                    ahead,
                     output: Some(output),
                     pages: Some(pages),
                     lock: Some(lock),
@@ -297,6 +315,8 @@ pub struct Staging {
     home: PathBuf,
     target: Target,
     survey: Option<Survey>,
+    /// See [`Found`]'s field.
+    ahead: Option<usize>,
     output: Option<Survey>,
     /// What the output's pages were rendered from (see `pages`).
     pages: PageRecords,
@@ -320,6 +340,7 @@ impl Staging {
     pub fn begin(out: &Path, found: Found) -> Result<Staging, Diagnostic> {
         let home = home(out);
         fs::create_dir_all(&home).map_err(|e| write_err(&home, e))?;
+        let mut ahead = found.ahead;
         let (lock, mut survey, mut output, mut pages) = match found.lock {
             Some(l) => (l, found.survey, found.output, found.pages),
             None => (
@@ -331,7 +352,7 @@ impl Staging {
         };
         let spare = home.join(SPARE);
         if recover(out, &spare) {
-            (survey, output, pages) = (None, None, None);
+            (survey, output, pages, ahead) = (None, None, None, None);
         }
         if folder_ino(&spare).is_none() {
             let _ = fs::remove_file(&spare);
@@ -340,9 +361,16 @@ impl Staging {
             if let Some(ino) = folder_ino(&spare) {
                 let _ = fs::remove_file(super::manifest::path(&home, ino));
             }
-            survey = None;
+            (survey, ahead) = (None, None);
         }
-        let survey = survey.unwrap_or_else(|| take_survey(&home));
+        let survey = match survey {
+            Some(s) => s,
+            None => {
+                let (s, a) = take_survey(&home);
+                ahead = a;
+                s
+            }
+        };
         let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
         let output = output.unwrap_or_else(|| output_recorded(out, &home));
         let pages = pages.unwrap_or_else(|| output_pages(out, &home));
@@ -351,6 +379,7 @@ impl Staging {
             home,
             target: Target::new(open, Default::default()),
             survey: Some(survey),
+            ahead,
             output: Some(output),
             pages,
             removed: 0,
@@ -364,6 +393,12 @@ impl Staging {
 
     fn dir(&self) -> &Path {
         self.target.dir.path()
+    }
+
+    /// Whether the staging folder was surveyed ahead of this build (see `ahead`), and if so
+    /// how many of its names were found otherwise than recorded.
+    pub fn surveyed_ahead(&self) -> Option<usize> {
+        self.ahead
     }
 
     /// Make the folder hold exactly the folders that `files` (paths relative to the output

@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::ahead::Ahead;
 use super::manifest::{self, Fingerprint, Record};
 use super::open_dir::{Node, OpenDir};
 use super::{Map, Set};
@@ -86,8 +87,10 @@ impl Survey {
     }
 
     /// The folder `dir` as it is, found through its manifest in `home` when it has one (see
-    /// the module's header), else by walking it.
-    pub fn checked(dir: &Path, home: &Path, ino: u64) -> Survey {
+    /// the module's header), else by walking it. With `ahead`, each recorded name is taken
+    /// as a survey made ahead of this build found it instead of being looked at now (see
+    /// `ahead`); folders it found changed are read now.
+    pub fn checked(dir: &Path, home: &Path, ino: u64, ahead: Option<&Ahead>) -> Survey {
         let manifest = manifest::read(&manifest::path(home, ino));
         let (Some(m), Ok(open)) = (manifest, OpenDir::open(dir)) else {
             return Survey::take(dir, home, ino);
@@ -99,9 +102,13 @@ impl Survey {
             files,
             folders: recorded_folders,
         } = m;
+        let look = |p: &str, recorded: (Node, Fingerprint)| match ahead {
+            Some(a) => a.look(p, recorded),
+            None => open.stat(p),
+        };
         // Each recorded folder: still a folder, and still as recorded?
         let folders: Map<&str, (Fingerprint, bool)> = (recorded_folders.par_iter())
-            .filter_map(|(p, was)| match open.stat(p) {
+            .filter_map(|(p, was)| match look(p, (Node::Dir, *was)) {
                 Ok((Node::Dir, now)) => Some((p.as_str(), (now, now == *was))),
                 _ => None,
             })
@@ -113,7 +120,7 @@ impl Survey {
             files.into_iter().partition(|(p, _)| unchanged(parent(p)));
         let mut found: Vec<(PathBuf, Kind)> = (looked.into_par_iter())
             .filter_map(|(p, r): (String, Record)| {
-                let kind = match open.stat(&p) {
+                let kind = match look(&p, (Node::File, r.fp)) {
                     Ok((Node::File, fp)) => Kind::File(fp, (fp == r.fp).then_some(r.hash)),
                     Ok(_) => Kind::Other,
                     Err(_) => return None,
