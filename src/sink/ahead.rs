@@ -1,8 +1,9 @@
 //! The staging folder surveyed ahead of the next build. Right after a build swaps its new
 //! site in, the old output it swapped out (the next build's staging folder, which may have
 //! been edited by hand while it was `output/`) is looked at name by name against its
-//! manifest by `gazette build`'s own process detached from the terminal, while the editor
-//! works; what differs from the records is written down beside the manifest. The next build
+//! manifest by a process that `gazette build` starts once done (outside the terminal's
+//! process group; see `main.rs`), while the editor works; what differs from the records is
+//! written down beside the manifest. The next build
 //! takes that instead of making the same 680,000 `stat`s of a 100,000-entry site itself.
 //!
 //! A record is taken only by a build that finds it for the same staging folder and the same
