@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::Map;
-use super::manifest::{self, Fingerprint, Reader};
+use super::manifest::{self, Fingerprint};
 use super::open_dir::{Node, OpenDir};
 
-const HEADER: &str = "gazette-ahead 1";
+const HEADER: &str = "gazette-ahead 2";
 
 /// What a record holds for a name that is gone.
 const NO_FINGERPRINT: Fingerprint = Fingerprint {
@@ -94,13 +94,18 @@ pub fn survey(out: &Path) -> std::io::Result<Outcome> {
     let Some(ino) = super::disk::folder_ino(&spare) else {
         return Ok(Outcome::Nothing);
     };
-    let manifest_at = manifest::path(&home, ino);
-    let Ok(before) = fs::metadata(&manifest_at).map(|m| Fingerprint::of(&m)) else {
+    // The manifest's fingerprint and bytes from one open file: the record names the very
+    // manifest it was checked against.
+    let Ok(mut file) = fs::File::open(manifest::path(&home, ino)) else {
         return Ok(Outcome::Nothing);
     };
-    let Some(m) = manifest::read(&manifest_at) else {
+    let before = Fingerprint::of(&file.metadata()?);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    let Some(m) = manifest::parse(&bytes) else {
         return Ok(Outcome::Nothing);
     };
+    drop(bytes);
     if m.folders.is_empty() {
         return Ok(Outcome::Nothing);
     }
@@ -144,37 +149,16 @@ pub(crate) fn take(home: &Path, ino: u64) -> Option<Ahead> {
     decode(&bytes, ino, &Fingerprint::of(&manifest))
 }
 
-fn put_fp(out: &mut Vec<u8>, f: &Fingerprint) {
-    for n in [f.ino, f.size] {
-        out.extend_from_slice(&n.to_le_bytes());
-    }
-    for n in [f.mtime.0, f.mtime.1, f.ctime.0, f.ctime.1] {
-        out.extend_from_slice(&n.to_le_bytes());
-    }
-}
-
-fn take_fp(r: &mut Reader<'_>) -> Option<Fingerprint> {
-    let mut n = [0u64; 6];
-    for v in &mut n {
-        *v = r.u64()?;
-    }
-    Some(Fingerprint {
-        ino: n[0],
-        size: n[1],
-        mtime: (n[2] as i64, n[3] as i64),
-        ctime: (n[4] as i64, n[5] as i64),
-    })
-}
-
 /// The record's bytes (before `write_sealed`'s checksum): the header line, the staging
 /// folder's inode, its manifest's fingerprint, then each name found otherwise (code: 0 gone,
-/// 1 file, 2 folder, 3 anything else; its fingerprint; its path).
+/// 1 file, 2 folder, 3 anything else; its fingerprint; its path), fingerprints and paths as
+/// the manifest holds them.
 fn encode(ino: u64, manifest: &Fingerprint, deviations: &[(String, Deviation)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + deviations.len() * 80);
     out.extend_from_slice(HEADER.as_bytes());
     out.push(b'\n');
     out.extend_from_slice(&ino.to_le_bytes());
-    put_fp(&mut out, manifest);
+    manifest::put_fingerprint(&mut out, manifest);
     out.extend_from_slice(&(deviations.len() as u64).to_le_bytes());
     for (p, d) in deviations {
         let (code, fp) = match d {
@@ -184,9 +168,8 @@ fn encode(ino: u64, manifest: &Fingerprint, deviations: &[(String, Deviation)]) 
             Some((Node::Other, fp)) => (3, *fp),
         };
         out.push(code);
-        put_fp(&mut out, &fp);
-        out.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        out.extend_from_slice(p.as_bytes());
+        manifest::put_fingerprint(&mut out, &fp);
+        manifest::put_str(&mut out, p);
     }
     out
 }
@@ -195,16 +178,15 @@ fn encode(ino: u64, manifest: &Fingerprint, deviations: &[(String, Deviation)]) 
 /// whose fingerprint is `manifest`.
 fn decode(bytes: &[u8], ino: u64, manifest: &Fingerprint) -> Option<Ahead> {
     let mut r = manifest::open_sealed(bytes, HEADER)?;
-    if r.u64()? != ino || take_fp(&mut r)? != *manifest {
+    if r.u64()? != ino || r.fp()? != *manifest {
         return None;
     }
     let n = usize::try_from(r.u64()?).ok()?;
     let mut deviations = Map::with_capacity_and_hasher(n.min(bytes.len()), Default::default());
     for _ in 0..n {
         let code = r.take(1)?[0];
-        let fp = take_fp(&mut r)?;
-        let len = usize::try_from(r.u64()?).ok()?;
-        let p = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+        let fp = r.fp()?;
+        let p = r.str()?.to_string();
         let d = match code {
             0 => None,
             1 => Some((Node::File, fp)),

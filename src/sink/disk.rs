@@ -141,7 +141,7 @@ const LOCK: &str = "lock";
 
 /// Whether an earlier build of `out` left a staging folder this build will bring up to date.
 pub fn has_staging(out: &Path) -> bool {
-    home(out).join(SPARE).is_dir()
+    spare(&home(out)).is_dir()
 }
 
 /// The staging folder kept in `home`.
@@ -171,7 +171,7 @@ pub(super) fn folder_ino(p: &Path) -> Option<u64> {
 /// The staging folder surveyed: by a survey made ahead of this build when it left a record
 /// for the folder as it is (see `ahead`), else by looking at it now.
 fn take_survey(home: &Path) -> (Survey, Option<usize>) {
-    let spare = home.join(SPARE);
+    let spare = spare(home);
     match folder_ino(&spare) {
         Some(ino) => {
             let ahead = super::ahead::take(home, ino);
@@ -190,10 +190,9 @@ fn take_survey(home: &Path) -> (Survey, Option<usize>) {
 #[derive(Default)]
 pub struct Found {
     lock: Option<fs::File>,
-    survey: Option<Survey>,
-    /// The staging folder was surveyed ahead of this build; so many names differed from
-    /// their records (see `ahead`).
-    ahead: Option<usize>,
+    /// The staging folder surveyed, with how many names a survey made ahead of this build
+    /// found otherwise than recorded, if it was made ahead (see `take_survey`).
+    survey: Option<(Survey, Option<usize>)>,
     output: Option<Survey>,
     /// The output's page records (see `pages`).
     pages: Option<PageRecords>,
@@ -233,13 +232,12 @@ impl Found {
         }
         match lock(&home, false) {
             Ok(lock) => {
-                let ((survey, ahead), (output, pages)) = rayon::join(
+                let (survey, (output, pages)) = rayon::join(
                     || take_survey(&home),
                     || rayon::join(|| output_recorded(out, &home), || output_pages(out, &home)),
                 );
                 Found {
                     survey: Some(survey),
-                    ahead,
                     output: Some(output),
                     pages: Some(pages),
                     lock: Some(lock),
@@ -315,7 +313,8 @@ pub struct Staging {
     home: PathBuf,
     target: Target,
     survey: Option<Survey>,
-    /// See [`Found`]'s field.
+    /// How many names a survey made ahead of this build found otherwise than recorded, if
+    /// it was made ahead.
     ahead: Option<usize>,
     output: Option<Survey>,
     /// What the output's pages were rendered from (see `pages`).
@@ -340,7 +339,6 @@ impl Staging {
     pub fn begin(out: &Path, found: Found) -> Result<Staging, Diagnostic> {
         let home = home(out);
         fs::create_dir_all(&home).map_err(|e| write_err(&home, e))?;
-        let mut ahead = found.ahead;
         let (lock, mut survey, mut output, mut pages) = match found.lock {
             Some(l) => (l, found.survey, found.output, found.pages),
             None => (
@@ -350,9 +348,9 @@ impl Staging {
                 None,
             ),
         };
-        let spare = home.join(SPARE);
+        let spare = spare(&home);
         if recover(out, &spare) {
-            (survey, output, pages, ahead) = (None, None, None, None);
+            (survey, output, pages) = (None, None, None);
         }
         if folder_ino(&spare).is_none() {
             let _ = fs::remove_file(&spare);
@@ -361,16 +359,9 @@ impl Staging {
             if let Some(ino) = folder_ino(&spare) {
                 let _ = fs::remove_file(super::manifest::path(&home, ino));
             }
-            (survey, ahead) = (None, None);
+            survey = None;
         }
-        let survey = match survey {
-            Some(s) => s,
-            None => {
-                let (s, a) = take_survey(&home);
-                ahead = a;
-                s
-            }
-        };
+        let (survey, ahead) = survey.unwrap_or_else(|| take_survey(&home));
         let open = OpenDir::open(&spare).map_err(|e| write_err(&spare, e))?;
         let output = output.unwrap_or_else(|| output_recorded(out, &home));
         let pages = pages.unwrap_or_else(|| output_pages(out, &home));

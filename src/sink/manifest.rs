@@ -128,14 +128,8 @@ fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Ve
     out.extend_from_slice(HEADER.as_bytes());
     out.push(b'\n');
     let fingerprint = |out: &mut Vec<u8>, f: &Fingerprint, path: &str| {
-        for n in [f.ino, f.size] {
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        for n in [f.mtime.0, f.mtime.1, f.ctime.0, f.ctime.1] {
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        out.extend_from_slice(&(path.len() as u32).to_le_bytes());
-        out.extend_from_slice(path.as_bytes());
+        put_fingerprint(out, f);
+        put_str(out, path);
     };
     out.extend_from_slice(&(records.len() as u64).to_le_bytes());
     for (p, r) in records {
@@ -147,6 +141,23 @@ fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Ve
         fingerprint(&mut out, fp, p);
     }
     out
+}
+
+/// A fingerprint as manifests (and the records beside them) hold it: inode, size, then the
+/// modification and change times, little-endian ([`Reader::fp`] reads it back).
+pub(super) fn put_fingerprint(out: &mut Vec<u8>, f: &Fingerprint) {
+    for n in [f.ino, f.size] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    for n in [f.mtime.0, f.mtime.1, f.ctime.0, f.ctime.1] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
+/// A string as manifests hold a path: its length (`u32`), then its bytes ([`Reader::str`]).
+pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
 }
 
 /// Append the XXH3 checksum of `bytes` and write them to `to`, atomically (a temporary file
@@ -226,22 +237,27 @@ impl<'a> Reader<'a> {
         self.0.is_empty()
     }
 
-    fn fingerprint(&mut self) -> Option<(Fingerprint, String)> {
+    /// A fingerprint written by [`put_fingerprint`].
+    pub(super) fn fp(&mut self) -> Option<Fingerprint> {
         let (ino, size) = (self.u64()?, self.u64()?);
         let mtime = (self.i64()?, self.i64()?);
         let ctime = (self.i64()?, self.i64()?);
-        let path = self.str()?.to_string();
-        let fp = Fingerprint {
+        Some(Fingerprint {
             ino,
             size,
             mtime,
             ctime,
-        };
+        })
+    }
+
+    fn fingerprint(&mut self) -> Option<(Fingerprint, String)> {
+        let fp = self.fp()?;
+        let path = self.str()?.to_string();
         Some((fp, path))
     }
 }
 
-fn parse(bytes: &[u8]) -> Option<Manifest> {
+pub(super) fn parse(bytes: &[u8]) -> Option<Manifest> {
     let mut r = open_sealed(bytes, HEADER)?;
     let count = usize::try_from(r.u64()?).ok()?;
     let mut files = Vec::with_capacity(count.min(bytes.len() / 76));
