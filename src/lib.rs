@@ -287,28 +287,41 @@ fn load_site_traced(
     let mut pending = None;
     if let Some(gazette) = gazette {
         let site = &assembled.site;
-        pending = Some(model::match_cache::begin(
-            &site.config,
-            &site.entries,
-            &site.collections,
-            &model::match_cache::path(root),
-            &gazette,
-        ));
-        trace.mark("matching: taken");
-        let resolver =
-            markdown::Resolver::new(&assembled.site, &assembled.withheld, &assembled.invalid);
-        let epoch = resolver.epoch();
-        inputs.epoch = epoch;
-        if serve::signature::shared_templates_make_images(root, &config.theme) {
-            inputs.epoch ^= assembled.site.images.fingerprint_all();
-        }
-        let salt = kept::salt(&[
-            &gazette,
-            &inputs.config.to_string(),
-            &assembled.site.config.base_url.absolute,
-        ]);
-        store = Some((markdown::store::BodyStore::open(root, salt), epoch));
-        trace.mark("resolver");
+        // Reading the matches back is one thread's work (decoding a large file), as is most
+        // of making the resolver: side by side.
+        let (matching, (epoch, bodies)) = rayon::join(
+            || {
+                model::match_cache::begin(
+                    &site.config,
+                    &site.entries,
+                    &site.collections,
+                    &model::match_cache::path(root),
+                    &gazette,
+                )
+            },
+            || {
+                let resolver =
+                    markdown::Resolver::new(site, &assembled.withheld, &assembled.invalid);
+                let epoch = resolver.epoch();
+                let mut signed = epoch;
+                if serve::signature::shared_templates_make_images(root, &config.theme) {
+                    signed ^= site.images.fingerprint_all();
+                }
+                let salt = kept::salt(&[
+                    &gazette,
+                    &inputs.config.to_string(),
+                    &site.config.base_url.absolute,
+                ]);
+                (
+                    (epoch, signed),
+                    markdown::store::BodyStore::open(root, salt),
+                )
+            },
+        );
+        pending = Some(matching);
+        inputs.epoch = epoch.1;
+        store = Some((bodies, epoch.0));
+        trace.mark("matching taken+resolver");
     }
     let site = &mut assembled.site;
     let (withheld, invalid) = (&assembled.withheld, &assembled.invalid);
@@ -624,11 +637,14 @@ fn write_entries_and_search(
             let (keep, files): (Vec<usize>, Vec<usize>) = (first..first + count)
                 .flat_map(|d| files_of[d].iter().copied())
                 .partition(|&k| reuse.files_kept[k].is_some());
-            for &k in &keep {
-                let (path, hash) = (&p.files[k].site_path, reuse.files_kept[k].unwrap_or(0));
-                if let Err(d) = staging.keep(&model::urls::output_file(path), hash) {
-                    problems.add(d);
-                }
+            let keep: Vec<(String, u128)> = (keep.iter())
+                .map(|&k| {
+                    let path = model::urls::output_file(&p.files[k].site_path);
+                    (path, reuse.files_kept[k].unwrap_or(0))
+                })
+                .collect();
+            if let Err(d) = staging.keep(&keep) {
+                problems.add(d);
             }
             let files: Vec<&PlannedFile> = files.iter().map(|&k| &p.files[k]).collect();
             render::render_some(p, &pages, &files, renderer, staging, problems);
@@ -797,10 +813,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         || {
             (plan.copies.par_iter())
                 .try_for_each(|c| staging.copy(&opts.root, c))
-                .and_then(|()| {
-                    (kept.par_iter().chain(&kept_files))
-                        .try_for_each(|(path, hash)| staging.keep(path, *hash))
-                })
+                .and_then(|()| staging.keep(&kept))
+                .and_then(|()| staging.keep(&kept_files))
         },
     );
     if let Err(d) = copied {

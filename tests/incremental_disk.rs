@@ -776,40 +776,64 @@ fn recorded_folders(root: &Path) -> Vec<(std::path::PathBuf, Vec<FolderRecord>)>
     for dir in [root.join("output"), home.join("site")] {
         let ino = fs::metadata(&dir).unwrap().ino();
         // The manifest's format (see `sink::manifest`): header line, file count, each file
-        // (hash, ino, size, four times, path), folder count, each folder (ino, size, four
-        // times, path), checksum; little-endian.
+        // (hash, fingerprint, path), folder count, each folder (fingerprint, path), checksum.
+        // Counts are little-endian u64; a fingerprint is six LEB128 varints (ino, size,
+        // modification seconds and nanoseconds zigzagged, change time as the zigzagged
+        // distance from them); a path is a varint of the bytes it shares with the path
+        // before it, a varint length and the rest.
         let bytes = fs::read(home.join(format!("manifest-{ino}"))).unwrap();
-        let header = b"gazette-manifest 3\n";
+        let header = b"gazette-manifest 4\n";
         assert!(bytes.starts_with(header));
-        let mut at = header.len();
-        let mut n = |len: usize| {
-            let v = &bytes[at..at + len];
-            at += len;
+        fn n<'b>(b: &mut &'b [u8], len: usize) -> &'b [u8] {
+            let (v, rest) = b.split_at(len);
+            *b = rest;
             v
-        };
-        let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
-        let files = u64_at(n(8));
-        for _ in 0..files {
-            n(16 + 48);
-            let len = u32::from_le_bytes(n(4).try_into().unwrap()) as usize;
-            n(len);
         }
-        let count = u64_at(n(8));
+        fn varint(b: &mut &[u8]) -> u64 {
+            let (mut v, mut shift) = (0u64, 0);
+            loop {
+                let byte = n(b, 1)[0];
+                v |= u64::from(byte & 0x7f) << shift;
+                shift += 7;
+                if byte < 0x80 {
+                    return v;
+                }
+            }
+        }
+        fn signed(b: &mut &[u8]) -> i64 {
+            let v = varint(b);
+            ((v >> 1) as i64) ^ -((v & 1) as i64)
+        }
+        fn fingerprint(b: &mut &[u8]) -> [i64; 6] {
+            let (ino, size) = (varint(b) as i64, varint(b) as i64);
+            let (ms, mn) = (signed(b), signed(b));
+            let (cs, cn) = (ms + signed(b), mn + signed(b));
+            [size, ino, ms, mn, cs, cn]
+        }
+        fn path(b: &mut &[u8], prev: &mut Vec<u8>) -> String {
+            let shared = varint(b) as usize;
+            let len = varint(b) as usize;
+            prev.truncate(shared);
+            prev.extend_from_slice(n(b, len));
+            String::from_utf8(prev.clone()).unwrap()
+        }
+        let u64_at = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+        let mut b = &bytes[header.len()..];
+        let mut prev = Vec::new();
+        let files = u64_at(n(&mut b, 8));
+        for _ in 0..files {
+            n(&mut b, 16);
+            fingerprint(&mut b);
+            path(&mut b, &mut prev);
+        }
+        let count = u64_at(n(&mut b, 8));
         let folders: Vec<FolderRecord> = (0..count)
             .map(|_| {
-                let ino = u64_at(n(8)) as i64;
-                let size = u64_at(n(8)) as i64;
-                let mut times = [0i64; 4];
-                for t in &mut times {
-                    *t = u64_at(n(8)) as i64;
-                }
-                let len = u32::from_le_bytes(n(4).try_into().unwrap()) as usize;
-                let path = String::from_utf8(n(len).to_vec()).unwrap();
-                (path, [size, ino, times[0], times[1], times[2], times[3]])
+                let fp = fingerprint(&mut b);
+                (path(&mut b, &mut prev), fp)
             })
             .collect();
-        assert_eq!(n(8).len(), 8, "the checksum ends it");
-        assert_eq!(at, bytes.len());
+        assert_eq!(b.len(), 8, "the checksum ends it");
         out.push((dir, folders));
     }
     out

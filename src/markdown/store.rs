@@ -30,13 +30,13 @@ impl BodyStore {
         let key = u128::from(key);
         match self.0.get_shared(key) {
             Some(shared) => {
-                let (html, images) = decode(shared.bytes())?;
-                // Where the HTML is in the record: its length and its bytes come first.
-                let html = shared.part(4..4 + html.len())?;
-                Some((Html::Kept(html), images))
+                let (hash, html, images) = decode(shared.bytes())?;
+                // Where the HTML is in the record: after its hash, its length and its bytes.
+                let html = shared.part(12..12 + html.len())?;
+                Some((Html::Kept(html, hash), images))
             }
             None => {
-                let (html, images) = decode(self.0.get(key)?)?;
+                let (_, html, images) = decode(self.0.get(key)?)?;
                 Some((Html::Own(Arc::from(html)), images))
             }
         }
@@ -58,8 +58,11 @@ impl BodyStore {
     }
 }
 
+/// A record: the HTML's [`Html::hash`], the HTML, then each image named with its
+/// fingerprint.
 fn encode(html: &str, images: &[(String, u64)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(html.len() + 8);
+    let mut out = Vec::with_capacity(html.len() + 16);
+    out.extend_from_slice(&Html::hash_of(html).to_le_bytes());
     put_str(&mut out, html);
     put_n(&mut out, images.len());
     for (rel, f) in images {
@@ -69,8 +72,12 @@ fn encode(html: &str, images: &[(String, u64)]) -> Vec<u8> {
     out
 }
 
-/// A record's HTML and images.
-fn decode(mut b: &[u8]) -> Option<(&str, Vec<(String, u64)>)> {
+/// A record as read back: the HTML's hash, the HTML and the images it names.
+type Decoded<'b> = (u64, &'b str, Vec<(String, u64)>);
+
+/// A record's HTML's hash, HTML and images.
+fn decode(mut b: &[u8]) -> Option<Decoded<'_>> {
+    let hash = take_u64(&mut b)?;
     let html = take_str(&mut b)?;
     let count = take_n(&mut b)?;
     let mut images = Vec::with_capacity(count.min(b.len() / 12));
@@ -78,7 +85,7 @@ fn decode(mut b: &[u8]) -> Option<(&str, Vec<(String, u64)>)> {
         let rel = take_str(&mut b)?.to_string();
         images.push((rel, take_u64(&mut b)?));
     }
-    b.is_empty().then_some((html, images))
+    b.is_empty().then_some((hash, html, images))
 }
 
 #[cfg(test)]
@@ -130,7 +137,10 @@ mod tests {
         s.finish();
         let s = BodyStore::open(root.path(), 1);
         let (html, _) = s.get(7).expect("kept");
-        assert!(cfg!(not(unix)) || matches!(html, Html::Kept(_)), "{html:?}");
+        assert!(
+            cfg!(not(unix)) || matches!(html, Html::Kept(..)),
+            "{html:?}"
+        );
         // Only 7 used: the next log is rewritten with it alone.
         s.finish();
         let s = BodyStore::open(root.path(), 1);

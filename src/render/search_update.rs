@@ -13,8 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
-
 use crate::model::Site;
 use crate::model::ids::Lang;
 use crate::model::urls::output_file;
@@ -133,7 +131,7 @@ pub fn patch_search_files(
             problems.add(d);
         }
     }
-    if let Err(d) = (kept.par_iter()).try_for_each(|(path, hash)| staging.keep(path, *hash)) {
+    if let Err(d) = staging.keep(&kept) {
         problems.add(d);
     }
     render_some(plan, &[], &render, renderer, staging, problems);

@@ -67,13 +67,7 @@ fn versions_hash(
 ) -> u64 {
     let versions: Vec<(&str, u64, u64)> = versions
         .iter()
-        .map(|(l, v)| {
-            (
-                l.as_str(),
-                file_hash(&v.source.path),
-                v.body_html.with(|h: &str| hash_of(h)),
-            )
-        })
+        .map(|(l, v)| (l.as_str(), file_hash(&v.source.path), v.body_html.hash()))
         .collect();
     hash_of(versions)
 }

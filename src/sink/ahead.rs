@@ -25,7 +25,7 @@ use super::Map;
 use super::manifest::{self, Fingerprint};
 use super::open_dir::{Node, OpenDir};
 
-const HEADER: &str = "gazette-ahead 2";
+const HEADER: &str = "gazette-ahead 3";
 
 /// What a record holds for a name that is gone.
 const NO_FINGERPRINT: Fingerprint = Fingerprint {

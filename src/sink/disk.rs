@@ -520,10 +520,14 @@ impl Staging {
         (super::manifest::hash(&bytes) == hash).then_some(bytes)
     }
 
-    /// Make the file at `path` hold what the output's file there holds, which is `hash`
-    /// (see [`Staging::output_hash`]): a page that is not rendered again.
-    pub fn keep(&self, path: &str, hash: u128) -> Result<(), Diagnostic> {
-        (self.target.keep(path, hash)).map_err(|e| write_err(&self.dir().join(path), e))
+    /// Make each file at `path` hold what the output's file there holds, which is `hash`
+    /// (see [`Staging::output_hash`]): pages that are not rendered again. In parallel, in
+    /// batches (each batch's records are added at once).
+    pub fn keep(&self, files: &[(String, u128)]) -> Result<(), Diagnostic> {
+        files.par_chunks(512).try_for_each(|batch| {
+            let batch = batch.iter().map(|(path, hash)| (path.as_str(), *hash));
+            (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
+        })
     }
 
     /// Mark the folder as Gazette's, keep its manifest and the records of its `pages` (path,

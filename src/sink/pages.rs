@@ -30,7 +30,7 @@ pub struct PageRecord {
 /// Every page of a folder, by path relative to it.
 pub type PageRecords = Map<String, PageRecord>;
 
-const HEADER: &str = "gazette-pages 2";
+const HEADER: &str = "gazette-pages 3";
 
 /// Where the page records of the folder with inode `ino` are kept, in `home`.
 pub fn path(home: &Path, ino: u64) -> PathBuf {
@@ -38,26 +38,24 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
 }
 
 /// Write `records` to `to`, atomically. The format: the header line, the record count, each
-/// record (signature, hash, path, the images asked for, each as JSON), then an XXH3 checksum
-/// of everything before it ([`super::manifest::write_sealed`]); binary and little-endian, as
-/// the manifest is.
+/// record (signature, hash, path as [`super::manifest::put_path`] writes it, the images
+/// asked for, each as JSON), then an XXH3 checksum of everything before it
+/// ([`super::manifest::write_sealed`]); binary and little-endian, as the manifest is.
 pub fn write(to: &Path, records: &[(String, PageRecord)]) -> std::io::Result<()> {
-    let mut out = Vec::with_capacity(records.len() * 80 + 64);
+    use super::manifest::{put_path, put_str, put_varint};
+    let mut out = Vec::with_capacity(records.len() * 48 + 64);
     out.extend_from_slice(HEADER.as_bytes());
     out.push(b'\n');
-    let put = |out: &mut Vec<u8>, bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(bytes);
-    };
     out.extend_from_slice(&(records.len() as u64).to_le_bytes());
+    let mut prev = String::new();
     for (p, r) in records {
         out.extend_from_slice(&r.signature.to_le_bytes());
         out.extend_from_slice(&r.hash.to_le_bytes());
-        put(&mut out, p.as_bytes());
-        out.extend_from_slice(&(r.asked.len() as u32).to_le_bytes());
+        put_path(&mut out, &mut prev, p);
+        put_varint(&mut out, r.asked.len() as u64);
         for (d, file) in &r.asked {
-            let json = serde_json::to_vec(&(d, file)).map_err(std::io::Error::other)?;
-            put(&mut out, &json);
+            let json = serde_json::to_string(&(d, file)).map_err(std::io::Error::other)?;
+            put_str(&mut out, &json);
         }
     }
     super::manifest::write_sealed(to, out)
@@ -71,12 +69,13 @@ pub fn read(from: &Path) -> Option<PageRecords> {
 fn parse(bytes: &[u8]) -> Option<PageRecords> {
     let mut r = super::manifest::open_sealed(bytes, HEADER)?;
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut out = Map::with_capacity_and_hasher(count.min(bytes.len() / 32), Default::default());
+    let mut out = Map::with_capacity_and_hasher(count.min(bytes.len() / 26), Default::default());
+    let mut prev = String::new();
     for _ in 0..count {
         let signature = r.u64()?;
         let hash = r.u128()?;
-        let path = r.str()?.to_string();
-        let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
+        let path = r.path(&mut prev)?;
+        let n = usize::try_from(r.varint()?).ok()?;
         let mut asked = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             asked.push(serde_json::from_slice(r.sized()?).ok()?);

@@ -308,15 +308,43 @@ impl Target {
         (Fingerprint::of(&m) == k.fp).then_some(hash)
     }
 
-    /// Make the file at `path` hold the bytes the output's file there holds, hashed `hash`
-    /// (see [`Target::output_hash`]), without having them: for a page not rendered again.
+    /// Make each file at `path` hold the bytes the output's file there holds, hashed `hash`
+    /// (see [`Target::output_hash`]), without having them: for pages not rendered again.
     /// Compared with the staging folder's file by its record, or by reading it back; copied
-    /// from the output (or held back, see [`Target`]) when it differs.
-    pub(crate) fn keep(&self, path: &str, hash: u128) -> std::io::Result<()> {
-        let size = self.output_known.get(path).map_or(0, |k| k.fp.size);
-        let in_output = self.in_output(path, size, hash);
+    /// from the output (or held back, see [`Target`]) when it differs. The records of the
+    /// files already right are gathered and added at once (a lock taken per file was
+    /// contended by every thread keeping pages, 220,000 at 100,000 entries).
+    pub(crate) fn keep<'p>(
+        &self,
+        files: impl IntoIterator<Item = (&'p str, u128)>,
+    ) -> Result<(), (&'p str, std::io::Error)> {
+        let mut same = Vec::new();
+        let result = files.into_iter().try_for_each(|(path, hash)| {
+            (self.keep_one(path, hash, &mut same)).map_err(|e| (path, e))
+        });
+        let (count, marker) = (same.len(), same.iter().any(|(p, _)| p == MARKER));
+        self.kept
+            .fetch_add(count - usize::from(marker), Ordering::Relaxed);
+        (self.records.lock().unwrap_or_else(|e| e.into_inner())).append(&mut same);
+        result
+    }
+
+    /// [`Target::keep`] for one file; its record goes to `same` if it already is right.
+    fn keep_one(
+        &self,
+        path: &str,
+        hash: u128,
+        same: &mut Vec<(String, Record)>,
+    ) -> std::io::Result<()> {
+        // The output's record, looked up once for its size and for whether it holds `hash`.
+        let output = self.output_known.get(path);
+        let size = output.map_or(0, |k| k.fp.size);
+        let in_output = output.is_some_and(|k| k.hash == Some(hash));
+        if !in_output {
+            self.differs.store(true, Ordering::Relaxed);
+        }
         if let Some(k) = self.known.get(path).filter(|k| k.fp.size == size) {
-            let same = match k.hash {
+            let holds = match k.hash {
                 Some(h) => h == hash,
                 None => {
                     let mut old = Vec::with_capacity(size as usize + 1);
@@ -325,8 +353,8 @@ impl Target {
                     manifest::hash(&old) == hash
                 }
             };
-            if same {
-                self.record(path, Record { hash, fp: k.fp }, false);
+            if holds {
+                same.push((path.to_owned(), Record { hash, fp: k.fp }));
                 return Ok(());
             }
         }
