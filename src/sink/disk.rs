@@ -11,7 +11,7 @@
 //! This module refuses dangerous output paths and never deletes anything but what is inside
 //! its own staging folder and the leftovers of killed builds that carry its marker file.
 
-use super::{Map, Set};
+use super::{Map, PathKey, Set};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -402,19 +402,20 @@ impl Staging {
             .collect();
         // The set of files and the folders they need, made side by side (each was a serial
         // tenth of a second or less at 100,000 entries).
-        let (files, dirs) = rayon::join(
-            || files.iter().copied().collect::<Set<&str>>(),
+        let (files_keyed, dirs) = rayon::join(
+            || files.par_iter().map(|f| PathKey::of(f)).collect::<Vec<_>>(),
             || survey::folders_par(&files),
         );
+        let keys: Set<PathKey> = files_keyed.into_iter().collect();
         let dir = self.dir().to_path_buf();
         // The staging folder pruned and the output compared side by side: both go through
         // every file of the site.
         let (survey, output) = (self.survey.take(), self.output.take());
         let (pruned, ((known, extra), expected)) = rayon::join(
-            || survey.unwrap_or_default().prune(&dir, &files, &dirs),
+            || survey.unwrap_or_default().prune(&dir, &keys, &dirs),
             || {
                 rayon::join(
-                    || output.unwrap_or_default().compare(&files, &dirs),
+                    || output.unwrap_or_default().compare(&keys, &dirs),
                     || files.iter().map(|f| f.to_string()).collect(),
                 )
             },
@@ -470,8 +471,8 @@ impl Staging {
     /// and nothing else.
     fn output_is_as_recorded(&self) -> bool {
         let home = &self.home;
-        let files: Set<&str> = self.expected.iter().map(String::as_str).collect();
-        let dirs = survey::folders(files.iter().copied());
+        let files: Set<PathKey> = self.expected.iter().map(|f| PathKey::of(f)).collect();
+        let dirs = survey::folders(self.expected.iter().map(String::as_str));
         let (known, extra) = survey_output(&self.out, home).compare(&files, &dirs);
         !extra && self.target.output_matches(&known)
     }

@@ -18,3 +18,17 @@ pub mod update;
 pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 /// See [`Map`].
 pub type Set<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
+
+/// A file's path in a site (relative, `/`-separated) as the sink's largest maps key it: the
+/// XXH3-128 of its bytes. Looking 460,000 paths up by their text, several times a build,
+/// went to each path's own allocation and compared it whole on every hit; a key is 16 bytes
+/// kept in the table itself. Two paths of one site with the same key would take about 2^64
+/// paths to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PathKey(u128);
+
+impl PathKey {
+    pub fn of(path: &str) -> PathKey {
+        PathKey(xxhash_rust::xxh3::xxh3_128(path.as_bytes()))
+    }
+}

@@ -37,7 +37,7 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
     home.join(format!("pages-{ino}"))
 }
 
-/// Write `records` to `to`, atomically. The format: the header line, the record count, each
+/// Write `records` to `to` (see [`super::manifest::write_sealed`]). The format: the header line, the record count, each
 /// record (signature, hash, path as [`super::manifest::put_path`] writes it, the images
 /// asked for, each as JSON), then an XXH3 checksum of everything before it
 /// ([`super::manifest::write_sealed`]); binary and little-endian, as the manifest is.

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::ahead::Ahead;
 use super::manifest::{self, Fingerprint, Record};
 use super::open_dir::{Node, OpenDir};
-use super::{Map, Set};
+use super::{Map, PathKey, Set};
 
 /// A file found in the staging folder.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +56,7 @@ pub struct Survey {
 #[derive(Debug, Default)]
 pub struct Pruned {
     /// Files kept, by path, to be compared with what is rendered.
-    pub known: Map<String, Known>,
+    pub known: Map<PathKey, Known>,
     /// Files (and other non-folders) removed.
     pub removed: usize,
     /// Whether the folder had a whole manifest.
@@ -168,7 +168,12 @@ impl Survey {
 
     /// Remove from `dir` (the folder surveyed) every file and folder that is not one of
     /// `files` or an ancestor of one (`dirs`), then return what is left to compare.
-    pub fn prune(self, dir: &Path, files: &Set<&str>, dirs: &Set<&str>) -> std::io::Result<Pruned> {
+    pub fn prune(
+        self,
+        dir: &Path,
+        files: &Set<PathKey>,
+        dirs: &Set<&str>,
+    ) -> std::io::Result<Pruned> {
         // The folders to remove, found first: everything inside them goes with them. (Sorting
         // every path instead, so that a folder comes before what it holds, was most of this
         // function's time at 100,000 entries.)
@@ -211,9 +216,15 @@ impl Survey {
                 }
                 continue;
             }
-            let kept = match (&kind, rel.to_str().map(slashed).as_deref()) {
-                (Kind::Dir(_), Some(n)) => dirs.contains(n),
-                (Kind::File(..), Some(n)) => files.contains(n),
+            let name = rel.to_str().map(slashed);
+            // A file's key, looked up in the site's files and kept for its record.
+            let key = match (&kind, &name) {
+                (Kind::File(..), Some(n)) => Some(PathKey::of(n)).filter(|k| files.contains(k)),
+                _ => None,
+            };
+            let kept = match (&kind, &name) {
+                (Kind::Dir(_), Some(n)) => dirs.contains(n.as_ref()),
+                (Kind::File(..), _) => key.is_some(),
                 _ => false,
             };
             if !kept {
@@ -222,17 +233,20 @@ impl Survey {
                 pruned.removed += usize::from(!dir_all);
                 continue;
             }
-            let Some(n) = name_of(rel) else { continue };
-            match kind {
-                Kind::Dir(fp) => {
-                    pruned.folders.insert(n, fp);
+            match (kind, key) {
+                (Kind::File(fp, hash), Some(key)) => {
+                    let hash = hash.or_else(|| {
+                        let n = name.as_deref()?;
+                        (manifest.get(n)).filter(|r| r.fp == fp).map(|r| r.hash)
+                    });
+                    pruned.known.insert(key, Known { fp, hash });
                 }
-                Kind::File(fp, hash) => {
-                    let hash =
-                        hash.or_else(|| (manifest.get(&n)).filter(|r| r.fp == fp).map(|r| r.hash));
-                    pruned.known.insert(n, Known { fp, hash });
+                (Kind::Dir(fp), _) => {
+                    if let Some(n) = name_of(rel) {
+                        pruned.folders.insert(n, fp);
+                    }
                 }
-                Kind::Other => {}
+                _ => {}
             }
         }
         Ok(pruned)
@@ -242,18 +256,27 @@ impl Survey {
 impl Survey {
     /// Compare a folder that must not change (the output) with the new site: the files of
     /// `files` it holds as its manifest records them, and whether it has anything else.
-    pub fn compare(self, files: &Set<&str>, dirs: &Set<&str>) -> (Map<String, Known>, bool) {
+    pub fn compare(self, files: &Set<PathKey>, dirs: &Set<&str>) -> (Map<PathKey, Known>, bool) {
         let manifest = self.manifest.unwrap_or_default();
         let mut known = Map::with_capacity_and_hasher(self.found.len(), Default::default());
         let mut extra = false;
         for (rel, kind) in self.found {
-            match (kind, name_of(rel)) {
-                (Kind::Dir(_), Some(n)) if dirs.contains(n.as_str()) => {}
-                (Kind::File(fp, hash), Some(n)) if files.contains(n.as_str()) => {
-                    let hash =
-                        hash.or_else(|| (manifest.get(&n)).filter(|r| r.fp == fp).map(|r| r.hash));
-                    if hash.is_some() {
-                        known.insert(n, Known { fp, hash });
+            let Some(n) = rel.to_str().map(slashed) else {
+                extra = true;
+                continue;
+            };
+            match kind {
+                Kind::Dir(_) if dirs.contains(n.as_ref()) => {}
+                Kind::File(fp, hash) => {
+                    let key = PathKey::of(&n);
+                    if !files.contains(&key) {
+                        extra = true;
+                        continue;
+                    }
+                    let recorded = || (manifest.get(n.as_ref())).filter(|r| r.fp == fp);
+                    if let Some(hash) = hash.or_else(|| recorded().map(|r| r.hash)) {
+                        let hash = Some(hash);
+                        known.insert(key, Known { fp, hash });
                     }
                 }
                 _ => extra = true,

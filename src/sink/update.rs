@@ -6,7 +6,7 @@
 //!
 //! This module owns the content of files; folders and the swap belong to `disk`.
 
-use super::Map;
+use super::{Map, PathKey};
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -27,10 +27,10 @@ use super::survey::Known;
 /// even though the staging folder is one build behind.
 pub(crate) struct Target {
     pub(crate) dir: OpenDir,
-    known: Map<String, Known>,
+    known: Map<PathKey, Known>,
     /// The output folder, and the hashes of its files that are as its manifest records.
     output: PathBuf,
-    output_known: Map<String, Known>,
+    output_known: Map<PathKey, Known>,
     /// Whether the new site differs from the output (in a file, or by files it lacks).
     differs: AtomicBool,
     pending: Mutex<Vec<Pending>>,
@@ -68,7 +68,7 @@ pub struct Counts {
 }
 
 impl Target {
-    pub(crate) fn new(dir: OpenDir, known: Map<String, Known>) -> Target {
+    pub(crate) fn new(dir: OpenDir, known: Map<PathKey, Known>) -> Target {
         Target {
             dir,
             known,
@@ -85,13 +85,13 @@ impl Target {
     }
 
     /// The files the folder holds, to compare with (set once, before anything is written).
-    pub(crate) fn set_known(&mut self, known: Map<String, Known>) {
+    pub(crate) fn set_known(&mut self, known: Map<PathKey, Known>) {
         self.known = known;
     }
 
     /// The output folder and its files as recorded; `differs` if it already has files or
     /// folders the new site does not.
-    pub(crate) fn set_output(&mut self, output: &Path, known: Map<String, Known>, differs: bool) {
+    pub(crate) fn set_output(&mut self, output: &Path, known: Map<PathKey, Known>, differs: bool) {
         self.output = output.to_path_buf();
         self.output_known = known;
         self.differs = AtomicBool::new(differs);
@@ -104,7 +104,7 @@ impl Target {
 
     /// Whether `walked` (the output's files that are as its manifest records them, found by
     /// walking it) are exactly the files this build took the output to have.
-    pub(crate) fn output_matches(&self, walked: &Map<String, Known>) -> bool {
+    pub(crate) fn output_matches(&self, walked: &Map<PathKey, Known>) -> bool {
         walked.len() == self.output_known.len()
             && (walked.iter()).all(|(p, k)| {
                 (self.output_known.get(p)).is_some_and(|o| o.fp == k.fp && o.hash == k.hash)
@@ -118,7 +118,7 @@ impl Target {
 
     /// Whether the output holds `hash` at `path` (noting when it does not).
     fn in_output(&self, path: &str, size: u64, hash: u128) -> bool {
-        let k = self.output_known.get(path);
+        let k = self.output_known.get(&PathKey::of(path));
         let same = k.is_some_and(|k| k.fp.size == size && k.hash == Some(hash));
         if !same {
             self.differs.store(true, Ordering::Relaxed);
@@ -193,7 +193,7 @@ impl Target {
     /// Whether the file at `path` already holds exactly `bytes` (hashed `hash`); its
     /// fingerprint if so.
     fn holds(&self, path: &str, bytes: &[u8], hash: u128) -> Option<Fingerprint> {
-        let k = self.known.get(path)?;
+        let k = self.known.get(&PathKey::of(path))?;
         if k.fp.size != bytes.len() as u64 {
             return None;
         }
@@ -254,7 +254,7 @@ impl Target {
         hash: u128,
     ) -> std::io::Result<()> {
         let in_output = self.in_output(to, size, hash);
-        if let Some(k) = self.known.get(to)
+        if let Some(k) = self.known.get(&PathKey::of(to))
             && k.fp.size == size
             && k.hash == Some(hash)
         {
@@ -297,10 +297,11 @@ impl Target {
     /// the staging folder already holds these bytes as recorded (then the output's file is
     /// never read).
     pub(crate) fn output_hash(&self, path: &str) -> Option<u128> {
-        let k = self.output_known.get(path)?;
+        let key = PathKey::of(path);
+        let k = self.output_known.get(&key)?;
         let hash = k.hash?;
         let staged =
-            (self.known.get(path)).is_some_and(|s| s.hash == Some(hash) && s.fp.size == k.fp.size);
+            (self.known.get(&key)).is_some_and(|s| s.hash == Some(hash) && s.fp.size == k.fp.size);
         if staged {
             return Some(hash);
         }
@@ -337,13 +338,14 @@ impl Target {
         same: &mut Vec<(String, Record)>,
     ) -> std::io::Result<()> {
         // The output's record, looked up once for its size and for whether it holds `hash`.
-        let output = self.output_known.get(path);
+        let key = PathKey::of(path);
+        let output = self.output_known.get(&key);
         let size = output.map_or(0, |k| k.fp.size);
         let in_output = output.is_some_and(|k| k.hash == Some(hash));
         if !in_output {
             self.differs.store(true, Ordering::Relaxed);
         }
-        if let Some(k) = self.known.get(path).filter(|k| k.fp.size == size) {
+        if let Some(k) = self.known.get(&key).filter(|k| k.fp.size == size) {
             let holds = match k.hash {
                 Some(h) => h == hash,
                 None => {
@@ -369,15 +371,16 @@ impl Target {
     pub(crate) fn stream(&self, path: &str) -> std::io::Result<Streamed<'_>> {
         // Compared with the output's file while the site has not differed from it, else with
         // the staging folder's.
+        let key = PathKey::of(path);
         let in_output = !self.differs()
             && self
                 .output_known
-                .get(path)
+                .get(&key)
                 .is_some_and(|k| k.hash.is_some());
         let (base, old) = if in_output {
             let f = fs::File::open(self.output.join(path))?;
             (Base::Output, Some(f))
-        } else if self.known.contains_key(path) {
+        } else if self.known.contains_key(&key) {
             (Base::Staging, Some(self.dir.open_read(path)?))
         } else {
             (Base::Staging, None)
@@ -542,7 +545,7 @@ mod tests {
         for (p, b) in files {
             fs::write(dir.join(p), b).unwrap();
             let fp = Fingerprint::of(&fs::metadata(dir.join(p)).unwrap());
-            known.insert(p.to_string(), Known { fp, hash: None });
+            known.insert(PathKey::of(p), Known { fp, hash: None });
         }
         Target::new(OpenDir::open(dir).unwrap(), known)
     }

@@ -303,7 +303,7 @@ pub fn check_file_kept(
                     && format == Format::Markdown
                 {
                     if fresh {
-                        kept.fields.put(key, &fields);
+                        kept.fields.put(key, &fields, schema.1);
                     }
                     let text = source.text();
                     let learnt = Learnt {
