@@ -205,7 +205,8 @@ impl<'b> Reader<'b> {
 
     fn s(&mut self) -> Option<String> {
         let n = self.n()?;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        // simdutf8: std's check is slow on the Chinese text most reasons hold.
+        Some(simdutf8::basic::from_utf8(self.take(n)?).ok()?.to_string())
     }
 
     /// A count of things at least `min` bytes each: never more than the bytes left can

@@ -23,6 +23,7 @@ use crate::model::urls::output_file;
 use crate::plan::{FileKind, Plan};
 use crate::search::SearchFile;
 use crate::serve::signature::Signer;
+use crate::sink::PathKey;
 use crate::sink::pages::PageRecords;
 
 /// What a build's page signatures start from, gathered while the site loads.
@@ -117,7 +118,7 @@ impl Reuse {
                 }
                 let path = output_file(&p.site_path);
                 let kept = previous
-                    .get(&path)
+                    .get(&PathKey::of(&path))
                     .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
                     .filter(|r| site.images.take_back(&path, &r.asked))
                     .map(|r| r.hash);
@@ -164,7 +165,7 @@ impl Reuse {
                     return (Some(sig), None);
                 }
                 let path = output_file(&f.site_path);
-                let kept = (previous.get(&path))
+                let kept = (previous.get(&PathKey::of(&path)))
                     .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
                     .map(|r| r.hash);
                 (Some(sig), kept)

@@ -22,6 +22,7 @@ use crate::render::{Problems, Renderer, render_some};
 use crate::search::patch::{Edit, diff, patch, tokens_of_doc_file};
 use crate::search::records::{DocTokens, Record};
 use crate::search::{SearchFile, doc_path};
+use crate::sink::PathKey;
 use crate::sink::disk::Staging;
 
 /// At most this share of the documents may have changed, and of the shard files be patched
@@ -58,7 +59,8 @@ pub fn patch_search_files(
         return None;
     }
     // The previous build had as many documents: its last one, and no more.
-    let had = |d: usize| previous.contains_key(&output_file(&doc_path(site, default, d)));
+    let had =
+        |d: usize| previous.contains_key(&PathKey::of(&output_file(&doc_path(site, default, d))));
     if !had(n - 1) || had(n) {
         return None;
     }
@@ -87,7 +89,7 @@ pub fn patch_search_files(
         let mut by_shard: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
         for &d in &changed {
             let own = output_file(&doc_path(site, lang, d));
-            let path = match previous.contains_key(&own) {
+            let path = match previous.contains_key(&PathKey::of(&own)) {
                 true => own,
                 false => output_file(&doc_path(site, default, d)),
             };

@@ -553,7 +553,7 @@ impl Staging {
                 let hashes = |p: &str| self.target.output_hash(p);
                 let records = page_records(pages, hashes);
                 let same = records.len() == self.pages.len()
-                    && records.iter().all(|(p, r)| self.pages.get(p) == Some(r));
+                    && (records.iter()).all(|(p, r)| self.pages.get(&PathKey::of(p)) == Some(r));
                 if !same {
                     let _ = super::pages::write(&super::pages::path(&self.home, ino), &records);
                 }

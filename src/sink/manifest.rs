@@ -316,6 +316,11 @@ impl<'a> Reader<'a> {
     /// A path written by [`put_path`] after `prev`, which becomes it; `None` if it does not
     /// follow from `prev` (a damaged file).
     pub(super) fn path(&mut self, prev: &mut String) -> Option<String> {
+        Some(self.path_next(prev)?.to_string())
+    }
+
+    /// [`Reader::path`], as `prev` (no copy of its own).
+    pub(super) fn path_next<'p>(&mut self, prev: &'p mut String) -> Option<&'p str> {
         let shared = usize::try_from(self.varint()?).ok()?;
         let len = usize::try_from(self.varint()?).ok()?;
         let rest = simdutf8::basic::from_utf8(self.take(len)?).ok()?;
@@ -324,7 +329,7 @@ impl<'a> Reader<'a> {
         }
         prev.truncate(shared);
         prev.push_str(rest);
-        Some(prev.clone())
+        Some(prev)
     }
 
     fn fingerprint(&mut self, prev: &mut String) -> Option<(Fingerprint, String)> {
