@@ -289,7 +289,7 @@ fn load_site_traced(
         let site = &assembled.site;
         // Reading the matches back is one thread's work (decoding a large file), as is most
         // of making the resolver: side by side.
-        let (matching, (epoch, bodies)) = rayon::join(
+        let (matching, ((epoch, signed_epoch), bodies)) = rayon::join(
             || {
                 model::match_cache::begin(
                     &site.config,
@@ -319,8 +319,8 @@ fn load_site_traced(
             },
         );
         pending = Some(matching);
-        inputs.epoch = epoch.1;
-        store = Some((bodies, epoch.0));
+        inputs.epoch = signed_epoch;
+        store = Some((bodies, epoch));
         trace.mark("matching taken+resolver");
     }
     let site = &mut assembled.site;

@@ -321,8 +321,8 @@ pub struct Staging {
     pages: PageRecords,
     removed: usize,
     /// The files of the new site (set by [`Staging::prepare`]), to walk the output against
-    /// before deciding that it already is the new site.
-    expected: Vec<String>,
+    /// before deciding that it already is the new site (its folders are `folders`).
+    expected: Set<PathKey>,
     /// The folders of the new site (set by [`Staging::prepare`]), with the fingerprints of
     /// those the staging folder had, as found, and the folders this build changed since
     /// (their fingerprints are taken again for the manifest).
@@ -374,7 +374,7 @@ impl Staging {
             output: Some(output),
             pages,
             removed: 0,
-            expected: Vec::new(),
+            expected: Set::default(),
             folders: Vec::new(),
             found_folders: Map::default(),
             touched: Vec::new(),
@@ -402,23 +402,18 @@ impl Staging {
             .collect();
         // The set of files and the folders they need, made side by side (each was a serial
         // tenth of a second or less at 100,000 entries).
-        let (files_keyed, dirs) = rayon::join(
+        let (keys, dirs) = rayon::join(
             || files.par_iter().map(|f| PathKey::of(f)).collect::<Vec<_>>(),
             || survey::folders_par(&files),
         );
-        let keys: Set<PathKey> = files_keyed.into_iter().collect();
+        let keys: Set<PathKey> = keys.into_iter().collect();
         let dir = self.dir().to_path_buf();
         // The staging folder pruned and the output compared side by side: both go through
         // every file of the site.
         let (survey, output) = (self.survey.take(), self.output.take());
-        let (pruned, ((known, extra), expected)) = rayon::join(
+        let (pruned, (known, extra)) = rayon::join(
             || survey.unwrap_or_default().prune(&dir, &keys, &dirs),
-            || {
-                rayon::join(
-                    || output.unwrap_or_default().compare(&keys, &dirs),
-                    || files.iter().map(|f| f.to_string()).collect(),
-                )
-            },
+            || output.unwrap_or_default().compare(&keys, &dirs),
         );
         let mut pruned = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
@@ -427,7 +422,7 @@ impl Staging {
         self.folders = dirs.iter().map(|d| d.to_string()).collect();
         self.target.set_known(pruned.known);
         self.target.set_output(&self.out, known, extra);
-        self.expected = expected;
+        self.expected = keys;
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         // The folders kept are those the staging folder already has (and the site needs).
@@ -471,9 +466,8 @@ impl Staging {
     /// and nothing else.
     fn output_is_as_recorded(&self) -> bool {
         let home = &self.home;
-        let files: Set<PathKey> = self.expected.iter().map(|f| PathKey::of(f)).collect();
-        let dirs = survey::folders(self.expected.iter().map(String::as_str));
-        let (known, extra) = survey_output(&self.out, home).compare(&files, &dirs);
+        let dirs: Set<&str> = self.folders.iter().map(String::as_str).collect();
+        let (known, extra) = survey_output(&self.out, home).compare(&self.expected, &dirs);
         !extra && self.target.output_matches(&known)
     }
 

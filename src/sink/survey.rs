@@ -273,9 +273,12 @@ impl Survey {
                         extra = true;
                         continue;
                     }
-                    let recorded = || (manifest.get(n.as_ref())).filter(|r| r.fp == fp);
-                    if let Some(hash) = hash.or_else(|| recorded().map(|r| r.hash)) {
-                        let hash = Some(hash);
+                    let hash = hash.or_else(|| {
+                        (manifest.get(n.as_ref()))
+                            .filter(|r| r.fp == fp)
+                            .map(|r| r.hash)
+                    });
+                    if hash.is_some() {
                         known.insert(key, Known { fp, hash });
                     }
                 }
