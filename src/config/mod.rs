@@ -2,6 +2,7 @@
 //! parses and checks the configuration; it must not look at content or templates.
 
 pub mod collections;
+pub mod field_name;
 pub mod schema;
 
 use std::path::Path;

@@ -101,8 +101,9 @@ impl FieldKind {
 /// One field of the schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDef {
-    /// Shared with every value of the field (see [`crate::validate::Fields`]).
-    pub name: std::sync::Arc<str>,
+    /// Interned: every value and span of the field carries it as a pointer (see
+    /// [`crate::config::field_name`]).
+    pub name: crate::config::field_name::FieldName,
     pub kind: FieldKind,
     pub required: bool,
     pub taxonomy: bool,

@@ -4,6 +4,7 @@
 //! was written, for file:line:column errors) and resolved once the model is sorted. It must
 //! not render anything.
 
+use crate::config::field_name::FieldName;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ enum Owner {
 pub struct RefUse {
     owner: Owner,
     source: SourceFile,
-    field: Arc<str>,
+    field: FieldName,
     span: Range<usize>,
     collection: String,
     id: String,
@@ -107,7 +108,7 @@ fn gather_doc(
             out.push(RefUse {
                 owner: owner.clone(),
                 source: source.clone(),
-                field: def.name.clone(),
+                field: def.name,
                 span: fields.spans.get(name).cloned().unwrap_or(0..0),
                 collection,
                 id,
@@ -118,7 +119,7 @@ fn gather_doc(
 
 /// What one item's `ref` fields name: per field (schema order), the targets in the order
 /// written.
-pub type Outgoing = Vec<(Arc<str>, Vec<ItemRef>)>;
+pub type Outgoing = Vec<(FieldName, Vec<ItemRef>)>;
 
 /// The resolved references of the site.
 #[derive(Debug, Clone, Default)]
@@ -126,7 +127,7 @@ pub struct Links {
     /// Per referring item, per field (schema order), what it names.
     pub outgoing: HashMap<ItemRef, Outgoing>,
     /// Per referenced item, who names it and in which field, in model order.
-    pub incoming: HashMap<ItemRef, Vec<(Arc<str>, ItemRef)>>,
+    pub incoming: HashMap<ItemRef, Vec<(FieldName, ItemRef)>>,
 }
 
 impl Links {
@@ -236,17 +237,14 @@ pub fn resolve(
         match fields.iter_mut().find(|(f, _)| *f == u.field) {
             Some((_, targets)) if targets.contains(&target) => {}
             Some((_, targets)) => targets.push(target),
-            None => fields.push((u.field.clone(), vec![target])),
+            None => fields.push((u.field, vec![target])),
         }
     }
-    let mut incoming: HashMap<ItemRef, Vec<(Arc<str>, ItemRef)>> = HashMap::new();
+    let mut incoming: HashMap<ItemRef, Vec<(FieldName, ItemRef)>> = HashMap::new();
     for (owner, fields) in &outgoing {
         for (field, targets) in fields {
             for t in targets {
-                incoming
-                    .entry(*t)
-                    .or_default()
-                    .push((field.clone(), *owner));
+                incoming.entry(*t).or_default().push((*field, *owner));
             }
         }
     }

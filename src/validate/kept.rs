@@ -8,12 +8,12 @@
 //! It owns the encoding of checked fields and their keys; it checks nothing itself.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use xxhash_rust::xxh3::Xxh3;
 
 use super::value::{Fields, Value};
 use super::{Checked, Spans};
+use crate::config::field_name::FieldName;
 use crate::config::schema::{FieldDef, FieldDefs, FieldKind};
 use crate::kept::{Log, bytes::*};
 
@@ -68,7 +68,7 @@ fn encode(checked: &Checked, schema: &FieldDefs) -> Vec<u8> {
     put_fields(&mut out, &checked.values, Some(schema));
     put_n(&mut out, checked.spans.len());
     for (name, r) in checked.spans.iter() {
-        put_name(&mut out, name, Some(schema));
+        put_name(&mut out, &name, Some(schema));
         out.extend_from_slice(&(r.start as u64).to_le_bytes());
         out.extend_from_slice(&(r.end as u64).to_le_bytes());
     }
@@ -90,7 +90,7 @@ fn put_name(out: &mut Vec<u8>, name: &str, schema: Option<&FieldDefs>) {
 fn take_name<'s>(
     b: &mut &[u8],
     schema: Option<&'s FieldDefs>,
-) -> Option<(Arc<str>, Option<&'s FieldDef>)> {
+) -> Option<(FieldName, Option<&'s FieldDef>)> {
     match take_n(b)? {
         0 => {
             let name = take_str(b)?;
@@ -99,7 +99,7 @@ fn take_name<'s>(
         }
         i => {
             let (_, def) = schema?.get_index(i - 1)?;
-            Some((def.name.clone(), Some(def)))
+            Some((def.name, Some(def)))
         }
     }
 }
@@ -170,9 +170,9 @@ fn decode(mut b: &[u8], schema: &FieldDefs) -> Option<Checked> {
     b.is_empty().then_some(Checked { values, spans })
 }
 
-/// `name` as its field's definition `def` holds it (shared), or a copy of its own.
-fn shared(def: Option<&FieldDef>, name: &str) -> Arc<str> {
-    def.map_or_else(|| Arc::from(name), |d| d.name.clone())
+/// `name` as its field's definition `def` holds it, or interned.
+fn shared(def: Option<&FieldDef>, name: &str) -> FieldName {
+    def.map_or_else(|| FieldName::new(name), |d| d.name)
 }
 
 /// The fields of a table whose schema is `schema` (its names are shared with it).
@@ -289,7 +289,7 @@ mod tests {
         let schema = &config.schema.fields;
         let def = schema.get("title").expect("a title field");
         let mut values = Fields::default();
-        values.insert(def.name.clone(), Value::Text("x".into()));
+        values.insert(def.name, Value::Text("x".into()));
         // A name the schema does not have is kept by its text.
         values.insert("not_in_schema".into(), Value::Integer(3));
         let spans: Spans = [
@@ -304,9 +304,9 @@ mod tests {
         assert_eq!(back.values, c.values);
         assert_eq!(back.spans, c.spans);
         let name = back.values.names().next().unwrap();
-        assert!(Arc::ptr_eq(name, &def.name));
-        let span_name = back.spans.iter().find(|(n, _)| &***n == "title").unwrap().0;
-        assert!(Arc::ptr_eq(span_name, &def.name));
+        assert!(FieldName::same(name, def.name));
+        let span_name = back.spans.iter().find(|(n, _)| &**n == "title").unwrap().0;
+        assert!(FieldName::same(span_name, def.name));
         // Names the schema has are written as their place in it, not their text.
         let text = |b: &[u8], s: &str| b.windows(s.len()).any(|w| w == s.as_bytes());
         assert!(!text(&bytes, "title") && text(&bytes, "not_in_schema"));

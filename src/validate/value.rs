@@ -1,6 +1,6 @@
 //! Checked field values: what a document's fields hold once they passed the schema.
 
-use std::sync::Arc;
+use crate::config::field_name::FieldName;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
@@ -20,9 +20,9 @@ pub enum Value {
 
 /// Field values by name, in schema order. A short list searched in order rather than a
 /// hash map: a document has a few dozen fields at most, and a site holds one such list per
-/// entry version for the whole build. Names are shared with the schema, not copied.
+/// entry version for the whole build. Names are interned (`FieldName`): copied as a pointer.
 #[derive(Debug, Clone, Default, PartialEq, Hash)]
-pub struct Fields(Vec<(Arc<str>, Value)>);
+pub struct Fields(Vec<(FieldName, Value)>);
 
 impl Fields {
     /// An empty list with room for `n` values.
@@ -46,7 +46,7 @@ impl Fields {
     }
 
     /// Set `name` to `value`, in its place if it has one, else at the end.
-    pub fn insert(&mut self, name: Arc<str>, value: Value) {
+    pub fn insert(&mut self, name: FieldName, value: Value) {
         match self.get_mut(&name) {
             Some(v) => *v = value,
             None => self.0.push((name, value)),
@@ -55,7 +55,7 @@ impl Fields {
 
     /// Add `name` at the end, known not to be here yet (fields read back as they were
     /// kept, see `validate::kept`).
-    pub fn push(&mut self, name: Arc<str>, value: Value) {
+    pub fn push(&mut self, name: FieldName, value: Value) {
         self.0.push((name, value));
     }
 
@@ -64,9 +64,9 @@ impl Fields {
         self.0.iter().map(|(k, v)| (&**k, v))
     }
 
-    /// The names as shared (with the schema's, see `config::FieldDef::name`).
-    pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.0.iter().map(|(k, _)| k)
+    /// The names (interned, see `config::field_name`).
+    pub fn names(&self) -> impl Iterator<Item = FieldName> + '_ {
+        self.0.iter().map(|(k, _)| *k)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -123,7 +123,7 @@ impl Value {
                 for (k, v) in theirs.0.iter() {
                     match mine.get_mut(k) {
                         Some(existing) => existing.merge_from(v),
-                        None => mine.0.push((k.clone(), v.clone())),
+                        None => mine.0.push((*k, v.clone())),
                     }
                 }
             }
@@ -153,8 +153,8 @@ impl Serialize for Value {
 }
 
 impl IntoIterator for Fields {
-    type Item = (Arc<str>, Value);
-    type IntoIter = std::vec::IntoIter<(Arc<str>, Value)>;
+    type Item = (FieldName, Value);
+    type IntoIter = std::vec::IntoIter<(FieldName, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn fields_keep_their_order_and_merge_tables_key_by_key() {
-        let name = |s: &str| -> Arc<str> { Arc::from(s) };
+        let name = FieldName::new;
         let mut contact = Fields::default();
         contact.insert(name("name"), Value::Text("陆强宁".into()));
         contact.insert(name("phone"), Value::Text("0578".into()));

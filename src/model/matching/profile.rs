@@ -3,6 +3,7 @@
 //! keywords, region and synonym groups — and a key of everything profiles read. It cuts and
 //! hashes text; it scores nothing and names no reasons.
 
+use crate::config::field_name::FieldName;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ pub(super) struct Profile {
     /// (token, weight), sorted by token: the largest weight of the parts it occurs in.
     pub(super) tokens: Vec<(Tok, f32)>,
     /// (field, key) of taxonomy enum values.
-    pub(super) fields: Vec<(Arc<str>, String)>,
+    pub(super) fields: Vec<(FieldName, String)>,
     pub(super) keywords: Vec<String>,
     pub(super) region: Option<String>,
     /// The hash of `region`: what scoring compares.
@@ -86,7 +87,7 @@ pub(super) enum Part<'v> {
     Keyword(&'v str),
     Region(&'v str),
     /// A key of a taxonomy enum field `matching.fields` names.
-    Field(&'v Arc<str>, &'v str),
+    Field(&'v FieldName, &'v str),
 }
 
 /// Every part of version `v` (of a document of `schema`) a profile is made of, in order:
@@ -186,7 +187,7 @@ pub(super) fn profile_into(
             p.region = Some(r.trim().to_string());
             p.region_key = Some(tok_hash(r.trim()));
         }
-        Part::Field(name, key) => p.fields.push((name.clone(), key.to_string())),
+        Part::Field(name, key) => p.fields.push((*name, key.to_string())),
     });
     // By token, each with its largest weight.
     tokens.sort_unstable_by_key(|t| t.0);
