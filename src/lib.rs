@@ -732,15 +732,18 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // output only when everything succeeded.
     let mut staging =
         sink::disk::Staging::begin(&out, found).map_err(|d| fail(vec![d], SourceMap::default()))?;
-    let paths: Vec<String> = (plan.pages.par_iter().map(|p| &p.site_path))
-        .chain(plan.files.par_iter().map(|f| &f.site_path))
-        .map(|p| model::urls::output_file(p))
+    let file_paths: Vec<String> = (plan.files.iter())
+        .map(|f| model::urls::output_file(&f.site_path))
         .collect();
     let copies = plan.copies.iter().map(|c| c.to.as_str());
     staging
-        .prepare(paths.iter().map(String::as_str).chain(copies))
+        .prepare(
+            (plan.page_files.iter().chain(&file_paths))
+                .map(String::as_str)
+                .chain(copies),
+        )
         .map_err(|d| fail(vec![d], SourceMap::default()))?;
-    drop(paths);
+    drop(file_paths);
     trace.mark("prune+dirs");
     // Pages whose signature is unchanged are kept as the output has them, not rendered. The
     // theme is hashed before the renderer reads it: a template edited in between makes the
@@ -754,8 +757,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         staging.previous_pages(),
         &|p| staging.output_hash(p),
     );
-    let kept: Vec<(String, u128)> = (plan.pages.iter().zip(&reuse.kept))
-        .filter_map(|(p, k)| Some((model::urls::output_file(&p.site_path), (*k)?)))
+    // The pages' output files, taken out of the plan for the rest of the build: the kept
+    // pages' list borrows them while writing the search index changes the plan.
+    let page_files = std::mem::take(&mut plan.page_files);
+    let kept: Vec<(&str, u128)> = (page_files.iter().zip(&reuse.kept))
+        .filter_map(|(p, k)| Some((p.as_str(), (*k)?)))
         .collect();
     // The search documents' files are signed like pages (and taken out of the plan once
     // written): their records are kept for the next build now.
@@ -849,12 +855,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // Made on every core: a path and a lookup for each of 220,000 pages at 100,000 entries.
     let mut records: Vec<(String, sink::disk::PageRecordParts)> =
         loaded.site.images.asks_of(|asked_by| {
-            (plan.pages.par_iter().zip(&reuse.signatures))
-                .map(|(p, sig)| {
-                    let path = model::urls::output_file(&p.site_path);
-                    let asked = asked_by(&path);
-                    (path, (*sig, asked))
-                })
+            (page_files.par_iter().zip(&reuse.signatures))
+                .map(|(path, sig)| (path.clone(), (*sig, asked_by(path))))
                 .collect()
         });
     records.extend((file_records.into_iter()).map(|(path, sig)| (path, (sig, Vec::new()))));

@@ -14,10 +14,17 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-/// An interned field name (see the module's header). Compared, ordered and hashed as its
-/// text.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An interned field name (see the module's header). Ordered and hashed as its text;
+/// equal when it is the same copy, which it is exactly when the texts are equal (every
+/// `FieldName` is made by [`FieldName::new`]): a comparison of two pointers.
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct FieldName(&'static str);
+
+impl PartialEq for FieldName {
+    fn eq(&self, other: &FieldName) -> bool {
+        FieldName::same(*self, *other)
+    }
+}
 
 impl FieldName {
     /// The interned copy of `name`.
@@ -40,6 +47,13 @@ impl FieldName {
     /// Whether both are the one interned copy (always so for equal names).
     pub fn same(a: FieldName, b: FieldName) -> bool {
         std::ptr::eq(a.0, b.0)
+    }
+}
+
+// Hashed as its text, as `Borrow<str>` requires; equal names are equal texts.
+impl std::hash::Hash for FieldName {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h);
     }
 }
 

@@ -68,7 +68,7 @@ pub fn entry_terms(
     let Some(value) = entry
         .version(lang, &config.default_language)
         .values
-        .get(&def.name)
+        .get_field(def.name)
     else {
         return Vec::new();
     };
@@ -128,7 +128,7 @@ fn terms<'e>(
     for i in 0..count {
         let values = values_of(i, lang);
         for (def, g) in defs.iter().zip(&mut gathering) {
-            let Some(value) = values.get(&def.name) else {
+            let Some(value) = values.get_field(def.name) else {
                 continue;
             };
             for text in value.texts() {

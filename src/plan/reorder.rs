@@ -83,8 +83,23 @@ impl Plan {
         let docs = order.remap(&self.search.docs);
         // Documents are numbered in site order: those of moved entries change numbers.
         let renumbered = renumber_docs(site, &docs, &order.positions_within(&docs), &mut files);
+        // Each page keeps its output file: the files move with their pages.
+        let mut old_at = vec![0; page_of_old.len()];
+        for (old, &new) in page_of_old.iter().enumerate() {
+            old_at[new] = old;
+        }
+        let page_files: Vec<String> = (old_at.par_iter())
+            .map(|&old| self.page_files.get(old).cloned().unwrap_or_default())
+            .collect();
+        debug_assert!(
+            self.page_files.is_empty()
+                || (pages.iter().zip(&page_files))
+                    .all(|(p, f)| *f == crate::model::urls::output_file(&p.site_path)),
+            "each page keeps its output file"
+        );
         let plan = Plan {
             pages,
+            page_files,
             files,
             copies: self.copies.clone(),
             search: self.search.reordered(docs),

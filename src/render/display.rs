@@ -104,7 +104,7 @@ impl Displayer<'_> {
             .values()
             .filter(|d| !NOT_IN_TABLE.contains(&&*d.name))
             .filter_map(|def| {
-                let v = values.get(&def.name)?;
+                let v = values.get_field(def.name)?;
                 Some(DisplayField {
                     name: def.name.to_string(),
                     label: self.label(def).to_string(),
@@ -203,7 +203,7 @@ impl Displayer<'_> {
                 let parts: Vec<String> = fields
                     .values()
                     .filter_map(|d| {
-                        let v = t.get(&d.name)?;
+                        let v = t.get_field(d.name)?;
                         Some(format!(
                             "<span class=\"part\"><span class=\"part-label\">{}</span> {}</span>",
                             esc(self.label(d)),

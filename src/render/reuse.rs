@@ -108,19 +108,17 @@ impl Reuse {
         let file_hash = |p: &Path| inputs.files.get(p.as_os_str()).map_or(0, |h| h.text);
         let fields_hash = |p: &Path| inputs.files.get(p.as_os_str()).map_or(0, |h| h.fields);
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
-        let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = plan
-            .pages
-            .par_iter()
-            .map(|p| {
+        let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = (plan.pages.par_iter())
+            .zip(&plan.page_files)
+            .map(|(p, path)| {
                 let sig = signer.sign(p);
                 if previous.is_empty() {
                     return (sig, None);
                 }
-                let path = output_file(&p.site_path);
                 let kept = previous
-                    .get(&PathKey::of(&path))
-                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
-                    .filter(|r| site.images.take_back(&path, &r.asked))
+                    .get(&PathKey::of(path))
+                    .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
+                    .filter(|r| site.images.take_back(path, &r.asked))
                     .map(|r| r.hash);
                 (sig, kept)
             })

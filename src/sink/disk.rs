@@ -518,9 +518,9 @@ impl Staging {
     /// Make each file at `path` hold what the output's file there holds, which is `hash`
     /// (see [`Staging::output_hash`]): pages that are not rendered again. In parallel, in
     /// batches (each batch's records are added at once).
-    pub fn keep(&self, files: &[(String, u128)]) -> Result<(), Diagnostic> {
+    pub fn keep<S: AsRef<str> + Sync>(&self, files: &[(S, u128)]) -> Result<(), Diagnostic> {
         files.par_chunks(512).try_for_each(|batch| {
-            let batch = batch.iter().map(|(path, hash)| (path.as_str(), *hash));
+            let batch = batch.iter().map(|(path, hash)| (path.as_ref(), *hash));
             (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
         })
     }

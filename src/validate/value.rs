@@ -34,6 +34,11 @@ impl Fields {
         self.0.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
     }
 
+    /// [`Fields::get`] by an interned name: each field compared by pointer, not by text.
+    pub fn get_field(&self, name: FieldName) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
         self.0
             .iter_mut()

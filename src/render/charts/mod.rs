@@ -320,10 +320,12 @@ fn tally_collection(site: &Site, c: usize, lang: &Lang) -> Tally {
         .filter(|d| matches!(d.kind, FieldKind::Integer { .. }))
         .map(|d| {
             let values: Vec<i64> = (col.items.iter())
-                .filter_map(|i| match i.version(lang, default).values.get(&d.name) {
-                    Some(crate::validate::Value::Integer(n)) => Some(*n),
-                    _ => None,
-                })
+                .filter_map(
+                    |i| match i.version(lang, default).values.get_field(d.name) {
+                        Some(crate::validate::Value::Integer(n)) => Some(*n),
+                        _ => None,
+                    },
+                )
                 .collect();
             Total {
                 field: d.name.to_string(),
