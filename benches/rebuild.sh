@@ -85,9 +85,10 @@ build() {
     echo "$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') $written $removed"
 }
 
-# An entry file to edit in round $1 (another one each round).
+# An entry file to edit in round $1 (another one each round): published entries only (an
+# edit to a draft or an embargoed entry changes no page, and its rebuild is a no-change one).
 ENTRIES=()
-while IFS= read -r f; do ENTRIES+=("$f"); done < <(find "$SITE/content/releases" -name '*.md' ! -name '_*' ! -name '*.en.md' | sort | head -n 50)
+while IFS= read -r f; do ENTRIES+=("$f"); done < <(find "$SITE/content/releases" -name '*.md' ! -name '_*' ! -name '*.en.md' | sort | head -n 60 | xargs grep -LE '^(draft|embargo) =' | head -n 50)
 edit() {
     local f=${ENTRIES[$(( $1 % ${#ENTRIES[@]} ))]}
     printf '\n本轮（%s）补充一句正文。\n' "$1" >>"$f"

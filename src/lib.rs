@@ -209,47 +209,59 @@ fn load_site_traced(
         ..Default::default()
     };
     trace.mark("read+validate");
-    if let Some(read) = read {
-        let _ = read.send(());
-    }
     // Sized once: growing a vector of 100,000 documents moved them all again and again.
     let mut docs: Vec<Doc> = Vec::with_capacity(found.files.len());
     // Link keys of originals that failed validation: links and translations pointing at them
     // are not reported again (the file's own errors already explain the failure).
     let mut invalid = std::collections::HashSet::new();
-    for (file, checked) in found.files.iter().zip(results) {
-        let validate::documents::CheckedFile {
-            doc,
-            source,
-            diags: d,
-            hashes,
-        } = checked;
-        if let Some(hashes) = hashes {
-            inputs
-                .files
-                .insert(file.path.clone().into_os_string(), hashes);
-        }
-        if let Some(s) = source.filter(|_| !d.is_empty()) {
-            sources.insert(s.path.clone(), s.text().clone());
-        }
-        if doc.is_none() {
-            match &file.kind {
-                ContentKind::Entry {
-                    release,
-                    slug,
-                    lang,
-                    ..
-                } if *lang == config.default_language => {
-                    invalid.insert(format!("releases/{release}/{slug}"));
+    // Thumbnails are made (or found in the cache) before the model, so that bodies and
+    // pages can name their sizes; SVG files are checked here too. Gathering the documents
+    // is one thread's work: beside them.
+    let ((images, image_diags), ()) = rayon::join(
+        || images::Images::process_kept(root, &config.images, &found.files, gazette.as_deref()),
+        || {
+            for (file, checked) in found.files.iter().zip(results) {
+                let validate::documents::CheckedFile {
+                    doc,
+                    source,
+                    diags: d,
+                    hashes,
+                } = checked;
+                if let Some(hashes) = hashes {
+                    inputs
+                        .files
+                        .insert(file.path.clone().into_os_string(), hashes);
                 }
-                ContentKind::Page { slug, lang } if *lang == config.default_language => {
-                    invalid.insert(format!("pages/{slug}"));
+                if let Some(s) = source.filter(|_| !d.is_empty()) {
+                    sources.insert(s.path.clone(), s.text().clone());
                 }
-                _ => {}
+                if doc.is_none() {
+                    match &file.kind {
+                        ContentKind::Entry {
+                            release,
+                            slug,
+                            lang,
+                            ..
+                        } if *lang == config.default_language => {
+                            invalid.insert(format!("releases/{release}/{slug}"));
+                        }
+                        ContentKind::Page { slug, lang } if *lang == config.default_language => {
+                            invalid.insert(format!("pages/{slug}"));
+                        }
+                        _ => {}
+                    }
+                }
+                docs.extend(doc);
+                diags.extend(d);
             }
-        }
-        docs.extend(doc);
-        diags.extend(d);
+        },
+    );
+    diags.extend(image_diags);
+    trace.mark("images+documents");
+    // The survey of the staging folder may start: the phases left before the sink leave a
+    // core to it.
+    if let Some(read) = read {
+        let _ = read.send(());
     }
     let assets: Vec<load::discover::ContentFile> = found
         .files
@@ -266,12 +278,6 @@ fn load_site_traced(
             false => model::assemble::MatchingRun::Compute,
         },
     };
-    // Thumbnails are made (or found in the cache) before the model, so that bodies and
-    // pages can name their sizes; SVG files are checked here too.
-    let (images, d) =
-        images::Images::process_kept(root, &config.images, &assets, gazette.as_deref());
-    diags.extend(d);
-    trace.mark("images");
     let (mut assembled, d) = assemble(&config, docs, assets, options, &invalid);
     diags.extend(d);
     assembled.site.images = std::sync::Arc::new(images);
@@ -288,7 +294,8 @@ fn load_site_traced(
     if let Some(gazette) = gazette {
         let site = &assembled.site;
         // Reading the matches back is one thread's work (decoding a large file), as is most
-        // of making the resolver: side by side.
+        // of making the resolver: side by side. (Beside assembling, they slowed it by more
+        // than they gained: assembling keeps both cores busy.)
         let (matching, ((epoch, signed_epoch), bodies)) = rayon::join(
             || {
                 model::match_cache::begin(

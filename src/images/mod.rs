@@ -265,7 +265,7 @@ impl Images {
 
     /// [`Images::process`]; with `gazette` (this Gazette, see `render::reuse::this_gazette`),
     /// an SVG file whose exact bytes the last build found safe is not parsed again (see
-    /// [`svg_verdicts`]).
+    /// [`svg_verdicts`]). `assets` may hold every content file: only assets are taken.
     pub fn process_kept(
         root: &Path,
         settings: &ImageSettings,
@@ -273,7 +273,12 @@ impl Images {
         gazette: Option<&str>,
     ) -> (Images, Vec<Diagnostic>) {
         let mut images = Images::empty(root.to_path_buf(), settings.clone());
-        let raster: Vec<&ContentFile> = assets.iter().filter(|a| is_raster(&a.rel)).collect();
+        let is_asset = |a: &&ContentFile| a.kind == crate::load::discover::ContentKind::Asset;
+        let raster: Vec<&ContentFile> = assets
+            .iter()
+            .filter(is_asset)
+            .filter(|a| is_raster(&a.rel))
+            .collect();
         let sets: Vec<(String, Result<Arc<ImageSet>, ImageFailure>)> = raster
             .par_iter()
             .map(|a| (a.rel.clone(), images.make_set(a).map(Arc::new)))
@@ -283,7 +288,7 @@ impl Images {
         let seen = gazette.map(|g| svg_sums(root, g));
         let checked: Vec<SvgChecked> = assets
             .par_iter()
-            .filter(|a| is_svg(&a.rel))
+            .filter(|a| is_asset(a) && is_svg(&a.rel))
             .map(|a| match (&safe, &seen) {
                 (Some(safe), Some(seen)) => check_svg_kept(root, a, safe, seen),
                 _ => check_svg(root, a, None),
