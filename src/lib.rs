@@ -230,7 +230,7 @@ fn load_site_traced(
                 if let Some(hashes) = hashes {
                     inputs
                         .files
-                        .insert(file.path.clone().into_os_string(), hashes);
+                        .insert(render::reuse::Inputs::key(&file.path), hashes);
                 }
                 if let Some(s) = source.filter(|_| !d.is_empty()) {
                     sources.insert(s.path.clone(), s.text().clone());
