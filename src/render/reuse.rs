@@ -29,27 +29,19 @@ use crate::sink::pages::PageRecords;
 /// What a build's page signatures start from, gathered while the site loads.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
-    /// The hashes of each source file, by [`Inputs::key`] of its path (one map of both: at
-    /// 100,000 entries, two maps with std's hasher were a serial quarter second). Keyed by a
-    /// hash of the path's bytes: hashing and comparing a `Path` goes component by component,
-    /// which was a tenth of signing a 100,000-entry site's pages, and a copy of each of
-    /// 140,000 paths as the key was most of filling the map.
-    pub files: crate::sink::Map<u128, FileHashes>,
+    /// The hashes of each source file, by the [`PathKey::of_path`] of its path relative to
+    /// the site root (one map of both: at 100,000 entries, two maps with std's hasher were a
+    /// serial quarter second). Keyed by a hash of the path's bytes: hashing and comparing a
+    /// `Path` goes component by component, which was a tenth of signing a 100,000-entry
+    /// site's pages, and a copy of each of 140,000 paths as the key was most of filling the
+    /// map.
+    pub files: crate::sink::Map<PathKey, FileHashes>,
     /// The hash of site.toml's text as loaded.
     pub config: u64,
     /// The link targets' fingerprint (see `markdown::Resolver::epoch`).
     pub epoch: u64,
     /// Whether drafts and embargoed entries are in (`--drafts`).
     pub drafts: bool,
-}
-
-impl Inputs {
-    /// The key of the source file at `path` in [`Inputs::files`]: the XXH3-128 of the path's
-    /// bytes (a collision between two of a site's paths is as unlikely as one between the
-    /// hashes that sign its pages).
-    pub fn key(path: &Path) -> u128 {
-        xxhash_rust::xxh3::xxh3_128(path.as_os_str().as_encoded_bytes())
-    }
 }
 
 /// What [`Inputs::files`] keeps of one source file.
@@ -115,8 +107,9 @@ impl Reuse {
                 .hash(&mut h);
             h.finish()
         };
-        let file_hash = |p: &Path| inputs.files.get(&Inputs::key(p)).map_or(0, |h| h.text);
-        let fields_hash = |p: &Path| inputs.files.get(&Inputs::key(p)).map_or(0, |h| h.fields);
+        let file_hash = |p: &Path| inputs.files.get(&PathKey::of_path(p)).map_or(0, |h| h.text);
+        let fields_hash =
+            |p: &Path| (inputs.files.get(&PathKey::of_path(p))).map_or(0, |h| h.fields);
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
         let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = (plan.pages.par_iter())
             .zip(&plan.page_files)

@@ -31,4 +31,11 @@ impl PathKey {
     pub fn of(path: &str) -> PathKey {
         PathKey(xxhash_rust::xxh3::xxh3_128(path.as_bytes()))
     }
+
+    /// [`PathKey::of`] a path as the platform holds it (the same key for a UTF-8 path).
+    pub fn of_path(path: &std::path::Path) -> PathKey {
+        PathKey(xxhash_rust::xxh3::xxh3_128(
+            path.as_os_str().as_encoded_bytes(),
+        ))
+    }
 }

@@ -116,21 +116,8 @@ impl Survey {
         let unchanged = |folder: &str| folders.get(folder).is_some_and(|f| f.1);
         // A file in a folder as recorded: its name is there, its content may have changed.
         // (The records of the others are kept for the files found by reading their folders.)
-        // The manifest lists a folder's files together: its verdict is looked up once.
-        let (mut looked, mut rest) = (Vec::with_capacity(files.len()), Vec::new());
-        let (mut last, mut same) = (String::new(), unchanged(""));
-        for (p, r) in files {
-            let dir = parent(&p);
-            if dir != last {
-                same = unchanged(dir);
-                last.clear();
-                last.push_str(dir);
-            }
-            match same {
-                true => looked.push((p, r)),
-                false => rest.push((p, r)),
-            }
-        }
+        let (looked, rest): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|(p, _)| unchanged(parent(p)));
         let mut found: Vec<(PathBuf, Kind)> = (looked.into_par_iter())
             .filter_map(|(p, r): (String, Record)| {
                 let kind = match look(&p, (Node::File, r.fp)) {
