@@ -110,6 +110,19 @@ pub struct FieldDef {
     pub label: Labels,
 }
 
+impl FieldDef {
+    /// Whether a value of this field may hold references (a `ref`, or a list or table of
+    /// them, at any depth).
+    pub fn holds_refs(&self) -> bool {
+        match &self.kind {
+            FieldKind::Ref { .. } => true,
+            FieldKind::List { item } => item.holds_refs(),
+            FieldKind::Table { fields } => fields.values().any(FieldDef::holds_refs),
+            _ => false,
+        }
+    }
+}
+
 /// The whole entry schema, in declaration (= display) order.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {

@@ -89,15 +89,7 @@ pub fn gather(config: &SiteConfig, docs: &[Doc]) -> Vec<RefUse> {
 /// The fields of `schema` that may hold a reference (a `ref`, or a list or table of them),
 /// in schema order.
 fn ref_fields(schema: &Schema) -> Vec<&FieldDef> {
-    fn holds_ref(def: &FieldDef) -> bool {
-        match &def.kind {
-            FieldKind::Ref { .. } => true,
-            FieldKind::List { item } => holds_ref(item),
-            FieldKind::Table { fields } => fields.values().any(holds_ref),
-            _ => false,
-        }
-    }
-    schema.fields.values().filter(|d| holds_ref(d)).collect()
+    schema.fields.values().filter(|d| d.holds_refs()).collect()
 }
 
 /// The references written in one document's `fields` (`defs`: its schema's fields that may

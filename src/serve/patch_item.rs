@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{FieldDef, FieldKind, Schema};
+use crate::config::{FieldDef, Schema};
 use crate::model::assemble::{hold_of, original_version, translated_in};
 use crate::model::collections::Item;
 use crate::model::{EntryVersion, Site};
@@ -69,16 +69,6 @@ pub fn patch_item(
     })
 }
 
-/// Whether a field of this kind holds references, at any depth.
-fn holds_refs(def: &FieldDef) -> bool {
-    match &def.kind {
-        FieldKind::Ref { .. } => true,
-        FieldKind::List { item } => holds_refs(item),
-        FieldKind::Table { fields } => fields.values().any(holds_refs),
-        _ => false,
-    }
-}
-
 type Versions = BTreeMap<crate::model::ids::Lang, Box<EntryVersion>>;
 
 /// Whether every version of `a` and `b` has the same values in the fields of `schema` that
@@ -97,7 +87,7 @@ fn same_in(schema: &Schema, a: &Versions, b: &Versions, pick: impl Fn(&FieldDef)
 /// Whether `a` and `b` (versions of one entry or item of `schema`) name the same items in
 /// their `ref` fields: then references and back-links are as they were.
 pub fn same_refs(schema: &Schema, a: &Versions, b: &Versions) -> bool {
-    same_in(schema, a, b, holds_refs)
+    same_in(schema, a, b, FieldDef::holds_refs)
 }
 
 /// Whether `a` and `b` have the same values in every taxonomy field of `schema`.
