@@ -40,11 +40,9 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 cat "$WORK/times"
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# column $2 of tool $1's rows (an awk expression of fields), median
+col() { awk -v t="$1" "\$1 == t { print $2 }" "$WORK/times" | median; }
 for t in gazette hugo; do
-    wall=$(awk -v t=$t '$1 == t { print $2 }' "$WORK/times" | median)
-    cpu=$(awk -v t=$t '$1 == t { print $3 + $4 }' "$WORK/times" | median)
-    mem=$(awk -v t=$t '$1 == t { print $5 }' "$WORK/times" | median)
-    echo "$t: wall $wall s, CPU $cpu s, peak $mem KB (medians of $ROUNDS)"
-    eval "${t}_wall=$wall"
+    echo "$t: wall $(col $t '$2') s, CPU $(col $t '$3 + $4') s, peak $(col $t '$5') KB (medians of $ROUNDS)"
 done
-awk -v g="$gazette_wall" -v h="$hugo_wall" 'BEGIN { printf "gazette / hugo: %.2f\n", g / h }'
+awk -v g="$(col gazette '$2')" -v h="$(col hugo '$2')" 'BEGIN { printf "gazette / hugo: %.2f\n", g / h }'

@@ -123,6 +123,65 @@ pub struct SourcesKnown {
     pub read_late: usize,
 }
 
+/// The documents of a site's checked files, in discovery order.
+struct Gathered {
+    docs: Vec<Doc>,
+    /// Link keys of originals that failed validation: links and translations pointing at
+    /// them are not reported again (the file's own errors already explain the failure).
+    invalid: std::collections::HashSet<String>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Gather the documents of `files` from their checks (`results`, in the same order); each
+/// file's hashes go into `hashes`, and the text of each file with a problem into `sources`
+/// (a report quotes what was checked).
+fn gather_documents(
+    files: &[load::discover::ContentFile],
+    results: Vec<validate::documents::CheckedFile>,
+    default: &model::ids::Lang,
+    hashes: &mut sink::Map<sink::PathKey, render::reuse::FileHashes>,
+    sources: &mut SourceMap,
+) -> Gathered {
+    let mut gathered = Gathered {
+        // Sized once: growing a vector of 100,000 documents moved them all again and again.
+        docs: Vec::with_capacity(files.len()),
+        invalid: Default::default(),
+        diags: Vec::new(),
+    };
+    for (file, checked) in files.iter().zip(results) {
+        let validate::documents::CheckedFile {
+            doc,
+            source,
+            diags,
+            hashes: h,
+        } = checked;
+        if let Some(h) = h {
+            hashes.insert(sink::PathKey::of_path(&file.path), h);
+        }
+        if let Some(s) = source.filter(|_| !diags.is_empty()) {
+            sources.insert(s.path.clone(), s.text().clone());
+        }
+        if doc.is_none() {
+            let key = match &file.kind {
+                ContentKind::Entry {
+                    release,
+                    slug,
+                    lang,
+                    ..
+                } if lang == default => Some(format!("releases/{release}/{slug}")),
+                ContentKind::Page { slug, lang } if lang == default => {
+                    Some(format!("pages/{slug}"))
+                }
+                _ => None,
+            };
+            gathered.invalid.extend(key);
+        }
+        gathered.docs.extend(doc);
+        gathered.diags.extend(diags);
+    }
+    gathered
+}
+
 /// Load and validate everything under `opts.root`. Nothing is written.
 pub fn load_site(opts: &BuildOptions) -> Result<Loaded, Failure> {
     load_site_traced(opts, &mut trace::Trace::new(), false, false, None)
@@ -209,53 +268,27 @@ fn load_site_traced(
         ..Default::default()
     };
     trace.mark("read+validate");
-    // Sized once: growing a vector of 100,000 documents moved them all again and again.
-    let mut docs: Vec<Doc> = Vec::with_capacity(found.files.len());
-    // Link keys of originals that failed validation: links and translations pointing at them
-    // are not reported again (the file's own errors already explain the failure).
-    let mut invalid = std::collections::HashSet::new();
     // Thumbnails are made (or found in the cache) before the model, so that bodies and
     // pages can name their sizes; SVG files are checked here too. Gathering the documents
     // is one thread's work: beside them.
-    let ((images, image_diags), ()) = rayon::join(
+    let ((images, image_diags), gathered) = rayon::join(
         || images::Images::process_kept(root, &config.images, &found.files, gazette.as_deref()),
         || {
-            for (file, checked) in found.files.iter().zip(results) {
-                let validate::documents::CheckedFile {
-                    doc,
-                    source,
-                    diags: d,
-                    hashes,
-                } = checked;
-                if let Some(hashes) = hashes {
-                    inputs
-                        .files
-                        .insert(sink::PathKey::of_path(&file.path), hashes);
-                }
-                if let Some(s) = source.filter(|_| !d.is_empty()) {
-                    sources.insert(s.path.clone(), s.text().clone());
-                }
-                if doc.is_none() {
-                    match &file.kind {
-                        ContentKind::Entry {
-                            release,
-                            slug,
-                            lang,
-                            ..
-                        } if *lang == config.default_language => {
-                            invalid.insert(format!("releases/{release}/{slug}"));
-                        }
-                        ContentKind::Page { slug, lang } if *lang == config.default_language => {
-                            invalid.insert(format!("pages/{slug}"));
-                        }
-                        _ => {}
-                    }
-                }
-                docs.extend(doc);
-                diags.extend(d);
-            }
+            gather_documents(
+                &found.files,
+                results,
+                &config.default_language,
+                &mut inputs.files,
+                &mut sources,
+            )
         },
     );
+    let Gathered {
+        docs,
+        invalid,
+        diags: d,
+    } = gathered;
+    diags.extend(d);
     diags.extend(image_diags);
     trace.mark("images+documents");
     // The survey of the staging folder (which the sink needs) may start. Started before the

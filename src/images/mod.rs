@@ -265,16 +265,16 @@ impl Images {
 
     /// [`Images::process`]; with `gazette` (this Gazette, see `render::reuse::this_gazette`),
     /// an SVG file whose exact bytes the last build found safe is not parsed again (see
-    /// [`svg_verdicts`]). `assets` may hold every content file: only assets are taken.
+    /// [`svg_verdicts`]). Of `files` (a site's content files), only the assets are taken.
     pub fn process_kept(
         root: &Path,
         settings: &ImageSettings,
-        assets: &[ContentFile],
+        files: &[ContentFile],
         gazette: Option<&str>,
     ) -> (Images, Vec<Diagnostic>) {
         let mut images = Images::empty(root.to_path_buf(), settings.clone());
         let is_asset = |a: &&ContentFile| a.kind == crate::load::discover::ContentKind::Asset;
-        let raster: Vec<&ContentFile> = assets
+        let raster: Vec<&ContentFile> = files
             .iter()
             .filter(is_asset)
             .filter(|a| is_raster(&a.rel))
@@ -286,7 +286,7 @@ impl Images {
         images.sets = sets.into_iter().collect();
         let safe = gazette.map(|g| svg_verdicts(root, g));
         let seen = gazette.map(|g| svg_sums(root, g));
-        let checked: Vec<SvgChecked> = assets
+        let checked: Vec<SvgChecked> = files
             .par_iter()
             .filter(|a| is_asset(a) && is_svg(&a.rel))
             .map(|a| match (&safe, &seen) {

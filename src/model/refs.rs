@@ -119,10 +119,10 @@ fn gather_doc(
             _ => {}
         }
     }
-    // In the order the document holds its fields, as a walk over all of them would find them.
+    // A document's values are in schema order, as `defs` are.
     let mut found = Vec::new();
-    for (name, v) in fields.values.iter() {
-        let Some(def) = defs.iter().find(|d| &*d.name == name) else {
+    for def in defs {
+        let Some(v) = fields.values.get_field(def.name) else {
             continue;
         };
         walk(def, v, &mut found);
@@ -131,7 +131,7 @@ fn gather_doc(
                 owner: owner(),
                 source: source.clone(),
                 field: def.name,
-                span: fields.spans.get(name).cloned().unwrap_or(0..0),
+                span: fields.spans.get(&def.name).cloned().unwrap_or(0..0),
                 collection,
                 id,
             });

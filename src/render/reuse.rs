@@ -107,9 +107,10 @@ impl Reuse {
                 .hash(&mut h);
             h.finish()
         };
-        let file_hash = |p: &Path| inputs.files.get(&PathKey::of_path(p)).map_or(0, |h| h.text);
-        let fields_hash =
-            |p: &Path| (inputs.files.get(&PathKey::of_path(p))).map_or(0, |h| h.fields);
+        let hashes =
+            |p: &Path| (inputs.files.get(&PathKey::of_path(p)).copied()).unwrap_or_default();
+        let file_hash = |p: &Path| hashes(p).text;
+        let fields_hash = |p: &Path| hashes(p).fields;
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
         let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = (plan.pages.par_iter())
             .zip(&plan.page_files)

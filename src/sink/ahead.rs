@@ -245,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn many_deviations_are_looked_up_as_few_are() {
+    fn names_found_otherwise_are_looked_up_and_the_others_are_as_recorded() {
         for n in [0, 1, 8, 9, 40] {
             let deviations: Map<String, Deviation> = (0..n as u64)
                 .map(|i| (format!("p/{i}.html"), Some((Node::File, fp(i + 10)))))
