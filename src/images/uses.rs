@@ -87,7 +87,13 @@ pub fn check(site: &Site, root: &std::path::Path) -> Vec<Diagnostic> {
 pub(crate) fn folder_in_content(path: &std::path::Path) -> String {
     path.parent()
         .and_then(|p| p.strip_prefix("content").ok())
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .map(|p| {
+            let p = p.to_string_lossy();
+            match p.contains('\\') {
+                true => p.replace('\\', "/"),
+                false => p.into_owned(),
+            }
+        })
         .unwrap_or_default()
 }
 

@@ -227,6 +227,18 @@ pub fn output_file(site_path: &str) -> String {
 /// Resolve `target`, written in a file inside the content folder `from_dir` (relative to
 /// `content/`, `/`-separated), to a path relative to `content/`. `None` if it climbs out.
 pub fn resolve_content_path(from_dir: &str, target: &str) -> Option<String> {
+    // The usual case, a plain name below a plain folder, is the two joined (this runs for
+    // every cover of every entry on every build).
+    let plain = |p: &str| {
+        p.split('/')
+            .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'))
+    };
+    if plain(target) && (from_dir.is_empty() || plain(from_dir)) {
+        return Some(match from_dir.is_empty() {
+            true => target.to_string(),
+            false => [from_dir, target].join("/"),
+        });
+    }
     let mut parts: Vec<&str> = if target.starts_with('/') {
         Vec::new()
     } else {
@@ -262,6 +274,19 @@ mod tests {
         assert_eq!(
             resolve_content_path("releases/x", "../../../etc/passwd"),
             None
+        );
+        assert_eq!(
+            resolve_content_path("", "a/b.svg").as_deref(),
+            Some("a/b.svg")
+        );
+        assert_eq!(
+            resolve_content_path("releases/x", "./a//b.svg").as_deref(),
+            Some("releases/x/a/b.svg")
+        );
+        assert_eq!(resolve_content_path("releases/x", "a\\b.svg"), None);
+        assert_eq!(
+            resolve_content_path("releases/x", "/a.svg").as_deref(),
+            Some("a.svg")
         );
         assert_eq!(output_file("/"), "index.html");
         assert_eq!(output_file("/en/releases/"), "en/releases/index.html");

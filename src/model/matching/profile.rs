@@ -226,12 +226,12 @@ pub(super) fn hash_profile_inputs(
     schema: &Schema,
     config: &MatchingConfig,
     body: bool,
-    h: &mut xxhash_rust::xxh3::Xxh3,
+    out: &mut Vec<u8>,
 ) {
     let mut text = |tag: u8, t: &str| {
-        h.update(&[tag]);
-        h.update(&(t.len() as u64).to_le_bytes());
-        h.update(t.as_bytes());
+        out.push(tag);
+        out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+        out.extend_from_slice(t.as_bytes());
     };
     each_part(v, schema, config, body, |part| match part {
         Part::Title(t) => text(0, t),
@@ -260,14 +260,18 @@ pub fn inputs_key(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Co
             .map(|d| (&d.name, d.match_results, &d.schema))
             .collect::<Vec<_>>()
     );
+    // Each version's inputs written out whole and hashed at once: a streaming hasher fed a
+    // tag, a length and a few bytes at a time was most of this key's cost.
     let each = |v: Option<&EntryVersion>, schema: &Schema, taking_part: u8, body: bool| {
-        let mut h = Xxh3::new();
-        h.update(&[taking_part]);
+        let mut buf = Vec::with_capacity(512);
+        buf.push(taking_part);
         if let Some(v) = v {
-            h.update(v.source.path.as_os_str().as_encoded_bytes());
-            hash_profile_inputs(v, schema, matching, body, &mut h);
+            let path = v.source.path.as_os_str().as_encoded_bytes();
+            buf.extend_from_slice(&(path.len() as u64).to_le_bytes());
+            buf.extend_from_slice(path);
+            hash_profile_inputs(v, schema, matching, body, &mut buf);
         }
-        h.digest()
+        xxh3_64(&buf)
     };
     let results: Vec<u64> = entries
         .par_iter()
