@@ -87,13 +87,7 @@ pub fn check(site: &Site, root: &std::path::Path) -> Vec<Diagnostic> {
 pub(crate) fn folder_in_content(path: &std::path::Path) -> String {
     path.parent()
         .and_then(|p| p.strip_prefix("content").ok())
-        .map(|p| {
-            let p = p.to_string_lossy();
-            match p.contains('\\') {
-                true => p.replace('\\', "/"),
-                false => p.into_owned(),
-            }
-        })
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default()
 }
 

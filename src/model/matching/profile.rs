@@ -218,10 +218,10 @@ pub(super) fn profile_into(
     p
 }
 
-/// Feed `h` every part of version `v` a profile is made of ([`each_part`]), each tagged and
-/// length-prefixed: two versions that feed the same bytes have the same profile, and the
-/// same text for reasons ([`text_of`] reads a subset of the same parts).
-pub(super) fn hash_profile_inputs(
+/// Write into `out` every part of version `v` a profile is made of ([`each_part`]), each
+/// tagged and length-prefixed: two versions that write the same bytes have the same
+/// profile, and the same text for reasons ([`text_of`] reads a subset of the same parts).
+pub(super) fn write_profile_inputs(
     v: &EntryVersion,
     schema: &Schema,
     config: &MatchingConfig,
@@ -269,7 +269,7 @@ pub fn inputs_key(config: &SiteConfig, entries: &[Arc<Entry>], collections: &[Co
             let path = v.source.path.as_os_str().as_encoded_bytes();
             buf.extend_from_slice(&(path.len() as u64).to_le_bytes());
             buf.extend_from_slice(path);
-            hash_profile_inputs(v, schema, matching, body, &mut buf);
+            write_profile_inputs(v, schema, matching, body, &mut buf);
         }
         xxh3_64(&buf)
     };
