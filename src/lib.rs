@@ -806,8 +806,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .collect();
     // The search documents' files are signed like pages (and taken out of the plan once
     // written): their records are kept for the next build now.
-    let file_records: Vec<(String, u64)> = (plan.files.iter().zip(&reuse.file_signatures))
-        .filter_map(|(f, sig)| Some((model::urls::output_file(&f.site_path), (*sig)?)))
+    let file_records: Vec<(String, u64, Option<u128>)> = (plan.files.iter())
+        .zip(reuse.file_signatures.iter().zip(&reuse.files_kept))
+        .filter_map(|(f, (sig, kept))| {
+            Some((model::urls::output_file(&f.site_path), (*sig)?, *kept))
+        })
         .collect();
     // Feeds and open data whose signature is unchanged are kept as the output has them.
     let kept_files: std::collections::HashMap<String, u128> = (plan.files.iter())
@@ -894,13 +897,34 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     trace.mark("render+write");
     // What each page was rendered from, for the next build.
     // Made on every core: a path and a lookup for each of 220,000 pages at 100,000 entries.
+    // A page or file kept as the output has it holds the bytes it was kept with: its hash
+    // is known without the files' records.
     let mut records: Vec<(String, sink::disk::PageRecordParts)> =
         loaded.site.images.asks_of(|asked_by| {
-            (page_files.par_iter().zip(&reuse.signatures))
-                .map(|(path, sig)| (path.clone(), (*sig, asked_by(path))))
-                .collect()
+            (page_files
+                .par_iter()
+                .zip(reuse.signatures.par_iter().zip(&reuse.kept)))
+            .map(|(path, (sig, kept))| {
+                let parts = sink::disk::PageRecordParts {
+                    signature: *sig,
+                    asked: asked_by(path),
+                    hash: *kept,
+                };
+                (path.clone(), parts)
+            })
+            .collect()
         });
-    records.extend((file_records.into_iter()).map(|(path, sig)| (path, (sig, Vec::new()))));
+    records.extend((file_records.into_iter()).map(|(path, signature, hash)| {
+        let asked = Vec::new();
+        (
+            path,
+            sink::disk::PageRecordParts {
+                signature,
+                asked,
+                hash,
+            },
+        )
+    }));
     let surveyed_ahead = staging.surveyed_ahead();
     let changes = staging
         .commit(records)

@@ -18,7 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use super::pages::{PageRecord, PageRecords};
-use super::survey::{self, Survey};
+use super::survey::{self, Recorded, Survey};
 use super::update::{OpenDir, Streamed, Target};
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::plan::Copy;
@@ -193,7 +193,7 @@ pub struct Found {
     /// The staging folder surveyed, with how many names a survey made ahead of this build
     /// found otherwise than recorded, if it was made ahead (see `take_survey`).
     survey: Option<(Survey, Option<usize>)>,
-    output: Option<Survey>,
+    output: Option<Recorded>,
     /// The output's page records (see `pages`).
     pages: Option<PageRecords>,
 }
@@ -208,10 +208,10 @@ fn output_pages(out: &Path, home: &Path) -> PageRecords {
 /// The output as its manifest records it: walking it too cost as much as walking the staging
 /// folder, on every build, for a folder the build only reads a few files from (each checked
 /// against its record before use) and walks only when it may already be the new site.
-fn output_recorded(out: &Path, home: &Path) -> Survey {
+fn output_recorded(out: &Path, home: &Path) -> Recorded {
     match folder_ino(out) {
-        Some(ino) => Survey::recorded(home, ino),
-        None => Survey::default(),
+        Some(ino) => Recorded::read(home, ino),
+        None => Recorded::default(),
     }
 }
 
@@ -316,7 +316,7 @@ pub struct Staging {
     /// How many names a survey made ahead of this build found otherwise than recorded, if
     /// it was made ahead.
     ahead: Option<usize>,
-    output: Option<Survey>,
+    output: Option<Recorded>,
     /// What the output's pages were rendered from (see `pages`).
     pages: PageRecords,
     removed: usize,
@@ -413,7 +413,7 @@ impl Staging {
         let (survey, output) = (self.survey.take(), self.output.take());
         let (pruned, (known, extra)) = rayon::join(
             || survey.unwrap_or_default().prune(&dir, &keys, &dirs),
-            || output.unwrap_or_default().compare(&keys, &dirs),
+            || output.unwrap_or_default().compare(&keys),
         );
         let mut pruned = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
@@ -572,9 +572,18 @@ impl Staging {
             let _ = rayon::join(
                 || super::manifest::write(&super::manifest::path(home, ino), &records, &folders),
                 || {
-                    let hashes: Map<&str, u128> = (records.iter())
-                        .map(|(p, r)| (p.as_str(), r.hash))
-                        .collect();
+                    // The records of only the pages whose hash is not known already (a
+                    // map of every file's cost a tenth of a second at 100,000 entries).
+                    let hashes: Map<&str, u128> = {
+                        let unknown: Set<&str> = (pages.iter())
+                            .filter(|(_, parts)| parts.hash.is_none())
+                            .map(|(p, _)| p.as_str())
+                            .collect();
+                        (records.iter())
+                            .filter(|(p, _)| !unknown.is_empty() && unknown.contains(p.as_str()))
+                            .map(|(p, r)| (p.as_str(), r.hash))
+                            .collect()
+                    };
                     let pages = page_records(pages, |p| hashes.get(p).copied());
                     // Without records the next build renders every page: a failure costs
                     // time only.
@@ -598,19 +607,33 @@ impl Staging {
     }
 }
 
-/// What a build knows of one of its pages for the page records: its signature and the
-/// images it asked for (the hash of its bytes comes from the files' records).
-pub type PageRecordParts = (u64, Vec<(crate::images::Derived, PathBuf)>);
+/// What a build knows of one of its pages for the page records.
+#[derive(Debug)]
+pub struct PageRecordParts {
+    pub signature: u64,
+    /// The images it asked for.
+    pub asked: Vec<(crate::images::Derived, PathBuf)>,
+    /// The hash of its bytes, when the build knows it without the files' records: a page
+    /// kept as the output has it holds the bytes it was kept with. The others' come from
+    /// the records.
+    pub hash: Option<u128>,
+}
 
-/// The records of `pages` whose bytes' hash `hash_of` knows (in no particular order: they
-/// are read back into a map, and sorting 220,000 paths cost a tenth of a second).
+/// The records of `pages` whose bytes' hash is known (in no particular order: they are read
+/// back into a map, and sorting 220,000 paths cost a tenth of a second): their own, else
+/// what `hash_of` says.
 fn page_records(
     pages: Vec<(String, PageRecordParts)>,
     hash_of: impl Fn(&str) -> Option<u128>,
 ) -> Vec<(String, PageRecord)> {
     (pages.into_iter())
-        .filter_map(|(path, (signature, asked))| {
-            let hash = hash_of(&path)?;
+        .filter_map(|(path, parts)| {
+            let PageRecordParts {
+                signature,
+                asked,
+                hash,
+            } = parts;
+            let hash = hash.or_else(|| hash_of(&path))?;
             Some((
                 path,
                 PageRecord {
@@ -703,5 +726,29 @@ impl crate::render::Sink for Staging {
 
     fn open(&self, path: &str) -> Result<Option<Box<dyn std::io::Write + '_>>, Diagnostic> {
         Ok(Some(Box::new(self.create(path)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_record_takes_a_known_hash_else_the_files_records() {
+        let parts = |hash: Option<u128>| PageRecordParts {
+            signature: 11,
+            asked: Vec::new(),
+            hash,
+        };
+        let pages = vec![
+            ("kept.html".to_string(), parts(Some(5))),
+            ("rendered.html".to_string(), parts(None)),
+            ("unrecorded.html".to_string(), parts(None)),
+        ];
+        let records = page_records(pages, |p| (p != "unrecorded.html").then_some(9));
+        let got: Vec<(&str, u128, u64)> = (records.iter())
+            .map(|(p, r)| (p.as_str(), r.hash, r.signature))
+            .collect();
+        assert_eq!(got, [("kept.html", 5, 11), ("rendered.html", 9, 11)]);
     }
 }
