@@ -366,16 +366,8 @@ pub fn read_keyed(from: &Path) -> Option<Vec<(PathKey, Record)>> {
 /// each of 440,000 files, made and freed on every build, for a key taken of it once). The
 /// folders are read through too: a damaged file is no manifest, as for [`parse`].
 fn parse_keyed(bytes: &[u8]) -> Option<Vec<(PathKey, Record)>> {
-    let mut r = open_sealed(bytes, HEADER)?;
-    let count = usize::try_from(r.u64()?).ok()?;
-    let mut files = Vec::with_capacity(count.min(bytes.len() / 24));
     let mut prev = String::new();
-    for _ in 0..count {
-        let hash = r.u128()?;
-        let fp = r.fp()?;
-        let key = PathKey::of(r.path_next(&mut prev)?);
-        files.push((key, Record { hash, fp }));
-    }
+    let (mut r, files) = parse_files(bytes, &mut prev, PathKey::of)?;
     let count = r.u64()?;
     for _ in 0..count {
         r.fp()?;
@@ -384,16 +376,27 @@ fn parse_keyed(bytes: &[u8]) -> Option<Vec<(PathKey, Record)>> {
     r.is_done().then_some(files)
 }
 
-pub(super) fn parse(bytes: &[u8]) -> Option<Manifest> {
+/// The files of the manifest in `bytes`, each with what `name` makes of its path, and the
+/// reader at the folders (the last path read in `prev`, which the next one follows).
+fn parse_files<'a, T>(
+    bytes: &'a [u8],
+    prev: &mut String,
+    name: impl Fn(&str) -> T,
+) -> Option<(Reader<'a>, Vec<(T, Record)>)> {
     let mut r = open_sealed(bytes, HEADER)?;
     let count = usize::try_from(r.u64()?).ok()?;
     let mut files = Vec::with_capacity(count.min(bytes.len() / 24));
-    let mut prev = String::new();
     for _ in 0..count {
         let hash = r.u128()?;
-        let (fp, path) = r.fingerprint(&mut prev)?;
-        files.push((path, Record { hash, fp }));
+        let fp = r.fp()?;
+        files.push((name(r.path_next(prev)?), Record { hash, fp }));
     }
+    Some((r, files))
+}
+
+pub(super) fn parse(bytes: &[u8]) -> Option<Manifest> {
+    let mut prev = String::new();
+    let (mut r, files) = parse_files(bytes, &mut prev, str::to_string)?;
     let count = usize::try_from(r.u64()?).ok()?;
     let mut folders = Vec::with_capacity(count.min(bytes.len() / 8));
     for _ in 0..count {
