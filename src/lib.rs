@@ -806,10 +806,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .collect();
     // The search documents' files are signed like pages (and taken out of the plan once
     // written): their records are kept for the next build now.
-    let file_records: Vec<(String, u64, Option<u128>)> = (plan.files.iter())
+    let file_records: Vec<(String, sink::disk::PageRecordParts)> = (plan.files.iter())
         .zip(reuse.file_signatures.iter().zip(&reuse.files_kept))
         .filter_map(|(f, (sig, kept))| {
-            Some((model::urls::output_file(&f.site_path), (*sig)?, *kept))
+            let parts = sink::disk::PageRecordParts {
+                signature: (*sig)?,
+                asked: Vec::new(),
+                hash: *kept,
+            };
+            Some((model::urls::output_file(&f.site_path), parts))
         })
         .collect();
     // Feeds and open data whose signature is unchanged are kept as the output has them.
@@ -914,17 +919,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
             })
             .collect()
         });
-    records.extend((file_records.into_iter()).map(|(path, signature, hash)| {
-        let asked = Vec::new();
-        (
-            path,
-            sink::disk::PageRecordParts {
-                signature,
-                asked,
-                hash,
-            },
-        )
-    }));
+    records.extend(file_records);
     let surveyed_ahead = staging.surveyed_ahead();
     let changes = staging
         .commit(records)

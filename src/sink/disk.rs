@@ -580,7 +580,7 @@ impl Staging {
                             .map(|(p, _)| p.as_str())
                             .collect();
                         (records.iter())
-                            .filter(|(p, _)| !unknown.is_empty() && unknown.contains(p.as_str()))
+                            .filter(|(p, _)| unknown.contains(p.as_str()))
                             .map(|(p, r)| (p.as_str(), r.hash))
                             .collect()
                     };

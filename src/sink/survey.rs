@@ -113,7 +113,6 @@ impl Recorded {
             let hash = Some(r.hash);
             known.insert(*key, Known { fp: r.fp, hash });
         }
-        drop_aside(self.files);
         (known, extra)
     }
 }
@@ -225,8 +224,6 @@ impl Survey {
         let gone: Set<PathBuf> = (self.found.par_iter())
             .filter(|(rel, kind)| matches!(kind, Kind::Dir(_)) && !in_site(rel))
             .map(|(rel, _)| rel.clone())
-            .collect::<Vec<_>>()
-            .into_iter()
             .collect();
         let inside_gone = |rel: &Path| rel.ancestors().skip(1).any(|a| gone.contains(a));
         let mut pruned = Pruned {
