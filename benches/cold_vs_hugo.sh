@@ -10,6 +10,10 @@
 # Needs `hugo` on the PATH (Debian: apt-get install -y hugo). Prints each build's wall time,
 # CPU time and peak resident memory (GNU time), then the medians and Gazette's ratio.
 set -euo pipefail
+# Each build in the process GNU time measures: `gazette build` otherwise returns before its
+# build process has given its memory back (see src/handoff.rs), and GNU time would report
+# the CPU time and peak memory of a process that only waited.
+export GAZETTE_FORK=0
 
 cd "$(dirname "$0")/.."
 N=${1:-4016}

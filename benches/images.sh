@@ -23,6 +23,10 @@
 # unset and `zola` is not on PATH), HUGO_BIN (`hugo`, Debian: apt-get install -y hugo),
 # BENCH_TMP (/tmp). Peak memory (max RSS) comes from /usr/bin/time -v (apt-get install -y time).
 set -euo pipefail
+# Each build in the process GNU time measures: `gazette build` otherwise returns before its
+# build process has given its memory back (see src/handoff.rs), and GNU time would report
+# the CPU time and peak memory of a process that only waited.
+export GAZETTE_FORK=0
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD

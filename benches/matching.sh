@@ -20,6 +20,10 @@
 #   OUT_TMP      where the outputs go (default: /dev/shm when it exists, so that the disk's
 #                noise stays out of a comparison of CPU work)
 set -euo pipefail
+# Each build in the process GNU time measures: `gazette build` otherwise returns before its
+# build process has given its memory back (see src/handoff.rs), and GNU time would report
+# the CPU time and peak memory of a process that only waited.
+export GAZETTE_FORK=0
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 D=${2:-1000}

@@ -36,6 +36,10 @@
 # trash folder; the trash is emptied (followed by BENCH_COOLDOWN seconds of waiting) only when
 # the disk would otherwise fill up, and at the end.
 set -euo pipefail
+# Each build in the process GNU time measures: `gazette build` otherwise returns before its
+# build process has given its memory back (see src/handoff.rs), and GNU time would report
+# the CPU time and peak memory of a process that only waited.
+export GAZETTE_FORK=0
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod deploy;
 pub mod diagnostics;
+pub mod handoff;
 pub mod images;
 pub mod import;
 pub mod kept;

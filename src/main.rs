@@ -263,20 +263,23 @@ fn main() -> ExitCode {
             base_url,
             drafts,
         } => {
+            // The build runs in a child process, which the command does not wait for to
+            // give its memory back (see `gazette::handoff`). No thread exists yet.
+            let handoff = gazette::handoff::split();
             let opts = BuildOptions {
                 root: cli.root,
                 output,
                 base_url,
                 drafts,
             };
-            match gazette::build(&opts) {
+            let code = match gazette::build(&opts) {
                 Ok(summary) => {
                     for w in &summary.warnings {
                         eprintln!("{w}");
                     }
                     println!("{summary}");
                     survey_ahead_detached(&summary.output);
-                    ExitCode::SUCCESS
+                    0
                 }
                 Err(f) => {
                     eprint!("{}", f.report());
@@ -284,8 +287,12 @@ fn main() -> ExitCode {
                         "build failed: {} error(s); output left unchanged",
                         f.errors()
                     );
-                    ExitCode::from(1)
+                    1
                 }
+            };
+            match handoff {
+                Some(handoff) => handoff.finish(code),
+                None => ExitCode::from(code),
             }
         }
         Command::SurveyAhead { output } => match gazette::sink::ahead::survey(&output) {
