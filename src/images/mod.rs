@@ -286,11 +286,12 @@ impl Images {
         images.sets = sets.into_iter().collect();
         let safe = gazette.map(|g| svg_verdicts(root, g));
         let seen = gazette.map(|g| svg_sums(root, g));
+        let folder = crate::load::held_folder::HeldFolder::open(root);
         let checked: Vec<SvgChecked> = files
             .par_iter()
             .filter(|a| is_asset(a) && is_svg(&a.rel))
             .map(|a| match (&safe, &seen) {
-                (Some(safe), Some(seen)) => check_svg_kept(root, a, safe, seen),
+                (Some(safe), Some(seen)) => check_svg_kept(root, &folder, a, safe, seen),
                 _ => check_svg(root, a, None),
             })
             .collect();
@@ -695,15 +696,14 @@ fn svg_sums(root: &Path, gazette: &str) -> crate::kept::Log {
 /// was a tenth of a rebuild's CPU. Only safe files are recorded in `seen`.
 fn check_svg_kept(
     root: &Path,
+    folder: &crate::load::held_folder::HeldFolder,
     a: &ContentFile,
     safe: &crate::kept::Log,
     seen: &crate::kept::Log,
 ) -> SvgChecked {
     use crate::kept::bytes::{take, take_u64};
     let path = root.join(&a.path);
-    let fp = std::fs::metadata(&path)
-        .ok()
-        .map(|m| crate::sink::manifest::Fingerprint::of(&m));
+    let fp = folder.fingerprint(&path).ok();
     let key = fp.map(|fp| fp.key_of(a.rel.as_bytes()));
     let recorded = key.and_then(|k| seen.get(k)).and_then(|mut b| {
         let size = take_u64(&mut b)?;

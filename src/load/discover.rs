@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use super::held_folder::HeldFolder;
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::kept::{Log, bytes::*};
@@ -166,6 +167,8 @@ impl From<walkdir::Result<walkdir::DirEntry>> for Found {
 /// reads a folder at its maximum depth before it knows it will not descend, which read
 /// every release folder twice, once on a single core.
 fn walk(content: &Path, kept: Option<&Log>) -> Vec<Found> {
+    let held = HeldFolder::open(content);
+    let kept = kept.map(|log| (log, &held));
     // `content` itself may be a link, which is followed; links under it are reported, not
     // followed, as everywhere else.
     let walker = WalkDir::new(content)
@@ -197,14 +200,17 @@ fn walk(content: &Path, kept: Option<&Log>) -> Vec<Found> {
     found
 }
 
+/// What a build keeps of folders' listings, with the content folder held open (in which
+/// each folder's fingerprint is taken).
+type Kept<'a> = (&'a Log, &'a HeldFolder);
+
 /// The names in `folder` that are not ignored, sorted, with what each is (as the folder
 /// lists it); a folder that cannot be read is pushed to `found` as such and lists nothing.
 /// With `kept` (a build), a folder as the last build found it is not read again (see the
 /// module's header).
-fn listed(folder: PathBuf, found: &mut Vec<Found>, kept: Option<&Log>) -> Vec<(PathBuf, Node)> {
-    let fp = kept
-        .and_then(|_| std::fs::metadata(&folder).ok())
-        .map(|m| Fingerprint::of(&m));
+fn listed(folder: PathBuf, found: &mut Vec<Found>, kept: Option<Kept<'_>>) -> Vec<(PathBuf, Node)> {
+    let fp = kept.and_then(|(_, held)| held.fingerprint(&folder).ok());
+    let kept = kept.map(|(log, _)| log);
     let key = fp.map(|fp| listing_key(&folder, fp));
     if let (Some(kept), Some(key)) = (kept, key)
         && let Some(names) = kept.get(key).and_then(decode_listing)
@@ -273,7 +279,7 @@ fn decode_listing(mut b: &[u8]) -> Option<Vec<(&str, Node)>> {
 /// `path` (a `node`, as its folder listed it), then, if it is a folder, everything under it,
 /// sorted by name. Read with `read_dir` rather than walkdir, which first `stat`s each root
 /// it is given: one per entry's folder, 100,000 at 100,000 entries.
-fn below_one(path: PathBuf, node: Node, found: &mut Vec<Found>, kept: Option<&Log>) {
+fn below_one(path: PathBuf, node: Node, found: &mut Vec<Found>, kept: Option<Kept<'_>>) {
     let folder = (node == Node::Dir).then(|| path.clone());
     found.push(Found::Item { path, node });
     if let Some(folder) = folder {

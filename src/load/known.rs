@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::held_folder::HeldFolder;
 use super::source::{LateReads, OnDisk, SourceFile};
 use crate::kept::{Log, bytes::*};
 use crate::sink::manifest::Fingerprint;
@@ -33,6 +34,8 @@ pub struct Learnt {
 pub struct KnownSources {
     log: Log,
     late: Arc<LateReads>,
+    /// The site's folder, in which each source's fingerprint is taken.
+    folder: HeldFolder,
 }
 
 impl KnownSources {
@@ -42,6 +45,7 @@ impl KnownSources {
         KnownSources {
             log: Log::open(root, "sources", salt),
             late: Arc::default(),
+            folder: HeldFolder::open(root),
         }
     }
 
@@ -49,7 +53,7 @@ impl KnownSources {
     /// the one it had then: its text left on disk, and what was learnt.
     pub fn look(&self, root: &Path, rel: &Path) -> Option<(SourceFile, Learnt)> {
         let at = root.join(rel);
-        let fp = Fingerprint::of(&std::fs::metadata(&at).ok()?);
+        let fp = self.folder.fingerprint(&at).ok()?;
         let learnt = decode(self.log.get(key(rel, &fp))?)?;
         (learnt.len as u64 == fp.size).then_some(())?;
         let text = OnDisk::new(at, learnt.len, learnt.hash, self.late.clone());

@@ -5,6 +5,7 @@
 
 pub mod discover;
 pub mod frontmatter;
+pub mod held_folder;
 pub mod known;
 pub mod source;
 
