@@ -149,20 +149,30 @@ fn entry(n: usize) -> String {
     )
 }
 
-#[test]
-fn a_killed_build_process_ends_the_command_with_its_signal() {
-    let site = fixture("basic");
-    let root = site.path();
+/// A command building the site at `root` (built once, then given a new entry) while the
+/// test holds the output's lock, so its build process waits: the command, that process,
+/// the lock, and the output as it was.
+fn waiting_build(root: &Path) -> (Child, u32, fs::File, Files) {
     assert!(gazette(root, true).output().unwrap().status.success());
     let before = files(&root.join("output"));
     fs::write(root.join("content/releases/2024-02/added.md"), entry(0)).unwrap();
     let lock = hold_lock(root);
-    let mut command = gazette(root, true)
+    let command = gazette(root, true)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let build = build_process(&command);
+    (command, build, lock, before)
+}
+
+type Files = std::collections::BTreeMap<String, Vec<u8>>;
+
+#[test]
+fn a_killed_build_process_ends_the_command_with_its_signal() {
+    let site = fixture("basic");
+    let root = site.path();
+    let (mut command, build, lock, before) = waiting_build(root);
     // SAFETY: sends a signal to a process of this test's own.
     assert_eq!(unsafe { libc::kill(build as i32, libc::SIGKILL) }, 0);
     let status = command.wait().unwrap();
@@ -175,24 +185,7 @@ fn a_killed_build_process_ends_the_command_with_its_signal() {
 fn a_killed_command_takes_its_build_with_it() {
     let site = fixture("basic");
     let root = site.path();
-    assert!(gazette(root, true).output().unwrap().status.success());
-    let before = files(&root.join("output"));
-    let toml = root.join("site.toml");
-    let text = fs::read_to_string(&toml).unwrap();
-    let start = text.find("title = \"").unwrap();
-    let end = start + text[start..].find('\n').unwrap();
-    fs::write(
-        &toml,
-        format!("{}title = \"改了标题\"{}", &text[..start], &text[end..]),
-    )
-    .unwrap();
-    let lock = hold_lock(root);
-    let mut command = gazette(root, true)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let build = build_process(&command);
+    let (mut command, build, lock, before) = waiting_build(root);
     command.kill().unwrap();
     command.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
