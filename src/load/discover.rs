@@ -167,8 +167,8 @@ impl From<walkdir::Result<walkdir::DirEntry>> for Found {
 /// reads a folder at its maximum depth before it knows it will not descend, which read
 /// every release folder twice, once on a single core.
 fn walk(content: &Path, kept: Option<&Log>) -> Vec<Found> {
-    let held = HeldFolder::open(content);
-    let kept = kept.map(|log| (log, &held));
+    let held = kept.map(|_| HeldFolder::open(content));
+    let kept = kept.zip(held.as_ref());
     // `content` itself may be a link, which is followed; links under it are reported, not
     // followed, as everywhere else.
     let walker = WalkDir::new(content)

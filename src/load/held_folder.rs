@@ -47,12 +47,7 @@ impl HeldFolder {
                 false => below,
             };
             let st = rustix::fs::statat(fd, below, AtFlags::empty())?;
-            return Ok(Fingerprint {
-                ino: st.st_ino as u64,
-                size: st.st_size as u64,
-                mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
-                ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
-            });
+            return Ok(Fingerprint::of_stat(&st));
         }
         std::fs::metadata(path).map(|m| Fingerprint::of(&m))
     }

@@ -43,6 +43,20 @@ impl Fingerprint {
         }
     }
 
+    /// [`Fingerprint::of`] what a `stat` relative to a folder held open gave
+    /// (`sink::open_dir`, `load::held_folder`).
+    // The casts are needed where `stat`'s fields are narrower or unsigned.
+    #[cfg(unix)]
+    #[allow(clippy::unnecessary_cast)]
+    pub fn of_stat(st: &rustix::fs::Stat) -> Fingerprint {
+        Fingerprint {
+            ino: st.st_ino as u64,
+            size: st.st_size as u64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+        }
+    }
+
     #[cfg(not(unix))]
     pub fn of(m: &fs::Metadata) -> Fingerprint {
         let nanos = |t: std::io::Result<std::time::SystemTime>| {

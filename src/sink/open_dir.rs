@@ -97,13 +97,7 @@ impl OpenDir {
                 FileType::Directory => Node::Dir,
                 _ => Node::Other,
             };
-            let fp = Fingerprint {
-                ino: st.st_ino as u64,
-                size: st.st_size as u64,
-                mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
-                ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
-            };
-            Ok((node, fp))
+            Ok((node, Fingerprint::of_stat(&st)))
         }
         #[cfg(not(unix))]
         {
