@@ -19,7 +19,7 @@ use crate::model::refs::ItemRef;
 use crate::model::{Entry, collections::Collection};
 
 /// The file's first bytes; a file that starts otherwise is not read.
-const MAGIC: &[u8] = b"gazette matches 1\n";
+const MAGIC: &[u8] = b"gazette matches 2\n";
 
 /// Where the matches of the site at `root` are kept.
 pub fn path(root: &Path) -> PathBuf {
@@ -101,6 +101,9 @@ fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
+/// How many lists are written (and read back) together.
+const CHUNK: usize = 2048;
+
 struct Writer(Vec<u8>);
 
 impl Writer {
@@ -113,13 +116,21 @@ impl Writer {
         self.0.extend_from_slice(s.as_bytes());
     }
 
+    /// `lists` in chunks of [`CHUNK`] lists, each after its length in bytes, so that
+    /// they are read back on every core.
     fn lists(&mut self, lists: &[List]) {
         self.n(lists.len());
-        for l in lists {
-            self.n(l.len());
-            for m in l.iter() {
-                self.one(m);
+        for chunk in lists.chunks(CHUNK) {
+            let at = self.0.len();
+            self.n(0);
+            for l in chunk {
+                self.n(l.len());
+                for m in l.iter() {
+                    self.one(m);
+                }
             }
+            let len = (self.0.len() - at - 4) as u32;
+            self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
         }
     }
 
@@ -216,18 +227,35 @@ impl<'b> Reader<'b> {
         (n.saturating_mul(min) <= self.0.len()).then_some(n)
     }
 
+    /// Lists written by [`Writer::lists`]: the chunks found one after the other by their
+    /// lengths, then read on every core (decoding the lists of a 100,000-entry site was
+    /// 190 ms on one core, on the critical path of every rebuild).
     fn lists(&mut self) -> Option<Vec<List>> {
+        use rayon::prelude::*;
         let n = self.count(4)?;
-        let mut lists = Vec::with_capacity(n);
-        for _ in 0..n {
-            let k = self.count(9)?;
-            let mut l = Vec::with_capacity(k);
-            for _ in 0..k {
-                l.push(self.one()?);
-            }
-            lists.push(List::from(l));
+        let mut chunks: Vec<(&'b [u8], usize)> = Vec::with_capacity(n.div_ceil(CHUNK));
+        let mut left = n;
+        while left > 0 {
+            let len = self.n()?;
+            chunks.push((self.take(len)?, left.min(CHUNK)));
+            left -= left.min(CHUNK);
         }
-        Some(lists)
+        let decoded: Vec<Vec<List>> = (chunks.into_par_iter())
+            .map(|(bytes, count)| {
+                let mut r = Reader(bytes);
+                let mut lists = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let k = r.count(9)?;
+                    let mut l = Vec::with_capacity(k);
+                    for _ in 0..k {
+                        l.push(r.one()?);
+                    }
+                    lists.push(List::from(l));
+                }
+                r.0.is_empty().then_some(lists)
+            })
+            .collect::<Option<_>>()?;
+        Some(decoded.into_iter().flatten().collect())
     }
 
     fn one(&mut self) -> Option<Match> {
@@ -343,6 +371,26 @@ mod tests {
         let bytes = encode(&m, 42);
         assert_eq!(decode(&bytes, 42), Some(m));
         assert_eq!(decode(&bytes, 43), None, "another key");
+    }
+
+    #[test]
+    fn lists_of_many_chunks_read_back_in_order() {
+        let mut m = sample();
+        let one = |e| {
+            List::from(vec![Match {
+                target: ItemRef::Entry(e),
+                score: e as u32,
+                reasons: vec![Reason::Keyword {
+                    keyword: format!("词{e}"),
+                }],
+            }])
+        };
+        m.for_entries = (0..2 * CHUNK + 5).map(one).collect();
+        m.related = (0..CHUNK).map(|e| one(e + 7)).collect();
+        let bytes = encode(&m, 9);
+        assert_eq!(decode(&bytes, 9), Some(m));
+        // Cut inside a chunk of the entries' lists: not read.
+        assert_eq!(decode(&bytes[..bytes.len() / 2], 9), None);
     }
 
     #[test]

@@ -37,6 +37,40 @@ pub(crate) fn newest(
     list
 }
 
+/// Each public entry's place in the order [`newest`] gives (newest date first, then site
+/// order), for picking the newest of many lists at once: a feed per release, taxonomy term
+/// and language chose among 1.2 million entries at 100,000 entries, and comparing two of
+/// them by their dates read two entries from anywhere in memory (a tenth of the plan's CPU).
+/// Comparing places reads a dense array instead.
+pub(crate) struct Recency(Vec<u32>);
+
+impl Recency {
+    pub(crate) fn of(site: &Site) -> Recency {
+        let n = site.entries.len();
+        let mut order: Vec<usize> = (0..n).filter(|&i| is_public(site, i)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            (site.entries[b].date.cmp(&site.entries[a].date)).then(a.cmp(&b))
+        });
+        let mut place = vec![u32::MAX; n];
+        for (k, &i) in order.iter().enumerate() {
+            place[i] = k as u32;
+        }
+        Recency(place)
+    }
+
+    /// [`newest`] of `entries`: the same list.
+    pub(crate) fn newest(&self, entries: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
+        let place = |i: &usize| self.0[*i];
+        let mut list: Vec<usize> = entries.filter(|i| place(i) != u32::MAX).collect();
+        if list.len() > limit {
+            list.select_nth_unstable_by_key(limit, place);
+            list.truncate(limit);
+        }
+        list.sort_unstable_by_key(place);
+        list
+    }
+}
+
 /// Feeds, sitemaps, robots.txt and open data for the planned `pages`.
 pub(super) fn generated_files(
     site: &Site,
@@ -47,13 +81,14 @@ pub(super) fn generated_files(
     let mut files = Vec::new();
     let mut add = |site_path: String, kind: FileKind| files.push(PlannedFile { site_path, kind });
     let all = 0..site.entries.len();
+    let recency = Recency::of(site);
     for lang in &site.config.languages {
         add(
             urls.feed(lang),
             FileKind::Feed {
                 lang: lang.clone(),
                 scope: FeedScope::Site,
-                entries: newest(site, all.clone(), limits.feed_entries),
+                entries: recency.newest(all.clone(), limits.feed_entries),
             },
         );
         for (i, r) in site.releases.iter().enumerate() {
@@ -62,7 +97,7 @@ pub(super) fn generated_files(
                 FileKind::Feed {
                     lang: lang.clone(),
                     scope: FeedScope::Release(i),
-                    entries: newest(site, r.entries.iter().copied(), usize::MAX),
+                    entries: recency.newest(r.entries.iter().copied(), usize::MAX),
                 },
             );
         }
@@ -76,7 +111,7 @@ pub(super) fn generated_files(
                             taxonomy: ti,
                             term: term_i,
                         },
-                        entries: newest(site, term.entries.iter().copied(), limits.feed_entries),
+                        entries: recency.newest(term.entries.iter().copied(), limits.feed_entries),
                     },
                 );
             }
@@ -220,7 +255,17 @@ mod tests {
         // Any subset, in any order, as a term's or a release's entries are.
         let some: Vec<usize> = all.clone().rev().step_by(3).collect();
         let got = newest(site, some.iter().copied(), 4);
-        let want_some = want.iter().copied().filter(|i| some.contains(i)).take(4);
-        assert_eq!(got, want_some.collect::<Vec<_>>());
+        let want_some: Vec<usize> = (want.iter().copied())
+            .filter(|i| some.contains(i))
+            .take(4)
+            .collect();
+        assert_eq!(got, want_some);
+        // The places the plan picks by give the same lists.
+        let recency = Recency::of(site);
+        for limit in [0, 1, 2, 5, want.len() - 1, want.len(), want.len() + 3] {
+            let got = recency.newest(all.clone().rev(), limit);
+            assert_eq!(got, want[..limit.min(want.len())], "limit {limit}");
+        }
+        assert_eq!(recency.newest(some.iter().copied(), 4), want_some);
     }
 }
