@@ -75,7 +75,12 @@ impl Log {
             .ok()
             .and_then(|b| read_index(&b, salt, log_len?))
             .unwrap_or_default();
-        let used = (0..index.len()).map(|_| AtomicBool::new(false)).collect();
+        // A slot for every entry the index file holds (a damaged one may name a key twice:
+        // its last place is the one in the map).
+        let slots = (index.values()).map(|l| l.slot as usize + 1).max();
+        let used = (0..slots.unwrap_or(0))
+            .map(|_| AtomicBool::new(false))
+            .collect();
         Log {
             dir,
             name,
@@ -155,7 +160,10 @@ impl Log {
         // The keys read back, in the index's order (a map with a fixed hasher: the same
         // order for the same index).
         let used: Vec<u128> = (self.index.iter())
-            .filter(|(_, loc)| self.used[loc.slot as usize].load(Ordering::Relaxed))
+            .filter(|(_, loc)| {
+                let flag = self.used.get(loc.slot as usize);
+                flag.is_some_and(|f| f.load(Ordering::Relaxed))
+            })
             .map(|(key, _)| *key)
             .collect();
         if added.is_empty() && used.len() == self.index.len() {
@@ -381,6 +389,38 @@ mod tests {
         assert!(s.get(10).is_some());
         assert_eq!(s.get(12), Some(&b""[..]), "an empty record");
         assert_eq!(s.get(BIG), None, "not used by the last build");
+    }
+
+    #[test]
+    fn an_index_naming_a_key_twice_is_read_and_rewritten_without_panic() {
+        let root = tempfile::tempdir().unwrap();
+        let s = Log::open(root.path(), "t", 1);
+        s.put(1, b"one".to_vec());
+        s.put(2, b"two".to_vec());
+        s.finish();
+        // The same key at two places (no build writes this; a damaged index may say it):
+        // the later one is taken, and its slot is past the number of distinct keys.
+        let dir = root.path().join(".gazette-cache/t");
+        let log_len = fs::metadata(dir.join("t.log")).unwrap().len();
+        let at = |offset: u64, bytes: &[u8]| Loc {
+            offset,
+            len: bytes.len() as u32,
+            sum: xxh3_64(bytes),
+            slot: 0,
+        };
+        let first = MAGIC.len() as u64;
+        let index = [
+            (1, at(first + 3, b"two")),
+            (2, at(first, b"one")),
+            (2, at(first + 3, b"two")),
+        ];
+        fs::write(dir.join("t.idx"), write_index(&index, 1, log_len)).unwrap();
+        let s = Log::open(root.path(), "t", 1);
+        assert_eq!(s.get(2), Some(&b"two"[..]));
+        s.finish();
+        let s = Log::open(root.path(), "t", 1);
+        assert_eq!(s.get(2), Some(&b"two"[..]), "kept for the next build");
+        assert_eq!(s.get(1), None, "not used by the last build");
     }
 
     #[test]
