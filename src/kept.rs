@@ -71,16 +71,13 @@ impl Log {
         let log = log.and_then(|f| unsafe { memmap2::Mmap::map(&f) }.ok());
         let log = log.map(std::sync::Arc::new);
         let log_len = log.as_ref().map(|m| m.len() as u64);
-        let index = fs::read(dir.join(format!("{name}.idx")))
+        let (index, slots) = fs::read(dir.join(format!("{name}.idx")))
             .ok()
             .and_then(|b| read_index(&b, salt, log_len?))
             .unwrap_or_default();
         // A slot for every entry the index file holds (a damaged one may name a key twice:
         // its last place is the one in the map).
-        let slots = (index.values()).map(|l| l.slot as usize + 1).max();
-        let used = (0..slots.unwrap_or(0))
-            .map(|_| AtomicBool::new(false))
-            .collect();
+        let used = (0..slots).map(|_| AtomicBool::new(false)).collect();
         Log {
             dir,
             name,
@@ -323,8 +320,9 @@ fn write_index(index: &[(u128, Loc)], salt: u64, log_len: u64) -> Vec<u8> {
 }
 
 /// The index in `b` if it was written with `salt` for a log of at most `log_len` bytes
-/// (a shorter log than the index describes was cut or replaced: nothing in it is used).
-fn read_index(b: &[u8], salt: u64, log_len: u64) -> Option<Index> {
+/// (a shorter log than the index describes was cut or replaced: nothing in it is used),
+/// with the number of entries the file holds (each entry's `slot` is below it).
+fn read_index(b: &[u8], salt: u64, log_len: u64) -> Option<(Index, usize)> {
     use bytes::{take, take_n, take_u64};
     let mut b = b.strip_prefix(MAGIC)?;
     if take_u64(&mut b)? != salt || take_u64(&mut b)? > log_len {
@@ -351,7 +349,7 @@ fn read_index(b: &[u8], salt: u64, log_len: u64) -> Option<Index> {
             },
         );
     }
-    Some(index)
+    Some((index, n))
 }
 
 #[cfg(test)]
@@ -391,13 +389,19 @@ mod tests {
         assert_eq!(s.get(BIG), None, "not used by the last build");
     }
 
-    #[test]
-    fn an_index_naming_a_key_twice_is_read_and_rewritten_without_panic() {
+    /// A site folder whose log `t` holds the records `1`: "one" and `2`: "two" (salt 1).
+    fn one_and_two() -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
         let s = Log::open(root.path(), "t", 1);
         s.put(1, b"one".to_vec());
         s.put(2, b"two".to_vec());
         s.finish();
+        root
+    }
+
+    #[test]
+    fn an_index_naming_a_key_twice_is_read_and_rewritten_without_panic() {
+        let root = one_and_two();
         // The same key at two places (no build writes this; a damaged index may say it):
         // the later one is taken, and its slot is past the number of distinct keys.
         let dir = root.path().join(".gazette-cache/t");
@@ -425,11 +429,7 @@ mod tests {
 
     #[test]
     fn a_damaged_or_cut_log_is_not_read() {
-        let root = tempfile::tempdir().unwrap();
-        let s = Log::open(root.path(), "t", 1);
-        s.put(1, b"one".to_vec());
-        s.put(2, b"two".to_vec());
-        s.finish();
+        let root = one_and_two();
         let log = root.path().join(".gazette-cache/t/t.log");
         let mut bytes = fs::read(&log).unwrap();
         let at = bytes.len() - 1;

@@ -236,9 +236,9 @@ impl<'b> Reader<'b> {
         let mut chunks: Vec<(&'b [u8], usize)> = Vec::with_capacity(n.div_ceil(CHUNK));
         let mut left = n;
         while left > 0 {
-            let len = self.n()?;
-            chunks.push((self.take(len)?, left.min(CHUNK)));
-            left -= left.min(CHUNK);
+            let (len, count) = (self.n()?, left.min(CHUNK));
+            chunks.push((self.take(len)?, count));
+            left -= count;
         }
         let decoded: Vec<Vec<List>> = (chunks.into_par_iter())
             .map(|(bytes, count)| {

@@ -21,19 +21,29 @@ pub(crate) fn newest(
     entries: impl Iterator<Item = usize>,
     limit: usize,
 ) -> Vec<usize> {
-    let mut list: Vec<usize> = entries.filter(|&i| is_public(site, i)).collect();
-    let newer = |a: &usize, b: &usize| {
-        let date = |i: &usize| site.entries[*i].date;
-        date(b).cmp(&date(a)).then(a.cmp(b))
-    };
-    // The first `limit` picked out in linear time before they are sorted: sorting every
-    // entry of the site for a feed of fifty was the plan's largest cost at 100,000 entries.
-    // (The order is total, so the unstable sort and selection are deterministic.)
+    let list: Vec<usize> = entries.filter(|&i| is_public(site, i)).collect();
+    first_sorted(list, limit, |a, b| newer(site, *a, *b))
+}
+
+/// The order of [`newest`]: newest date first, then site order.
+fn newer(site: &Site, a: usize, b: usize) -> std::cmp::Ordering {
+    (site.entries[b].date.cmp(&site.entries[a].date)).then(a.cmp(&b))
+}
+
+/// The first `limit` of `list` in the total order `cmp`, sorted. They are picked out in
+/// linear time before they are sorted: sorting every entry of the site for a feed of fifty
+/// was the plan's largest cost at 100,000 entries. (The order is total, so the unstable
+/// sort and selection are deterministic.)
+fn first_sorted(
+    mut list: Vec<usize>,
+    limit: usize,
+    mut cmp: impl FnMut(&usize, &usize) -> std::cmp::Ordering,
+) -> Vec<usize> {
     if list.len() > limit {
-        list.select_nth_unstable_by(limit, newer);
+        list.select_nth_unstable_by(limit, &mut cmp);
         list.truncate(limit);
     }
-    list.sort_unstable_by(newer);
+    list.sort_unstable_by(cmp);
     list
 }
 
@@ -48,9 +58,7 @@ impl Recency {
     pub(crate) fn of(site: &Site) -> Recency {
         let n = site.entries.len();
         let mut order: Vec<usize> = (0..n).filter(|&i| is_public(site, i)).collect();
-        order.sort_unstable_by(|&a, &b| {
-            (site.entries[b].date.cmp(&site.entries[a].date)).then(a.cmp(&b))
-        });
+        order.sort_unstable_by(|&a, &b| newer(site, a, b));
         let mut place = vec![u32::MAX; n];
         for (k, &i) in order.iter().enumerate() {
             place[i] = k as u32;
@@ -61,13 +69,8 @@ impl Recency {
     /// [`newest`] of `entries`: the same list.
     pub(crate) fn newest(&self, entries: impl Iterator<Item = usize>, limit: usize) -> Vec<usize> {
         let place = |i: &usize| self.0[*i];
-        let mut list: Vec<usize> = entries.filter(|i| place(i) != u32::MAX).collect();
-        if list.len() > limit {
-            list.select_nth_unstable_by_key(limit, place);
-            list.truncate(limit);
-        }
-        list.sort_unstable_by_key(place);
-        list
+        let list: Vec<usize> = entries.filter(|i| place(i) != u32::MAX).collect();
+        first_sorted(list, limit, |a, b| place(a).cmp(&place(b)))
     }
 }
 

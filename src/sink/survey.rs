@@ -180,11 +180,10 @@ impl Survey {
                 .filter(|(p, _)| !p.is_empty())
                 .map(|(p, (fp, _))| (PathBuf::from(*p), Kind::Dir(*fp))),
         );
-        // A folder that changed is read: each name in it, and everything under a folder
-        // that is not a recorded one.
-        let changed: Vec<&str> = (folders.iter())
-            .filter(|(_, (_, same))| !same)
-            .map(|(p, _)| *p)
+        // A folder that changed (an unsettled one still there) is read: each name in it, and
+        // everything under a folder that is not a recorded one.
+        let changed: Vec<&str> = (unsettled.iter().copied())
+            .filter(|p| folders.contains_key(p))
             .collect();
         let more = Mutex::new(Vec::new());
         let recorded = |r: &Path| r.to_str().is_some_and(|r| folders.contains_key(r));
