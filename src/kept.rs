@@ -142,10 +142,19 @@ impl Log {
     }
 
     /// Write what the next build may read: the records added, and an index of those and of
-    /// the ones read back. Best effort: records that cannot be written only mean doing the
-    /// work again next time.
-    pub fn finish(self) {
-        let _ = self.write();
+    /// the ones read back, on a thread of its own; dropping the [`Written`] returned waits
+    /// for it (`log.finish();` writes before going on). A build holds it to its end, so
+    /// that rewriting a large index (a few hundredths of a second at 100,000 entries, for
+    /// each of three logs) is not on the way of the phases after loading. Best effort:
+    /// records that cannot be written (or a thread that cannot be started) only mean doing
+    /// the work again next time.
+    pub fn finish(self) -> Written {
+        let writing = std::thread::Builder::new()
+            .name(format!("kept {}", self.name))
+            .spawn(move || {
+                let _ = self.write();
+            });
+        Written(writing.ok())
     }
 
     fn file(&self, ext: &str) -> PathBuf {
@@ -226,6 +235,18 @@ impl Log {
         let tmp = tmp("idx");
         fs::write(&tmp, write_index(&index, self.salt, new_len))?;
         fs::rename(&tmp, self.file("idx"))
+    }
+}
+
+/// A log being written (see [`Log::finish`]): dropped, it waits for the writing to end.
+#[derive(Debug)]
+pub struct Written(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        if let Some(writing) = self.0.take() {
+            let _ = writing.join();
+        }
     }
 }
 

@@ -113,6 +113,9 @@ pub struct Loaded {
     /// How many files were known by their fingerprint, and how many of those were read
     /// after all (see [`load::known`]).
     pub known: SourcesKnown,
+    /// The logs of work kept for the next build, being written: dropped with the rest, they
+    /// are waited for (see [`kept::Log::finish`]).
+    writing: Vec<kept::Written>,
 }
 
 /// Content files a build found as the last one read them (see [`load::known`]).
@@ -226,9 +229,10 @@ fn load_site_traced(
     let gazette = drop_texts.then(render::reuse::this_gazette);
     let listings = (gazette.as_ref()).map(|g| load::discover::listings(root, g));
     let found = load::discover::discover_kept(root, &config, listings.as_ref());
-    if let Some(l) = listings {
-        l.finish();
-    }
+    // The logs of work kept for the next build are written beside the phases after the one
+    // that filled them, and waited for when the build ends (when `Loaded` is dropped).
+    let mut writing = Vec::new();
+    writing.extend(listings.map(kept::Log::finish));
     memory::site_size(memory::SiteSize {
         files: found.files.len(),
         rebuild,
@@ -254,14 +258,10 @@ fn load_site_traced(
         .map(|f| check_file_kept(root, f, &config, kept))
         .collect();
     let fields_reused = kept_fields.as_ref().map_or(0, |k| k.reused());
-    if let Some(k) = kept_fields {
-        k.finish();
-    }
+    writing.extend(kept_fields.map(validate::kept::CheckedStore::finish));
     let late = known.as_ref().map(|k| k.late());
     let sources_known = known.as_ref().map_or(0, |k| k.reused());
-    if let Some(k) = known {
-        k.finish();
-    }
+    writing.extend(known.map(load::known::KnownSources::finish));
     let mut inputs = render::reuse::Inputs {
         config: config_hash,
         drafts: opts.drafts,
@@ -367,7 +367,7 @@ fn load_site_traced(
     }
     let site = &mut assembled.site;
     let (withheld, invalid) = (&assembled.withheld, &assembled.invalid);
-    let ((d, bodies_reused), matched) = rayon::join(
+    let ((d, bodies_reused, bodies_written), matched) = rayon::join(
         || {
             let d = markdown::site::render_all(
                 site,
@@ -377,13 +377,12 @@ fn load_site_traced(
                 store.as_ref().map(|(s, epoch)| (s, *epoch)),
             );
             let reused = store.as_ref().map_or(0, |(s, _)| s.reused());
-            if let Some((store, _)) = store {
-                store.finish();
-            }
-            (d, reused)
+            let written = store.map(|(store, _)| store.finish());
+            (d, reused, written)
         },
         || pending.map(model::match_cache::Pending::finish),
     );
+    writing.extend(bodies_written);
     diags.extend(d);
     let mut matches_reused = false;
     if let Some((matches, reused)) = matched {
@@ -421,6 +420,7 @@ fn load_site_traced(
             known: sources_known,
             read_late: late.as_ref().map_or(0, |l| l.count()),
         },
+        writing,
     })
 }
 
@@ -778,24 +778,32 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .map(|f| model::urls::output_file(&f.site_path))
         .collect();
     let copies = plan.copies.iter().map(|c| c.to.as_str());
-    staging
-        .prepare(
-            (plan.page_files.iter().chain(&file_paths))
-                .map(String::as_str)
-                .chain(copies),
-        )
-        .map_err(|d| fail(vec![d], SourceMap::default()))?;
+    // The staging folder is brought in line with the plan while the pages are signed: the
+    // signatures come from the model alone, and pruning the folder leaves a core idle for a
+    // good part of its time (its maps are filled on one thread). The theme is hashed before
+    // the renderer reads it: a template edited in between makes the next build render
+    // again, never keep a page rendered with another template.
+    let (prepared, signed) = rayon::join(
+        || {
+            staging.prepare(
+                (plan.page_files.iter().chain(&file_paths))
+                    .map(String::as_str)
+                    .chain(copies),
+            )
+        },
+        || {
+            let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
+            render::reuse::Signed::sign(&loaded.site, &plan, &loaded.inputs, theme)
+        },
+    );
+    prepared.map_err(|d| fail(vec![d], SourceMap::default()))?;
     drop(file_paths);
-    trace.mark("prune+dirs");
-    // Pages whose signature is unchanged are kept as the output has them, not rendered. The
-    // theme is hashed before the renderer reads it: a template edited in between makes the
-    // next build render again, never keep a page rendered with another template.
-    let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
+    trace.mark("prune+dirs+sign");
+    // Pages whose signature is unchanged are kept as the output has them, not rendered.
     let reuse = render::reuse::Reuse::decide(
         &loaded.site,
         &plan,
-        &loaded.inputs,
-        theme,
+        signed,
         staging.previous_pages(),
         &|p| staging.output_hash(p),
     );
@@ -824,7 +832,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .filter(|(f, _)| !matches!(f.kind, plan::FileKind::Search(_)))
         .filter_map(|(f, k)| Some((f.site_path.clone(), (*k)?)))
         .collect();
-    trace.mark("sign");
+    trace.mark("keep");
     // Entry pages first, without cards, written as their documents stream into the search
     // index, which lets go of each body's HTML once written; then the index's shards. A
     // large site's body HTML, its index and its cards are so never all held at once.
@@ -987,5 +995,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     drop((renderer, pages, files));
     let site = loaded.site;
     memory::free_later((prepared, plan, site));
+    // The logs of kept work are in place before the build says it is done.
+    drop(loaded.writing);
     Ok(summary)
 }

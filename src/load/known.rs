@@ -77,9 +77,10 @@ impl KnownSources {
         self.log.reused()
     }
 
-    /// Write what the next build may read (best effort, see [`Log::finish`]).
-    pub fn finish(self) {
-        self.log.finish();
+    /// Write what the next build may read, on a thread of its own: dropping what this
+    /// returns waits for it (best effort, see [`Log::finish`]).
+    pub fn finish(self) -> crate::kept::Written {
+        self.log.finish()
     }
 }
 

@@ -68,12 +68,18 @@ fn og_image(site: &Site, rel: &str) -> Option<String> {
     if set_of(site, rel).is_none() {
         return Some(site.urls.permalink(&site.urls.asset(rel)));
     }
-    let (w, h) = OG_SIZE;
-    let d = site
-        .images
-        .derive(rel, Op::Fill(w, h), Some(Format::Jpeg), None)
-        .ok()?;
+    let d = og_crop(site, rel)?;
     Some(site.urls.permalink(&site.urls.asset(&d.out)))
+}
+
+/// The Open Graph crop of the processed image at `rel`, made now if needed (`None`: not a
+/// processed image, or the crop failed).
+fn og_crop(site: &Site, rel: &str) -> Option<crate::images::Derived> {
+    set_of(site, rel)?;
+    let (w, h) = OG_SIZE;
+    (site.images)
+        .derive(rel, Op::Fill(w, h), Some(Format::Jpeg), None)
+        .ok()
 }
 
 /// The Open Graph image of an entry version.
@@ -96,13 +102,22 @@ pub(crate) fn release_og_image(site: &Site, r: &Release) -> Option<String> {
 pub fn make_og_crops(site: &Site, pages: &[crate::plan::PlannedPage]) {
     use crate::plan::PageKind;
     use rayon::prelude::*;
+    // Only processed (raster) images have crops: a site without any has nothing to make
+    // (asking each of 200,000 pages at 100,000 entries was a phase of its own).
+    if site.images.sets().next().is_none() {
+        return;
+    }
     let default = site.default_lang();
     pages.par_iter().for_each(|p| match p.kind {
         PageKind::Release(i) => {
-            release_og_image(site, &site.releases[i]);
+            if let Some(rel) = release_cover_rel(site, &site.releases[i]) {
+                og_crop(site, rel);
+            }
         }
         PageKind::Entry(i) => {
-            entry_og_image(site, site.entries[i].version(&p.lang, default));
+            if let Some(rel) = entry_cover_rel(site.entries[i].version(&p.lang, default)) {
+                og_crop(site, &rel);
+            }
         }
         _ => {}
     });

@@ -80,19 +80,24 @@ pub struct Reuse {
     pub files_kept: Vec<Option<u128>>,
 }
 
-impl Reuse {
-    /// Sign every page of `plan` and keep those whose previous record (`previous`, the
-    /// output's) has the same signature, whose file in the output holds the recorded bytes
-    /// (`output_hash`) and whose images can be taken back (see `images::asks`). `templates`
-    /// and `strings` are the theme's hashes as read before the renderer read them.
-    pub fn decide(
+/// The signature of every planned page and of every planned file that has one (by index
+/// into `plan.pages` and `plan.files`; `None` for the search shards), computed from the model
+/// alone: it reads nothing of the output, so a build signs while it prepares its staging
+/// folder.
+pub struct Signed {
+    pub pages: Vec<u64>,
+    pub files: Vec<Option<u64>>,
+}
+
+impl Signed {
+    /// Sign every page and file of `plan`. `templates` and `strings` are the theme's hashes
+    /// as read before the renderer read them.
+    pub fn sign(
         site: &Site,
         plan: &Plan,
         inputs: &Inputs,
         (templates, strings): (HashMap<String, u64>, u64),
-        previous: &PageRecords,
-        output_hash: &(dyn Fn(&str) -> Option<u128> + Sync),
-    ) -> Reuse {
+    ) -> Signed {
         let global = {
             let mut h = sig_hasher();
             (
@@ -112,21 +117,7 @@ impl Reuse {
         let file_hash = |p: &Path| hashes(p).text;
         let fields_hash = |p: &Path| hashes(p).fields;
         let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
-        let (signatures, kept): (Vec<u64>, Vec<Option<u128>>) = (plan.pages.par_iter())
-            .zip(&plan.page_files)
-            .map(|(p, path)| {
-                let sig = signer.sign(p);
-                if previous.is_empty() {
-                    return (sig, None);
-                }
-                let kept = previous
-                    .get(&PathKey::of(path))
-                    .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
-                    .filter(|r| site.images.take_back(path, &r.asked))
-                    .map(|r| r.hash);
-                (sig, kept)
-            })
-            .unzip();
+        let pages: Vec<u64> = plan.pages.par_iter().map(|p| signer.sign(p)).collect();
         let all_entries: Vec<usize> = (0..site.entries.len()).collect();
         let pages_hash = std::sync::OnceLock::new();
         let pages_hash = || {
@@ -138,11 +129,9 @@ impl Reuse {
                 h.finish()
             })
         };
-        let (file_signatures, files_kept) = plan
-            .files
-            .par_iter()
+        let files = (plan.files.par_iter())
             .map(|f| {
-                let sig = match &f.kind {
+                Some(match &f.kind {
                     FileKind::Search(SearchFile::Doc { lang, doc }) => {
                         signer.sign_search_doc(plan.search.doc(*doc), lang, *doc)
                     }
@@ -161,22 +150,58 @@ impl Reuse {
                     FileKind::Market(_) | FileKind::Robots { .. } => {
                         signer.sign_market_file(&f.site_path, &format!("{:?}", f.kind))
                     }
-                    FileKind::Search(_) => return (None, None),
-                };
-                if previous.is_empty() {
-                    return (Some(sig), None);
-                }
-                let path = output_file(&f.site_path);
-                let kept = (previous.get(&PathKey::of(&path)))
-                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
-                    .map(|r| r.hash);
-                (Some(sig), kept)
+                    FileKind::Search(_) => return None,
+                })
             })
-            .unzip();
+            .collect();
+        Signed { pages, files }
+    }
+}
+
+impl Reuse {
+    /// Keep the pages and files of `plan` signed as `signed` whose previous record
+    /// (`previous`, the output's) has the same signature, whose file in the output holds the
+    /// recorded bytes (`output_hash`) and, for pages, whose images can be taken back (see
+    /// `images::asks`).
+    pub fn decide(
+        site: &Site,
+        plan: &Plan,
+        signed: Signed,
+        previous: &PageRecords,
+        output_hash: &(dyn Fn(&str) -> Option<u128> + Sync),
+    ) -> Reuse {
+        let Signed { pages, files } = signed;
+        let unkept = |n: usize| vec![None; n];
+        if previous.is_empty() {
+            return Reuse {
+                kept: unkept(pages.len()),
+                files_kept: unkept(files.len()),
+                signatures: pages,
+                file_signatures: files,
+            };
+        }
+        let kept = (plan.page_files.par_iter().zip(&pages))
+            .map(|(path, &sig)| {
+                previous
+                    .get(&PathKey::of(path))
+                    .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
+                    .filter(|r| site.images.take_back(path, &r.asked))
+                    .map(|r| r.hash)
+            })
+            .collect();
+        let files_kept = (plan.files.par_iter().zip(&files))
+            .map(|(f, sig)| {
+                let sig = (*sig)?;
+                let path = output_file(&f.site_path);
+                (previous.get(&PathKey::of(&path)))
+                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
+                    .map(|r| r.hash)
+            })
+            .collect();
         Reuse {
-            signatures,
+            signatures: pages,
             kept,
-            file_signatures,
+            file_signatures: files,
             files_kept,
         }
     }

@@ -403,10 +403,12 @@ impl Staging {
         // The set of files and the folders they need, made side by side (each was a serial
         // tenth of a second or less at 100,000 entries).
         let (keys, dirs) = rayon::join(
-            || files.par_iter().map(|f| PathKey::of(f)).collect::<Vec<_>>(),
+            || {
+                let keys: Vec<PathKey> = files.par_iter().map(|f| PathKey::of(f)).collect();
+                keys.into_iter().collect::<Set<PathKey>>()
+            },
             || survey::folders_par(&files),
         );
-        let keys: Set<PathKey> = keys.into_iter().collect();
         let dir = self.dir().to_path_buf();
         // The staging folder pruned and the output compared side by side: both go through
         // every file of the site.
@@ -419,7 +421,6 @@ impl Staging {
         self.removed = pruned.removed;
         self.found_folders = std::mem::take(&mut pruned.folders);
         self.touched = std::mem::take(&mut pruned.touched);
-        self.folders = dirs.iter().map(|d| d.to_string()).collect();
         self.target.set_known(pruned.known);
         self.target.set_output(&self.out, known, extra);
         self.expected = keys;
@@ -427,7 +428,11 @@ impl Staging {
         // them on a new site): a folder's parent always exists when it is made.
         // The folders kept are those the staging folder already has (and the site needs).
         let present = &self.found_folders;
-        let levels = survey::levels(dirs.into_iter().filter(|d| !present.contains_key(*d)));
+        let (folders, levels) = rayon::join(
+            || dirs.iter().map(|d| d.to_string()).collect(),
+            || survey::levels(dirs.iter().copied().filter(|d| !present.contains_key(*d))),
+        );
+        self.folders = folders;
         for d in levels.iter().flatten() {
             let parent = d.rsplit_once('/').map_or("", |(p, _)| p);
             self.touched.extend([d.to_string(), parent.to_string()]);

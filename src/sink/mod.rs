@@ -24,7 +24,7 @@ pub type Set<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 /// went to each path's own allocation and compared it whole on every hit; a key is 16 bytes
 /// kept in the table itself. Two paths of one site with the same key would take about 2^64
 /// paths to expect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PathKey(u128);
 
 impl PathKey {

@@ -234,7 +234,6 @@ impl Survey {
         let inside_gone = |rel: &Path| rel.ancestors().skip(1).any(|a| gone.contains(a));
         let mut pruned = Pruned {
             had_manifest: self.manifest.is_some(),
-            known: Map::with_capacity_and_hasher(self.found.len(), Default::default()),
             ..Pruned::default()
         };
         // What is removed: its path made and its folder noted only then (allocating
@@ -291,22 +290,39 @@ impl Survey {
                 }
             })
             .collect();
-        for ((rel, _), fate) in self.found.iter().zip(fates) {
-            match fate {
+        for ((rel, _), fate) in self.found.iter().zip(&fates) {
+            match *fate {
                 Fate::WithFolder(file) => pruned.removed += usize::from(file),
                 Fate::Remove(dir_all) => {
                     remove(rel, dir_all, &mut pruned.touched)?;
                     pruned.removed += usize::from(!dir_all);
                 }
-                Fate::File(key, known) => {
-                    pruned.known.insert(key, known);
-                }
-                Fate::Folder(name, fp) => {
-                    pruned.folders.insert(name.into_owned(), fp);
-                }
-                Fate::Nothing => {}
+                _ => {}
             }
         }
+        // The two maps of what is kept, filled side by side (one after the other, they
+        // were a serial tenth of a second at 100,000 entries).
+        let capacity = self.found.len();
+        (pruned.known, pruned.folders) = rayon::join(
+            || {
+                let mut known = Map::with_capacity_and_hasher(capacity, Default::default());
+                for fate in &fates {
+                    if let Fate::File(key, k) = fate {
+                        known.insert(*key, *k);
+                    }
+                }
+                known
+            },
+            || {
+                (fates.iter())
+                    .filter_map(|fate| match fate {
+                        Fate::Folder(name, fp) => Some((name.to_string(), *fp)),
+                        _ => None,
+                    })
+                    .collect()
+            },
+        );
+        drop(fates);
         drop_aside((self.found, manifest));
         Ok(pruned)
     }

@@ -52,9 +52,10 @@ impl CheckedStore {
         self.0.reused()
     }
 
-    /// Write what the next build may read (best effort, see [`Log::finish`]).
-    pub fn finish(self) {
-        self.0.finish();
+    /// Write what the next build may read, on a thread of its own: dropping what this
+    /// returns waits for it (best effort, see [`Log::finish`]).
+    pub fn finish(self) -> crate::kept::Written {
+        self.0.finish()
     }
 }
 
