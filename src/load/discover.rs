@@ -478,6 +478,9 @@ pub fn discover_kept(root: &Path, config: &SiteConfig, kept: Option<&Log>) -> Di
     let mut problems = Vec::new();
     let mut releases_with_meta = BTreeSet::new();
     let mut releases_with_files = BTreeSet::new();
+    // A release's files come one after another: its id is looked up in the set once per
+    // run of them, not once per file (230,000 lookups on one thread at 100,000 entries).
+    let mut last = None;
     for c in classified {
         files.extend(c.file);
         problems.extend(c.problems);
@@ -485,7 +488,10 @@ pub fn discover_kept(root: &Path, config: &SiteConfig, kept: Option<&Log>) -> Di
             if is_meta {
                 releases_with_meta.insert(release.clone());
             }
-            releases_with_files.insert(release);
+            if last.as_ref() != Some(&release) {
+                releases_with_files.insert(release.clone());
+                last = Some(release);
+            }
         }
     }
     for missing in releases_with_files.difference(&releases_with_meta) {
