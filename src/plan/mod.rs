@@ -274,7 +274,6 @@ pub fn plan(site: &Site, root: &Path) -> (Plan, Vec<Diagnostic>) {
     plan_with(site, root, Limits::default())
 }
 
-/// [`plan`] with explicit limits.
 /// Each output of `outputs` that an earlier one already is, with the first that is, in
 /// order. Found by sorting the paths' keys on every core and comparing the paths of equal
 /// keys only (looking half a million paths up in a map, at 100,000 entries, was a serial
@@ -299,6 +298,7 @@ fn collisions(outputs: &[String]) -> Vec<(usize, usize)> {
     found
 }
 
+/// [`plan`] with explicit limits.
 pub fn plan_with(site: &Site, root: &Path, limits: Limits) -> (Plan, Vec<Diagnostic>) {
     let urls = &site.urls;
     let default = site.default_lang();

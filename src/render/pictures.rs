@@ -73,9 +73,8 @@ fn og_image(site: &Site, rel: &str) -> Option<String> {
 }
 
 /// The Open Graph crop of the processed image at `rel`, made now if needed (`None`: not a
-/// processed image, or the crop failed).
+/// processed image, which `derive` refuses, or the crop failed).
 fn og_crop(site: &Site, rel: &str) -> Option<crate::images::Derived> {
-    set_of(site, rel)?;
     let (w, h) = OG_SIZE;
     (site.images)
         .derive(rel, Op::Fill(w, h), Some(Format::Jpeg), None)

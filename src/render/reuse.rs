@@ -180,23 +180,20 @@ impl Reuse {
                 file_signatures: files,
             };
         }
+        // The output's record of `path`, if it was made for `sig` and the file still holds it.
+        let standing = |path: &str, sig: u64| {
+            (previous.get(&PathKey::of(path)))
+                .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
+        };
         let kept = (plan.page_files.par_iter().zip(&pages))
             .map(|(path, &sig)| {
-                previous
-                    .get(&PathKey::of(path))
-                    .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
+                standing(path, sig)
                     .filter(|r| site.images.take_back(path, &r.asked))
                     .map(|r| r.hash)
             })
             .collect();
         let files_kept = (plan.files.par_iter().zip(&files))
-            .map(|(f, sig)| {
-                let sig = (*sig)?;
-                let path = output_file(&f.site_path);
-                (previous.get(&PathKey::of(&path)))
-                    .filter(|r| r.signature == sig && output_hash(&path) == Some(r.hash))
-                    .map(|r| r.hash)
-            })
+            .map(|(f, sig)| standing(&output_file(&f.site_path), (*sig)?).map(|r| r.hash))
             .collect();
         Reuse {
             signatures: pages,

@@ -404,8 +404,10 @@ impl Staging {
         // tenth of a second or less at 100,000 entries).
         let (keys, dirs) = rayon::join(
             || {
-                let keys: Vec<PathKey> = files.par_iter().map(|f| PathKey::of(f)).collect();
-                keys.into_iter().collect::<Set<PathKey>>()
+                files
+                    .par_iter()
+                    .map(|f| PathKey::of(f))
+                    .collect::<Set<PathKey>>()
             },
             || survey::folders_par(&files),
         );
