@@ -194,7 +194,12 @@ fn walk(content: &Path, kept: Option<&Log>) -> Vec<Found> {
                     below
                 })
                 .collect();
-            found.extend(below.into_iter().flatten());
+            // Room made once, each list moved in whole (pushed one by one from a flattened
+            // iterator, 230,000 names at 100,000 entries grew the list on one core).
+            found.reserve(below.iter().map(Vec::len).sum());
+            for b in below {
+                found.extend(b);
+            }
         }
     }
     found
@@ -504,6 +509,15 @@ pub fn discover_kept(root: &Path, config: &SiteConfig, kept: Option<&Log>) -> Di
         );
     }
     Discovered { files, problems }
+}
+
+/// A set of paths of a site's files (relative to `content/`), with a fixed hasher: SipHash
+/// took twice as long to fill with a 100,000-entry site's 100,000 files, on one core.
+pub type AssetSet<'a> = crate::sink::Set<&'a str>;
+
+/// The paths (relative to `content/`) of `assets`.
+pub fn asset_set(assets: &[ContentFile]) -> AssetSet<'_> {
+    assets.iter().map(|a| a.rel.as_str()).collect()
 }
 
 #[cfg(test)]

@@ -2,13 +2,12 @@
 //! and relative paths to files under `content/`. It answers from an index of the model and
 //! never touches the disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::diagnostics::{LinkFailure, Problem};
-use crate::load::discover::ContentFile;
 use crate::model::Site;
 use crate::model::ids::{Lang, Slug};
 use crate::model::urls::resolve_content_path;
@@ -24,7 +23,7 @@ enum Target {
 
 /// Every link target of a site by link key, shareable between resolvers of sites with the
 /// same entries, releases and pages (see [`Resolver::reusing`]).
-pub struct Targets(HashMap<String, Target>);
+pub struct Targets(crate::sink::Map<String, Target>);
 
 /// An index of link targets built once per build.
 pub struct Resolver<'a> {
@@ -32,21 +31,20 @@ pub struct Resolver<'a> {
     targets: Arc<Targets>,
     withheld: &'a HashSet<String>,
     invalid: &'a HashSet<String>,
-    assets: Arc<HashSet<&'a str>>,
+    assets: Arc<AssetSet<'a>>,
 }
 
-/// The paths (relative to `content/`) of a site's files, shareable between resolvers of
-/// one site (see [`Resolver::sharing`]).
-pub fn asset_set(assets: &[ContentFile]) -> HashSet<&str> {
-    assets.iter().map(|a| a.rel.as_str()).collect()
-}
+/// The paths of a site's files, shareable between resolvers of one site (see
+/// [`Resolver::sharing`]).
+pub use crate::load::discover::{AssetSet, asset_set};
 
 impl Targets {
     /// Every link target of `site`.
     pub fn of(site: &Site) -> Arc<Targets> {
         // The entries' keys are made on every core (one string each).
         let keys: Vec<String> = site.entries.par_iter().map(|e| e.link_key()).collect();
-        let mut targets = HashMap::with_capacity(keys.len() + 2 * site.releases.len());
+        let capacity = keys.len() + 2 * site.releases.len();
+        let mut targets = crate::sink::Map::with_capacity_and_hasher(capacity, Default::default());
         for (i, key) in keys.into_iter().enumerate() {
             targets.insert(key, Target::Entry(i));
         }
@@ -88,7 +86,7 @@ impl<'a> Resolver<'a> {
     pub fn sharing(
         site: &'a Site,
         targets: Arc<Targets>,
-        assets: Arc<HashSet<&'a str>>,
+        assets: Arc<AssetSet<'a>>,
         withheld: &'a HashSet<String>,
         invalid: &'a HashSet<String>,
     ) -> Self {

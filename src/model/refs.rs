@@ -176,12 +176,18 @@ pub fn resolve(
     diags: &mut Vec<Diagnostic>,
 ) -> Links {
     // Keyed by release and slug as the model holds them: formatting `<release>/<slug>` for
-    // each of 100,000 entries was most of resolving a site's few references.
-    let entry_ids: HashMap<(&str, &str), usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| ((e.release.as_str(), e.slug.as_str()), i))
-        .collect();
+    // each of 100,000 entries was most of resolving a site's few references. Made when a
+    // reference first needs it (a site whose entries reference nothing never does: at
+    // 100,000 entries, making it was 40 ms of a rebuild on one core), with a fixed hasher
+    // (SipHash took twice as long, and a suggestion's candidates come out in one order).
+    let entry_ids = std::cell::OnceCell::new();
+    let entry_ids = || -> &crate::sink::Map<(&str, &str), usize> {
+        entry_ids.get_or_init(|| {
+            (entries.iter().enumerate())
+                .map(|(i, e)| ((e.release.as_str(), e.slug.as_str()), i))
+                .collect()
+        })
+    };
     let item_ids: HashMap<(&str, &str), ItemRef> = collections
         .iter()
         .enumerate()
@@ -200,7 +206,9 @@ pub fn resolve(
     let find = |collection: &str, id: &str| -> Option<ItemRef> {
         if collection == RESULTS {
             let (release, slug) = id.split_once('/')?;
-            entry_ids.get(&(release, slug)).map(|&i| ItemRef::Entry(i))
+            entry_ids()
+                .get(&(release, slug))
+                .map(|&i| ItemRef::Entry(i))
         } else if collection == RELEASES {
             releases
                 .iter()
@@ -230,7 +238,7 @@ pub fn resolve(
                 withheld.contains(&format!("{}/{}", u.collection, u.id))
             };
             let candidates: Vec<String> = if u.collection == RESULTS {
-                (entry_ids.keys())
+                (entry_ids().keys())
                     .map(|(r, s)| format!("{r}/{s}"))
                     .collect()
             } else if u.collection == RELEASES {

@@ -76,7 +76,7 @@ pub(super) fn asset_path(
     span: Option<&Range<usize>>,
     field: &str,
     target: &str,
-    assets: &HashSet<&str>,
+    assets: &crate::load::discover::AssetSet<'_>,
     urls: &Urls,
 ) -> Result<String, Diagnostic> {
     let from_dir = source
@@ -218,7 +218,7 @@ fn prepare(
     release_index: usize,
     release_date: jiff::civil::Date,
     now: jiff::Timestamp,
-    asset_set: &HashSet<&str>,
+    asset_set: &crate::load::discover::AssetSet<'_>,
     urls: &Urls,
 ) -> Prepared {
     let EntryDoc {
@@ -292,7 +292,7 @@ pub fn assemble(
         base: config.base_url.clone(),
         default_lang: default.clone(),
     };
-    let asset_set: HashSet<&str> = assets.iter().map(|a| a.rel.as_str()).collect();
+    let asset_set = crate::load::discover::asset_set(&assets);
     let mut diags = Vec::new();
 
     let mut metas = Vec::new();

@@ -1,7 +1,7 @@
 //! Assembling releases: each `_release.toml` with its translations and introductions,
 //! into the site's list of releases, newest first. Entries are attached by the caller.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
 use crate::model::assemble::{asset_path, text};
@@ -17,7 +17,7 @@ pub(super) fn assemble(
     metas: Vec<Doc>,
     intros: Vec<Doc>,
     default: &Lang,
-    asset_set: &HashSet<&str>,
+    asset_set: &crate::load::discover::AssetSet<'_>,
     urls: &Urls,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Release> {
