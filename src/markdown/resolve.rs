@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostics::{LinkFailure, Problem};
+use crate::load::discover::{AssetSet, asset_set};
 use crate::model::Site;
 use crate::model::ids::{Lang, Slug};
 use crate::model::urls::resolve_content_path;
@@ -33,10 +34,6 @@ pub struct Resolver<'a> {
     invalid: &'a HashSet<String>,
     assets: Arc<AssetSet<'a>>,
 }
-
-/// The paths of a site's files, shareable between resolvers of one site (see
-/// [`Resolver::sharing`]).
-pub use crate::load::discover::{AssetSet, asset_set};
 
 impl Targets {
     /// Every link target of `site`.

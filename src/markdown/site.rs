@@ -123,7 +123,7 @@ pub fn render_all(
     let mut diags = Vec::new();
     let empty: Arc<str> = Arc::from("");
     let files = site.assets.clone();
-    let assets = Arc::new(resolve::asset_set(&files));
+    let assets = Arc::new(crate::load::discover::asset_set(&files));
     for chunk in slots.chunks(CHUNK) {
         let resolver = Resolver::sharing(site, targets.clone(), assets.clone(), withheld, invalid);
         let site_ref: &Site = site;

@@ -130,7 +130,7 @@ pub fn survey(out: &Path) -> std::io::Result<Outcome> {
     let looked = m.folders.len() + m.files.len();
     let deviations: Vec<(String, Deviation)> = folders.into_iter().chain(files).collect();
     let count = deviations.len();
-    manifest::write_sealed(&path(&home), encode(ino, &before, &deviations))?;
+    manifest::write_sealed(&path(&home), &encode(ino, &before, &deviations))?;
     Ok(Outcome::Recorded {
         looked,
         deviations: count,

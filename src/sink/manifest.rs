@@ -233,7 +233,7 @@ fn unzigzag(n: u64) -> i64 {
     ((n >> 1) as i64) ^ -((n & 1) as i64)
 }
 
-/// Append the XXH3 checksum of `bytes` and write them to `to`. The format of manifests and
+/// Write `bytes` to `to`, then their XXH3 checksum. The format of manifests and
 /// page records alike (see [`open_sealed`]).
 ///
 /// Written over the file in place, not through a new file renamed over it: a build rewrites
@@ -242,8 +242,8 @@ fn unzigzag(n: u64) -> i64 {
 /// A file left half rewritten (a killed build) fails its checksum, which covers every byte
 /// before it, and is no manifest: the next build compares that folder's files by content.
 /// Only a build holding the output's lock writes or reads these files.
-pub(super) fn write_sealed(to: &Path, bytes: Vec<u8>) -> std::io::Result<()> {
-    let sum = xxhash_rust::xxh3::xxh3_64(&bytes);
+pub(super) fn write_sealed(to: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let sum = xxhash_rust::xxh3::xxh3_64(bytes);
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -251,7 +251,7 @@ pub(super) fn write_sealed(to: &Path, bytes: Vec<u8>) -> std::io::Result<()> {
         .open(to)?;
     // The checksum written after the bytes, not appended to them: a buffer sized to its
     // contents would move whole to make room for it.
-    file.write_all(&bytes)?;
+    file.write_all(bytes)?;
     file.write_all(&sum.to_le_bytes())?;
     file.set_len(bytes.len() as u64 + 8)
 }
@@ -274,7 +274,7 @@ pub fn write(
     records: &[(String, Record)],
     folders: &[(String, Fingerprint)],
 ) -> std::io::Result<()> {
-    write_sealed(to, encode(records, folders))
+    write_sealed(to, &encode(records, folders))
 }
 
 /// Read the manifest at `from`: `None` when there is none or it is not whole.

@@ -59,7 +59,7 @@ pub fn write(to: &Path, records: &[(String, PageRecord)]) -> std::io::Result<()>
             put_str(&mut out, &json);
         }
     }
-    super::manifest::write_sealed(to, out)
+    super::manifest::write_sealed(to, &out)
 }
 
 /// Read the records at `from`: `None` when there are none or the file is not whole.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Problem};
 use crate::load::Body;
-use crate::load::discover::ContentFile;
+use crate::load::discover::{AssetSet, ContentFile, asset_set};
 use crate::load::source::SourceFile;
 use crate::model::ids::{Lang, ReleaseId, Slug};
 use crate::model::taxonomy;
@@ -76,7 +76,7 @@ pub(super) fn asset_path(
     span: Option<&Range<usize>>,
     field: &str,
     target: &str,
-    assets: &crate::load::discover::AssetSet<'_>,
+    assets: &AssetSet<'_>,
     urls: &Urls,
 ) -> Result<String, Diagnostic> {
     let from_dir = source
@@ -218,7 +218,7 @@ fn prepare(
     release_index: usize,
     release_date: jiff::civil::Date,
     now: jiff::Timestamp,
-    asset_set: &crate::load::discover::AssetSet<'_>,
+    asset_set: &AssetSet<'_>,
     urls: &Urls,
 ) -> Prepared {
     let EntryDoc {
@@ -292,7 +292,7 @@ pub fn assemble(
         base: config.base_url.clone(),
         default_lang: default.clone(),
     };
-    let asset_set = crate::load::discover::asset_set(&assets);
+    let asset_set = asset_set(&assets);
     let mut diags = Vec::new();
 
     let mut metas = Vec::new();

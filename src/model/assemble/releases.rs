@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
+use crate::load::discover::AssetSet;
 use crate::model::assemble::{asset_path, text};
 use crate::model::ids::{Lang, ReleaseId};
 use crate::model::urls::Urls;
@@ -17,7 +18,7 @@ pub(super) fn assemble(
     metas: Vec<Doc>,
     intros: Vec<Doc>,
     default: &Lang,
-    asset_set: &crate::load::discover::AssetSet<'_>,
+    asset_set: &AssetSet<'_>,
     urls: &Urls,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Release> {
