@@ -73,8 +73,7 @@ pub fn entry_terms(
         return Vec::new();
     };
     value
-        .texts()
-        .into_iter()
+        .text_iter()
         .filter_map(|text| term_of(config, def, text, lang))
         .collect()
 }
@@ -131,7 +130,7 @@ fn terms<'e>(
             let Some(value) = values.get_field(def.name) else {
                 continue;
             };
-            for text in value.texts() {
+            for text in value.text_iter() {
                 let Gathering {
                     known,
                     by_slug,

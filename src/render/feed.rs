@@ -131,7 +131,7 @@ fn entry<'s>(site: &'s Site, i: usize, lang: &Lang, look: &mut Lookup<'s>) -> At
         let Some(value) = v.values.get(&tax.field) else {
             continue;
         };
-        for t in value.texts() {
+        for t in value.text_iter() {
             let found = *look
                 .terms
                 .entry((n, t))

@@ -114,11 +114,18 @@ impl Value {
 
     /// The text values of a text field or a list of text.
     pub fn texts(&self) -> Vec<&str> {
-        match self {
-            Value::Text(s) => vec![&**s],
-            Value::List(items) => items.iter().filter_map(Value::as_text).collect(),
-            _ => Vec::new(),
-        }
+        self.text_iter().collect()
+    }
+
+    /// [`Value::texts`] without a list made: for loops over every entry (a taxonomy's
+    /// terms gathered from 100,000 entries made a vector for each).
+    pub fn text_iter(&self) -> impl Iterator<Item = &str> {
+        let items: &[Value] = match self {
+            Value::List(items) => items,
+            Value::Text(_) => std::slice::from_ref(self),
+            _ => &[],
+        };
+        items.iter().filter_map(Value::as_text)
     }
 
     /// Overlay `other` on `self`: tables merge key by key, anything else is replaced.

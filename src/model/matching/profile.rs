@@ -328,7 +328,7 @@ pub(super) fn text_of(v: &EntryVersion, body: bool) -> String {
         t.push_str(part);
     }
     if let Some(k) = v.values.get("keywords") {
-        for k in k.texts() {
+        for k in k.text_iter() {
             t.push('\n');
             t.push_str(k);
         }
