@@ -374,7 +374,8 @@ fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> C
             }
         }
     };
-    let kind = match (parts.first().map(|p| &**p), parts.len(), is_doc) {
+    let top = parts.first().map(|p| &**p);
+    let kind = match (top, parts.len(), is_doc) {
         (Some("releases"), 3, true) => {
             let Some(release) = ReleaseId::parse(&parts[1]) else {
                 out.problems.push(
@@ -447,7 +448,7 @@ fn classify(root: &Path, content: &Path, config: &SiteConfig, found: Found) -> C
                 format,
             }
         }
-        (_, _, true) if ext == "md" || parts.first().is_some_and(|p| p == "releases") => {
+        (_, _, true) if ext == "md" || top == Some("releases") => {
             out.problems
                 .push(Diagnostic::error(Problem::EntryOutsideRelease).in_file(&path));
             return out;

@@ -560,7 +560,7 @@ impl<'a> Renderer<'a> {
             let key = v
                 .values
                 .get(field)
-                .and_then(|x| x.texts().first().map(|t| t.to_string()))
+                .and_then(|x| x.text_iter().next().map(str::to_string))
                 .unwrap_or_default();
             groups.entry(key).or_default().push(i);
         }

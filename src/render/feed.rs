@@ -149,7 +149,7 @@ fn entry<'s>(site: &'s Site, i: usize, lang: &Lang, look: &mut Lookup<'s>) -> At
     let authors = v
         .values
         .get("institutions")
-        .map(|x| x.texts().into_iter().map(person).collect())
+        .map(|x| x.text_iter().map(person).collect())
         .unwrap_or_default();
     let date = timestamp(&e.date);
     AtomEntry {
