@@ -685,13 +685,15 @@ fn write_entries_and_search(
             let (keep, files): (Vec<usize>, Vec<usize>) = (first..first + count)
                 .flat_map(|d| files_of[d].iter().copied())
                 .partition(|&k| reuse.files_kept[k].is_some());
-            let keep: Vec<(String, u128)> = (keep.iter())
+            // Their places in the list the staging folder was prepared with: the pages,
+            // then these files (see `Staging::prepare`).
+            let keep: Vec<(usize, String, u128)> = (keep.iter())
                 .map(|&k| {
                     let path = model::urls::output_file(&p.files[k].site_path);
-                    (path, reuse.files_kept[k].unwrap_or(0))
+                    (p.pages.len() + k, path, reuse.files_kept[k].unwrap_or(0))
                 })
                 .collect();
-            if let Err(d) = staging.keep(&keep) {
+            if let Err(d) = staging.keep_at(&keep) {
                 problems.add(d);
             }
             let files: Vec<&PlannedFile> = files.iter().map(|&k| &p.files[k]).collect();
@@ -784,6 +786,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         .map(|f| model::urls::output_file(&f.site_path))
         .collect();
     let copies = plan.copies.iter().map(|c| c.to.as_str());
+    let copies_at = plan.page_files.len() + file_paths.len();
     // The staging folder is brought in line with the plan while the pages are signed: the
     // signatures come from the model alone, and pruning the folder leaves a core idle for a
     // good part of its time (its maps are filled on one thread). The theme is hashed before
@@ -811,13 +814,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         &plan,
         signed,
         staging.previous_pages(),
-        &|p| staging.output_hash(p),
+        &|i, p| staging.output_hash(p, Some(i)),
     );
     // The pages' output files, taken out of the plan for the rest of the build: the kept
     // pages' list borrows them while writing the search index changes the plan.
     let page_files = std::mem::take(&mut plan.page_files);
-    let kept: Vec<(&str, u128)> = (page_files.iter().zip(&reuse.kept))
-        .filter_map(|(p, k)| Some((p.as_str(), (*k)?)))
+    // With their places in the list the staging folder was prepared with (see
+    // `Staging::prepare`): the pages first, then the files, then the copies.
+    let kept: Vec<(usize, &str, u128)> = (page_files.iter().zip(&reuse.kept).enumerate())
+        .filter_map(|(i, (p, k))| Some((i, p.as_str(), (*k)?)))
         .collect();
     // The search documents' files are signed like pages (and taken out of the plan once
     // written): their records are kept for the next build now.
@@ -881,9 +886,9 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let ((), copied) = rayon::join(
         || render::render_some(&plan, &pages, &files, &renderer, &staging, &problems),
         || {
-            (plan.copies.par_iter())
-                .try_for_each(|c| staging.copy(&opts.root, c))
-                .and_then(|()| staging.keep(&kept))
+            (plan.copies.par_iter().enumerate())
+                .try_for_each(|(i, c)| staging.copy_at(&opts.root, c, Some(copies_at + i)))
+                .and_then(|()| staging.keep_at(&kept))
                 .and_then(|()| staging.keep(&kept_files))
         },
     );

@@ -161,14 +161,15 @@ impl Signed {
 impl Reuse {
     /// Keep the pages and files of `plan` signed as `signed` whose previous record
     /// (`previous`, the output's) has the same signature, whose file in the output holds the
-    /// recorded bytes (`output_hash`) and, for pages, whose images can be taken back (see
+    /// recorded bytes (`output_hash`, given the place of the page or file in the plan, pages
+    /// first, then files, and its path) and, for pages, whose images can be taken back (see
     /// `images::asks`).
     pub fn decide(
         site: &Site,
         plan: &Plan,
         signed: Signed,
         previous: &PageRecords,
-        output_hash: &(dyn Fn(&str) -> Option<u128> + Sync),
+        output_hash: &(dyn Fn(usize, &str) -> Option<u128> + Sync),
     ) -> Reuse {
         let Signed { pages, files } = signed;
         let unkept = |n: usize| vec![None; n];
@@ -181,19 +182,32 @@ impl Reuse {
             };
         }
         // The output's record of `path`, if it was made for `sig` and the file still holds it.
-        let standing = |path: &str, sig: u64| {
-            (previous.get(&PathKey::of(path)))
-                .filter(|r| r.signature == sig && output_hash(path) == Some(r.hash))
+        // `place`: where the page or file is in the plan (pages first, then files);
+        // `recorded`: where its record is if the last build had the same plan (the records of
+        // the pages, then of the files that have a signature).
+        let standing = |place: usize, recorded: usize, path: &str, sig: u64| {
+            (previous.get_at(recorded, &PathKey::of(path)))
+                .filter(|r| r.signature == sig && output_hash(place, path) == Some(r.hash))
         };
-        let kept = (plan.page_files.par_iter().zip(&pages))
-            .map(|(path, &sig)| {
-                standing(path, sig)
+        let kept = (plan.page_files.par_iter().zip(&pages).enumerate())
+            .map(|(k, (path, &sig))| {
+                standing(k, k, path, sig)
                     .filter(|r| site.images.take_back(path, &r.asked))
                     .map(|r| r.hash)
             })
             .collect();
-        let files_kept = (plan.files.par_iter().zip(&files))
-            .map(|(f, sig)| standing(&output_file(&f.site_path), (*sig)?).map(|r| r.hash))
+        let first = plan.page_files.len();
+        let recorded: Vec<usize> = (files.iter())
+            .scan(first, |next, sig| {
+                let at = *next;
+                *next += usize::from(sig.is_some());
+                Some(at)
+            })
+            .collect();
+        let files_kept = (plan.files.par_iter().zip(&files).zip(&recorded).enumerate())
+            .map(|(j, ((f, sig), &at))| {
+                standing(first + j, at, &output_file(&f.site_path), (*sig)?).map(|r| r.hash)
+            })
             .collect();
         Reuse {
             signatures: pages,

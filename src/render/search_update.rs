@@ -106,7 +106,10 @@ pub fn patch_search_files(
     }
     // Everything is read and patched before anything is written.
     let mut patched: Vec<(String, Vec<u8>)> = Vec::with_capacity(edits.len());
-    let mut kept: Vec<(String, u128)> = Vec::new();
+    // The files kept, each with its place in the list the staging folder was prepared
+    // with: the pages, then the plan's files (see `Staging::prepare`).
+    let place = |k: usize| plan.pages.len() + k;
+    let mut kept: Vec<(usize, String, u128)> = Vec::new();
     for (key, &k) in &shard_files {
         let path = output_file(&plan.files[k].site_path);
         match edits.get(key) {
@@ -114,13 +117,16 @@ pub fn patch_search_files(
                 let bytes = patch(&staging.read_output(&path)?, e)?;
                 patched.push((path, bytes));
             }
-            None => kept.push((path.clone(), staging.output_hash(&path)?)),
+            None => {
+                let hash = staging.output_hash(&path, Some(place(k)))?;
+                kept.push((place(k), path, hash));
+            }
         }
     }
     let mut render: Vec<&PlannedFile> = Vec::new();
     for &k in doc_files.iter().flatten() {
         match reuse.files_kept[k] {
-            Some(hash) => kept.push((output_file(&plan.files[k].site_path), hash)),
+            Some(hash) => kept.push((place(k), output_file(&plan.files[k].site_path), hash)),
             None => render.push(&plan.files[k]),
         }
     }
@@ -133,7 +139,7 @@ pub fn patch_search_files(
             problems.add(d);
         }
     }
-    if let Err(d) = staging.keep(&kept) {
+    if let Err(d) = staging.keep_at(&kept) {
         problems.add(d);
     }
     render_some(plan, &[], &render, renderer, staging, problems);

@@ -18,6 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use super::pages::{PageRecord, PageRecords};
+use super::slots::Slots;
 use super::survey::{self, Recorded, Survey};
 use super::update::{OpenDir, Streamed, Target};
 use crate::diagnostics::{Diagnostic, Problem};
@@ -320,9 +321,6 @@ pub struct Staging {
     /// What the output's pages were rendered from (see `pages`).
     pages: PageRecords,
     removed: usize,
-    /// The files of the new site (set by [`Staging::prepare`]), to walk the output against
-    /// before deciding that it already is the new site (its folders are `folders`).
-    expected: Set<PathKey>,
     /// The folders of the new site (set by [`Staging::prepare`]), with the fingerprints of
     /// those the staging folder had, as found, and the folders this build changed since
     /// (their fingerprints are taken again for the manifest).
@@ -368,13 +366,12 @@ impl Staging {
         Ok(Staging {
             out: out.to_path_buf(),
             home,
-            target: Target::new(open, Default::default()),
+            target: Target::new(open),
             survey: Some(survey),
             ahead,
             output: Some(output),
             pages,
             removed: 0,
-            expected: Set::default(),
             folders: Vec::new(),
             found_folders: Map::default(),
             touched: Vec::new(),
@@ -394,38 +391,32 @@ impl Staging {
 
     /// Make the folder hold exactly the folders that `files` (paths relative to the output
     /// folder, `/`-separated) need: remove every file and folder the new site does not have,
-    /// and make the folders it lacks, so that [`Staging::write`] never has to.
+    /// and make the folders it lacks, so that [`Staging::write`] never has to. The files'
+    /// places in this list are their slots (see `slots`): a caller that names a file with
+    /// its place (`keep_at`, `copy_at`, `output_hash`) spares looking it up.
     pub fn prepare<'a>(&mut self, files: impl Iterator<Item = &'a str>) -> Result<(), Diagnostic> {
         let files: Vec<&str> = files
             .map(|f| f.trim_start_matches('/'))
             .chain([MARKER])
             .collect();
-        // The set of files and the folders they need, made side by side (each was a serial
+        // The files' slots and the folders they need, made side by side (each was a serial
         // tenth of a second or less at 100,000 entries).
-        let (keys, dirs) = rayon::join(
-            || {
-                files
-                    .par_iter()
-                    .map(|f| PathKey::of(f))
-                    .collect::<Set<PathKey>>()
-            },
-            || survey::folders_par(&files),
-        );
+        let (slots, dirs) = rayon::join(|| Slots::new(&files), || survey::folders_par(&files));
         let dir = self.dir().to_path_buf();
         // The staging folder pruned and the output compared side by side: both go through
         // every file of the site.
         let (survey, output) = (self.survey.take(), self.output.take());
         let (pruned, (known, extra)) = rayon::join(
-            || survey.unwrap_or_default().prune(&dir, &keys, &dirs),
-            || output.unwrap_or_default().compare(&keys),
+            || survey.unwrap_or_default().prune(&dir, &slots, &dirs),
+            || output.unwrap_or_default().compare(&slots),
         );
         let mut pruned = pruned.map_err(|e| write_err(&dir, e))?;
         self.removed = pruned.removed;
         self.found_folders = std::mem::take(&mut pruned.folders);
         self.touched = std::mem::take(&mut pruned.touched);
-        self.target.set_known(pruned.known);
+        self.target
+            .set_known(slots, std::mem::take(&mut pruned.known));
         self.target.set_output(&self.out, known, extra);
-        self.expected = keys;
         // Level by level, each level in parallel (making folders is kernel time, thousands of
         // them on a new site): a folder's parent always exists when it is made.
         // The folders kept are those the staging folder already has (and the site needs).
@@ -461,9 +452,16 @@ impl Staging {
 
     /// Copy a file of the site (its source relative to `root`).
     pub fn copy(&self, root: &Path, c: &Copy) -> Result<(), Diagnostic> {
+        self.copy_at(root, c, None)
+    }
+
+    /// [`Staging::copy`] of a file that may be in slot `hint` (see [`Staging::prepare`]).
+    pub fn copy_at(&self, root: &Path, c: &Copy, hint: Option<usize>) -> Result<(), Diagnostic> {
         let from = root.join(&c.from);
         match c.sum {
-            Some(sum) => self.target.copy_known(&from, &c.to, sum.size, sum.hash),
+            Some(sum) => self
+                .target
+                .copy_known(&from, &c.to, sum.size, sum.hash, hint),
             None => self.target.copy(&from, &c.to),
         }
         .map_err(|e| write_err(&self.dir().join(&c.to), e))
@@ -474,7 +472,7 @@ impl Staging {
     fn output_is_as_recorded(&self) -> bool {
         let home = &self.home;
         let dirs: Set<&str> = self.folders.iter().map(String::as_str).collect();
-        let (known, extra) = survey_output(&self.out, home).compare(&self.expected, &dirs);
+        let (known, extra) = survey_output(&self.out, home).compare(self.target.slots(), &dirs);
         !extra && self.target.output_matches(&known)
     }
 
@@ -509,15 +507,16 @@ impl Staging {
         &self.pages
     }
 
-    /// The hash of the output's file at `path` (relative to it), when the file is as the
-    /// output's manifest records it (after [`Staging::prepare`]).
-    pub fn output_hash(&self, path: &str) -> Option<u128> {
-        self.target.output_hash(path)
+    /// The hash of the output's file at `path` (relative to it, maybe in slot `hint`, see
+    /// [`Staging::prepare`]), when the file is as the output's manifest records it (after
+    /// [`Staging::prepare`]).
+    pub fn output_hash(&self, path: &str, hint: Option<usize>) -> Option<u128> {
+        self.target.output_hash(path, hint)
     }
 
     /// The bytes of the output's file at `path`, when they are what its manifest records.
     pub fn read_output(&self, path: &str) -> Option<Vec<u8>> {
-        let hash = self.output_hash(path)?;
+        let hash = self.output_hash(path, None)?;
         let bytes = fs::read(self.out.join(path)).ok()?;
         (super::manifest::hash(&bytes) == hash).then_some(bytes)
     }
@@ -527,7 +526,22 @@ impl Staging {
     /// batches (each batch's records are added at once).
     pub fn keep<S: AsRef<str> + Sync>(&self, files: &[(S, u128)]) -> Result<(), Diagnostic> {
         files.par_chunks(512).try_for_each(|batch| {
-            let batch = batch.iter().map(|(path, hash)| (path.as_ref(), *hash));
+            let batch = batch
+                .iter()
+                .map(|(path, hash)| (None, path.as_ref(), *hash));
+            (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
+        })
+    }
+
+    /// [`Staging::keep`] of files each given with the slot it may be in (see
+    /// [`Staging::prepare`]).
+    pub fn keep_at<S: AsRef<str> + Sync>(
+        &self,
+        files: &[(usize, S, u128)],
+    ) -> Result<(), Diagnostic> {
+        files.par_chunks(512).try_for_each(|batch| {
+            let batch =
+                (batch.iter()).map(|(slot, path, hash)| (Some(*slot), path.as_ref(), *hash));
             (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
         })
     }
@@ -551,10 +565,11 @@ impl Staging {
             // held back are not written; the staging folder's manifest still describes it.
             // The output's page records are renewed if they do not say what this build knows.
             if let Some(ino) = folder_ino(&self.out) {
-                let hashes = |p: &str| self.target.output_hash(p);
+                let hashes = |i: usize, p: &str| self.target.output_hash(p, Some(i));
                 let records = page_records(pages, hashes);
                 let same = records.len() == self.pages.len()
-                    && (records.iter()).all(|(p, r)| self.pages.get(&PathKey::of(p)) == Some(r));
+                    && (records.iter().enumerate())
+                        .all(|(i, (p, r))| self.pages.get_at(i, &PathKey::of(p)) == Some(r));
                 if !same {
                     let _ = super::pages::write(&super::pages::path(&self.home, ino), &records);
                 }
@@ -573,25 +588,29 @@ impl Staging {
         // Without a manifest the next build compares by content: a failure here costs time,
         // not correctness.
         if let Ok(ino) = self.target.dir.ino() {
-            let records = self.target.records();
+            let (by_slot, loose) = self.target.records();
             let folders = self.folder_records();
             let home = &self.home;
+            let slots = self.target.slots();
             let _ = rayon::join(
-                || super::manifest::write(&super::manifest::path(home, ino), &records, &folders),
                 || {
-                    // The records of only the pages whose hash is not known already (a
-                    // map of every file's cost a tenth of a second at 100,000 entries).
-                    let hashes: Map<&str, u128> = {
-                        let unknown: Set<&str> = (pages.iter())
-                            .filter(|(_, parts)| parts.hash.is_none())
-                            .map(|(p, _)| p.as_str())
-                            .collect();
-                        (records.iter())
-                            .filter(|(p, _)| unknown.contains(p.as_str()))
-                            .map(|(p, r)| (p.as_str(), r.hash))
-                            .collect()
+                    // In the plan's order: the next build with the same plan finds each
+                    // record in its slot.
+                    let records: Vec<(&str, super::manifest::Record)> = (by_slot.iter())
+                        .enumerate()
+                        .filter_map(|(s, r)| Some((slots.path(s), (*r)?)))
+                        .chain(loose.iter().map(|(p, r)| (p.as_str(), *r)))
+                        .collect();
+                    super::manifest::write(&super::manifest::path(home, ino), &records, &folders)
+                },
+                || {
+                    // A page's hash, when the build does not know it already, from the
+                    // records (the pages come in the plan's order, so mostly in their slot).
+                    let hash_of = |i: usize, p: &str| {
+                        let slot = slots.find_at(PathKey::of(p), i)?;
+                        by_slot[slot].map(|r| r.hash)
                     };
-                    let pages = page_records(pages, |p| hashes.get(p).copied());
+                    let pages = page_records(pages, hash_of);
                     // Without records the next build renders every page: a failure costs
                     // time only.
                     super::pages::write(&super::pages::path(home, ino), &pages)
@@ -626,21 +645,21 @@ pub struct PageRecordParts {
     pub hash: Option<u128>,
 }
 
-/// The records of `pages` whose bytes' hash is known (in no particular order: they are read
-/// back into a map, and sorting 220,000 paths cost a tenth of a second): their own, else
-/// what `hash_of` says.
+/// The records of `pages` whose bytes' hash is known (in their order, which is the plan's:
+/// sorting 220,000 paths cost a tenth of a second): their own, else what `hash_of` says of
+/// the page at that place in the list and its path.
 fn page_records(
     pages: Vec<(String, PageRecordParts)>,
-    hash_of: impl Fn(&str) -> Option<u128>,
+    hash_of: impl Fn(usize, &str) -> Option<u128>,
 ) -> Vec<(String, PageRecord)> {
-    (pages.into_iter())
-        .filter_map(|(path, parts)| {
+    (pages.into_iter().enumerate())
+        .filter_map(|(i, (path, parts))| {
             let PageRecordParts {
                 signature,
                 asked,
                 hash,
             } = parts;
-            let hash = hash.or_else(|| hash_of(&path))?;
+            let hash = hash.or_else(|| hash_of(i, &path))?;
             Some((
                 path,
                 PageRecord {
@@ -752,7 +771,7 @@ mod tests {
             ("rendered.html".to_string(), parts(None)),
             ("unrecorded.html".to_string(), parts(None)),
         ];
-        let records = page_records(pages, |p| (p != "unrecorded.html").then_some(9));
+        let records = page_records(pages, |_, p| (p != "unrecorded.html").then_some(9));
         let got: Vec<(&str, u128, u64)> = (records.iter())
             .map(|(p, r)| (p.as_str(), r.hash, r.signature))
             .collect();

@@ -143,7 +143,10 @@ pub fn path(home: &Path, ino: u64) -> PathBuf {
 /// The files are encoded in parts on every core, each part's first path written whole (a
 /// path that shares nothing with the one before it), then joined: encoding 440,000 records
 /// on one core was most of the end of a 100,000-entry rebuild.
-fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Vec<u8> {
+fn encode<S: AsRef<str> + Sync>(
+    records: &[(S, Record)],
+    folders: &[(String, Fingerprint)],
+) -> Vec<u8> {
     use rayon::prelude::*;
     let parts: Vec<Vec<u8>> = (records.par_chunks(1 << 15))
         .map(|part| {
@@ -152,7 +155,7 @@ fn encode(records: &[(String, Record)], folders: &[(String, Fingerprint)]) -> Ve
             for (p, r) in part {
                 out.extend_from_slice(&r.hash.to_le_bytes());
                 put_fingerprint(&mut out, &r.fp);
-                put_path(&mut out, &mut prev, p);
+                put_path(&mut out, &mut prev, p.as_ref());
             }
             out
         })
@@ -269,9 +272,9 @@ pub(super) fn open_sealed<'a>(bytes: &'a [u8], header: &str) -> Option<Reader<'a
 }
 
 /// Write the manifest of `records` (files) and `folders` to `to` (see [`write_sealed`]).
-pub fn write(
+pub fn write<S: AsRef<str> + Sync>(
     to: &Path,
-    records: &[(String, Record)],
+    records: &[(S, Record)],
     folders: &[(String, Fingerprint)],
 ) -> std::io::Result<()> {
     write_sealed(to, &encode(records, folders))

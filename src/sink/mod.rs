@@ -1,14 +1,15 @@
 //! Sink: where rendered bytes go. `disk` brings a staging folder beside the output up to date
 //! and swaps it in, so a failed or killed build never leaves a half-written site; `manifest`,
 //! `survey` and `update` let it write only what changed (`ahead` surveys the staging folder
-//! before the next build starts), and `pages` lets the next build
-//! render only the pages whose signature changed.
+//! before the next build starts), `slots` keeps what they know of each file by its place in
+//! the plan, and `pages` lets the next build render only the pages whose signature changed.
 
 pub mod ahead;
 pub mod disk;
 pub mod manifest;
 mod open_dir;
 pub mod pages;
+pub mod slots;
 pub mod survey;
 pub mod update;
 

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use super::ahead::Ahead;
 use super::manifest::{self, Fingerprint, Record};
 use super::open_dir::{Node, OpenDir};
+use super::slots::Slots;
 use super::{Map, PathKey, Set};
 
 /// A file found in the staging folder.
@@ -48,6 +49,9 @@ pub struct Survey {
     /// Everything under the folder, relative to it (paths that are not UTF-8 too: they are
     /// never part of a site).
     found: Vec<(PathBuf, Kind)>,
+    /// The place in the manifest of each of the first names of `found` (those looked up by
+    /// their record): a manifest written for the same plan has each file in its slot.
+    places: Vec<u32>,
     /// The manifest's records not already looked up into `found`.
     manifest: Option<Map<String, Record>>,
 }
@@ -55,8 +59,8 @@ pub struct Survey {
 /// How the staging folder was brought in line with a plan.
 #[derive(Debug, Default)]
 pub struct Pruned {
-    /// Files kept, by path, to be compared with what is rendered.
-    pub known: Map<PathKey, Known>,
+    /// Files kept, by slot (see `slots`), to be compared with what is rendered.
+    pub known: Vec<Option<Known>>,
     /// Files (and other non-folders) removed.
     pub removed: usize,
     /// Whether the folder had a whole manifest.
@@ -73,8 +77,8 @@ enum Fate<'a> {
     WithFolder(bool),
     /// Remove it (`true`: a folder, with everything in it).
     Remove(bool),
-    /// A file of the new site: keep its record.
-    File(PathKey, Known),
+    /// A file of the new site, in this slot: keep its record.
+    File(usize, Known),
     /// A folder of the new site, with its name.
     Folder(std::borrow::Cow<'a, str>, Fingerprint),
     /// Something kept that needs no record.
@@ -100,19 +104,21 @@ impl Recorded {
         Recorded { files }
     }
 
-    /// Compare the folder with the new site's `files`: those of them it holds as recorded,
-    /// and whether it records any file the new site does not have.
-    pub fn compare(self, files: &Set<PathKey>) -> (Map<PathKey, Known>, bool) {
-        let mut known = Map::with_capacity_and_hasher(self.files.len(), Default::default());
+    /// Compare the folder with the new site's files (`slots`): those of them it holds as
+    /// recorded, by slot, and whether it records any file the new site does not have. (A
+    /// manifest written in the order of the same plan finds each file in its slot at once.)
+    pub fn compare(self, slots: &Slots) -> (Vec<Option<Known>>, bool) {
+        let mut known = vec![None; slots.len()];
         let mut extra = false;
-        for (key, r) in &self.files {
-            if !files.contains(key) {
+        for (i, (key, r)) in self.files.iter().enumerate() {
+            let Some(slot) = slots.find_at(*key, i) else {
                 extra = true;
                 continue;
-            }
+            };
             let hash = Some(r.hash);
-            known.insert(*key, Known { fp: r.fp, hash });
+            known[slot] = Some(Known { fp: r.fp, hash });
         }
+        drop_aside(self.files);
         (known, extra)
     }
 }
@@ -161,20 +167,21 @@ impl Survey {
         // which finds it as it is. (Testing each file's folder against the few unsettled
         // ones, not looking it up among every folder found, which was half of this survey's
         // CPU at 100,000 entries whenever a single folder had changed.)
+        let files = files.into_iter().enumerate();
         let (looked, rest): (Vec<_>, Vec<_>) = match unsettled.is_empty() {
-            true => (files, Vec::new()),
-            false => (files.into_iter()).partition(|(p, _)| !unsettled.contains(parent(p))),
+            true => (files.collect(), Vec::new()),
+            false => files.partition(|(_, (p, _))| !unsettled.contains(parent(p))),
         };
-        let mut found: Vec<(PathBuf, Kind)> = (looked.into_par_iter())
-            .filter_map(|(p, r): (String, Record)| {
+        let (mut found, places): (Vec<(PathBuf, Kind)>, Vec<u32>) = (looked.into_par_iter())
+            .filter_map(|(place, (p, r)): (usize, (String, Record))| {
                 let kind = match look(&p, (Node::File, r.fp)) {
                     Ok((Node::File, fp)) => Kind::File(fp, (fp == r.fp).then_some(r.hash)),
                     Ok(_) => Kind::Other,
                     Err(_) => return None,
                 };
-                Some((PathBuf::from(p), kind))
+                Some(((PathBuf::from(p), kind), place as u32))
             })
-            .collect();
+            .unzip();
         found.extend(
             (folders.iter())
                 .filter(|(p, _)| !p.is_empty())
@@ -197,7 +204,8 @@ impl Survey {
         found.append(&mut more.into_inner().unwrap_or_else(|e| e.into_inner()));
         Survey {
             found,
-            manifest: Some(rest.into_iter().collect()),
+            places,
+            manifest: Some(rest.into_iter().map(|(_, file)| file).collect()),
         }
     }
 
@@ -207,19 +215,16 @@ impl Survey {
         rayon::scope(|s| read_folder(s, dir.to_path_buf(), PathBuf::new(), &found, &|_| false));
         Survey {
             found: found.into_inner().unwrap_or_else(|e| e.into_inner()),
+            places: Vec::new(),
             manifest: manifest::read(&manifest::path(home, ino))
                 .map(|m| m.files.into_iter().collect()),
         }
     }
 
     /// Remove from `dir` (the folder surveyed) every file and folder that is not one of
-    /// `files` or an ancestor of one (`dirs`), then return what is left to compare.
-    pub fn prune(
-        self,
-        dir: &Path,
-        files: &Set<PathKey>,
-        dirs: &Set<&str>,
-    ) -> std::io::Result<Pruned> {
+    /// the new site's files (`slots`) or an ancestor of one (`dirs`), then return what is
+    /// left to compare.
+    pub fn prune(self, dir: &Path, slots: &Slots, dirs: &Set<&str>) -> std::io::Result<Pruned> {
         // The folders to remove, found first: everything inside them goes with them. (Sorting
         // every path instead, so that a folder comes before what it holds, was most of this
         // function's time at 100,000 entries.)
@@ -257,33 +262,37 @@ impl Survey {
         // What becomes of each name is decided on every core (keying and looking up 540,000
         // names on one was most of this function's time at 100,000 entries); removing, and
         // filling the maps, in the order found.
-        let fates: Vec<Fate<'_>> = (self.found.par_iter())
-            .map(|(rel, kind)| {
+        // The files come first, in the manifest's order: when it was written for the same
+        // plan, each is in the slot of its place.
+        let fates: Vec<Fate<'_>> = (self.found.par_iter().enumerate())
+            .map(|(i, (rel, kind))| {
                 let (rel, kind) = (rel.as_path(), *kind);
                 if !gone.is_empty() && inside_gone(rel) {
                     return Fate::WithFolder(matches!(kind, Kind::File(..) | Kind::Other));
                 }
                 let name = rel.to_str().map(slashed);
-                // A file's key, looked up in the site's files and kept for its record.
-                let key = match (&kind, &name) {
-                    (Kind::File(..), Some(n)) => Some(PathKey::of(n)).filter(|k| files.contains(k)),
+                // A file's slot among the site's files.
+                let slot = match (&kind, &name) {
+                    (Kind::File(..), Some(n)) => {
+                        slots.find_hinted(PathKey::of(n), self.places.get(i))
+                    }
                     _ => None,
                 };
                 let kept = match (&kind, &name) {
                     (Kind::Dir(_), Some(n)) => dirs.contains(n.as_ref()),
-                    (Kind::File(..), _) => key.is_some(),
+                    (Kind::File(..), _) => slot.is_some(),
                     _ => false,
                 };
                 if !kept {
                     return Fate::Remove(matches!(kind, Kind::Dir(_)));
                 }
-                match (kind, key, name) {
-                    (Kind::File(fp, hash), Some(key), name) => {
+                match (kind, slot, name) {
+                    (Kind::File(fp, hash), Some(slot), name) => {
                         let hash = hash.or_else(|| {
                             let n = name.as_deref()?;
                             (manifest.get(n)).filter(|r| r.fp == fp).map(|r| r.hash)
                         });
-                        Fate::File(key, Known { fp, hash })
+                        Fate::File(slot, Known { fp, hash })
                     }
                     (Kind::Dir(fp), _, Some(n)) => Fate::Folder(n, fp),
                     _ => Fate::Nothing,
@@ -300,15 +309,14 @@ impl Survey {
                 _ => {}
             }
         }
-        // The two maps of what is kept, filled side by side (one after the other, they
-        // were a serial tenth of a second at 100,000 entries).
-        let capacity = self.found.len();
+        // What is kept, filled side by side (one after the other, they were a serial tenth of
+        // a second at 100,000 entries).
         (pruned.known, pruned.folders) = rayon::join(
             || {
-                let mut known = Map::with_capacity_and_hasher(capacity, Default::default());
+                let mut known = vec![None; slots.len()];
                 for fate in &fates {
-                    if let Fate::File(key, k) = fate {
-                        known.insert(*key, *k);
+                    if let Fate::File(slot, k) = fate {
+                        known[*slot] = Some(*k);
                     }
                 }
                 known
@@ -323,19 +331,20 @@ impl Survey {
             },
         );
         drop(fates);
-        drop_aside((self.found, manifest));
+        drop_aside((self.found, self.places, manifest));
         Ok(pruned)
     }
 }
 
 impl Survey {
     /// Compare a folder that must not change (the output) with the new site: the files of
-    /// `files` it holds as its manifest records them, and whether it has anything else.
-    pub fn compare(self, files: &Set<PathKey>, dirs: &Set<&str>) -> (Map<PathKey, Known>, bool) {
+    /// the site (`slots`) it holds as its manifest records them, by slot, and whether it has
+    /// anything else.
+    pub fn compare(self, slots: &Slots, dirs: &Set<&str>) -> (Vec<Option<Known>>, bool) {
         let manifest = self.manifest.unwrap_or_default();
-        let mut known = Map::with_capacity_and_hasher(self.found.len(), Default::default());
+        let mut known = vec![None; slots.len()];
         let mut extra = false;
-        for (rel, kind) in &self.found {
+        for (i, (rel, kind)) in self.found.iter().enumerate() {
             let kind = *kind;
             let Some(n) = rel.to_str().map(slashed) else {
                 extra = true;
@@ -344,24 +353,23 @@ impl Survey {
             match kind {
                 Kind::Dir(_) if dirs.contains(n.as_ref()) => {}
                 Kind::File(fp, hash) => {
-                    let key = PathKey::of(&n);
-                    if !files.contains(&key) {
+                    let Some(slot) = slots.find_hinted(PathKey::of(&n), self.places.get(i)) else {
                         extra = true;
                         continue;
-                    }
+                    };
                     let hash = hash.or_else(|| {
                         (manifest.get(n.as_ref()))
                             .filter(|r| r.fp == fp)
                             .map(|r| r.hash)
                     });
                     if hash.is_some() {
-                        known.insert(key, Known { fp, hash });
+                        known[slot] = Some(Known { fp, hash });
                     }
                 }
                 _ => extra = true,
             }
         }
-        drop_aside((self.found, manifest));
+        drop_aside((self.found, self.places, manifest));
         (known, extra)
     }
 }
@@ -526,15 +534,15 @@ mod tests {
         }
         // The site keeps three of the files; `old` goes whole, `top.html` alone.
         let keep = ["a/x.html", "a/b/y.html", "c/w.html"];
-        let files: Set<PathKey> = keep.iter().map(|n| PathKey::of(n)).collect();
+        let slots = Slots::new(&keep);
         let dirs = folders_par(&keep);
-        let pruned = survey.prune(&site, &files, &dirs).unwrap();
+        let pruned = survey.prune(&site, &slots, &dirs).unwrap();
         assert_eq!(pruned.removed, 2);
         assert!(!site.join("old").exists() && !site.join("top.html").exists());
-        for n in keep {
+        for (slot, n) in keep.iter().enumerate() {
             assert!(site.join(n).is_file(), "{n} kept");
-            let i = names.iter().position(|m| *m == n).unwrap();
-            let known = pruned.known.get(&PathKey::of(n)).expect("known");
+            let i = names.iter().position(|m| m == n).unwrap();
+            let known = pruned.known[slot].expect("known");
             assert_eq!(known.hash, Some(i as u128 + 100), "{n}'s recorded hash");
         }
         assert_eq!(pruned.known.len(), 3);
@@ -559,21 +567,27 @@ mod tests {
             .map(|n| (format!("p/{n}.html"), record(n)))
             .collect();
         manifest::write(&manifest::path(dir.path(), 9), &records, &[]).unwrap();
-        let keys = |ns: &[u64]| -> Set<PathKey> {
-            ns.iter()
-                .map(|n| PathKey::of(&format!("p/{n}.html")))
-                .collect()
+        let slots = |ns: &[u64]| -> Slots {
+            let paths: Vec<String> = ns.iter().map(|n| format!("p/{n}.html")).collect();
+            Slots::new(&paths.iter().map(String::as_str).collect::<Vec<_>>())
         };
-        let (known, extra) = Recorded::read(dir.path(), 9).compare(&keys(&[1, 2]));
-        assert!(extra, "p/3.html is not in the site");
-        assert_eq!(known.len(), 2);
-        let two = known.get(&PathKey::of("p/2.html")).unwrap();
-        assert_eq!((two.fp, two.hash), (record(2).fp, Some(record(2).hash)));
-        let (known, extra) = Recorded::read(dir.path(), 9).compare(&keys(&[1, 2, 3, 4]));
+        // In the manifest's order, and in another: each file in its slot.
+        for order in [[1, 2], [2, 1]] {
+            let (known, extra) = Recorded::read(dir.path(), 9).compare(&slots(&order));
+            assert!(extra, "p/3.html is not in the site");
+            assert_eq!(known.iter().flatten().count(), 2);
+            let two = known[order.iter().position(|n| *n == 2).unwrap()].unwrap();
+            assert_eq!((two.fp, two.hash), (record(2).fp, Some(record(2).hash)));
+        }
+        let (known, extra) = Recorded::read(dir.path(), 9).compare(&slots(&[4, 3, 1, 2]));
         assert!(!extra);
-        assert_eq!(known.len(), 3);
-        let (known, extra) = Recorded::read(dir.path(), 10).compare(&keys(&[1]));
-        assert!(known.is_empty() && !extra, "no manifest: nothing recorded");
+        let hashes: Vec<Option<u128>> = known.iter().map(|k| k.and_then(|k| k.hash)).collect();
+        assert_eq!(hashes, [None, Some(9), Some(3), Some(6)]);
+        let (known, extra) = Recorded::read(dir.path(), 10).compare(&slots(&[1]));
+        assert!(
+            known.iter().all(Option::is_none) && !extra,
+            "no manifest: nothing recorded"
+        );
     }
 
     #[test]

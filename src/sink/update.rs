@@ -6,7 +6,6 @@
 //!
 //! This module owns the content of files; folders and the swap belong to `disk`.
 
-use super::{Map, PathKey};
 use std::fs;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -16,9 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use super::disk::MARKER;
 use super::manifest::{self, Fingerprint, Record};
 pub(crate) use super::open_dir::OpenDir;
+use super::slots::Slots;
 use super::survey::Known;
 
 /// The staging folder being brought up to date, and the records of the new site's files.
+///
+/// What is known of each file of the plan is kept by its slot (see `slots`); a file outside
+/// the plan (none is, once a build has prepared the folder) is written as new.
 ///
 /// Each file is also compared with the current output (by its manifest, for files as
 /// recorded): while the new site equals the output so far, a file the staging folder lacks is
@@ -27,15 +30,20 @@ use super::survey::Known;
 /// even though the staging folder is one build behind.
 pub(crate) struct Target {
     pub(crate) dir: OpenDir,
-    known: Map<PathKey, Known>,
+    /// The plan's files (none before the folder is prepared).
+    slots: Slots,
+    /// The staging folder's files, by slot.
+    known: Vec<Option<Known>>,
     /// The output folder, and the hashes of its files that are as its manifest records.
     output: PathBuf,
-    output_known: Map<PathKey, Known>,
+    output_known: Vec<Option<Known>>,
     /// Whether the new site differs from the output (in a file, or by files it lacks).
     differs: AtomicBool,
     pending: Mutex<Vec<Pending>>,
     pending_bytes: AtomicUsize,
-    records: Mutex<Vec<(String, Record)>>,
+    /// The records of the plan's files, by slot, and of files outside it.
+    records: Mutex<Vec<(u32, Record)>>,
+    loose: Mutex<Vec<(String, Record)>>,
     /// The folders of the files written (a name in them may be new).
     touched: Mutex<Vec<String>>,
     written: AtomicUsize,
@@ -48,6 +56,7 @@ const PENDING_BYTES: usize = 64 << 20;
 
 /// A file held back: written into the staging folder only if the site differs from the output.
 struct Pending {
+    slot: Option<usize>,
     path: String,
     hash: u128,
     from: Source,
@@ -68,33 +77,61 @@ pub struct Counts {
 }
 
 impl Target {
-    pub(crate) fn new(dir: OpenDir, known: Map<PathKey, Known>) -> Target {
+    pub(crate) fn new(dir: OpenDir) -> Target {
         Target {
             dir,
-            known,
+            slots: Slots::default(),
+            known: Vec::new(),
             output: PathBuf::new(),
-            output_known: Map::default(),
+            output_known: Vec::new(),
             differs: AtomicBool::new(true),
             pending: Mutex::new(Vec::new()),
             pending_bytes: AtomicUsize::new(0),
             records: Mutex::new(Vec::new()),
+            loose: Mutex::new(Vec::new()),
             touched: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
         }
     }
 
-    /// The files the folder holds, to compare with (set once, before anything is written).
-    pub(crate) fn set_known(&mut self, known: Map<PathKey, Known>) {
+    /// The plan's files and what the folder holds of them, to compare with (set once,
+    /// before anything is written).
+    pub(crate) fn set_known(&mut self, slots: Slots, known: Vec<Option<Known>>) {
+        debug_assert_eq!(slots.len(), known.len());
+        self.slots = slots;
         self.known = known;
     }
 
-    /// The output folder and its files as recorded; `differs` if it already has files or
-    /// folders the new site does not.
-    pub(crate) fn set_output(&mut self, output: &Path, known: Map<PathKey, Known>, differs: bool) {
+    /// The output folder and its files of the plan as recorded, by slot; `differs` if it
+    /// already has files or folders the new site does not.
+    pub(crate) fn set_output(&mut self, output: &Path, known: Vec<Option<Known>>, differs: bool) {
+        debug_assert_eq!(self.slots.len(), known.len());
         self.output = output.to_path_buf();
         self.output_known = known;
         self.differs = AtomicBool::new(differs);
+    }
+
+    /// The plan's files.
+    pub(crate) fn slots(&self) -> &Slots {
+        &self.slots
+    }
+
+    /// The slot of `path`, trying `hint` first (see `Slots::find_at`).
+    fn slot(&self, path: &str, hint: Option<usize>) -> Option<usize> {
+        let key = super::PathKey::of(path);
+        match hint {
+            Some(h) => self.slots.find_at(key, h),
+            None => self.slots.find(key),
+        }
+    }
+
+    fn staged(&self, slot: Option<usize>) -> Option<&Known> {
+        self.known.get(slot?)?.as_ref()
+    }
+
+    fn in_output_at(&self, slot: Option<usize>) -> Option<&Known> {
+        self.output_known.get(slot?)?.as_ref()
     }
 
     /// Note that the new site differs from the output after all.
@@ -102,12 +139,15 @@ impl Target {
         self.differs.store(true, Ordering::Relaxed);
     }
 
-    /// Whether `walked` (the output's files that are as its manifest records them, found by
-    /// walking it) are exactly the files this build took the output to have.
-    pub(crate) fn output_matches(&self, walked: &Map<PathKey, Known>) -> bool {
+    /// Whether `walked` (the output's files of the plan that are as its manifest records
+    /// them, found by walking it, by slot) are exactly the files this build took the output
+    /// to have.
+    pub(crate) fn output_matches(&self, walked: &[Option<Known>]) -> bool {
         walked.len() == self.output_known.len()
-            && (walked.iter()).all(|(p, k)| {
-                (self.output_known.get(p)).is_some_and(|o| o.fp == k.fp && o.hash == k.hash)
+            && (walked.iter().zip(&self.output_known)).all(|(w, o)| match (w, o) {
+                (None, None) => true,
+                (Some(w), Some(o)) => w.fp == o.fp && w.hash == o.hash,
+                _ => false,
             })
     }
 
@@ -116,9 +156,9 @@ impl Target {
         self.differs.load(Ordering::Relaxed)
     }
 
-    /// Whether the output holds `hash` at `path` (noting when it does not).
-    fn in_output(&self, path: &str, size: u64, hash: u128) -> bool {
-        let k = self.output_known.get(&PathKey::of(path));
+    /// Whether the output holds `hash` in `slot` (noting when it does not).
+    fn in_output(&self, slot: Option<usize>, size: u64, hash: u128) -> bool {
+        let k = self.in_output_at(slot);
         let same = k.is_some_and(|k| k.fp.size == size && k.hash == Some(hash));
         if !same {
             self.differs.store(true, Ordering::Relaxed);
@@ -128,7 +168,13 @@ impl Target {
 
     /// Hold back a file the output already has, if the site has not differed yet and there is
     /// room.
-    fn hold(&self, path: &str, hash: u128, from: Source) -> Result<(), Source> {
+    fn hold(
+        &self,
+        slot: Option<usize>,
+        path: &str,
+        hash: u128,
+        from: Source,
+    ) -> Result<(), Source> {
         let size = match &from {
             Source::Bytes(b) => b.len(),
             Source::File(_) => 0,
@@ -139,7 +185,12 @@ impl Target {
             return Err(from);
         }
         let path = path.to_owned();
-        (self.pending.lock().unwrap_or_else(|e| e.into_inner())).push(Pending { path, hash, from });
+        (self.pending.lock().unwrap_or_else(|e| e.into_inner())).push(Pending {
+            slot,
+            path,
+            hash,
+            from,
+        });
         Ok(())
     }
 
@@ -148,12 +199,12 @@ impl Target {
         use rayon::prelude::*;
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         pending.into_par_iter().try_for_each(|p| match p.from {
-            Source::Bytes(b) => self.write_new(&p.path, &b, p.hash),
-            Source::File(f) => self.copy_new(&f, &p.path, p.hash),
+            Source::Bytes(b) => self.write_new(p.slot, &p.path, &b, p.hash),
+            Source::File(f) => self.copy_new(p.slot, &f, &p.path, p.hash),
         })
     }
 
-    fn record(&self, path: &str, record: Record, written: bool) {
+    fn record(&self, slot: Option<usize>, path: &str, record: Record, written: bool) {
         // The marker is the folder's, not a file of the site: the counts are the site's.
         if path != MARKER {
             let counter = if written { &self.written } else { &self.kept };
@@ -163,7 +214,13 @@ impl Target {
             let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
             (self.touched.lock().unwrap_or_else(|e| e.into_inner())).push(folder.to_owned());
         }
-        (self.records.lock().unwrap_or_else(|e| e.into_inner())).push((path.to_owned(), record));
+        match slot {
+            Some(s) => {
+                (self.records.lock().unwrap_or_else(|e| e.into_inner())).push((s as u32, record))
+            }
+            None => (self.loose.lock().unwrap_or_else(|e| e.into_inner()))
+                .push((path.to_owned(), record)),
+        }
     }
 
     pub(crate) fn counts(&self) -> Counts {
@@ -185,15 +242,27 @@ impl Target {
         (self.touched.lock().unwrap_or_else(|e| e.into_inner())).clone()
     }
 
-    /// Every file's record, in no particular order (the manifest is read back into a map).
-    pub(crate) fn records(&self) -> Vec<(String, Record)> {
-        std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Every record of the plan's files, by slot, and those of files outside it.
+    pub(crate) fn records(&self) -> (Vec<Option<Record>>, Vec<(String, Record)>) {
+        let placed = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut by_slot = vec![None; self.slots.len()];
+        for (s, r) in placed {
+            by_slot[s as usize] = Some(r);
+        }
+        let loose = std::mem::take(&mut *self.loose.lock().unwrap_or_else(|e| e.into_inner()));
+        (by_slot, loose)
     }
 
-    /// Whether the file at `path` already holds exactly `bytes` (hashed `hash`); its
-    /// fingerprint if so.
-    fn holds(&self, path: &str, bytes: &[u8], hash: u128) -> Option<Fingerprint> {
-        let k = self.known.get(&PathKey::of(path))?;
+    /// Whether the file in `slot` (at `path`) already holds exactly `bytes` (hashed `hash`);
+    /// its fingerprint if so.
+    fn holds(
+        &self,
+        slot: Option<usize>,
+        path: &str,
+        bytes: &[u8],
+        hash: u128,
+    ) -> Option<Fingerprint> {
+        let k = self.staged(slot)?;
         if k.fp.size != bytes.len() as u64 {
             return None;
         }
@@ -212,22 +281,33 @@ impl Target {
     /// Make the file at `path` hold `bytes` (its folder exists).
     pub(crate) fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
         let hash = manifest::hash(bytes);
-        let in_output = self.in_output(path, bytes.len() as u64, hash);
-        if let Some(fp) = self.holds(path, bytes, hash) {
-            self.record(path, Record { hash, fp }, false);
+        let slot = self.slot(path, None);
+        let in_output = self.in_output(slot, bytes.len() as u64, hash);
+        if let Some(fp) = self.holds(slot, path, bytes, hash) {
+            self.record(slot, path, Record { hash, fp }, false);
             return Ok(());
         }
-        if in_output && self.hold(path, hash, Source::Bytes(bytes.to_vec())).is_ok() {
+        if in_output
+            && self
+                .hold(slot, path, hash, Source::Bytes(bytes.to_vec()))
+                .is_ok()
+        {
             return Ok(());
         }
-        self.write_new(path, bytes, hash)
+        self.write_new(slot, path, bytes, hash)
     }
 
-    fn write_new(&self, path: &str, bytes: &[u8], hash: u128) -> std::io::Result<()> {
+    fn write_new(
+        &self,
+        slot: Option<usize>,
+        path: &str,
+        bytes: &[u8],
+        hash: u128,
+    ) -> std::io::Result<()> {
         let mut f = self.dir.open_write(path, true)?;
         f.write_all(bytes)?;
         let fp = Fingerprint::of(&f.metadata()?);
-        self.record(path, Record { hash, fp }, true);
+        self.record(slot, path, Record { hash, fp }, true);
         Ok(())
     }
 
@@ -235,39 +315,44 @@ impl Target {
     pub(crate) fn copy(&self, from: &Path, to: &str) -> std::io::Result<()> {
         let bytes = fs::read(from)?;
         let hash = manifest::hash(&bytes);
-        let in_output = self.in_output(to, bytes.len() as u64, hash);
-        if let Some(fp) = self.holds(to, &bytes, hash) {
-            self.record(to, Record { hash, fp }, false);
+        let slot = self.slot(to, None);
+        let in_output = self.in_output(slot, bytes.len() as u64, hash);
+        if let Some(fp) = self.holds(slot, to, &bytes, hash) {
+            self.record(slot, to, Record { hash, fp }, false);
             return Ok(());
         }
-        self.keep_or_copy(from, to, hash, in_output)
+        self.keep_or_copy(slot, from, to, hash, in_output)
     }
 
     /// Make the file at `to` a copy of the file at `from`, whose size and hash are known
     /// (a file that never changes, such as an image cache entry): it is read only if it
     /// must be written.
+    /// `hint`: where the file may be in the plan (see `Slots::find_at`).
     pub(crate) fn copy_known(
         &self,
         from: &Path,
         to: &str,
         size: u64,
         hash: u128,
+        hint: Option<usize>,
     ) -> std::io::Result<()> {
-        let in_output = self.in_output(to, size, hash);
-        if let Some(k) = self.known.get(&PathKey::of(to))
+        let slot = self.slot(to, hint);
+        let in_output = self.in_output(slot, size, hash);
+        if let Some(k) = self.staged(slot)
             && k.fp.size == size
             && k.hash == Some(hash)
         {
-            self.record(to, Record { hash, fp: k.fp }, false);
+            self.record(slot, to, Record { hash, fp: k.fp }, false);
             return Ok(());
         }
-        self.keep_or_copy(from, to, hash, in_output)
+        self.keep_or_copy(slot, from, to, hash, in_output)
     }
 
     /// The end of [`Target::copy`] and [`Target::copy_known`] once the staging folder is
     /// known not to hold the file: keep the output's copy when it holds these bytes, else copy.
     fn keep_or_copy(
         &self,
+        slot: Option<usize>,
         from: &Path,
         to: &str,
         hash: u128,
@@ -275,20 +360,26 @@ impl Target {
     ) -> std::io::Result<()> {
         if in_output
             && self
-                .hold(to, hash, Source::File(from.to_path_buf()))
+                .hold(slot, to, hash, Source::File(from.to_path_buf()))
                 .is_ok()
         {
             return Ok(());
         }
-        self.copy_new(from, to, hash)
+        self.copy_new(slot, from, to, hash)
     }
 
-    fn copy_new(&self, from: &Path, to: &str, hash: u128) -> std::io::Result<()> {
+    fn copy_new(
+        &self,
+        slot: Option<usize>,
+        from: &Path,
+        to: &str,
+        hash: u128,
+    ) -> std::io::Result<()> {
         // `fs::copy` as a cold build does (it also copies the permissions).
         let dest = self.dir.path().join(to);
         fs::copy(from, &dest)?;
         let fp = Fingerprint::of(&fs::metadata(&dest)?);
-        self.record(to, Record { hash, fp }, true);
+        self.record(slot, to, Record { hash, fp }, true);
         Ok(())
     }
 
@@ -296,12 +387,13 @@ impl Target {
     /// The output is known by its manifest only, so the file is looked at (one `stat`) unless
     /// the staging folder already holds these bytes as recorded (then the output's file is
     /// never read).
-    pub(crate) fn output_hash(&self, path: &str) -> Option<u128> {
-        let key = PathKey::of(path);
-        let k = self.output_known.get(&key)?;
+    /// `hint`: where the file may be in the plan (see `Slots::find_at`).
+    pub(crate) fn output_hash(&self, path: &str, hint: Option<usize>) -> Option<u128> {
+        let slot = self.slot(path, hint);
+        let k = self.in_output_at(slot)?;
         let hash = k.hash?;
         let staged =
-            (self.known.get(&key)).is_some_and(|s| s.hash == Some(hash) && s.fp.size == k.fp.size);
+            (self.staged(slot)).is_some_and(|s| s.hash == Some(hash) && s.fp.size == k.fp.size);
         if staged {
             return Some(hash);
         }
@@ -315,37 +407,49 @@ impl Target {
     /// from the output (or held back, see [`Target`]) when it differs. The records of the
     /// files already right are gathered and added at once (a lock taken per file was
     /// contended by every thread keeping pages, 220,000 at 100,000 entries).
+    /// Each file comes with where it may be in the plan (see `Slots::find_at`).
     pub(crate) fn keep<'p>(
         &self,
-        files: impl IntoIterator<Item = (&'p str, u128)>,
+        files: impl IntoIterator<Item = (Option<usize>, &'p str, u128)>,
     ) -> Result<(), (&'p str, std::io::Error)> {
         let mut same = Vec::new();
-        let result = files.into_iter().try_for_each(|(path, hash)| {
-            (self.keep_one(path, hash, &mut same)).map_err(|e| (path, e))
+        let mut loose = Vec::new();
+        let result = files.into_iter().try_for_each(|(hint, path, hash)| {
+            (self.keep_one(hint, path, hash, &mut same, &mut loose)).map_err(|e| (path, e))
         });
-        let (count, marker) = (same.len(), same.iter().any(|(p, _)| p == MARKER));
+        let marker = (same
+            .iter()
+            .any(|(s, _)| self.slots.path(*s as usize) == MARKER))
+            || loose.iter().any(|(p, _)| p == MARKER);
+        let count = same.len() + loose.len();
         self.kept
             .fetch_add(count - usize::from(marker), Ordering::Relaxed);
         (self.records.lock().unwrap_or_else(|e| e.into_inner())).append(&mut same);
+        if !loose.is_empty() {
+            (self.loose.lock().unwrap_or_else(|e| e.into_inner())).append(&mut loose);
+        }
         result
     }
 
-    /// [`Target::keep`] for one file; its record goes to `same` if it already is right.
+    /// [`Target::keep`] for one file; its record goes to `same` (or `loose`, outside the
+    /// plan) if it already is right.
     fn keep_one(
         &self,
+        hint: Option<usize>,
         path: &str,
         hash: u128,
-        same: &mut Vec<(String, Record)>,
+        same: &mut Vec<(u32, Record)>,
+        loose: &mut Vec<(String, Record)>,
     ) -> std::io::Result<()> {
         // The output's record, looked up once for its size and for whether it holds `hash`.
-        let key = PathKey::of(path);
-        let output = self.output_known.get(&key);
+        let slot = self.slot(path, hint);
+        let output = self.in_output_at(slot);
         let size = output.map_or(0, |k| k.fp.size);
         let in_output = output.is_some_and(|k| k.hash == Some(hash));
         if !in_output {
             self.differs.store(true, Ordering::Relaxed);
         }
-        if let Some(k) = self.known.get(&key).filter(|k| k.fp.size == size) {
+        if let Some(k) = self.staged(slot).filter(|k| k.fp.size == size) {
             let holds = match k.hash {
                 Some(h) => h == hash,
                 None => {
@@ -356,31 +460,36 @@ impl Target {
                 }
             };
             if holds {
-                same.push((path.to_owned(), Record { hash, fp: k.fp }));
+                let record = Record { hash, fp: k.fp };
+                match slot {
+                    Some(s) => same.push((s as u32, record)),
+                    None => loose.push((path.to_owned(), record)),
+                }
                 return Ok(());
             }
         }
         let from = self.output.join(path);
-        if in_output && self.hold(path, hash, Source::File(from.clone())).is_ok() {
+        if in_output
+            && self
+                .hold(slot, path, hash, Source::File(from.clone()))
+                .is_ok()
+        {
             return Ok(());
         }
-        self.copy_new(&from, path, hash)
+        self.copy_new(slot, &from, path, hash)
     }
 
     /// A writer for the file at `path`, for files written as they are made: see [`Streamed`].
     pub(crate) fn stream(&self, path: &str) -> std::io::Result<Streamed<'_>> {
         // Compared with the output's file while the site has not differed from it, else with
         // the staging folder's.
-        let key = PathKey::of(path);
-        let in_output = !self.differs()
-            && self
-                .output_known
-                .get(&key)
-                .is_some_and(|k| k.hash.is_some());
+        let slot = self.slot(path, None);
+        let in_output =
+            !self.differs() && (self.in_output_at(slot)).is_some_and(|k| k.hash.is_some());
         let (base, old) = if in_output {
             let f = fs::File::open(self.output.join(path))?;
             (Base::Output, Some(f))
-        } else if self.known.contains_key(&key) {
+        } else if self.staged(slot).is_some() {
             (Base::Staging, Some(self.dir.open_read(path)?))
         } else {
             (Base::Staging, None)
@@ -394,6 +503,7 @@ impl Target {
         };
         Ok(Streamed {
             target: self,
+            slot,
             path: path.to_owned(),
             base,
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
@@ -422,6 +532,7 @@ enum Base {
 /// build sees by its fingerprint.
 pub struct Streamed<'a> {
     target: &'a Target,
+    slot: Option<usize>,
     path: String,
     base: Base,
     /// The old file, read as far as the new bytes agree with it.
@@ -475,25 +586,27 @@ impl Streamed<'_> {
             None if self.base == Base::Output => {
                 // Just as in the output: written into the staging folder only if needed.
                 let from = Source::File(self.target.output.join(&self.path));
-                return match self.target.hold(&self.path, hash, from) {
+                return match self.target.hold(self.slot, &self.path, hash, from) {
                     Ok(()) => Ok(()),
-                    Err(Source::File(f)) => self.target.copy_new(&f, &self.path, hash),
+                    Err(Source::File(f)) => self.target.copy_new(self.slot, &f, &self.path, hash),
                     Err(Source::Bytes(_)) => Ok(()),
                 };
             }
             None => {
-                self.target.in_output(&self.path, self.pos, hash);
+                self.target.in_output(self.slot, self.pos, hash);
                 let f = self.target.dir.open_read(&self.path)?;
                 let fp = Fingerprint::of(&f.metadata()?);
-                self.target.record(&self.path, Record { hash, fp }, false);
+                self.target
+                    .record(self.slot, &self.path, Record { hash, fp }, false);
                 return Ok(());
             }
         };
         if self.base == Base::Staging {
-            self.target.in_output(&self.path, self.pos, hash);
+            self.target.in_output(self.slot, self.pos, hash);
         }
         let fp = Fingerprint::of(&file.metadata()?);
-        self.target.record(&self.path, Record { hash, fp }, true);
+        self.target
+            .record(self.slot, &self.path, Record { hash, fp }, true);
         Ok(())
     }
 }
@@ -540,14 +653,19 @@ impl Write for Streamed<'_> {
 mod tests {
     use super::*;
 
-    fn target(dir: &Path, files: &[(&str, &[u8])]) -> Target {
-        let mut known = Map::default();
+    /// A folder holding `files`, to be brought up to date to a plan of `plan` (which may
+    /// leave some of the files written out of it).
+    fn target(dir: &Path, files: &[(&str, &[u8])], plan: &[&str]) -> Target {
+        let slots = Slots::new(plan);
+        let mut known = vec![None; slots.len()];
         for (p, b) in files {
             fs::write(dir.join(p), b).unwrap();
             let fp = Fingerprint::of(&fs::metadata(dir.join(p)).unwrap());
-            known.insert(PathKey::of(p), Known { fp, hash: None });
+            known[slots.of(p).unwrap()] = Some(Known { fp, hash: None });
         }
-        Target::new(OpenDir::open(dir).unwrap(), known)
+        let mut t = Target::new(OpenDir::open(dir).unwrap());
+        t.set_known(slots, known);
+        t
     }
 
     #[test]
@@ -566,7 +684,8 @@ mod tests {
             .filter(|c| c.0 != "new")
             .map(|c| (c.0, old))
             .collect();
-        let t = target(dir.path(), &files);
+        let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
+        let t = target(dir.path(), &files, &names);
         for (name, pieces, changes) in cases {
             let before = fs::metadata(dir.path().join(name))
                 .ok()
@@ -590,12 +709,14 @@ mod tests {
                 unchanged: 1
             }
         );
-        let records = t.records();
-        assert_eq!(records.len(), 6);
-        for (p, r) in records {
+        let (placed, loose) = t.records();
+        assert!(loose.is_empty());
+        assert_eq!(placed.iter().flatten().count(), 6);
+        for (slot, r) in placed.into_iter().enumerate() {
+            let (p, r) = (names[slot], r.unwrap());
             assert_eq!(
                 r.hash,
-                manifest::hash(&fs::read(dir.path().join(&p)).unwrap())
+                manifest::hash(&fs::read(dir.path().join(p)).unwrap())
             );
         }
     }
@@ -603,7 +724,9 @@ mod tests {
     #[test]
     fn whole_files_are_written_only_when_their_bytes_differ() {
         let dir = tempfile::tempdir().unwrap();
-        let t = target(dir.path(), &[("a", b"same"), ("b", b"old!"), ("c", b"old")]);
+        // `d` is not in the plan: written all the same, and recorded by its path.
+        let files: [(&str, &[u8]); 3] = [("a", b"same"), ("b", b"old!"), ("c", b"old")];
+        let t = target(dir.path(), &files, &["a", "b", "c"]);
         t.put("a", b"same").unwrap();
         t.put("b", b"new!").unwrap();
         t.put("c", b"longer").unwrap();
@@ -617,5 +740,16 @@ mod tests {
         );
         assert_eq!(fs::read(dir.path().join("b")).unwrap(), b"new!");
         assert_eq!(fs::read(dir.path().join("c")).unwrap(), b"longer");
+        let (placed, loose) = t.records();
+        let hashes: Vec<u128> = placed.iter().map(|r| r.unwrap().hash).collect();
+        assert_eq!(
+            hashes,
+            [b"same" as &[u8], b"new!", b"longer"].map(manifest::hash)
+        );
+        assert_eq!(loose.len(), 1);
+        assert_eq!(
+            (loose[0].0.as_str(), loose[0].1.hash),
+            ("d", manifest::hash(b"new file"))
+        );
     }
 }
