@@ -325,7 +325,7 @@ pub struct Staging {
     /// those the staging folder had, as found, and the folders this build changed since
     /// (their fingerprints are taken again for the manifest).
     folders: Vec<String>,
-    found_folders: Map<String, super::manifest::Fingerprint>,
+    found_folders: Map<PathKey, super::manifest::Fingerprint>,
     touched: Vec<String>,
     /// Held until the build ends: one build at a time updates the staging folder.
     _lock: fs::File,
@@ -422,8 +422,11 @@ impl Staging {
         // The folders kept are those the staging folder already has (and the site needs).
         let present = &self.found_folders;
         let (folders, levels) = rayon::join(
-            || dirs.iter().map(|d| d.to_string()).collect(),
-            || survey::levels(dirs.iter().copied().filter(|d| !present.contains_key(*d))),
+            || dirs.values().map(|d| d.to_string()).collect(),
+            || {
+                let missing = dirs.iter().filter(|(k, _)| !present.contains_key(*k));
+                survey::levels(missing.map(|(_, d)| *d))
+            },
         );
         self.folders = folders;
         for d in levels.iter().flatten() {
@@ -471,7 +474,9 @@ impl Staging {
     /// and nothing else.
     fn output_is_as_recorded(&self) -> bool {
         let home = &self.home;
-        let dirs: Set<&str> = self.folders.iter().map(String::as_str).collect();
+        let dirs: survey::Folders = (self.folders.iter())
+            .map(|d| (PathKey::of(d), d.as_str()))
+            .collect();
         let (known, extra) = survey_output(&self.out, home).compare(self.target.slots(), &dirs);
         !extra && self.target.output_matches(&known)
     }
@@ -488,7 +493,7 @@ impl Staging {
             (self.folders.par_iter().map(String::as_str))
                 .chain([""].into_par_iter())
                 .filter_map(|d| {
-                    let fp = match self.found_folders.get(d) {
+                    let fp = match self.found_folders.get(&PathKey::of(d)) {
                         Some(fp) if !touched.contains(d) => *fp,
                         _ => match self.target.dir.stat(d) {
                             Ok((super::open_dir::Node::Dir, fp)) => fp,

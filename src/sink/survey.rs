@@ -65,22 +65,22 @@ pub struct Pruned {
     pub removed: usize,
     /// Whether the folder had a whole manifest.
     pub had_manifest: bool,
-    /// The folders kept, with their fingerprints as found.
-    pub folders: Map<String, Fingerprint>,
+    /// The folders kept, by the key of their path, with their fingerprints as found.
+    pub folders: Map<PathKey, Fingerprint>,
     /// Folders in which something was removed (their fingerprints changed).
     pub touched: Vec<String>,
 }
 
 /// What [`Survey::prune`] does with one name it found.
-enum Fate<'a> {
+enum Fate {
     /// Nothing: it is inside a folder removed whole (`true`: a file, counted as removed).
     WithFolder(bool),
     /// Remove it (`true`: a folder, with everything in it).
     Remove(bool),
     /// A file of the new site, in this slot: keep its record.
     File(usize, Known),
-    /// A folder of the new site, with its name.
-    Folder(std::borrow::Cow<'a, str>, Fingerprint),
+    /// A folder of the new site, by the key of its path.
+    Folder(PathKey, Fingerprint),
     /// Something kept that needs no record.
     Nothing,
 }
@@ -224,13 +224,13 @@ impl Survey {
     /// Remove from `dir` (the folder surveyed) every file and folder that is not one of
     /// the new site's files (`slots`) or an ancestor of one (`dirs`), then return what is
     /// left to compare.
-    pub fn prune(self, dir: &Path, slots: &Slots, dirs: &Set<&str>) -> std::io::Result<Pruned> {
+    pub fn prune(self, dir: &Path, slots: &Slots, dirs: &Folders) -> std::io::Result<Pruned> {
         // The folders to remove, found first: everything inside them goes with them. (Sorting
         // every path instead, so that a folder comes before what it holds, was most of this
         // function's time at 100,000 entries.)
         let in_site = |rel: &Path| {
             rel.to_str()
-                .is_some_and(|n| dirs.contains(slashed(n).as_ref()))
+                .is_some_and(|n| dirs.contains_key(&PathKey::of(&slashed(n))))
         };
         let gone: Set<PathBuf> = (self.found.par_iter())
             .filter(|(rel, kind)| matches!(kind, Kind::Dir(_)) && !in_site(rel))
@@ -264,7 +264,7 @@ impl Survey {
         // filling the maps, in the order found.
         // The files come first, in the manifest's order: when it was written for the same
         // plan, each is in the slot of its place.
-        let fates: Vec<Fate<'_>> = (self.found.par_iter().enumerate())
+        let fates: Vec<Fate> = (self.found.par_iter().enumerate())
             .map(|(i, (rel, kind))| {
                 let (rel, kind) = (rel.as_path(), *kind);
                 if !gone.is_empty() && inside_gone(rel) {
@@ -279,7 +279,7 @@ impl Survey {
                     _ => None,
                 };
                 let kept = match (&kind, &name) {
-                    (Kind::Dir(_), Some(n)) => dirs.contains(n.as_ref()),
+                    (Kind::Dir(_), Some(n)) => dirs.contains_key(&PathKey::of(n)),
                     (Kind::File(..), _) => slot.is_some(),
                     _ => false,
                 };
@@ -294,7 +294,7 @@ impl Survey {
                         });
                         Fate::File(slot, Known { fp, hash })
                     }
-                    (Kind::Dir(fp), _, Some(n)) => Fate::Folder(n, fp),
+                    (Kind::Dir(fp), _, Some(n)) => Fate::Folder(PathKey::of(&n), fp),
                     _ => Fate::Nothing,
                 }
             })
@@ -324,7 +324,7 @@ impl Survey {
             || {
                 (fates.iter())
                     .filter_map(|fate| match fate {
-                        Fate::Folder(name, fp) => Some((name.to_string(), *fp)),
+                        Fate::Folder(key, fp) => Some((*key, *fp)),
                         _ => None,
                     })
                     .collect()
@@ -340,7 +340,7 @@ impl Survey {
     /// Compare a folder that must not change (the output) with the new site: the files of
     /// the site (`slots`) it holds as its manifest records them, by slot, and whether it has
     /// anything else.
-    pub fn compare(self, slots: &Slots, dirs: &Set<&str>) -> (Vec<Option<Known>>, bool) {
+    pub fn compare(self, slots: &Slots, dirs: &Folders) -> (Vec<Option<Known>>, bool) {
         let manifest = self.manifest.unwrap_or_default();
         let mut known = vec![None; slots.len()];
         let mut extra = false;
@@ -351,7 +351,7 @@ impl Survey {
                 continue;
             };
             match kind {
-                Kind::Dir(_) if dirs.contains(n.as_ref()) => {}
+                Kind::Dir(_) if dirs.contains_key(&PathKey::of(&n)) => {}
                 Kind::File(fp, hash) => {
                     let Some(slot) = slots.find_hinted(PathKey::of(&n), self.places.get(i)) else {
                         extra = true;
@@ -432,16 +432,25 @@ fn read_folder<'s>(
         .append(&mut here);
 }
 
+/// Folders by the key of their path ([`PathKey`]): looking 100,000 folders up by their text,
+/// several times a build, compared each probe's key with a path elsewhere in memory.
+pub type Folders<'a> = Map<PathKey, &'a str>;
+
 /// Every folder the files at `files` (relative, `/`-separated) need, ancestors included.
-pub fn folders<'a>(files: impl Iterator<Item = &'a str>) -> Set<&'a str> {
+pub fn folders<'a>(files: impl Iterator<Item = &'a str>) -> Folders<'a> {
+    use std::collections::hash_map::Entry;
     // A folder present means its ancestors are too, so the climb stops there.
-    let mut dirs: Set<&str> = Set::default();
+    let mut dirs = Folders::default();
     for f in files {
         let mut path = f;
         while let Some((parent, _)) = path.rsplit_once('/') {
-            if parent.is_empty() || !dirs.insert(parent) {
+            if parent.is_empty() {
                 break;
             }
+            match dirs.entry(PathKey::of(parent)) {
+                Entry::Occupied(_) => break,
+                Entry::Vacant(v) => v.insert(parent),
+            };
             path = parent;
         }
     }
@@ -451,7 +460,7 @@ pub fn folders<'a>(files: impl Iterator<Item = &'a str>) -> Set<&'a str> {
 /// [`folders`] of `files`, its halves found on two threads and then merged (a folder needed
 /// by both halves is found twice, which is cheap: most files share their folders with their
 /// neighbours in the plan's order).
-pub fn folders_par<'a>(files: &[&'a str]) -> Set<&'a str> {
+pub fn folders_par<'a>(files: &[&'a str]) -> Folders<'a> {
     if files.len() < 4096 {
         return folders(files.iter().copied());
     }
@@ -546,9 +555,11 @@ mod tests {
             assert_eq!(known.hash, Some(i as u128 + 100), "{n}'s recorded hash");
         }
         assert_eq!(pruned.known.len(), 3);
-        let mut kept: Vec<&str> = pruned.folders.keys().map(String::as_str).collect();
-        kept.sort_unstable();
-        assert_eq!(kept, ["a", "a/b"]);
+        assert_eq!(pruned.folders.len(), 2);
+        for kept in ["a", "a/b"] {
+            let fp = pruned.folders.get(&PathKey::of(kept)).expect("kept");
+            assert_eq!(*fp, fp_of(&site.join(kept)), "{kept}");
+        }
     }
 
     #[test]
@@ -609,7 +620,10 @@ mod tests {
             expected.insert(format!("releases/r{}", i % 7));
             expected.insert(format!("releases/r{}/e{}", i % 7, i / 3));
         }
-        let mut found: Vec<&str> = halves.into_iter().collect();
+        for (key, name) in &halves {
+            assert_eq!(*key, PathKey::of(name));
+        }
+        let mut found: Vec<&str> = halves.into_values().collect();
         found.sort_unstable();
         assert_eq!(
             found,
