@@ -530,12 +530,7 @@ impl Staging {
     /// (see [`Staging::output_hash`]): pages that are not rendered again. In parallel, in
     /// batches (each batch's records are added at once).
     pub fn keep<S: AsRef<str> + Sync>(&self, files: &[(S, u128)]) -> Result<(), Diagnostic> {
-        files.par_chunks(512).try_for_each(|batch| {
-            let batch = batch
-                .iter()
-                .map(|(path, hash)| (None, path.as_ref(), *hash));
-            (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
-        })
+        self.keep_each(files, |(path, hash)| (None, path.as_ref(), *hash))
     }
 
     /// [`Staging::keep`] of files each given with the slot it may be in (see
@@ -544,10 +539,21 @@ impl Staging {
         &self,
         files: &[(usize, S, u128)],
     ) -> Result<(), Diagnostic> {
+        self.keep_each(files, |(slot, path, hash)| {
+            (Some(*slot), path.as_ref(), *hash)
+        })
+    }
+
+    /// Keep `files`, each given as `item` makes it (slot hint, path, hash): in parallel, in
+    /// batches (each batch's records are added at once).
+    fn keep_each<'f, T: Sync>(
+        &self,
+        files: &'f [T],
+        item: impl Fn(&'f T) -> (Option<usize>, &'f str, u128) + Sync,
+    ) -> Result<(), Diagnostic> {
         files.par_chunks(512).try_for_each(|batch| {
-            let batch =
-                (batch.iter()).map(|(slot, path, hash)| (Some(*slot), path.as_ref(), *hash));
-            (self.target.keep(batch)).map_err(|(path, e)| write_err(&self.dir().join(path), e))
+            (self.target.keep(batch.iter().map(&item)))
+                .map_err(|(path, e)| write_err(&self.dir().join(path), e))
         })
     }
 

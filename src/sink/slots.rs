@@ -92,9 +92,9 @@ impl Slots {
     }
 
     /// [`Slots::find_at`] with a hint if there is one.
-    pub fn find_hinted(&self, key: PathKey, hint: Option<&u32>) -> Option<usize> {
+    pub fn find_hinted(&self, key: PathKey, hint: Option<usize>) -> Option<usize> {
         match hint {
-            Some(h) => self.find_at(key, *h as usize),
+            Some(h) => self.find_at(key, h),
             None => self.find(key),
         }
     }

@@ -274,7 +274,7 @@ impl Survey {
                 // A file's slot among the site's files.
                 let slot = match (&kind, &name) {
                     (Kind::File(..), Some(n)) => {
-                        slots.find_hinted(PathKey::of(n), self.places.get(i))
+                        slots.find_hinted(PathKey::of(n), place(&self.places, i))
                     }
                     _ => None,
                 };
@@ -353,7 +353,8 @@ impl Survey {
             match kind {
                 Kind::Dir(_) if dirs.contains_key(&PathKey::of(&n)) => {}
                 Kind::File(fp, hash) => {
-                    let Some(slot) = slots.find_hinted(PathKey::of(&n), self.places.get(i)) else {
+                    let Some(slot) = slots.find_hinted(PathKey::of(&n), place(&self.places, i))
+                    else {
                         extra = true;
                         continue;
                     };
@@ -381,6 +382,12 @@ impl Survey {
 fn drop_aside<T: Send + 'static>(v: T) {
     // If no thread can be started, the closure and `v` with it are dropped here.
     let _ = std::thread::Builder::new().spawn(move || drop(v));
+}
+
+/// The place in the manifest of the `i`th name a survey found, if it was looked up by its
+/// record (see `Survey::places`).
+fn place(places: &[u32], i: usize) -> Option<usize> {
+    places.get(i).map(|p| *p as usize)
 }
 
 /// A relative path with `/` separators.

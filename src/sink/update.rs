@@ -119,11 +119,7 @@ impl Target {
 
     /// The slot of `path`, trying `hint` first (see `Slots::find_at`).
     fn slot(&self, path: &str, hint: Option<usize>) -> Option<usize> {
-        let key = super::PathKey::of(path);
-        match hint {
-            Some(h) => self.slots.find_at(key, h),
-            None => self.slots.find(key),
-        }
+        self.slots.find_hinted(super::PathKey::of(path), hint)
     }
 
     fn staged(&self, slot: Option<usize>) -> Option<&Known> {
