@@ -106,7 +106,7 @@ pub fn survey(out: &Path) -> std::io::Result<Outcome> {
         return Ok(Outcome::Nothing);
     };
     drop(bytes);
-    if m.folders.is_empty() {
+    if m.folders_len() == 0 {
         return Ok(Outcome::Nothing);
     }
     let open = OpenDir::open(&spare)?;
@@ -117,17 +117,25 @@ pub fn survey(out: &Path) -> std::io::Result<Outcome> {
     };
     let (folders, files): (Vec<_>, Vec<_>) = rayon::join(
         || {
-            (m.folders.par_iter())
-                .filter_map(|(p, fp)| differs(p, (Node::Dir, *fp)))
+            (0..m.folders_len())
+                .into_par_iter()
+                .filter_map(|i| {
+                    let (p, fp) = m.folder(i);
+                    differs(p, (Node::Dir, *fp))
+                })
                 .collect()
         },
         || {
-            (m.files.par_iter())
-                .filter_map(|(p, r)| differs(p, (Node::File, r.fp)))
+            (0..m.files_len())
+                .into_par_iter()
+                .filter_map(|i| {
+                    let (p, r) = m.file(i);
+                    differs(p, (Node::File, r.fp))
+                })
                 .collect()
         },
     );
-    let looked = m.folders.len() + m.files.len();
+    let looked = m.folders_len() + m.files_len();
     let deviations: Vec<(String, Deviation)> = folders.into_iter().chain(files).collect();
     let count = deviations.len();
     manifest::write_sealed(&path(&home), &encode(ino, &before, &deviations))?;

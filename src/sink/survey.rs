@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::ahead::Ahead;
-use super::manifest::{self, Fingerprint, Record};
+use super::manifest::{self, Fingerprint, Manifest, Record};
 use super::open_dir::{Node, OpenDir};
 use super::slots::Slots;
 use super::{Map, PathKey, Set};
@@ -43,17 +43,48 @@ enum Kind {
     Other,
 }
 
+/// What a survey saw of a name its manifest records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// There, as recorded.
+    AsRecorded,
+    /// There, otherwise than recorded (what it is now is kept beside: a few names).
+    Otherwise,
+    /// Not there (or, for a folder, no longer a folder).
+    Gone,
+    /// In a folder that was read instead (what it is now is among the names found).
+    Read,
+}
+
 /// The staging folder as found.
 #[derive(Debug, Default)]
 pub struct Survey {
-    /// Everything under the folder, relative to it (paths that are not UTF-8 too: they are
-    /// never part of a site).
+    /// The manifest the folder was looked at by, name by name (see the module's header):
+    /// none when it was walked.
+    listing: Option<Manifest>,
+    /// What was seen of each file and each folder the manifest records, by place (a manifest
+    /// written for the same plan has each file in its slot), and of those seen otherwise than
+    /// recorded, what they are now.
+    files: Vec<Seen>,
+    folders: Vec<Seen>,
+    files_otherwise: Map<usize, Kind>,
+    folders_otherwise: Map<usize, Fingerprint>,
+    /// What reading folders found (everything when the folder was walked), relative to it
+    /// (paths that are not UTF-8 too: they are never part of a site).
     found: Vec<(PathBuf, Kind)>,
-    /// The place in the manifest of each of the first names of `found` (those looked up by
-    /// their record): a manifest written for the same plan has each file in its slot.
-    places: Vec<u32>,
-    /// The manifest's records not already looked up into `found`.
+    /// The records of the files found by reading folders, by path.
     manifest: Option<Map<String, Record>>,
+}
+
+/// One name a survey saw.
+struct Name<'a> {
+    /// Its path relative to the folder, as found.
+    rel: &'a Path,
+    /// The same, `/`-separated, if it is UTF-8.
+    name: Option<std::borrow::Cow<'a, str>>,
+    kind: Kind,
+    /// Its place in the manifest, if it was looked at by its record.
+    place: Option<usize>,
 }
 
 /// How the staging folder was brought in line with a plan.
@@ -71,17 +102,19 @@ pub struct Pruned {
     pub touched: Vec<String>,
 }
 
-/// What [`Survey::prune`] does with one name it found.
+/// What [`Survey::prune`] does with one name it saw (small: one for each of 540,000 names
+/// at 100,000 entries; what a kept name is, is looked up again when it is kept).
+#[derive(Clone, Copy)]
 enum Fate {
     /// Nothing: it is inside a folder removed whole (`true`: a file, counted as removed).
     WithFolder(bool),
     /// Remove it (`true`: a folder, with everything in it).
     Remove(bool),
     /// A file of the new site, in this slot: keep its record.
-    File(usize, Known),
-    /// A folder of the new site, by the key of its path.
-    Folder(PathKey, Fingerprint),
-    /// Something kept that needs no record.
+    File(u32),
+    /// A folder of the new site.
+    Folder,
+    /// Nothing to do: not seen, or kept with no record.
     Nothing,
 }
 
@@ -133,79 +166,85 @@ impl Survey {
         let (Some(m), Ok(open)) = (manifest, OpenDir::open(dir)) else {
             return Survey::take(dir, home, ino);
         };
-        if m.folders.is_empty() {
+        if m.folders_len() == 0 {
             return Survey::take(dir, home, ino);
         }
-        let manifest::Manifest {
-            files,
-            folders: recorded_folders,
-        } = m;
         let look = |p: &str, recorded: (Node, Fingerprint)| match ahead {
             Some(a) => a.look(p, recorded),
             None => open.stat(p),
         };
         // Each recorded folder: still a folder, and still as recorded?
-        let looked_at: Vec<(&str, Option<(Fingerprint, bool)>)> = (recorded_folders.par_iter())
-            .map(|(p, was)| match look(p, (Node::Dir, *was)) {
-                Ok((Node::Dir, now)) => (p.as_str(), Some((now, now == *was))),
-                _ => (p.as_str(), None),
-            })
+        let (folders, folders_otherwise) = seen_all(m.folders_len(), |j| {
+            let (p, was) = m.folder(j);
+            match look(p, (Node::Dir, *was)) {
+                Ok((Node::Dir, now)) if now == *was => Ok(None),
+                Ok((Node::Dir, now)) => Ok(Some(now)),
+                _ => Err(Seen::Gone),
+            }
+        });
+        // The recorded folders no longer as recorded: changed, or gone. A build leaves none
+        // but the top folder (the exchange changes its times); a name added or removed by
+        // hand (or by a killed build) a few more.
+        let unsettled: Set<&str> = (folders.iter().enumerate())
+            .filter(|(_, seen)| **seen != Seen::AsRecorded)
+            .map(|(j, _)| m.folder(j).0)
             .collect();
-        let folders: Map<&str, (Fingerprint, bool)> = (looked_at.iter())
-            .filter_map(|(p, f)| Some((*p, (*f)?)))
-            .collect();
-        // The recorded folders no longer as recorded: changed, or gone. A build leaves none;
-        // a name added or removed by hand (or by a killed build) a few.
-        let unsettled: Set<&str> = (looked_at.iter())
-            .filter(|(_, f)| !f.is_some_and(|f| f.1))
-            .map(|(p, _)| *p)
-            .collect();
-        drop(looked_at);
         // A file in a folder as recorded: its name is there, its content may have changed.
         // The files of the unsettled folders are found by reading those folders (their
         // records are kept for them). A file whose folder was not recorded is looked at too,
         // which finds it as it is. (Testing each file's folder against the few unsettled
         // ones, not looking it up among every folder found, which was half of this survey's
         // CPU at 100,000 entries whenever a single folder had changed.)
-        let files = files.into_iter().enumerate();
-        let (looked, rest): (Vec<_>, Vec<_>) = match unsettled.is_empty() {
-            true => (files.collect(), Vec::new()),
-            false => files.partition(|(_, (p, _))| !unsettled.contains(parent(p))),
-        };
-        let (mut found, places): (Vec<(PathBuf, Kind)>, Vec<u32>) = (looked.into_par_iter())
-            .filter_map(|(place, (p, r)): (usize, (String, Record))| {
-                let kind = match look(&p, (Node::File, r.fp)) {
-                    Ok((Node::File, fp)) => Kind::File(fp, (fp == r.fp).then_some(r.hash)),
-                    Ok(_) => Kind::Other,
-                    Err(_) => return None,
-                };
-                Some(((PathBuf::from(p), kind), place as u32))
-            })
-            .unzip();
-        found.extend(
-            (folders.iter())
-                .filter(|(p, _)| !p.is_empty())
-                .map(|(p, (fp, _))| (PathBuf::from(*p), Kind::Dir(*fp))),
-        );
-        // A folder that changed (an unsettled one still there) is read: each name in it, and
-        // everything under a folder that is not a recorded one.
-        let changed: Vec<&str> = (unsettled.iter().copied())
-            .filter(|p| folders.contains_key(p))
-            .collect();
-        let more = Mutex::new(Vec::new());
-        let recorded = |r: &Path| r.to_str().is_some_and(|r| folders.contains_key(r));
-        rayon::scope(|s| {
-            for folder in &changed {
-                let (abs, rel) = (dir.join(folder), PathBuf::from(*folder));
-                let (more, recorded) = (&more, &recorded);
-                s.spawn(move |s| read_folder(s, abs, rel, more, recorded));
+        let (files, files_otherwise) = seen_all(m.files_len(), |i| {
+            let (p, r) = m.file(i);
+            if !unsettled.is_empty() && unsettled.contains(parent(p)) {
+                return Err(Seen::Read);
+            }
+            match look(p, (Node::File, r.fp)) {
+                Ok((Node::File, fp)) if fp == r.fp => Ok(None),
+                Ok((Node::File, fp)) => Ok(Some(Kind::File(fp, None))),
+                Ok(_) => Ok(Some(Kind::Other)),
+                Err(_) => Err(Seen::Gone),
             }
         });
-        found.append(&mut more.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let rest: Map<String, Record> = (files.iter().enumerate())
+            .filter(|(_, seen)| **seen == Seen::Read)
+            .map(|(i, _)| {
+                let (p, r) = m.file(i);
+                (p.to_string(), *r)
+            })
+            .collect();
+        // A folder that changed (an unsettled one still there) is read: each name in it, and
+        // everything under a folder that is not a recorded one.
+        let changed: Vec<&str> = (folders.iter().enumerate())
+            .filter(|(_, seen)| **seen == Seen::Otherwise)
+            .map(|(j, _)| m.folder(j).0)
+            .collect();
+        let more = Mutex::new(Vec::new());
+        if !changed.is_empty() {
+            let present: Set<&str> = (0..m.folders_len())
+                .into_par_iter()
+                .filter(|j| folders[*j] != Seen::Gone)
+                .map(|j| m.folder(j).0)
+                .collect();
+            let recorded = |r: &Path| r.to_str().is_some_and(|r| present.contains(r));
+            rayon::scope(|s| {
+                for folder in &changed {
+                    let (abs, rel) = (dir.join(folder), PathBuf::from(*folder));
+                    let (more, recorded) = (&more, &recorded);
+                    s.spawn(move |s| read_folder(s, abs, rel, more, recorded));
+                }
+            });
+        }
+        drop((unsettled, changed));
         Survey {
-            found,
-            places,
-            manifest: Some(rest.into_iter().map(|(_, file)| file).collect()),
+            listing: Some(m),
+            files,
+            folders,
+            files_otherwise,
+            folders_otherwise,
+            found: more.into_inner().unwrap_or_else(|e| e.into_inner()),
+            manifest: Some(rest),
         }
     }
 
@@ -215,30 +254,108 @@ impl Survey {
         rayon::scope(|s| read_folder(s, dir.to_path_buf(), PathBuf::new(), &found, &|_| false));
         Survey {
             found: found.into_inner().unwrap_or_else(|e| e.into_inner()),
-            places: Vec::new(),
             manifest: manifest::read(&manifest::path(home, ino))
-                .map(|m| m.files.into_iter().collect()),
+                .map(|m| m.files().map(|(p, r)| (p.to_string(), *r)).collect()),
+            ..Survey::default()
         }
+    }
+
+    /// How many names [`Survey::seen`] goes through: the recorded files, the recorded
+    /// folders, then the names found by reading folders.
+    fn len(&self) -> usize {
+        self.files.len() + self.folders.len() + self.found.len()
+    }
+
+    /// The `k`th name (see [`Survey::len`]), if it was seen (the top folder is not one).
+    fn seen(&self, k: usize) -> Option<Name<'_>> {
+        let (nf, nd) = (self.files.len(), self.folders.len());
+        fn recorded(p: &str, kind: Kind, place: Option<usize>) -> Name<'_> {
+            Name {
+                rel: Path::new(p),
+                name: Some(std::borrow::Cow::Borrowed(p)),
+                kind,
+                place,
+            }
+        }
+        match (k < nf, k < nf + nd, self.listing.as_ref()) {
+            (true, _, Some(m)) => {
+                let (p, r) = m.file(k);
+                let kind = match self.files[k] {
+                    Seen::AsRecorded => Kind::File(r.fp, Some(r.hash)),
+                    Seen::Otherwise => *self.files_otherwise.get(&k)?,
+                    Seen::Gone | Seen::Read => return None,
+                };
+                Some(recorded(p, kind, Some(k)))
+            }
+            (false, true, Some(m)) => {
+                let j = k - nf;
+                let (p, fp) = m.folder(j);
+                let fp = match self.folders[j] {
+                    _ if p.is_empty() => return None,
+                    Seen::AsRecorded => *fp,
+                    Seen::Otherwise => *self.folders_otherwise.get(&j)?,
+                    Seen::Gone | Seen::Read => return None,
+                };
+                Some(recorded(p, Kind::Dir(fp), None))
+            }
+            _ => {
+                let (rel, kind) = self.found.get(k - nf - nd)?;
+                Some(Name {
+                    rel,
+                    name: rel.to_str().map(slashed),
+                    kind: *kind,
+                    place: None,
+                })
+            }
+        }
+    }
+
+    /// What is known of a file seen: its fingerprint, and the hash of its bytes when its
+    /// record holds.
+    fn known(&self, seen: &Name) -> Option<Known> {
+        let Kind::File(fp, hash) = seen.kind else {
+            return None;
+        };
+        let hash = hash.or_else(|| {
+            let records = self.manifest.as_ref()?;
+            let r = records.get(seen.name.as_deref()?)?;
+            (r.fp == fp).then_some(r.hash)
+        });
+        Some(Known { fp, hash })
+    }
+
+    /// Every name seen, with what `f` makes of it (on every core).
+    fn each_seen<T: Send>(&self, f: impl Fn(Option<Name>) -> T + Sync) -> Vec<T> {
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|k| f(self.seen(k)))
+            .collect()
     }
 
     /// Remove from `dir` (the folder surveyed) every file and folder that is not one of
     /// the new site's files (`slots`) or an ancestor of one (`dirs`), then return what is
     /// left to compare.
     pub fn prune(self, dir: &Path, slots: &Slots, dirs: &Folders) -> std::io::Result<Pruned> {
+        let in_site = |n: &Option<std::borrow::Cow<str>>| {
+            n.as_ref()
+                .is_some_and(|n| dirs.contains_key(&PathKey::of(n)))
+        };
         // The folders to remove, found first: everything inside them goes with them. (Sorting
         // every path instead, so that a folder comes before what it holds, was most of this
         // function's time at 100,000 entries.)
-        let in_site = |rel: &Path| {
-            rel.to_str()
-                .is_some_and(|n| dirs.contains_key(&PathKey::of(&slashed(n))))
-        };
-        let gone: Set<PathBuf> = (self.found.par_iter())
-            .filter(|(rel, kind)| matches!(kind, Kind::Dir(_)) && !in_site(rel))
-            .map(|(rel, _)| rel.clone())
-            .collect();
+        let gone: Set<PathBuf> = (self.each_seen(|seen| match seen {
+            Some(s) if matches!(s.kind, Kind::Dir(_)) && !in_site(&s.name) => {
+                Some(s.rel.to_path_buf())
+            }
+            _ => None,
+        }))
+        .into_iter()
+        .flatten()
+        .collect();
         let inside_gone = |rel: &Path| rel.ancestors().skip(1).any(|a| gone.contains(a));
         let mut pruned = Pruned {
-            had_manifest: self.manifest.is_some(),
+            had_manifest: self.listing.is_some() || self.manifest.is_some(),
             ..Pruned::default()
         };
         // What is removed: its path made and its folder noted only then (allocating
@@ -258,52 +375,37 @@ impl Survey {
             touched.push(parent.unwrap_or_default().into_owned());
             Ok(())
         };
-        let manifest = self.manifest.unwrap_or_default();
         // What becomes of each name is decided on every core (keying and looking up 540,000
         // names on one was most of this function's time at 100,000 entries); removing, and
-        // filling the maps, in the order found.
-        // The files come first, in the manifest's order: when it was written for the same
-        // plan, each is in the slot of its place.
-        let fates: Vec<Fate> = (self.found.par_iter().enumerate())
-            .map(|(i, (rel, kind))| {
-                let (rel, kind) = (rel.as_path(), *kind);
-                if !gone.is_empty() && inside_gone(rel) {
-                    return Fate::WithFolder(matches!(kind, Kind::File(..) | Kind::Other));
-                }
-                let name = rel.to_str().map(slashed);
-                // A file's slot among the site's files.
-                let slot = match (&kind, &name) {
-                    (Kind::File(..), Some(n)) => {
-                        slots.find_hinted(PathKey::of(n), place(&self.places, i))
+        // filling the maps, in the order seen. A recorded file names its place in the
+        // manifest: when it was written for the same plan, that is its slot.
+        let fates: Vec<Fate> = self.each_seen(|seen| {
+            let Some(s) = seen else {
+                return Fate::Nothing;
+            };
+            if !gone.is_empty() && inside_gone(s.rel) {
+                return Fate::WithFolder(matches!(s.kind, Kind::File(..) | Kind::Other));
+            }
+            match s.kind {
+                Kind::File(..) => {
+                    let name = s.name.as_deref();
+                    match name.and_then(|n| slots.find_hinted(PathKey::of(n), s.place)) {
+                        Some(slot) => Fate::File(slot as u32),
+                        None => Fate::Remove(false),
                     }
-                    _ => None,
-                };
-                let kept = match (&kind, &name) {
-                    (Kind::Dir(_), Some(n)) => dirs.contains_key(&PathKey::of(n)),
-                    (Kind::File(..), _) => slot.is_some(),
-                    _ => false,
-                };
-                if !kept {
-                    return Fate::Remove(matches!(kind, Kind::Dir(_)));
                 }
-                match (kind, slot, name) {
-                    (Kind::File(fp, hash), Some(slot), name) => {
-                        let hash = hash.or_else(|| {
-                            let n = name.as_deref()?;
-                            (manifest.get(n)).filter(|r| r.fp == fp).map(|r| r.hash)
-                        });
-                        Fate::File(slot, Known { fp, hash })
-                    }
-                    (Kind::Dir(fp), _, Some(n)) => Fate::Folder(PathKey::of(&n), fp),
-                    _ => Fate::Nothing,
-                }
-            })
-            .collect();
-        for ((rel, _), fate) in self.found.iter().zip(&fates) {
+                Kind::Dir(_) if in_site(&s.name) => Fate::Folder,
+                Kind::Dir(_) => Fate::Remove(true),
+                Kind::Other => Fate::Remove(false),
+            }
+        });
+        for (k, fate) in fates.iter().enumerate() {
             match *fate {
                 Fate::WithFolder(file) => pruned.removed += usize::from(file),
                 Fate::Remove(dir_all) => {
-                    remove(rel, dir_all, &mut pruned.touched)?;
+                    if let Some(s) = self.seen(k) {
+                        remove(s.rel, dir_all, &mut pruned.touched)?;
+                    }
                     pruned.removed += usize::from(!dir_all);
                 }
                 _ => {}
@@ -311,68 +413,114 @@ impl Survey {
         }
         // What is kept, filled side by side (one after the other, they were a serial tenth of
         // a second at 100,000 entries).
+        let this = &self;
         (pruned.known, pruned.folders) = rayon::join(
             || {
                 let mut known = vec![None; slots.len()];
-                for fate in &fates {
-                    if let Fate::File(slot, k) = fate {
-                        known[*slot] = Some(*k);
+                for (k, fate) in fates.iter().enumerate() {
+                    if let Fate::File(slot) = fate {
+                        known[*slot as usize] = this.seen(k).and_then(|s| this.known(&s));
                     }
                 }
                 known
             },
             || {
-                (fates.iter())
-                    .filter_map(|fate| match fate {
-                        Fate::Folder(key, fp) => Some((*key, *fp)),
+                (fates.iter().enumerate())
+                    .filter(|(_, fate)| matches!(fate, Fate::Folder))
+                    .filter_map(|(k, _)| match this.seen(k)? {
+                        Name {
+                            name: Some(n),
+                            kind: Kind::Dir(fp),
+                            ..
+                        } => Some((PathKey::of(&n), fp)),
                         _ => None,
                     })
                     .collect()
             },
         );
         drop(fates);
-        drop_aside((self.found, self.places, manifest));
+        drop_aside(self);
         Ok(pruned)
     }
-}
 
-impl Survey {
     /// Compare a folder that must not change (the output) with the new site: the files of
     /// the site (`slots`) it holds as its manifest records them, by slot, and whether it has
     /// anything else.
     pub fn compare(self, slots: &Slots, dirs: &Folders) -> (Vec<Option<Known>>, bool) {
-        let manifest = self.manifest.unwrap_or_default();
         let mut known = vec![None; slots.len()];
         let mut extra = false;
-        for (i, (rel, kind)) in self.found.iter().enumerate() {
-            let kind = *kind;
-            let Some(n) = rel.to_str().map(slashed) else {
+        for k in 0..self.len() {
+            let Some(seen) = self.seen(k) else {
+                continue;
+            };
+            let Some(n) = seen.name.as_deref() else {
                 extra = true;
                 continue;
             };
-            match kind {
-                Kind::Dir(_) if dirs.contains_key(&PathKey::of(&n)) => {}
-                Kind::File(fp, hash) => {
-                    let Some(slot) = slots.find_hinted(PathKey::of(&n), place(&self.places, i))
-                    else {
+            match seen.kind {
+                Kind::Dir(_) if dirs.contains_key(&PathKey::of(n)) => {}
+                Kind::File(..) => {
+                    let Some(slot) = slots.find_hinted(PathKey::of(n), seen.place) else {
                         extra = true;
                         continue;
                     };
-                    let hash = hash.or_else(|| {
-                        (manifest.get(n.as_ref()))
-                            .filter(|r| r.fp == fp)
-                            .map(|r| r.hash)
-                    });
-                    if hash.is_some() {
-                        known[slot] = Some(Known { fp, hash });
+                    if let Some(k) = self.known(&seen).filter(|k| k.hash.is_some()) {
+                        known[slot] = Some(k);
                     }
                 }
                 _ => extra = true,
             }
         }
-        drop_aside((self.found, self.places, manifest));
+        drop_aside(self);
         (known, extra)
     }
+
+    /// Every name seen (for tests).
+    #[cfg(test)]
+    fn names(&self) -> Vec<PathBuf> {
+        (0..self.len())
+            .filter_map(|k| Some(self.seen(k)?.rel.to_path_buf()))
+            .collect()
+    }
+}
+
+/// What was seen of `n` recorded names, by place, and what those seen otherwise than
+/// recorded are now: `look(i)` gives `Ok(None)` for the `i`th as recorded, `Ok(Some(x))`
+/// for it seen as `x`, `Err(seen)` for it gone or read with its folder. On every core, in
+/// parts sized in advance (one byte a name; collecting each name's finding as it came was
+/// most of this survey's page faults).
+fn seen_all<T: Send>(
+    n: usize,
+    look: impl Fn(usize) -> Result<Option<T>, Seen> + Sync,
+) -> (Vec<Seen>, Map<usize, T>) {
+    const PART: usize = 4096;
+    type Part<T> = (Vec<Seen>, Vec<(usize, T)>);
+    let parts: Vec<Part<T>> = (0..n.div_ceil(PART))
+        .into_par_iter()
+        .map(|part| {
+            let places = part * PART..n.min((part + 1) * PART);
+            let mut seen = Vec::with_capacity(places.len());
+            let mut otherwise = Vec::new();
+            for i in places {
+                seen.push(match look(i) {
+                    Ok(None) => Seen::AsRecorded,
+                    Ok(Some(x)) => {
+                        otherwise.push((i, x));
+                        Seen::Otherwise
+                    }
+                    Err(s) => s,
+                });
+            }
+            (seen, otherwise)
+        })
+        .collect();
+    let mut seen = Vec::with_capacity(n);
+    let mut otherwise = Map::default();
+    for (s, o) in parts {
+        seen.extend(s);
+        otherwise.extend(o);
+    }
+    (seen, otherwise)
 }
 
 /// Free `v` on a thread of its own. What a survey found was allocated by the thread that
@@ -382,12 +530,6 @@ impl Survey {
 fn drop_aside<T: Send + 'static>(v: T) {
     // If no thread can be started, the closure and `v` with it are dropped here.
     let _ = std::thread::Builder::new().spawn(move || drop(v));
-}
-
-/// The place in the manifest of the `i`th name a survey found, if it was looked up by its
-/// record (see `Survey::places`).
-fn place(places: &[u32], i: usize) -> Option<usize> {
-    places.get(i).map(|p| *p as usize)
 }
 
 /// A relative path with `/` separators.
@@ -544,7 +686,7 @@ mod tests {
         let ino = fp_of(&site).ino;
         manifest::write(&manifest::path(&home, ino), &records, &folders).unwrap();
         let survey = Survey::checked(&site, &home, ino, None);
-        let found: Set<&Path> = survey.found.iter().map(|(p, _)| p.as_path()).collect();
+        let found: Set<PathBuf> = survey.names().into_iter().collect();
         for n in names {
             assert!(found.contains(Path::new(n)), "{n} found");
         }
