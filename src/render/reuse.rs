@@ -116,7 +116,7 @@ impl Signed {
             |p: &Path| (inputs.files.get(&PathKey::of_path(p)).copied()).unwrap_or_default();
         let file_hash = |p: &Path| hashes(p).text;
         let fields_hash = |p: &Path| hashes(p).fields;
-        let signer = Signer::new(site, &file_hash, templates, global).with_fields(&fields_hash);
+        let signer = Signer::new(site, &file_hash, Some(&fields_hash), templates, global);
         let pages: Vec<u64> = plan.pages.par_iter().map(|p| signer.sign(p)).collect();
         let all_entries: Vec<usize> = (0..site.entries.len()).collect();
         let pages_hash = std::sync::OnceLock::new();

@@ -362,7 +362,7 @@ impl Engine {
         );
         let file_hash = |p: &Path| self.docs.get(p).map_or(0, |c| c.hash);
         trace.mark("renderer+templates");
-        let signer = Signer::new(&site, &file_hash, templates, inputs);
+        let signer = Signer::new(&site, &file_hash, None, templates, inputs);
         trace.mark("signer");
         // Pages the fast path rendered since are not looked at: a page whose signature
         // equals the last full rebuild's shows what it showed then.

@@ -126,6 +126,17 @@ fn card_hash_with(e: &Entry, group_by: Option<&str>, covers: u64) -> u64 {
     hash_of((identity_hash(e), versions, covers))
 }
 
+/// What lists of whole records (feeds, open data, which show an entry's fields but never its
+/// body) show of an entry: its identity and the hash of each version's fields as its source
+/// file holds them (`fields_hash`: a Markdown file's front matter), so a body edit leaves
+/// them as they were.
+fn listed_hash(e: &Entry, fields_hash: &dyn Fn(&Path) -> u64) -> u64 {
+    let versions: Vec<(&str, u64)> = (e.versions.iter())
+        .map(|(l, v)| (l.as_str(), fields_hash(&v.source.path)))
+        .collect();
+    hash_of(("fields", identity_hash(e), versions))
+}
+
 /// What a release's pages show of its cover image (see `Images::fingerprint`).
 fn release_cover_hash(site: &Site, r: &crate::model::Release) -> Option<u64> {
     crate::render::pictures::release_cover_rel(site, r).map(|rel| site.images.fingerprint(rel))
@@ -138,7 +149,7 @@ pub struct Signer<'a> {
     templates: HashMap<String, u64>,
     entries: Vec<u64>,
     /// What lists of whole records (feeds, open data) show of each entry: its identity and
-    /// its versions' fields, not their bodies (see [`Signer::with_fields`]); `None`: the
+    /// its versions' fields, not their bodies (see [`listed_hash`]); `None`: the
     /// fields' hashes are not known, and `entries` stand for them.
     listed: Option<Vec<u64>>,
     cards: Vec<u64>,
@@ -157,26 +168,41 @@ pub struct Signer<'a> {
 
 impl<'a> Signer<'a> {
     /// `file_hash` gives the hash of a source file's bytes (cached by the engine);
+    /// `fields_hash`, when known (a build), the hash of the part of each source file that
+    /// holds its fields (a Markdown file's front matter; see [`listed_hash`]);
     /// `templates` the hash of each template by name; `inputs` whatever else every page
     /// depends on (site.toml text, UI strings, the link epoch).
     pub fn new(
         site: &'a Site,
         file_hash: &(dyn Fn(&Path) -> u64 + Sync),
+        fields_hash: Option<&(dyn Fn(&Path) -> u64 + Sync)>,
         templates: HashMap<String, u64>,
         inputs: u64,
     ) -> Self {
         let default = site.default_lang();
         // Each entry's hashes on every core: they read every body's HTML and card fields.
+        // A card shows only what the versions' fields say (their titles, summaries and
+        // values, a translation's merged over the original's) and the cover image: with the
+        // fields' source hashes known, they stand for the fields (hashing the fields
+        // themselves was a fifth of signing a 100,000-entry rebuild).
         let group_by = site.config.group_by.as_deref();
-        let (entries, cards): (Vec<u64>, Vec<u64>) = (site.entries.par_iter())
+        let signed: Vec<(u64, u64, u64)> = (site.entries.par_iter())
             .map(|e| {
                 let c = covers_hash(e, &site.images);
-                (
-                    entry_hash_with(e, file_hash, c),
-                    card_hash_with(e, group_by, c),
-                )
+                let entry = entry_hash_with(e, file_hash, c);
+                match fields_hash {
+                    Some(fields_hash) => {
+                        let listed = listed_hash(e, fields_hash);
+                        (entry, hash_of(("card", listed, c)), listed)
+                    }
+                    None => (entry, card_hash_with(e, group_by, c), 0),
+                }
             })
-            .unzip();
+            .collect();
+        let entries: Vec<u64> = signed.iter().map(|s| s.0).collect();
+        let cards: Vec<u64> = signed.iter().map(|s| s.1).collect();
+        let listed: Option<Vec<u64>> = fields_hash.map(|_| signed.iter().map(|s| s.2).collect());
+        drop(signed);
         // Every page's template may show any release's cover (`releases` of the language's
         // values), so a release's cover image counts for every page (see `global`).
         let release_covers: Vec<Option<u64>> = (site.releases.iter())
@@ -324,7 +350,7 @@ impl<'a> Signer<'a> {
             global,
             templates,
             entries,
-            listed: None,
+            listed,
             cards,
             releases,
             pages,
@@ -355,27 +381,9 @@ impl<'a> Signer<'a> {
         ))
     }
 
-    /// This signer with lists of whole records (feeds, open data, which show an entry's
-    /// fields but never its body) signed by `fields_hash`, the hash of the part of each
-    /// source file that holds its fields (a Markdown file's front matter): a body edit then
-    /// leaves them as they were.
-    pub fn with_fields(mut self, fields_hash: &(dyn Fn(&Path) -> u64 + Sync)) -> Self {
-        self.listed = Some(
-            (self.site.entries.par_iter())
-                .map(|e| {
-                    let versions: Vec<(&str, u64)> = (e.versions.iter())
-                        .map(|(l, v)| (l.as_str(), fields_hash(&v.source.path)))
-                        .collect();
-                    hash_of(("fields", identity_hash(e), versions))
-                })
-                .collect(),
-        );
-        self
-    }
-
     /// The signature of a generated file that lists `entries` (a feed, open data, a
     /// sitemap): the file (`kind`, its path), the entries' hashes as lists show them (see
-    /// [`Signer::with_fields`]), every release (dates and issuers) and every item
+    /// [`listed_hash`]), every release (dates and issuers) and every item
     /// (references name them).
     pub fn sign_list_file(&self, site_path: &str, kind: &str, entries: &[usize]) -> u64 {
         let mut h = sig_hasher();
