@@ -28,12 +28,7 @@ enum Slot {
 }
 
 pub(crate) fn folder_in_content(source: &SourceFile) -> String {
-    source
-        .path
-        .parent()
-        .and_then(|p| p.strip_prefix("content").ok())
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default()
+    crate::images::uses::folder_in_content(&source.path)
 }
 
 /// A body's HTML and problems, and the fingerprint of each image it names (see
