@@ -792,6 +792,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // good part of its time (its maps are filled on one thread). The theme is hashed before
     // the renderer reads it: a template edited in between makes the next build render
     // again, never keep a page rendered with another template.
+    // The cards' hashes kept between builds (see `serve::signature::FieldsKnown`), for
+    // this Gazette and this site.toml.
+    let gazette = render::reuse::this_gazette();
+    let cards = kept::Log::open(
+        &opts.root,
+        "cards",
+        kept::salt(&["cards", &gazette, &loaded.inputs.config.to_string()]),
+    );
     let (prepared, signed) = rayon::join(
         || {
             staging.prepare(
@@ -802,9 +810,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         },
         || {
             let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
-            render::reuse::Signed::sign(&loaded.site, &plan, &loaded.inputs, theme)
+            render::reuse::Signed::sign(&loaded.site, &plan, &loaded.inputs, theme, Some(&cards))
         },
     );
+    let cards_written = cards.finish();
     prepared.map_err(|d| fail(vec![d], SourceMap::default()))?;
     drop(file_paths);
     trace.mark("prune+dirs+sign");
@@ -1007,6 +1016,6 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     let site = loaded.site;
     memory::free_later((prepared, plan, site));
     // The logs of kept work are in place before the build says it is done.
-    drop(loaded.writing);
+    drop((loaded.writing, cards_written));
     Ok(summary)
 }

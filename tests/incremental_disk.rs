@@ -395,6 +395,40 @@ fn random_edits_of_a_site_with_collections_rebuild_like_a_cold_build() {
     );
 }
 
+/// A card is signed by what it shows: a front-matter edit that no card shows (a contact's
+/// phone number) renders the entry's own pages and no list page, and on a site with
+/// collections (whose result pages' signatures cover every card) no other result's page; a
+/// title edit renders the lists the card is on. Both come out as a cold build.
+#[test]
+fn a_front_matter_edit_no_card_shows_renders_only_the_entrys_pages() {
+    let site = sample_site();
+    let root = site.path();
+    let o = opts(root);
+    assert_like_cold(&o, "first build");
+    let entry = root.join("content/releases/2024-03/tea-pest-monitor.md");
+    for step in 0..2 {
+        edit(&entry, |t| {
+            let phone = t.find("phone = \"").unwrap();
+            let end = phone + t[phone..].find('\n').unwrap();
+            format!("{}phone = \"0571-8665210{step}\"{}", &t[..phone], &t[end..])
+        });
+        let s = assert_like_cold(&o, &format!("phone edit {step}"));
+        assert!(
+            (1..=2).contains(&s.rendered),
+            "phone edit {step}: {} of {} pages rendered",
+            s.rendered,
+            s.pages
+        );
+    }
+    edit(&entry, |t| t.replacen("茶园主要害虫", "茶园害虫", 1));
+    let s = assert_like_cold(&o, "title edit");
+    assert!(
+        s.rendered > 4,
+        "a title edit rendered {} pages: the lists of its card kept",
+        s.rendered
+    );
+}
+
 /// A page of the output changed by hand (or by another tool) is not kept: its record no
 /// longer matches the file. The build never reads the output's copy then: a page the staging
 /// folder holds as recorded (unchanged in the last two builds) is kept from there, and a page

@@ -22,7 +22,7 @@ use crate::model::Site;
 use crate::model::urls::output_file;
 use crate::plan::{FileKind, Plan};
 use crate::search::SearchFile;
-use crate::serve::signature::Signer;
+use crate::serve::signature::{FieldsKnown, Signer};
 use crate::sink::PathKey;
 use crate::sink::pages::PageRecords;
 
@@ -91,12 +91,14 @@ pub struct Signed {
 
 impl Signed {
     /// Sign every page and file of `plan`. `templates` and `strings` are the theme's hashes
-    /// as read before the renderer read them.
+    /// as read before the renderer read them; `cards`, the cards' hashes kept between builds
+    /// (see [`FieldsKnown`]).
     pub fn sign(
         site: &Site,
         plan: &Plan,
         inputs: &Inputs,
         (templates, strings): (HashMap<String, u64>, u64),
+        cards: Option<&crate::kept::Log>,
     ) -> Signed {
         let global = {
             let mut h = sig_hasher();
@@ -116,7 +118,11 @@ impl Signed {
             |p: &Path| (inputs.files.get(&PathKey::of_path(p)).copied()).unwrap_or_default();
         let file_hash = |p: &Path| hashes(p).text;
         let fields_hash = |p: &Path| hashes(p).fields;
-        let signer = Signer::new(site, &file_hash, Some(&fields_hash), templates, global);
+        let fields = FieldsKnown {
+            hash: &fields_hash,
+            cards,
+        };
+        let signer = Signer::new(site, &file_hash, Some(fields), templates, global);
         let pages: Vec<u64> = plan.pages.par_iter().map(|p| signer.sign(p)).collect();
         let all_entries: Vec<usize> = (0..site.entries.len()).collect();
         let pages_hash = std::sync::OnceLock::new();

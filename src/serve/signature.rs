@@ -137,6 +137,46 @@ fn listed_hash(e: &Entry, fields_hash: &dyn Fn(&Path) -> u64) -> u64 {
     hash_of(("fields", identity_hash(e), versions))
 }
 
+/// What a build knows of each entry's fields besides the fields themselves: the hash of the
+/// part of each source file that holds them (`hash`, see [`listed_hash`]), and the cards'
+/// hashes the last build kept (`cards`, under the card's fields' and cover's hashes).
+///
+/// A card shows only what the versions' fields say (a translation's merged over the
+/// original's, all of them the entry's versions) and the cover image, and the fields are
+/// what the front matter says under site.toml's schema (part of the store's salt): so an
+/// entry whose front matters and cover are as they were has the card hash it had, read
+/// back instead of hashing its titles, summaries and values again (a fifth of signing a
+/// 100,000-entry rebuild). The card hash itself stays what the fields give: a front-matter
+/// edit that no card shows (a contact's phone number) changes no card, so it renders no
+/// list page and, on a site with collections, no result page (their signatures cover every
+/// card).
+pub struct FieldsKnown<'f> {
+    pub hash: &'f (dyn Fn(&Path) -> u64 + Sync),
+    pub cards: Option<&'f crate::kept::Log>,
+}
+
+impl FieldsKnown<'_> {
+    /// The card hash of an entry whose fields hash to `listed` (see [`listed_hash`]) and
+    /// whose covers to `covers`: kept, or made by `make` (and kept for the next build).
+    fn card(&self, listed: u64, covers: u64, make: impl FnOnce() -> u64) -> u64 {
+        let Some(cards) = self.cards else {
+            return make();
+        };
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&listed.to_le_bytes());
+        key[8..].copy_from_slice(&covers.to_le_bytes());
+        let key = xxhash_rust::xxh3::xxh3_128(&key);
+        let kept = (cards.get(key))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes);
+        kept.unwrap_or_else(|| {
+            let card = make();
+            cards.put(key, card.to_le_bytes().to_vec());
+            card
+        })
+    }
+}
+
 /// What a release's pages show of its cover image (see `Images::fingerprint`).
 fn release_cover_hash(site: &Site, r: &crate::model::Release) -> Option<u64> {
     crate::render::pictures::release_cover_rel(site, r).map(|rel| site.images.fingerprint(rel))
@@ -168,32 +208,33 @@ pub struct Signer<'a> {
 
 impl<'a> Signer<'a> {
     /// `file_hash` gives the hash of a source file's bytes (cached by the engine);
-    /// `fields_hash`, when known (a build), the hash of the part of each source file that
-    /// holds its fields (a Markdown file's front matter; see [`listed_hash`]);
-    /// `templates` the hash of each template by name; `inputs` whatever else every page
-    /// depends on (site.toml text, UI strings, the link epoch).
+    /// `fields`, when known (a build), the hash of the part of each source file that holds
+    /// its fields (a Markdown file's front matter; see [`listed_hash`]) and the cards'
+    /// hashes kept by the last build; `templates` the hash of each template by name;
+    /// `inputs` whatever else every page depends on (site.toml text, UI strings, the link
+    /// epoch).
     pub fn new(
         site: &'a Site,
         file_hash: &(dyn Fn(&Path) -> u64 + Sync),
-        fields_hash: Option<&(dyn Fn(&Path) -> u64 + Sync)>,
+        fields: Option<FieldsKnown<'_>>,
         templates: HashMap<String, u64>,
         inputs: u64,
     ) -> Self {
         let default = site.default_lang();
         // Each entry's hashes on every core: they read every body's HTML and card fields.
-        // A card shows only what the versions' fields say (their titles, summaries and
-        // values, a translation's merged over the original's) and the cover image: with the
-        // fields' source hashes known, they stand for the fields (hashing the fields
-        // themselves was a fifth of signing a 100,000-entry rebuild).
         let group_by = site.config.group_by.as_deref();
         let signed: Vec<(u64, u64, u64)> = (site.entries.par_iter())
             .map(|e| {
                 let c = covers_hash(e, &site.images);
                 let entry = entry_hash_with(e, file_hash, c);
-                match fields_hash {
-                    Some(fields_hash) => {
-                        let listed = listed_hash(e, fields_hash);
-                        (entry, hash_of(("card", listed, c)), listed)
+                match &fields {
+                    Some(f) => {
+                        let listed = listed_hash(e, f.hash);
+                        (
+                            entry,
+                            f.card(listed, c, || card_hash_with(e, group_by, c)),
+                            listed,
+                        )
                     }
                     None => (entry, card_hash_with(e, group_by, c), 0),
                 }
@@ -201,7 +242,7 @@ impl<'a> Signer<'a> {
             .collect();
         let entries: Vec<u64> = signed.iter().map(|s| s.0).collect();
         let cards: Vec<u64> = signed.iter().map(|s| s.1).collect();
-        let listed: Option<Vec<u64>> = fields_hash.map(|_| signed.iter().map(|s| s.2).collect());
+        let listed: Option<Vec<u64>> = fields.map(|_| signed.iter().map(|s| s.2).collect());
         drop(signed);
         // Every page's template may show any release's cover (`releases` of the language's
         // values), so a release's cover image counts for every page (see `global`).
