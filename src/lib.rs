@@ -792,15 +792,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
     // good part of its time (its maps are filled on one thread). The theme is hashed before
     // the renderer reads it: a template edited in between makes the next build render
     // again, never keep a page rendered with another template.
-    // The cards' hashes kept between builds (see `serve::signature::FieldsKnown`), for
-    // this Gazette and this site.toml.
-    let gazette = render::reuse::this_gazette();
-    let cards = kept::Log::open(
-        &opts.root,
-        "cards",
-        kept::salt(&["cards", &gazette, &loaded.inputs.config.to_string()]),
-    );
-    let (prepared, signed) = rayon::join(
+    let (prepared, (signed, cards)) = rayon::join(
         || {
             staging.prepare(
                 (plan.page_files.iter().chain(&file_paths))
@@ -810,7 +802,17 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         },
         || {
             let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
-            render::reuse::Signed::sign(&loaded.site, &plan, &loaded.inputs, theme, Some(&cards))
+            // The cards' hashes kept between builds (see `serve::signature::FieldsKnown`),
+            // for this Gazette and this site.toml: their index read beside the pruning too.
+            let salt = [
+                "cards",
+                &render::reuse::this_gazette(),
+                &loaded.inputs.config.to_string(),
+            ];
+            let cards = kept::Log::open(&opts.root, "cards", kept::salt(&salt));
+            let site = &loaded.site;
+            let signed = render::reuse::Signed::sign(site, &plan, &loaded.inputs, theme, &cards);
+            (signed, cards)
         },
     );
     let cards_written = cards.finish();

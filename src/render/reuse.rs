@@ -98,7 +98,7 @@ impl Signed {
         plan: &Plan,
         inputs: &Inputs,
         (templates, strings): (HashMap<String, u64>, u64),
-        cards: Option<&crate::kept::Log>,
+        cards: &crate::kept::Log,
     ) -> Signed {
         let global = {
             let mut h = sig_hasher();

@@ -152,16 +152,14 @@ fn listed_hash(e: &Entry, fields_hash: &dyn Fn(&Path) -> u64) -> u64 {
 /// card).
 pub struct FieldsKnown<'f> {
     pub hash: &'f (dyn Fn(&Path) -> u64 + Sync),
-    pub cards: Option<&'f crate::kept::Log>,
+    pub cards: &'f crate::kept::Log,
 }
 
 impl FieldsKnown<'_> {
     /// The card hash of an entry whose fields hash to `listed` (see [`listed_hash`]) and
     /// whose covers to `covers`: kept, or made by `make` (and kept for the next build).
     fn card(&self, listed: u64, covers: u64, make: impl FnOnce() -> u64) -> u64 {
-        let Some(cards) = self.cards else {
-            return make();
-        };
+        let cards = self.cards;
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&listed.to_le_bytes());
         key[8..].copy_from_slice(&covers.to_le_bytes());
