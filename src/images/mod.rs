@@ -705,8 +705,7 @@ fn check_svg_kept(
     seen: &crate::kept::Log,
 ) -> SvgChecked {
     use crate::kept::bytes::{take, take_u64};
-    let path = root.join(&a.path);
-    let fp = folder.fingerprint(&path).ok();
+    let fp = folder.fingerprint_below(&a.path).ok();
     let key = fp.map(|fp| fp.key_of(a.rel.as_bytes()));
     let recorded = key.and_then(|k| seen.get(k)).and_then(|mut b| {
         let size = take_u64(&mut b)?;

@@ -52,11 +52,10 @@ impl KnownSources {
     /// The file `rel` under `root` as the last build learnt it, if its fingerprint is still
     /// the one it had then: its text left on disk, and what was learnt.
     pub fn look(&self, root: &Path, rel: &Path) -> Option<(SourceFile, Learnt)> {
-        let at = root.join(rel);
-        let fp = self.folder.fingerprint(&at).ok()?;
+        let fp = self.folder.fingerprint_below(rel).ok()?;
         let learnt = decode(self.log.get(key(rel, &fp))?)?;
         (learnt.len as u64 == fp.size).then_some(())?;
-        let text = OnDisk::new(at, learnt.len, learnt.hash, self.late.clone());
+        let text = OnDisk::new(root.join(rel), learnt.len, learnt.hash, self.late.clone());
         Some((SourceFile::on_disk(rel.to_path_buf(), text), learnt))
     }
 

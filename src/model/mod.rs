@@ -64,6 +64,10 @@ pub struct EntryVersion {
     pub values: Fields,
     pub title: String,
     pub summary: Option<String>,
+    /// The file its `cover` names, relative to `content/`, resolved from its folder once
+    /// (`None` without a cover, or one leading out of `content/`; whether the file is
+    /// there is checked when the site is assembled).
+    pub cover: Option<String>,
     pub body: Body,
     pub body_html: BodyHtml,
 }

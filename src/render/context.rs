@@ -90,7 +90,7 @@ pub struct Renderer<'a> {
 
 /// The site path of an entry version's cover image as published, if it has one.
 pub(super) fn cover_path(site: &Site, v: &EntryVersion) -> Option<String> {
-    pictures::entry_cover_rel(v).map(|rel| pictures::published_path(site, &rel))
+    pictures::entry_cover_rel(v).map(|rel| pictures::published_path(site, rel))
 }
 
 /// The label of option `key` of the enum field `field` (or of its list items) in `lang`.
@@ -336,7 +336,7 @@ impl<'a> Renderer<'a> {
                 let cover_alt = v.values.get("cover_alt").and_then(Value::as_text);
                 // The cover is the first image a reader sees: not lazy.
                 let cover_html = pictures::entry_cover_rel(v)
-                    .and_then(|rel| pictures::set_of(s, &rel))
+                    .and_then(|rel| pictures::set_of(s, rel))
                     .map(|set| {
                         let alt = cover_alt.unwrap_or(&v.title);
                         pictures::picture(s, &set, alt, false, &s.images.settings.sizes)

@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use crate::images::{Format, ImageSet, Op, markup};
-use crate::model::urls::resolve_content_path;
 use crate::model::{EntryVersion, Release, Site};
-use crate::validate::Value;
 
 /// The size of Open Graph images (what Facebook, LinkedIn and others crop to).
 pub const OG_SIZE: (u32, u32) = (1200, 630);
@@ -17,10 +15,8 @@ pub const OG_SIZE: (u32, u32) = (1200, 630);
 pub const CARD_SIZES: &str = "(min-width: 50rem) 24rem, 100vw";
 
 /// The cover of an entry version, relative to `content/`.
-pub(crate) fn entry_cover_rel(v: &EntryVersion) -> Option<String> {
-    let c = v.values.get("cover").and_then(Value::as_text)?;
-    let dir = crate::images::uses::folder_in_content(&v.source.path);
-    resolve_content_path(&dir, c)
+pub(crate) fn entry_cover_rel(v: &EntryVersion) -> Option<&str> {
+    v.cover.as_deref()
 }
 
 /// The cover of a release, relative to `content/` (found among the processed images; a
@@ -83,7 +79,7 @@ fn og_crop(site: &Site, rel: &str) -> Option<crate::images::Derived> {
 
 /// The Open Graph image of an entry version.
 pub(crate) fn entry_og_image(site: &Site, v: &EntryVersion) -> Option<String> {
-    og_image(site, &entry_cover_rel(v)?)
+    og_image(site, entry_cover_rel(v)?)
 }
 
 /// The Open Graph image of a release.
@@ -115,7 +111,7 @@ pub fn make_og_crops(site: &Site, pages: &[crate::plan::PlannedPage]) {
         }
         PageKind::Entry(i) => {
             if let Some(rel) = entry_cover_rel(site.entries[i].version(&p.lang, default)) {
-                og_crop(site, &rel);
+                og_crop(site, rel);
             }
         }
         _ => {}

@@ -162,7 +162,7 @@ fn card(
         |name: &str| -> Vec<&str> { v.values.get(name).map(|x| x.texts()).unwrap_or_default() };
     let [release_id, release_title, release_url] = parts.releases[e.release_index][li].clone();
     let cover = crate::render::pictures::entry_cover_rel(v)
-        .and_then(|rel| crate::render::pictures::set_of(site, &rel))
+        .and_then(|rel| crate::render::pictures::set_of(site, rel))
         .map(|set| {
             let alt = v
                 .values

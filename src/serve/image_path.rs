@@ -207,8 +207,7 @@ impl Engine {
         // Entries whose cover it is: their pages and their cards.
         let covers: HashSet<usize> = (site.entries.iter().enumerate())
             .filter(|(_, e)| {
-                (e.versions.values())
-                    .any(|v| entry_cover_rel(v).is_some_and(|c| rels.contains(c.as_str())))
+                (e.versions.values()).any(|v| entry_cover_rel(v).is_some_and(|c| rels.contains(c)))
             })
             .map(|(i, _)| i)
             .collect();

@@ -78,7 +78,7 @@ fn versions_hash(
 /// part of the entry's file (entry pages) and of [`card_hash`].
 fn covers_hash(e: &Entry, images: &Images) -> u64 {
     let covers: Vec<Option<u64>> = (e.versions.values())
-        .map(|v| entry_cover_rel(v).map(|rel| images.fingerprint(&rel)))
+        .map(|v| entry_cover_rel(v).map(|rel| images.fingerprint(rel)))
         .collect();
     hash_of(covers)
 }

@@ -86,6 +86,33 @@ impl Fields {
         self.0.is_empty()
     }
 
+    /// A translation's fields over its `original`'s: the translation's value where it has
+    /// one (tables merged name by name, see [`Value::merge_from`]), the original's
+    /// otherwise, in the original's order, then the names only the translation has, in its
+    /// order. Only the original's values the translation keeps are copied.
+    pub fn over(original: &Fields, translation: Fields) -> Fields {
+        let mut theirs: Vec<Option<(FieldName, Value)>> =
+            translation.0.into_iter().map(Some).collect();
+        let mut out = Vec::with_capacity(original.0.len() + theirs.len());
+        for (name, mine) in &original.0 {
+            let their = (theirs.iter_mut())
+                .find(|t| t.as_ref().is_some_and(|(k, _)| k == name))
+                .and_then(Option::take);
+            let value = match (mine, their) {
+                (Value::Table(_), Some((_, their @ Value::Table(_)))) => {
+                    let mut merged = mine.clone();
+                    merged.merge_from(&their);
+                    merged
+                }
+                (_, Some((_, their))) => their,
+                (_, None) => mine.clone(),
+            };
+            out.push((*name, value));
+        }
+        out.extend(theirs.into_iter().flatten());
+        Fields(out)
+    }
+
     /// Reorder by `key` of each name (a stable sort).
     pub fn sort_by_key<K: Ord>(&mut self, mut key: impl FnMut(&str) -> K) {
         self.0.sort_by_cached_key(|(k, _)| key(k));
@@ -215,5 +242,51 @@ mod tests {
         );
         // Two words at most, as the type promises.
         assert!(std::mem::size_of::<Value>() <= 24);
+    }
+
+    #[test]
+    fn a_translation_over_its_original_is_the_original_merged_with_it() {
+        let name = FieldName::new;
+        let table = |pairs: &[(&str, &str)]| {
+            let mut t = Fields::default();
+            for (k, v) in pairs {
+                t.insert(name(k), Value::Text((*v).into()));
+            }
+            Value::Table(Box::new(t))
+        };
+        let mut original = Fields::default();
+        original.insert(name("title"), Value::Text("甲".into()));
+        original.insert(name("trl"), Value::Integer(5));
+        original.insert(name("contact"), table(&[("name", "陆"), ("phone", "0578")]));
+        original.insert(
+            name("tags"),
+            Value::List(Box::new([Value::Text("a".into())])),
+        );
+        let mut translation = Fields::default();
+        translation.insert(name("extra"), Value::Text("only here".into()));
+        translation.insert(
+            name("contact"),
+            table(&[("name", "Lu"), ("email", "lu@x.org")]),
+        );
+        translation.insert(name("title"), Value::Text("A".into()));
+        translation.insert(name("trl"), table(&[("odd", "a table where a number was")]));
+        // As a copy of the original with each of the translation's values merged in.
+        let mut expected = original.clone();
+        for (k, v) in translation.clone() {
+            match expected.get_mut(&k) {
+                Some(existing) => existing.merge_from(&v),
+                None => expected.insert(k, v),
+            }
+        }
+        let over = Fields::over(&original, translation);
+        assert_eq!(over, expected);
+        assert_eq!(
+            over.keys().collect::<Vec<_>>(),
+            ["title", "trl", "contact", "tags", "extra"]
+        );
+        assert_eq!(
+            serde_json::to_string(over.get("contact").unwrap()).unwrap(),
+            r#"{"name":"Lu","phone":"0578","email":"lu@x.org"}"#
+        );
     }
 }

@@ -79,23 +79,40 @@ pub(super) fn asset_path(
     assets: &AssetSet<'_>,
     urls: &Urls,
 ) -> Result<String, Diagnostic> {
-    let from_dir = source
-        .path
-        .parent()
-        .and_then(|p| p.strip_prefix("content").ok())
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    let span = span.cloned().unwrap_or(0..0);
-    let problem = match resolve_content_path(&from_dir, target) {
+    let from_dir = crate::images::uses::folder_in_content(&source.path);
+    let rel = resolve_content_path(&from_dir, target);
+    asset_check(source, span, field, target, rel.as_deref(), assets)?;
+    Ok(urls.asset(&rel.unwrap_or_default()))
+}
+
+/// Check that `target`, a path written in `source` that resolves to `rel` (relative to
+/// `content/`; `None`: it leads out of it), names an asset.
+pub(super) fn asset_check(
+    source: &SourceFile,
+    span: Option<&Range<usize>>,
+    field: &str,
+    target: &str,
+    rel: Option<&str>,
+    assets: &AssetSet<'_>,
+) -> Result<(), Diagnostic> {
+    let problem = match rel {
         None => Problem::PathEscapes {
             path: target.to_string(),
         },
-        Some(rel) if assets.contains(rel.as_str()) => return Ok(urls.asset(&rel)),
+        Some(rel) if assets.contains(rel) => return Ok(()),
         Some(_) => Problem::MissingImage {
             path: target.to_string(),
         },
     };
+    let span = span.cloned().unwrap_or(0..0);
     Err(source.diagnostic(problem, span).with_field(field))
+}
+
+/// The path the `cover` of `values`, written in `source`, names, relative to `content/`
+/// (`None` without a cover, or when it leads out of `content/`).
+fn cover_of(values: &crate::validate::value::Fields, source: &SourceFile) -> Option<String> {
+    let cover = values.get("cover").and_then(Value::as_text)?;
+    resolve_content_path(&crate::images::uses::folder_in_content(&source.path), cover)
 }
 
 /// The default-language version of an entry, from its checked file (body not rendered).
@@ -103,6 +120,7 @@ pub fn original_version(fields: Checked, source: SourceFile, body: Body) -> Entr
     EntryVersion {
         title: text(&fields, "title").unwrap_or_default(),
         summary: text(&fields, "summary"),
+        cover: cover_of(&fields.values, &source),
         values: fields.values,
         body,
         body_html: Default::default(),
@@ -130,13 +148,7 @@ pub(crate) fn translated_in(
     source: SourceFile,
     body: Body,
 ) -> EntryVersion {
-    let mut values = original.values.clone();
-    for (k, v) in fields.values {
-        match values.get_mut(&k) {
-            Some(existing) => existing.merge_from(&v),
-            None => values.insert(k, v),
-        }
-    }
+    let mut values = crate::validate::value::Fields::over(&original.values, fields.values);
     // Keep schema order after merging.
     values.sort_by_key(|k| schema.fields.get_index_of(k));
     values.shrink_to_fit();
@@ -150,6 +162,7 @@ pub(crate) fn translated_in(
             .get("summary")
             .and_then(Value::as_text)
             .map(str::to_string),
+        cover: cover_of(&values, &source),
         values,
         body,
         body_html: Default::default(),
@@ -219,7 +232,6 @@ fn prepare(
     release_date: jiff::civil::Date,
     now: jiff::Timestamp,
     asset_set: &AssetSet<'_>,
-    urls: &Urls,
 ) -> Prepared {
     let EntryDoc {
         release,
@@ -230,29 +242,37 @@ fn prepare(
         body,
     } = d;
     let hold = hold_of(&fields, now);
+    let cover_span = fields.spans.get("cover").cloned();
+    let date = match fields.values.get("date") {
+        Some(Value::Date(d)) => *d,
+        _ => release_date,
+    };
+    let version = original_version(fields, source, body);
     let mut checks = Vec::new();
-    if let Some(cover) = text(&fields, "cover") {
-        if text(&fields, "cover_alt").is_none() {
+    if let Some(cover) = version.values.get("cover").and_then(Value::as_text) {
+        let source = &version.source;
+        if version
+            .values
+            .get("cover_alt")
+            .and_then(Value::as_text)
+            .is_none()
+        {
             let mut d = source
                 .diagnostic(
                     Problem::MissingAlt {
-                        target: cover.clone(),
+                        target: cover.to_string(),
                     },
-                    fields.spans.get("cover").cloned().unwrap_or(0..0),
+                    cover_span.clone().unwrap_or(0..0),
                 )
                 .with_field("cover_alt");
             d.severity = crate::diagnostics::Severity::Warning;
             checks.push(d);
         }
-        let span = fields.spans.get("cover");
-        if let Err(d) = asset_path(&source, span, "cover", &cover, asset_set, urls) {
+        let rel = version.cover.as_deref();
+        if let Err(d) = asset_check(source, cover_span.as_ref(), "cover", cover, rel, asset_set) {
             checks.push(d);
         }
     }
-    let date = match fields.values.get("date") {
-        Some(Value::Date(d)) => *d,
-        _ => release_date,
-    };
     Prepared {
         release,
         slug,
@@ -261,7 +281,7 @@ fn prepare(
         hold,
         checks,
         date,
-        version: original_version(fields, source, body),
+        version,
     }
 }
 
@@ -347,7 +367,6 @@ pub fn assemble(
                 release_list[ri].date,
                 options.now,
                 &asset_set,
-                &urls,
             ))
         })
         .collect();
