@@ -802,14 +802,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary, Failure> {
         },
         || {
             let theme = serve::engine::template_hashes(&opts.root, &loaded.site.config.theme);
-            // The cards' hashes kept between builds (see `serve::signature::FieldsKnown`),
-            // for this Gazette and this site.toml: their index read beside the pruning too.
-            let salt = [
-                "cards",
-                &render::reuse::this_gazette(),
-                &loaded.inputs.config.to_string(),
-            ];
-            let cards = kept::Log::open(&opts.root, "cards", kept::salt(&salt));
+            // The cards' hashes kept between builds: their index read beside the pruning too.
+            let cards = serve::signature::FieldsKnown::store(&opts.root, loaded.inputs.config);
             let site = &loaded.site;
             let signed = render::reuse::Signed::sign(site, &plan, &loaded.inputs, theme, &cards);
             (signed, cards)

@@ -156,6 +156,14 @@ pub struct FieldsKnown<'f> {
 }
 
 impl FieldsKnown<'_> {
+    /// The cards' hashes kept by the last build of the site at `root`, for this Gazette and
+    /// the site.toml whose text hashes to `config`.
+    pub fn store(root: &Path, config: u64) -> crate::kept::Log {
+        let gazette = crate::render::reuse::this_gazette();
+        let salt = crate::kept::salt(&["cards", &gazette, &config.to_string()]);
+        crate::kept::Log::open(root, "cards", salt)
+    }
+
     /// The card hash of an entry whose fields hash to `listed` (see [`listed_hash`]) and
     /// whose covers to `covers`: kept, or made by `make` (and kept for the next build).
     fn card(&self, listed: u64, covers: u64, make: impl FnOnce() -> u64) -> u64 {

@@ -79,8 +79,7 @@ pub(super) fn asset_path(
     assets: &AssetSet<'_>,
     urls: &Urls,
 ) -> Result<String, Diagnostic> {
-    let from_dir = crate::images::uses::folder_in_content(&source.path);
-    let rel = resolve_content_path(&from_dir, target);
+    let rel = resolve_in(source, target);
     asset_check(source, span, field, target, rel.as_deref(), assets)?;
     Ok(urls.asset(&rel.unwrap_or_default()))
 }
@@ -108,11 +107,18 @@ pub(super) fn asset_check(
     Err(source.diagnostic(problem, span).with_field(field))
 }
 
-/// The path the `cover` of `values`, written in `source`, names, relative to `content/`
-/// (`None` without a cover, or when it leads out of `content/`).
+/// The path `target`, written in `source`, names, relative to `content/` (`None` when it
+/// leads out of `content/`).
+fn resolve_in(source: &SourceFile, target: &str) -> Option<String> {
+    resolve_content_path(
+        &crate::images::uses::folder_in_content(&source.path),
+        target,
+    )
+}
+
+/// The path the `cover` of `values`, written in `source`, names (see [`resolve_in`]).
 fn cover_of(values: &crate::validate::value::Fields, source: &SourceFile) -> Option<String> {
-    let cover = values.get("cover").and_then(Value::as_text)?;
-    resolve_content_path(&crate::images::uses::folder_in_content(&source.path), cover)
+    resolve_in(source, values.get("cover").and_then(Value::as_text)?)
 }
 
 /// The default-language version of an entry, from its checked file (body not rendered).
